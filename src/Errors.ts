@@ -1,0 +1,223 @@
+/**
+ * Every error UserHarbor can fail with. Domain outcomes are named as facts (`InvalidToken`); infrastructure
+ * failures end in `Error` (`StoreError`, `EmailDeliveryError`) and may be retried.
+ *
+ * No error carries a secret: passwords, raw tokens, token hashes and the secret key never reach a field, so an
+ * error can be logged, serialised or sent to a client as it is.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * Why a username was refused.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const UsernameProblem = Schema.Literal("too-short", "too-long", "invalid-characters")
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidUsername extends Schema.TaggedError<InvalidUsername>()("InvalidUsername", {
+  reason: UsernameProblem
+}) {
+  override get message(): string {
+    return `Invalid username: ${this.reason}`
+  }
+}
+
+/**
+ * Why an email address was refused.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const EmailProblem = Schema.Literal("empty", "too-long", "local-part-too-long", "invalid-format")
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidEmail extends Schema.TaggedError<InvalidEmail>()("InvalidEmail", {
+  reason: EmailProblem
+}) {
+  override get message(): string {
+    return `Invalid email address: ${this.reason}`
+  }
+}
+
+/**
+ * One reason a password breaks the policy.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const PasswordProblem = Schema.Literal(
+  "too-short",
+  "too-long",
+  "malformed",
+  "common",
+  "same-as-username",
+  "same-as-email",
+  "missing-lowercase",
+  "missing-uppercase",
+  "missing-digit",
+  "missing-symbol"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type PasswordProblem = typeof PasswordProblem.Type
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export class WeakPassword extends Schema.TaggedError<WeakPassword>()("WeakPassword", {
+  reasons: Schema.NonEmptyArray(PasswordProblem)
+}) {
+  override get message(): string {
+    return `Password does not meet the policy: ${this.reasons.join(", ")}`
+  }
+}
+
+/**
+ * The username is already in use (compared case-insensitively).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UsernameTaken extends Schema.TaggedError<UsernameTaken>()("UsernameTaken", {}) {
+  override get message(): string {
+    return "Username is already taken"
+  }
+}
+
+/**
+ * Raised by a `UserStore` when the email is already in use. `register` never lets it reach a caller: it would tell
+ * an attacker that the address has an account.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EmailTaken extends Schema.TaggedError<EmailTaken>()("EmailTaken", {}) {
+  override get message(): string {
+    return "Email is already taken"
+  }
+}
+
+/**
+ * The kinds of single-use token.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const TokenPurpose = Schema.Literal("verify-email", "reset-password")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TokenPurpose = typeof TokenPurpose.Type
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidToken extends Schema.TaggedError<InvalidToken>()("InvalidToken", {
+  purpose: TokenPurpose,
+  reason: Schema.Literal("unknown", "expired")
+}) {
+  override get message(): string {
+    return `Invalid ${this.purpose} token: ${this.reason}`
+  }
+}
+
+/**
+ * Unknown account or wrong password: one error for both, so a caller cannot tell which.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>()("InvalidCredentials", {}) {
+  override get message(): string {
+    return "Invalid credentials"
+  }
+}
+
+/**
+ * The password was right but the address is not verified yet.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EmailNotVerified extends Schema.TaggedError<EmailNotVerified>()("EmailNotVerified", {}) {
+  override get message(): string {
+    return "Email address is not verified"
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidSession extends Schema.TaggedError<InvalidSession>()("InvalidSession", {
+  reason: Schema.Literal("unknown", "expired")
+}) {
+  override get message(): string {
+    return `Invalid session: ${this.reason}`
+  }
+}
+
+/**
+ * What went wrong while delivering an email.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const DeliveryProblem = Schema.Literal("connect", "tls", "auth", "rejected", "timeout", "unknown")
+
+/**
+ * A message could not be delivered. `detail` is a short, secret-free description written by the sender; the
+ * message body, the token and the credentials are never part of it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EmailDeliveryError extends Schema.TaggedError<EmailDeliveryError>()("EmailDeliveryError", {
+  reason: DeliveryProblem,
+  detail: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return this.detail === undefined
+      ? `Email delivery failed: ${this.reason}`
+      : `Email delivery failed: ${this.reason}: ${this.detail}`
+  }
+}
+
+/**
+ * The store failed (connection lost, timeout, constraint the library did not expect). `operation` names the
+ * store method; the cause is kept for debugging, but the message never includes it, because driver errors can
+ * quote SQL parameters or connection strings.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
+  operation: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return `User store failed during ${this.operation}`
+  }
+
+  override toJSON(): unknown {
+    // The cause may quote SQL parameters: keep it off the wire, like the message.
+    return { _tag: this._tag, operation: this.operation }
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * A `UserStore` in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
+ * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
+ *
+ * Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
+ * for a running transaction as they would for a database lock, and a rollback can never erase them.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import { EmailTaken, type TokenPurpose, UsernameTaken } from "./Errors.js"
+import type { UserId } from "./User.js"
+import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
+
+interface State {
+  readonly users: HashMap.HashMap<UserId, UserRecord>
+  readonly usernames: HashMap.HashMap<string, UserId>
+  readonly emails: HashMap.HashMap<string, UserId>
+  readonly sessions: HashMap.HashMap<string, SessionRecord>
+  readonly tokens: HashMap.HashMap<string, TokenRecord>
+  /** `userId:purpose` → the key of that user's live token */
+  readonly liveTokens: HashMap.HashMap<string, string>
+}
+
+const empty: State = {
+  users: HashMap.empty(),
+  usernames: HashMap.empty(),
+  emails: HashMap.empty(),
+  sessions: HashMap.empty(),
+  tokens: HashMap.empty(),
+  liveTokens: HashMap.empty()
+}
+
+/**
+ * Everything the store holds, as plain sorted arrays, so a test can compare the store before and after a call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Snapshot {
+  readonly users: ReadonlyArray<UserRecord>
+  readonly sessions: ReadonlyArray<SessionRecord>
+  readonly tokens: ReadonlyArray<TokenRecord>
+}
+
+/**
+ * Read access to the memory store's contents, for tests.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class MemoryUserStore extends Context.Tag("userharbor/MemoryUserStore")<MemoryUserStore, {
+  readonly snapshot: Effect.Effect<Snapshot>
+}>() {}
+
+const tokenKey = (purpose: TokenPurpose, tokenHash: string) => `${purpose}:${tokenHash}`
+const liveKey = (userId: UserId, purpose: TokenPurpose) => `${userId}:${purpose}`
+
+const removeToken = (state: State, key: string): State =>
+  Option.match(HashMap.get(state.tokens, key), {
+    onNone: () => state,
+    onSome: (token) => ({
+      ...state,
+      tokens: HashMap.remove(state.tokens, key),
+      liveTokens: HashMap.remove(state.liveTokens, liveKey(token.userId, token.purpose))
+    })
+  })
+
+const removeUserSessions = (state: State, userId: UserId): [number, State] => {
+  const doomed = HashMap.filter(state.sessions, (session) => session.userId === userId)
+  return [HashMap.size(doomed), { ...state, sessions: HashMap.removeMany(state.sessions, HashMap.keys(doomed)) }]
+}
+
+const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
+
+/**
+ * Builds an empty store and its inspector.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = Effect.gen(function*() {
+  const state = yield* Ref.make(empty)
+  const lock = yield* Effect.makeSemaphore(1)
+  const inTransaction = FiberRef.unsafeMake(false)
+
+  // A statement outside a transaction waits for the running transaction, like a row lock would.
+  const statement = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.flatMap(FiberRef.get(inTransaction), (inside) => inside ? effect : lock.withPermits(1)(effect))
+  const read = <A>(f: (s: State) => A) => statement(Effect.map(Ref.get(state), f))
+  const write = <A>(f: (s: State) => readonly [A, State]) => statement(Ref.modify(state, f))
+
+  const withTransaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+    // Snapshot on entry, restore on any failure: an outer call is a transaction, a nested one a savepoint.
+    const body = Effect.flatMap(Ref.get(state), (snapshot) =>
+      Effect.onExit(self, (exit) => Exit.isSuccess(exit) ? Effect.void : Ref.set(state, snapshot)))
+    return Effect.flatMap(
+      FiberRef.get(inTransaction),
+      (inside) => inside ? body : lock.withPermits(1)(Effect.locally(body, inTransaction, true))
+    )
+  }
+
+  const store = UserStore.of({
+    insertUser: (user) =>
+      statement(Effect.flatten(Ref.modify(state, (s): readonly [Effect.Effect<void, UsernameTaken | EmailTaken>, State] => {
+        if (HashMap.has(s.usernames, user.usernameKey)) return [Effect.fail(new UsernameTaken()), s]
+        if (HashMap.has(s.emails, user.emailKey)) return [Effect.fail(new EmailTaken()), s]
+        return [Effect.void, {
+          ...s,
+          users: HashMap.set(s.users, user.id, user),
+          usernames: HashMap.set(s.usernames, user.usernameKey, user.id),
+          emails: HashMap.set(s.emails, user.emailKey, user.id)
+        }]
+      }))),
+    findUserById: (id) => read((s) => HashMap.get(s.users, id)),
+    findUserByUsername: (key) => read((s) => Option.flatMap(HashMap.get(s.usernames, key), (id) => HashMap.get(s.users, id))),
+    findUserByEmail: (key) => read((s) => Option.flatMap(HashMap.get(s.emails, key), (id) => HashMap.get(s.users, id))),
+    markVerified: (id) =>
+      write((s) => [undefined, { ...s, users: HashMap.modify(s.users, id, (user) => ({ ...user, verified: true })) }]),
+    updatePassword: ({ expectedVersion, passwordHash, userId }) =>
+      write((s) => {
+        const user = HashMap.get(s.users, userId)
+        if (Option.isNone(user)) return [false, s]
+        if (expectedVersion !== undefined && user.value.passwordVersion !== expectedVersion) return [false, s]
+        const updated = { ...user.value, passwordHash, passwordVersion: user.value.passwordVersion + 1 }
+        return [true, { ...s, users: HashMap.set(s.users, userId, updated) }]
+      }),
+    deleteUser: (id) =>
+      write((s) => {
+        const user = HashMap.get(s.users, id)
+        if (Option.isNone(user)) return [false, s]
+        const [, withoutSessions] = removeUserSessions(s, id)
+        const doomed = HashMap.filter(s.tokens, (token) => token.userId === id)
+        const withoutTokens = HashMap.reduce(doomed, withoutSessions, (acc, _, key) => removeToken(acc, key))
+        return [true, {
+          ...withoutTokens,
+          users: HashMap.remove(s.users, id),
+          usernames: HashMap.remove(s.usernames, user.value.usernameKey),
+          emails: HashMap.remove(s.emails, user.value.emailKey)
+        }]
+      }),
+
+    issueToken: (token) =>
+      write((s) => {
+        const previous = HashMap.get(s.liveTokens, liveKey(token.userId, token.purpose))
+        const cleared = Option.isSome(previous) ? removeToken(s, previous.value) : s
+        const key = tokenKey(token.purpose, token.tokenHash)
+        return [undefined, {
+          ...cleared,
+          tokens: HashMap.set(cleared.tokens, key, token),
+          liveTokens: HashMap.set(cleared.liveTokens, liveKey(token.userId, token.purpose), key)
+        }]
+      }),
+    findToken: (purpose, tokenHash) => read((s) => HashMap.get(s.tokens, tokenKey(purpose, tokenHash))),
+    consumeToken: (purpose, tokenHash) =>
+      write((s) => {
+        const key = tokenKey(purpose, tokenHash)
+        return [HashMap.get(s.tokens, key), removeToken(s, key)]
+      }),
+    deleteUserTokens: (userId, purpose) =>
+      write((s) => [
+        undefined,
+        Option.match(HashMap.get(s.liveTokens, liveKey(userId, purpose)), {
+          onNone: () => s,
+          onSome: (key) => removeToken(s, key)
+        })
+      ]),
+
+    insertSession: (session) =>
+      write((s) => [undefined, { ...s, sessions: HashMap.set(s.sessions, session.tokenHash, session) }]),
+    findSession: (tokenHash) =>
+      read((s) =>
+        Option.flatMap(HashMap.get(s.sessions, tokenHash), (session) =>
+          Option.map(HashMap.get(s.users, session.userId), (user) => ({ session, user })))
+      ),
+    renewSession: (tokenHash, expiresAt, lastUsedAt) =>
+      write((s) => [undefined, {
+        ...s,
+        sessions: HashMap.modify(s.sessions, tokenHash, (session) => ({ ...session, expiresAt, lastUsedAt }))
+      }]),
+    deleteSession: (tokenHash) =>
+      write((s) => [HashMap.has(s.sessions, tokenHash), { ...s, sessions: HashMap.remove(s.sessions, tokenHash) }]),
+    deleteUserSessions: (userId) => write((s) => removeUserSessions(s, userId)),
+
+    purgeExpired: (now, limit) =>
+      write((s) => {
+        const sessions = Array.from(HashMap.keys(HashMap.filter(s.sessions, (x) => x.expiresAt <= now))).slice(0, limit)
+        const tokens = Array.from(HashMap.keys(HashMap.filter(s.tokens, (x) => x.expiresAt <= now)))
+          .slice(0, limit - sessions.length)
+        const next = tokens.reduce(removeToken, { ...s, sessions: HashMap.removeMany(s.sessions, sessions) })
+        return [sessions.length + tokens.length, next]
+      }),
+
+    withTransaction
+  })
+
+  const snapshot = Effect.map(Ref.get(state), (s): Snapshot => ({
+    users: Array.from(HashMap.values(s.users)).sort(byKey((user) => user.id)),
+    sessions: Array.from(HashMap.values(s.sessions)).sort(byKey((session) => session.tokenHash)),
+    tokens: Array.from(HashMap.values(s.tokens)).sort(byKey((token) => tokenKey(token.purpose, token.tokenHash)))
+  }))
+
+  return { store, inspector: MemoryUserStore.of({ snapshot }) }
+})
+
+/**
+ * A fresh, empty store, with its inspector.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<UserStore | MemoryUserStore> = Layer.effectContext(
+  Effect.map(make, ({ inspector, store }) => Context.make(UserStore, store).pipe(Context.add(MemoryUserStore, inspector)))
+)

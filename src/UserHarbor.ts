@@ -1,0 +1,423 @@
+/**
+ * The account service: registration, email verification, login, sessions, password change and reset, and
+ * account deletion. Every operation is an `Effect` whose error channel lists exactly what can go wrong, and a span
+ * named `UserHarbor.<operation>` (no secret is ever recorded on it).
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Email from "./Email.js"
+import {
+  AccountDeletedEmail,
+  EmailSender,
+  type EmailMessage,
+  PasswordChangedEmail,
+  PasswordResetEmail,
+  type Recipient,
+  RegistrationAttemptEmail,
+  VerificationEmail
+} from "./EmailSender.js"
+import {
+  type EmailDeliveryError,
+  EmailNotVerified,
+  InvalidCredentials,
+  type InvalidEmail,
+  InvalidSession,
+  InvalidToken,
+  type InvalidUsername,
+  type StoreError,
+  type TokenPurpose,
+  type UsernameTaken,
+  type WeakPassword
+} from "./Errors.js"
+import { redact, type SecretInput } from "./internal/secrets.js"
+import * as Tokens from "./internal/tokens.js"
+import { PasswordHasher } from "./PasswordHasher.js"
+import * as PasswordPolicy from "./PasswordPolicy.js"
+import { SecureRandom } from "./SecureRandom.js"
+import { type Session, SessionId, User, UserId, type ValidatedSession } from "./User.js"
+import { UserHarborConfig } from "./UserHarborConfig.js"
+import * as Username from "./Username.js"
+import { type SessionWithUser, type UserRecord, UserStore } from "./UserStore.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RegisterInput {
+  readonly username: string
+  readonly email: string
+  readonly password: SecretInput
+}
+
+/**
+ * Log in by username or by email.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LoginInput =
+  | { readonly username: string; readonly password: SecretInput }
+  | { readonly email: string; readonly password: SecretInput }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChangePasswordInput {
+  readonly sessionToken: SecretInput
+  readonly oldPassword: SecretInput
+  readonly newPassword: SecretInput
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResetPasswordInput {
+  readonly token: SecretInput
+  readonly newPassword: SecretInput
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeleteAccountInput {
+  readonly sessionToken: SecretInput
+  readonly password: SecretInput
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor, {
+  readonly register: (
+    input: RegisterInput
+  ) => Effect.Effect<
+    void,
+    InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | StoreError
+  >
+  readonly verifyEmail: (token: SecretInput) => Effect.Effect<void, InvalidToken | StoreError>
+  readonly resendVerification: (email: string) => Effect.Effect<void, EmailDeliveryError | StoreError>
+  readonly login: (input: LoginInput) => Effect.Effect<Session, InvalidCredentials | EmailNotVerified | StoreError>
+  readonly verifySession: (sessionToken: SecretInput) => Effect.Effect<boolean, StoreError>
+  readonly validateSession: (sessionToken: SecretInput) => Effect.Effect<ValidatedSession, InvalidSession | StoreError>
+  readonly getCurrentUser: (sessionToken: SecretInput) => Effect.Effect<User, InvalidSession | StoreError>
+  readonly logout: (sessionToken: SecretInput) => Effect.Effect<void, InvalidSession | StoreError>
+  readonly logoutAll: (sessionToken: SecretInput) => Effect.Effect<void, InvalidSession | StoreError>
+  readonly changePassword: (
+    input: ChangePasswordInput
+  ) => Effect.Effect<Session, InvalidSession | InvalidCredentials | WeakPassword | StoreError>
+  readonly sendPasswordReset: (email: string) => Effect.Effect<void, EmailDeliveryError | StoreError>
+  readonly resetPassword: (input: ResetPasswordInput) => Effect.Effect<void, InvalidToken | WeakPassword | StoreError>
+  readonly deleteAccount: (
+    input: DeleteAccountInput
+  ) => Effect.Effect<void, InvalidSession | InvalidCredentials | StoreError>
+}>() {}
+
+const toUser = (record: UserRecord): User =>
+  new User({
+    id: record.id,
+    username: record.username,
+    email: record.email,
+    verified: record.verified,
+    createdAt: new Date(record.createdAt)
+  })
+
+const recipient = (record: UserRecord): Recipient => ({ username: record.username, email: record.email })
+
+// What a transaction decided; failures that must not undo the transaction's own writes (an expired token is
+// removed, and that removal must persist) are raised after it commits.
+type TokenOutcome = "ok" | "unknown" | "expired"
+
+/**
+ * Builds the service from its ports. It does one argon2 hash while building, for the dummy hash that login
+ * checks unknown users against, so unknown and known users cost the same.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = Effect.gen(function*() {
+  const store = yield* UserStore
+  const sender = yield* EmailSender
+  const hasher = yield* PasswordHasher
+  const config = yield* UserHarborConfig
+  const tokens = Tokens.make(config.secretKey, yield* SecureRandom)
+  const dummyHash = yield* Effect.flatMap(tokens.newId, (id) => hasher.hash(Redacted.make(id)))
+  const sessionTtl = Duration.toMillis(config.sessionTtl)
+  const policy = config.passwordPolicy
+
+  const notify = (message: EmailMessage) =>
+    sender.send(message).pipe(
+      Effect.catchTag("EmailDeliveryError", (error) =>
+        // The operation already committed; failing it now would tell the caller something false.
+        Effect.logWarning("UserHarbor: notice not delivered").pipe(
+          Effect.annotateLogs({ message: message._tag, reason: error.reason })
+        ))
+    )
+
+  const newSession = Effect.fnUntraced(function*(userId: UserId) {
+    const { token, tokenHash } = yield* tokens.issue
+    const id = SessionId.make(yield* tokens.newId)
+    const now = yield* Clock.currentTimeMillis
+    const expiresAt = now + sessionTtl
+    yield* store.insertSession({ id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now })
+    return { id, token, expiresAt: new Date(expiresAt) } satisfies Session
+  })
+
+  const checkSession = Effect.fnUntraced(function*(sessionToken: SecretInput) {
+    const tokenHash = tokens.hashOf(redact(sessionToken))
+    if (tokenHash === undefined) return yield* new InvalidSession({ reason: "unknown" })
+    const found: Option.Option<SessionWithUser> = yield* store.findSession(tokenHash)
+    if (Option.isNone(found)) return yield* new InvalidSession({ reason: "unknown" })
+    const now = yield* Clock.currentTimeMillis
+    if (now >= found.value.session.expiresAt) {
+      yield* store.deleteSession(tokenHash)
+      return yield* new InvalidSession({ reason: "expired" })
+    }
+    return { tokenHash, now, ...found.value }
+  })
+
+  // A password that cannot be valid is still checked against the dummy hash, so it costs the same as a real one.
+  const verifyPassword = (password: SecretInput, hash: string) => {
+    const normalized = PasswordPolicy.normalize(redact(password))
+    return normalized === undefined
+      ? Effect.as(hasher.verify(Redacted.make(""), dummyHash), false)
+      : hasher.verify(normalized, hash)
+  }
+
+  const findForLogin = (input: LoginInput): Effect.Effect<Option.Option<UserRecord>, StoreError> => {
+    if ("username" in input) {
+      return Username.validate(input.username).pipe(
+        Effect.flatMap((valid) => store.findUserByUsername(valid.key)),
+        Effect.catchTag("InvalidUsername", () => Effect.succeedNone)
+      )
+    }
+    return Email.validate(input.email).pipe(
+      Effect.flatMap((valid) => store.findUserByEmail(valid.key)),
+      Effect.catchTag("InvalidEmail", () => Effect.succeedNone)
+    )
+  }
+
+  const findByEmail = (email: string): Effect.Effect<Option.Option<UserRecord>, StoreError> =>
+    Email.validate(email).pipe(
+      Effect.flatMap((valid) => store.findUserByEmail(valid.key)),
+      Effect.catchTag("InvalidEmail", () => Effect.succeedNone)
+    )
+
+  const issueToken = Effect.fnUntraced(function*(userId: UserId, purpose: TokenPurpose, ttl: Duration.Duration) {
+    const { token, tokenHash } = yield* tokens.issue
+    const now = yield* Clock.currentTimeMillis
+    const expiresAt = now + Duration.toMillis(ttl)
+    yield* store.issueToken({ tokenHash, purpose, userId, createdAt: now, expiresAt })
+    return { token, expiresAt: new Date(expiresAt) }
+  })
+
+  const register = Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
+    const username = yield* Username.validate(input.username)
+    const email = yield* Email.validate(input.email)
+    const password = yield* PasswordPolicy.check(policy, redact(input.password), {
+      username: username.display,
+      email: email.address
+    })
+    // Slow: before the transaction, so it never holds a connection.
+    const passwordHash = yield* hasher.hash(password)
+    const id = UserId.make(yield* tokens.newId)
+    const { token, tokenHash } = yield* tokens.issue
+    const now = yield* Clock.currentTimeMillis
+    const expiresAt = now + Duration.toMillis(config.verificationTokenTtl)
+    const created = yield* store.withTransaction(Effect.gen(function*() {
+      yield* store.insertUser({
+        id,
+        username: username.display,
+        usernameKey: username.key,
+        email: email.address,
+        emailKey: email.key,
+        passwordHash,
+        passwordVersion: 1,
+        verified: false,
+        createdAt: now
+      })
+      yield* store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
+    })).pipe(
+      Effect.as(true),
+      Effect.catchTag("EmailTaken", () => Effect.succeed(false))
+    )
+    if (created) {
+      const to = { username: username.display, email: email.address }
+      return yield* sender.send(new VerificationEmail({ to, token, expiresAt: new Date(expiresAt) }))
+    }
+    // The caller gets the same answer as for a new address; only the address's owner learns of the attempt.
+    const owner = yield* store.findUserByEmail(email.key)
+    if (Option.isSome(owner)) {
+      yield* sender.send(new RegistrationAttemptEmail({ to: recipient(owner.value) }))
+    }
+  })
+
+  const consumeIn = (purpose: TokenPurpose) => (outcome: TokenOutcome) =>
+    outcome === "ok" ? Effect.void : Effect.fail(new InvalidToken({ purpose, reason: outcome }))
+
+  const verifyEmail = Effect.fn("UserHarbor.verifyEmail")(function*(token: SecretInput) {
+    const tokenHash = tokens.hashOf(redact(token))
+    if (tokenHash === undefined) return yield* new InvalidToken({ purpose: "verify-email", reason: "unknown" })
+    const outcome = yield* store.withTransaction(Effect.gen(function*() {
+      const record = yield* store.consumeToken("verify-email", tokenHash)
+      if (Option.isNone(record)) return "unknown" as const
+      if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return "expired" as const
+      yield* store.markVerified(record.value.userId)
+      return "ok" as const
+    }))
+    yield* consumeIn("verify-email")(outcome)
+  })
+
+  const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
+    const user = yield* findByEmail(email)
+    if (Option.isNone(user) || user.value.verified) return
+    const issued = yield* issueToken(user.value.id, "verify-email", config.verificationTokenTtl)
+    yield* sender.send(new VerificationEmail({ to: recipient(user.value), ...issued }))
+  })
+
+  const login = Effect.fn("UserHarbor.login")(function*(input: LoginInput) {
+    const user = yield* findForLogin(input)
+    if (Option.isNone(user)) {
+      yield* verifyPassword(input.password, dummyHash)
+      return yield* new InvalidCredentials()
+    }
+    if (!(yield* verifyPassword(input.password, user.value.passwordHash))) return yield* new InvalidCredentials()
+    // Only after the right password, so this answer reveals nothing to someone who does not know it.
+    if (!user.value.verified) return yield* new EmailNotVerified()
+    return yield* newSession(user.value.id)
+  })
+
+  const validateSession = Effect.fn("UserHarbor.validateSession")(function*(sessionToken: SecretInput) {
+    const { now, session, tokenHash, user } = yield* checkSession(sessionToken)
+    const renewed = session.expiresAt - now < sessionTtl / 2
+    const expiresAt = renewed ? now + sessionTtl : session.expiresAt
+    if (renewed) yield* store.renewSession(tokenHash, expiresAt, now)
+    return {
+      user: toUser(user),
+      session: { id: session.id, createdAt: new Date(session.createdAt), expiresAt: new Date(expiresAt), renewed }
+    } satisfies ValidatedSession
+  })
+
+  const verifySession = Effect.fn("UserHarbor.verifySession")(function*(sessionToken: SecretInput) {
+    return yield* validateSession(sessionToken).pipe(
+      Effect.as(true),
+      Effect.catchTag("InvalidSession", () => Effect.succeed(false))
+    )
+  })
+
+  const getCurrentUser = Effect.fn("UserHarbor.getCurrentUser")(function*(sessionToken: SecretInput) {
+    return (yield* validateSession(sessionToken)).user
+  })
+
+  const logout = Effect.fn("UserHarbor.logout")(function*(sessionToken: SecretInput) {
+    const { tokenHash } = yield* checkSession(sessionToken)
+    yield* store.deleteSession(tokenHash)
+  })
+
+  const logoutAll = Effect.fn("UserHarbor.logoutAll")(function*(sessionToken: SecretInput) {
+    const { user } = yield* checkSession(sessionToken)
+    yield* store.deleteUserSessions(user.id)
+  })
+
+  const changePassword = Effect.fn("UserHarbor.changePassword")(function*(input: ChangePasswordInput) {
+    const { user } = yield* checkSession(input.sessionToken)
+    if (!(yield* verifyPassword(input.oldPassword, user.passwordHash))) return yield* new InvalidCredentials()
+    const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
+    const passwordHash = yield* hasher.hash(password)
+    const session = yield* store.withTransaction(Effect.gen(function*() {
+      // Conditional on the version the old password was checked against: a concurrent change or reset wins.
+      const updated = yield* store.updatePassword({
+        userId: user.id,
+        passwordHash,
+        expectedVersion: user.passwordVersion
+      })
+      if (!updated) return yield* new InvalidSession({ reason: "unknown" })
+      yield* store.deleteUserSessions(user.id)
+      yield* store.deleteUserTokens(user.id, "reset-password")
+      return yield* newSession(user.id)
+    }))
+    yield* notify(new PasswordChangedEmail({ to: recipient(user) }))
+    return session
+  })
+
+  const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
+    const user = yield* findByEmail(email)
+    if (Option.isNone(user)) return
+    const issued = yield* issueToken(user.value.id, "reset-password", config.resetTokenTtl)
+    yield* sender.send(new PasswordResetEmail({ to: recipient(user.value), ...issued }))
+  })
+
+  const resetPassword = Effect.fn("UserHarbor.resetPassword")(function*(input: ResetPasswordInput) {
+    const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
+    const tokenHash = tokens.hashOf(redact(input.token))
+    if (tokenHash === undefined) return yield* invalid("unknown")
+    // Look before consuming: a weak new password must not burn the token.
+    const found = yield* store.findToken("reset-password", tokenHash)
+    if (Option.isNone(found)) return yield* invalid("unknown")
+    if ((yield* Clock.currentTimeMillis) >= found.value.expiresAt) {
+      yield* store.consumeToken("reset-password", tokenHash)
+      return yield* invalid("expired")
+    }
+    const user = yield* store.findUserById(found.value.userId)
+    if (Option.isNone(user)) return yield* invalid("unknown")
+    const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user.value)
+    const passwordHash = yield* hasher.hash(password)
+    const userId = user.value.id
+    const outcome = yield* store.withTransaction(Effect.gen(function*() {
+      const record = yield* store.consumeToken("reset-password", tokenHash)
+      if (Option.isNone(record)) return "unknown" as const
+      if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return "expired" as const
+      if (!(yield* store.updatePassword({ userId, passwordHash }))) return "unknown" as const
+      // Receiving the reset mail proves the address.
+      yield* store.markVerified(userId)
+      yield* store.deleteUserSessions(userId)
+      yield* store.deleteUserTokens(userId, "verify-email")
+      return "ok" as const
+    }))
+    yield* consumeIn("reset-password")(outcome)
+    yield* notify(new PasswordChangedEmail({ to: recipient(user.value) }))
+  })
+
+  const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(function*(input: DeleteAccountInput) {
+    const { user } = yield* checkSession(input.sessionToken)
+    if (!(yield* verifyPassword(input.password, user.passwordHash))) return yield* new InvalidCredentials()
+    yield* store.withTransaction(store.deleteUser(user.id))
+    yield* notify(new AccountDeletedEmail({ to: recipient(user) }))
+  })
+
+  return UserHarbor.of({
+    register,
+    verifyEmail,
+    resendVerification,
+    login,
+    verifySession,
+    validateSession,
+    getCurrentUser,
+    logout,
+    logoutAll,
+    changePassword,
+    sendPasswordReset,
+    resetPassword,
+    deleteAccount
+  })
+})
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<
+  UserHarbor,
+  never,
+  UserStore | EmailSender | PasswordHasher | SecureRandom | UserHarborConfig
+> = Layer.effect(UserHarbor, make)

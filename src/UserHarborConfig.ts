@@ -1,0 +1,149 @@
+/**
+ * UserHarbor's settings: the secret key that tokens are hashed under, token and session lifetimes, and the
+ * password policy. Bad settings fail the layer with a `ConfigError`, before any request is served.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as PasswordPolicy from "./PasswordPolicy.js"
+
+/**
+ * What an app passes to `layer`. Only `secretKey` is required.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** At least 32 bytes of high-entropy secret; tokens are stored as HMAC-SHA256 under it. */
+  readonly secretKey: Redacted.Redacted<string>
+  /** Default 24 hours. */
+  readonly verificationTokenTtl?: Duration.DurationInput
+  /** Default 1 hour. */
+  readonly resetTokenTtl?: Duration.DurationInput
+  /** Default 30 days, renewed on use once less than half of it remains. */
+  readonly sessionTtl?: Duration.DurationInput
+  readonly passwordPolicy?: Partial<PasswordPolicy.PasswordPolicy>
+}
+
+/**
+ * The settings with every default filled in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Settings {
+  readonly secretKey: Redacted.Redacted<string>
+  readonly verificationTokenTtl: Duration.Duration
+  readonly resetTokenTtl: Duration.Duration
+  readonly sessionTtl: Duration.Duration
+  readonly passwordPolicy: PasswordPolicy.PasswordPolicy
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class UserHarborConfig extends Context.Tag("userharbor/UserHarborConfig")<UserHarborConfig, Settings>() {}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const minSecretKeyBytes = 32
+
+const invalid = (path: string, message: string): Effect.Effect<never, ConfigError.ConfigError> =>
+  Effect.fail(ConfigError.InvalidData([path], message))
+
+const positiveDuration = (
+  path: string,
+  input: Duration.DurationInput
+): Effect.Effect<Duration.Duration, ConfigError.ConfigError> =>
+  Duration.decodeUnknown(input).pipe(
+    Effect.catchAll(() => invalid(path, "not a duration")),
+    Effect.filterOrElse(
+      (duration) => Duration.greaterThan(duration, Duration.zero) && Duration.isFinite(duration),
+      () => invalid(path, "must be a positive, finite duration")
+    )
+  )
+
+/**
+ * Checks the options and fills in the defaults.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (options: Options) => Effect.Effect<Settings, ConfigError.ConfigError> = Effect.fnUntraced(
+  function*(options: Options) {
+  if (Buffer.byteLength(Redacted.value(options.secretKey), "utf8") < minSecretKeyBytes) {
+    return yield* invalid("secretKey", `must be at least ${minSecretKeyBytes} bytes`)
+  }
+  const passwordPolicy: PasswordPolicy.PasswordPolicy = { ...PasswordPolicy.defaultPolicy, ...options.passwordPolicy }
+  if (
+    !Number.isInteger(passwordPolicy.minLength) || !Number.isInteger(passwordPolicy.maxLength) ||
+    passwordPolicy.minLength < 8 || passwordPolicy.maxLength > 256 ||
+    passwordPolicy.minLength > passwordPolicy.maxLength
+  ) {
+    return yield* invalid("passwordPolicy", "lengths must be whole numbers with 8 <= minLength <= maxLength <= 256")
+  }
+  return UserHarborConfig.of({
+    secretKey: options.secretKey,
+    verificationTokenTtl: yield* positiveDuration("verificationTokenTtl", options.verificationTokenTtl ?? "24 hours"),
+    resetTokenTtl: yield* positiveDuration("resetTokenTtl", options.resetTokenTtl ?? "1 hour"),
+    sessionTtl: yield* positiveDuration("sessionTtl", options.sessionTtl ?? "30 days"),
+    passwordPolicy
+  })
+})
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<UserHarborConfig, ConfigError.ConfigError> =>
+  Layer.effect(UserHarborConfig, make(options))
+
+const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  Config.option(config).pipe(Config.map((option) => option._tag === "Some" ? option.value : undefined))
+
+/**
+ * The options read from `USERHARBOR_*` environment variables: `USERHARBOR_SECRET_KEY` (required),
+ * `USERHARBOR_VERIFICATION_TOKEN_TTL`, `USERHARBOR_RESET_TOKEN_TTL`, `USERHARBOR_SESSION_TTL` (durations such as
+ * `"12 hours"`), `USERHARBOR_PASSWORD_MIN_LENGTH` and `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
+ * lower-case letter, an upper-case letter, a digit and a symbol).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const fromEnv: Config.Config<Options> = Config.all({
+  secretKey: Config.redacted("USERHARBOR_SECRET_KEY"),
+  verificationTokenTtl: optional(Config.duration("USERHARBOR_VERIFICATION_TOKEN_TTL")),
+  resetTokenTtl: optional(Config.duration("USERHARBOR_RESET_TOKEN_TTL")),
+  sessionTtl: optional(Config.duration("USERHARBOR_SESSION_TTL")),
+  minLength: optional(Config.integer("USERHARBOR_PASSWORD_MIN_LENGTH")),
+  requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false))
+}).pipe(Config.map(({ minLength, requireClasses, secretKey, ...ttls }): Options => {
+  const classes = requireClasses
+    ? { requireLowercase: true, requireUppercase: true, requireDigit: true, requireSymbol: true }
+    : {}
+  return {
+    secretKey,
+    ...(ttls.verificationTokenTtl === undefined ? {} : { verificationTokenTtl: ttls.verificationTokenTtl }),
+    ...(ttls.resetTokenTtl === undefined ? {} : { resetTokenTtl: ttls.resetTokenTtl }),
+    ...(ttls.sessionTtl === undefined ? {} : { sessionTtl: ttls.sessionTtl }),
+    passwordPolicy: minLength === undefined ? classes : { ...classes, minLength }
+  }
+}))
+
+/**
+ * Reads the options from `Config` (by default `fromEnv`) and checks them like `layer`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (config: Config.Config<Options> = fromEnv): Layer.Layer<UserHarborConfig, ConfigError.ConfigError> =>
+  Layer.effect(UserHarborConfig, Effect.flatMap(config, make))

@@ -1,0 +1,67 @@
+/**
+ * The whole library wired for tests in one layer: the memory store, the recording sender, deterministic random
+ * bytes and argon2id with tiny parameters. It is for tests only (an app's tests too): the hashing parameters give
+ * no protection and the "random" tokens are predictable.
+ *
+ * @since 0.1.0
+ */
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as DeterministicRandom from "./DeterministicRandom.js"
+import type { EmailSender } from "./EmailSender.js"
+import * as MemoryUserStore from "./MemoryUserStore.js"
+import * as PasswordHasher from "./PasswordHasher.js"
+import * as RecordingEmailSender from "./RecordingEmailSender.js"
+import type { SecureRandom } from "./SecureRandom.js"
+import * as UserHarbor from "./UserHarbor.js"
+import * as UserHarborConfig from "./UserHarborConfig.js"
+import type { UserStore } from "./UserStore.js"
+
+/**
+ * A secret key for tests (never use it elsewhere: it is public).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const testSecretKey = Redacted.make("userharbor-test-secret-key-0123456789abcdef")
+
+/**
+ * Every service the test kit provides.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Services =
+  | UserHarbor.UserHarbor
+  | UserStore
+  | MemoryUserStore.MemoryUserStore
+  | EmailSender
+  | RecordingEmailSender.RecordingEmailSender
+  | SecureRandom
+  | PasswordHasher.PasswordHasher
+  | UserHarborConfig.UserHarborConfig
+
+/**
+ * The test kit with other settings; the secret key defaults to `testSecretKey`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: Partial<UserHarborConfig.Options> = {}): Layer.Layer<Services> =>
+  UserHarbor.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      MemoryUserStore.layer,
+      RecordingEmailSender.layer,
+      DeterministicRandom.layer(),
+      PasswordHasher.layerInsecureForTesting,
+      UserHarborConfig.layer({ secretKey: testSecretKey, ...options }).pipe(Layer.orDie)
+    ))
+  )
+
+/**
+ * The test kit with the default settings.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Services> = layerWith()

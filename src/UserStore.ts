@@ -1,0 +1,129 @@
+/**
+ * The storage port. UserHarbor keeps users, sessions and single-use tokens through it, and never a raw token:
+ * sessions and tokens are keyed by their HMAC (`tokenHash`).
+ *
+ * The contract (checked for every implementation by the conformance suite in `userharbor/testing`):
+ * - Uniqueness of `usernameKey` and `emailKey` is enforced by the store itself (a constraint, never a
+ *   read-then-write); `insertUser` reports `UsernameTaken` before `EmailTaken` when both collide.
+ * - A user has at most one live token per purpose: `issueToken` replaces the previous one.
+ * - `consumeToken` is one atomic step: of two concurrent consumers, one gets the record and the other nothing.
+ *   It removes the token whether or not it has expired; the caller judges expiry.
+ * - `deleteUser` removes the user's sessions and tokens with it.
+ * - `withTransaction` commits on success and rolls back on failure, defect and interruption; a nested call joins
+ *   the outer transaction, and its own failure undoes only its own part (a savepoint).
+ * - Instants are epoch milliseconds from `Clock`, so no driver can hand back an ambiguous local time.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type { EmailTaken, StoreError, TokenPurpose, UsernameTaken } from "./Errors.js"
+import type { SessionId, UserId } from "./User.js"
+
+/**
+ * A user as stored. `usernameKey` and `emailKey` are the canonical forms that uniqueness and look-ups use.
+ * `passwordVersion` grows with every password change, so a write can be made conditional on the version it read.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UserRecord {
+  readonly id: UserId
+  readonly username: string
+  readonly usernameKey: string
+  readonly email: string
+  readonly emailKey: string
+  readonly passwordHash: string
+  readonly passwordVersion: number
+  readonly verified: boolean
+  readonly createdAt: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SessionRecord {
+  readonly id: SessionId
+  readonly tokenHash: string
+  readonly userId: UserId
+  readonly createdAt: number
+  readonly expiresAt: number
+  readonly lastUsedAt: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenRecord {
+  readonly tokenHash: string
+  readonly purpose: TokenPurpose
+  readonly userId: UserId
+  readonly createdAt: number
+  readonly expiresAt: number
+}
+
+/**
+ * A session with its user, as one look-up returns them (session checks run on every request).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SessionWithUser {
+  readonly session: SessionRecord
+  readonly user: UserRecord
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PasswordUpdate {
+  readonly userId: UserId
+  readonly passwordHash: string
+  /** Update only if the stored version still equals this one (guards against a concurrent change). */
+  readonly expectedVersion?: number
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class UserStore extends Context.Tag("userharbor/UserStore")<UserStore, {
+  readonly insertUser: (user: UserRecord) => Effect.Effect<void, UsernameTaken | EmailTaken | StoreError>
+  readonly findUserById: (id: UserId) => Effect.Effect<Option.Option<UserRecord>, StoreError>
+  readonly findUserByUsername: (usernameKey: string) => Effect.Effect<Option.Option<UserRecord>, StoreError>
+  readonly findUserByEmail: (emailKey: string) => Effect.Effect<Option.Option<UserRecord>, StoreError>
+  readonly markVerified: (id: UserId) => Effect.Effect<void, StoreError>
+  /** Sets the hash and increments `passwordVersion`; `false` when the user is gone or the version moved on. */
+  readonly updatePassword: (update: PasswordUpdate) => Effect.Effect<boolean, StoreError>
+  /** Deletes the user with every session and token; `false` when there was no such user. */
+  readonly deleteUser: (id: UserId) => Effect.Effect<boolean, StoreError>
+
+  /** Stores the token and removes the user's previous token of the same purpose. */
+  readonly issueToken: (token: TokenRecord) => Effect.Effect<void, StoreError>
+  readonly findToken: (purpose: TokenPurpose, tokenHash: string) => Effect.Effect<Option.Option<TokenRecord>, StoreError>
+  readonly consumeToken: (
+    purpose: TokenPurpose,
+    tokenHash: string
+  ) => Effect.Effect<Option.Option<TokenRecord>, StoreError>
+  readonly deleteUserTokens: (userId: UserId, purpose: TokenPurpose) => Effect.Effect<void, StoreError>
+
+  readonly insertSession: (session: SessionRecord) => Effect.Effect<void, StoreError>
+  readonly findSession: (tokenHash: string) => Effect.Effect<Option.Option<SessionWithUser>, StoreError>
+  readonly renewSession: (
+    tokenHash: string,
+    expiresAt: number,
+    lastUsedAt: number
+  ) => Effect.Effect<void, StoreError>
+  readonly deleteSession: (tokenHash: string) => Effect.Effect<boolean, StoreError>
+  /** Returns how many sessions were removed. */
+  readonly deleteUserSessions: (userId: UserId) => Effect.Effect<number, StoreError>
+
+  /** Removes at most `limit` sessions and tokens that expired at or before `now`; returns how many. */
+  readonly purgeExpired: (now: number, limit: number) => Effect.Effect<number, StoreError>
+
+  readonly withTransaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
+}>() {}

@@ -1,0 +1,14 @@
+/**
+ * @since 0.1.0
+ */
+export * as Email from "./Email.js"
+export * as EmailSender from "./EmailSender.js"
+export * as Errors from "./Errors.js"
+export * as PasswordHasher from "./PasswordHasher.js"
+export * as PasswordPolicy from "./PasswordPolicy.js"
+export * as SecureRandom from "./SecureRandom.js"
+export * as User from "./User.js"
+export * as UserHarbor from "./UserHarbor.js"
+export * as UserHarborConfig from "./UserHarborConfig.js"
+export * as Username from "./Username.js"
+export * as UserStore from "./UserStore.js"

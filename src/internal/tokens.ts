@@ -1,0 +1,39 @@
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto"
+import type { SecureRandom } from "../SecureRandom.js"
+
+/** 256 bits, the size of every token. */
+export const tokenBytes = 32
+
+// 32 bytes in unpadded base64url are exactly 43 characters from this alphabet
+const tokenShape = /^[A-Za-z0-9_-]{43}$/
+
+export interface IssuedToken {
+  readonly token: Redacted.Redacted<string>
+  readonly tokenHash: string
+}
+
+export interface Tokens {
+  readonly issue: Effect.Effect<IssuedToken>
+  /** The HMAC of a well-formed token, or `undefined` for anything that cannot be one (never stored, never hashed). */
+  readonly hashOf: (token: Redacted.Redacted<string>) => string | undefined
+  readonly newId: Effect.Effect<string>
+}
+
+/** The key object is built once per layer, not once per request. */
+export const make = (secretKey: Redacted.Redacted<string>, random: SecureRandom["Type"]): Tokens => {
+  const key: KeyObject = createSecretKey(Buffer.from(Redacted.value(secretKey), "utf8"))
+  const hash = (token: string) => createHmac("sha256", key).update(token, "utf8").digest("hex")
+  return {
+    issue: Effect.map(random.nextBytes(tokenBytes), (bytes) => {
+      const token = Buffer.from(bytes).toString("base64url")
+      return { token: Redacted.make(token), tokenHash: hash(token) }
+    }),
+    hashOf: (token) => {
+      const raw = Redacted.value(token)
+      return tokenShape.test(raw) ? hash(raw) : undefined
+    },
+    newId: Effect.map(random.nextBytes(16), (bytes) => Buffer.from(bytes).toString("hex"))
+  }
+}
