@@ -45,7 +45,8 @@ export const tokenHash = (token: string | Redacted.Redacted<string>): string =>
 export const password = "purple-monkey-dishwasher-42"
 export const newPassword = "seven-green-lanterns-at-dawn"
 export const alice: RegisterInput = { username: "Alice", email: "alice@example.com", password }
-export const bob: RegisterInput = { username: "Bob", email: "bob@example.com", password: "bobs-own-secret-phrase" }
+export const bobPassword = "bobs-own-secret-phrase"
+export const bob: RegisterInput = { username: "Bob", email: "bob@example.com", password: bobPassword }
 
 const hour = Duration.toMillis("1 hour")
 const day = Duration.toMillis("1 day")
