@@ -18,7 +18,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { EmailTaken, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import type { UserId } from "./User.js"
-import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
+import { type OutboxRecord, type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
 
 interface State {
   readonly users: HashMap.HashMap<UserId, UserRecord>
@@ -28,6 +28,13 @@ interface State {
   readonly tokens: HashMap.HashMap<string, TokenRecord>
   /** `userId:purpose` → the key of that user's live token */
   readonly liveTokens: HashMap.HashMap<string, string>
+  readonly outbox: HashMap.HashMap<string, OutboxRow>
+}
+
+interface OutboxRow {
+  readonly record: OutboxRecord
+  readonly claimedBy: string | undefined
+  readonly leaseUntil: number
 }
 
 const empty: State = {
@@ -36,7 +43,8 @@ const empty: State = {
   emails: HashMap.empty(),
   sessions: HashMap.empty(),
   tokens: HashMap.empty(),
-  liveTokens: HashMap.empty()
+  liveTokens: HashMap.empty(),
+  outbox: HashMap.empty()
 }
 
 /**
@@ -49,6 +57,7 @@ export interface Snapshot {
   readonly users: ReadonlyArray<UserRecord>
   readonly sessions: ReadonlyArray<SessionRecord>
   readonly tokens: ReadonlyArray<TokenRecord>
+  readonly outbox: ReadonlyArray<OutboxRecord>
 }
 
 /**
@@ -78,6 +87,14 @@ const removeUserSessions = (state: State, userId: UserId): [number, State] => {
   const doomed = HashMap.filter(state.sessions, (session) => session.userId === userId)
   return [HashMap.size(doomed), { ...state, sessions: HashMap.removeMany(state.sessions, HashMap.keys(doomed)) }]
 }
+
+const claimedRow = (state: State, id: string, workerId: string): Option.Option<OutboxRow> =>
+  Option.filter(HashMap.get(state.outbox, id), (row) => row.claimedBy === workerId)
+
+const removeClaimed = (state: State, id: string, workerId: string): [boolean, State] =>
+  Option.isSome(claimedRow(state, id, workerId))
+    ? [true, { ...state, outbox: HashMap.remove(state.outbox, id) }]
+    : [false, state]
 
 const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
 
@@ -199,13 +216,49 @@ export const make = Effect.gen(function*() {
         return [sessions.length + tokens.length, next]
       }),
 
-    withTransaction
+    withTransaction,
+
+    // email outbox
+    enqueueEmail: (email) =>
+      write((s) => [undefined, {
+        ...s,
+        outbox: HashMap.set(s.outbox, email.id, { record: email, claimedBy: undefined, leaseUntil: 0 })
+      }]),
+    claimEmails: (now, limit, leaseMs, workerId) =>
+      write((s) => {
+        const due = Array.from(HashMap.values(s.outbox))
+          .filter((row) => row.record.nextAttemptAt <= now && (row.claimedBy === undefined || row.leaseUntil <= now))
+          .sort(byKey((row) => `${String(row.record.nextAttemptAt).padStart(16, "0")}:${row.record.id}`))
+          .slice(0, Math.max(0, limit))
+        const outbox = due.reduce(
+          (acc, row) => HashMap.set(acc, row.record.id, { ...row, claimedBy: workerId, leaseUntil: now + leaseMs }),
+          s.outbox
+        )
+        return [due.map((row) => row.record), { ...s, outbox }]
+      }),
+    completeEmail: (id, workerId) => write((s) => removeClaimed(s, id, workerId)),
+    retryEmail: (id, workerId, attempts, nextAttemptAt) =>
+      write((s) =>
+        Option.match(claimedRow(s, id, workerId), {
+          onNone: () => [false, s],
+          onSome: (row) => [true, {
+            ...s,
+            outbox: HashMap.set(s.outbox, id, {
+              record: { ...row.record, attempts, nextAttemptAt },
+              claimedBy: undefined,
+              leaseUntil: 0
+            })
+          }]
+        })
+      ),
+    dropEmail: (id, workerId) => write((s) => removeClaimed(s, id, workerId))
   })
 
   const snapshot = Effect.map(Ref.get(state), (s): Snapshot => ({
     users: Array.from(HashMap.values(s.users)).sort(byKey((user) => user.id)),
     sessions: Array.from(HashMap.values(s.sessions)).sort(byKey((session) => session.tokenHash)),
-    tokens: Array.from(HashMap.values(s.tokens)).sort(byKey((token) => tokenKey(token.purpose, token.tokenHash)))
+    tokens: Array.from(HashMap.values(s.tokens)).sort(byKey((token) => tokenKey(token.purpose, token.tokenHash))),
+    outbox: Array.from(HashMap.values(s.outbox), (row) => row.record).sort(byKey((record) => record.id))
   }))
 
   return { store, inspector: MemoryUserStore.of({ snapshot }) }

@@ -15,8 +15,8 @@ import * as Redacted from "effect/Redacted"
 import * as Email from "./Email.js"
 import {
   AccountDeletedEmail,
-  EmailSender,
   type EmailMessage,
+  type EmailSender,
   PasswordChangedEmail,
   PasswordResetEmail,
   type Recipient,
@@ -36,6 +36,7 @@ import {
   type UsernameTaken,
   type WeakPassword
 } from "./Errors.js"
+import * as Delivery from "./internal/delivery.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
 import * as Tokens from "./internal/tokens.js"
 import { PasswordHasher } from "./PasswordHasher.js"
@@ -123,6 +124,29 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
   ) => Effect.Effect<void, InvalidSession | InvalidCredentials | StoreError>
 }>() {}
 
+/**
+ * The service as `layerOutbox` builds it: every message goes through the email outbox, so no operation can fail
+ * with `EmailDeliveryError` and the error channels say so. `layerOutbox` provides the same service under
+ * `UserHarbor` too, for code written against the general tag.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OutboxService = {
+  readonly [K in keyof UserHarbor["Type"]]: UserHarbor["Type"][K] extends
+    (...args: infer A) => Effect.Effect<infer X, infer E, infer R>
+    ? (...args: A) => Effect.Effect<X, Exclude<E, EmailDeliveryError>, R>
+    : UserHarbor["Type"][K]
+}
+
+/**
+ * The account service in outbox mode (see `layerOutbox`).
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class UserHarborOutbox extends Context.Tag("userharbor/UserHarborOutbox")<UserHarborOutbox, OutboxService>() {}
+
 const toUser = (record: UserRecord): User =>
   new User({
     id: record.id,
@@ -138,31 +162,18 @@ const recipient = (record: UserRecord): Recipient => ({ username: record.usernam
 // removed, and that removal must persist) are raised after it commits.
 type TokenOutcome = "ok" | "unknown" | "expired"
 
-/**
- * Builds the service from its ports. It does one argon2 hash while building, for the dummy hash that login
- * checks unknown users against, so unknown and known users cost the same.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const make = Effect.gen(function*() {
+// The operations for one delivery mode; `E` is what handing a message over can fail with.
+const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>) => Effect.gen(function*() {
+  const delivery = yield* makeDelivery
   const store = yield* UserStore
-  const sender = yield* EmailSender
   const hasher = yield* PasswordHasher
   const config = yield* UserHarborConfig
   const tokens = Tokens.make(config.secretKey, yield* SecureRandom)
   const dummyHash = yield* Effect.flatMap(tokens.newId, (id) => hasher.hash(Redacted.make(id)))
   const sessionTtl = Duration.toMillis(config.sessionTtl)
   const policy = config.passwordPolicy
-
-  const notify = (message: EmailMessage) =>
-    sender.send(message).pipe(
-      Effect.catchTag("EmailDeliveryError", (error) =>
-        // The operation already committed; failing it now would tell the caller something false.
-        Effect.logWarning("UserHarbor: notice not delivered").pipe(
-          Effect.annotateLogs({ message: message._tag, reason: error.reason })
-        ))
-    )
+  // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
+  const decoyUserId = UserId.make(yield* tokens.newId)
 
   const newSession = Effect.fnUntraced(function*(userId: UserId) {
     const { token, tokenHash } = yield* tokens.issue
@@ -213,12 +224,31 @@ export const make = Effect.gen(function*() {
       Effect.catchTag("InvalidEmail", () => Effect.succeedNone)
     )
 
-  const issueToken = Effect.fnUntraced(function*(userId: UserId, purpose: TokenPurpose, ttl: Duration.Duration) {
+  // Issues a token and hands over its message in one transaction. Without an account (`None`) it does the same
+  // work on a decoy, so the answer and the time it takes do not tell whether the address has one.
+  const tokenMail = Effect.fnUntraced(function*(
+    user: Option.Option<UserRecord>,
+    email: string,
+    purpose: TokenPurpose,
+    ttl: Duration.Duration,
+    message: (fields: { to: Recipient; token: Redacted.Redacted<string>; expiresAt: Date }) => EmailMessage
+  ) {
     const { token, tokenHash } = yield* tokens.issue
     const now = yield* Clock.currentTimeMillis
     const expiresAt = now + Duration.toMillis(ttl)
-    yield* store.issueToken({ tokenHash, purpose, userId, createdAt: now, expiresAt })
-    return { token, expiresAt: new Date(expiresAt) }
+    const afterCommit = yield* store.withTransaction(Option.match(user, {
+      onSome: (found) =>
+        Effect.zipRight(
+          store.issueToken({ tokenHash, purpose, userId: found.id, createdAt: now, expiresAt }),
+          delivery.stage(message({ to: recipient(found), token, expiresAt: new Date(expiresAt) }))
+        ),
+      onNone: () =>
+        Effect.zipRight(
+          store.deleteUserTokens(decoyUserId, purpose),
+          delivery.decoy(message({ to: { username: "", email }, token, expiresAt: new Date(expiresAt) }))
+        )
+    }))
+    yield* afterCommit
   })
 
   const register = Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
@@ -234,32 +264,35 @@ export const make = Effect.gen(function*() {
     const { token, tokenHash } = yield* tokens.issue
     const now = yield* Clock.currentTimeMillis
     const expiresAt = now + Duration.toMillis(config.verificationTokenTtl)
-    const created = yield* store.withTransaction(Effect.gen(function*() {
-      yield* store.insertUser({
-        id,
-        username: username.display,
-        usernameKey: username.key,
-        email: email.address,
-        emailKey: email.key,
-        passwordHash,
-        passwordVersion: 1,
-        verified: false,
-        createdAt: now
-      })
-      yield* store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
-    })).pipe(
-      Effect.as(true),
-      Effect.catchTag("EmailTaken", () => Effect.succeed(false))
-    )
-    if (created) {
-      const to = { username: username.display, email: email.address }
-      return yield* sender.send(new VerificationEmail({ to, token, expiresAt: new Date(expiresAt) }))
+    const to = { username: username.display, email: email.address }
+    const record: UserRecord = {
+      id,
+      username: username.display,
+      usernameKey: username.key,
+      email: email.address,
+      emailKey: email.key,
+      passwordHash,
+      passwordVersion: 1,
+      verified: false,
+      createdAt: now
     }
-    // The caller gets the same answer as for a new address; only the address's owner learns of the attempt.
-    const owner = yield* store.findUserByEmail(email.key)
-    if (Option.isSome(owner)) {
-      yield* sender.send(new RegistrationAttemptEmail({ to: recipient(owner.value) }))
-    }
+    const afterCommit = yield* store.withTransaction(Effect.gen(function*() {
+      // A savepoint: a taken email undoes only the insert, and the attempt notice joins the same transaction.
+      const created = yield* store.withTransaction(Effect.zipRight(
+        store.insertUser(record),
+        store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
+      )).pipe(
+        Effect.as(true),
+        Effect.catchTag("EmailTaken", () => Effect.succeed(false))
+      )
+      if (created) return yield* delivery.stage(new VerificationEmail({ to, token, expiresAt: new Date(expiresAt) }))
+      // The caller gets the same answer as for a new address; only the address's owner learns of the attempt.
+      const owner = yield* store.findUserByEmail(email.key)
+      return yield* Option.isSome(owner)
+        ? delivery.stage(new RegistrationAttemptEmail({ to: recipient(owner.value) }))
+        : delivery.decoy(new RegistrationAttemptEmail({ to }))
+    }))
+    yield* afterCommit
   })
 
   const consumeIn = (purpose: TokenPurpose) => (outcome: TokenOutcome) =>
@@ -279,10 +312,9 @@ export const make = Effect.gen(function*() {
   })
 
   const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
-    const user = yield* findByEmail(email)
-    if (Option.isNone(user) || user.value.verified) return
-    const issued = yield* issueToken(user.value.id, "verify-email", config.verificationTokenTtl)
-    yield* sender.send(new VerificationEmail({ to: recipient(user.value), ...issued }))
+    // A verified account gets a decoy too: otherwise the time would tell unverified accounts from the rest.
+    const user = Option.filter(yield* findByEmail(email), (found) => !found.verified)
+    yield* tokenMail(user, email, "verify-email", config.verificationTokenTtl, (fields) => new VerificationEmail(fields))
   })
 
   const login = Effect.fn("UserHarbor.login")(function*(input: LoginInput) {
@@ -334,7 +366,7 @@ export const make = Effect.gen(function*() {
     if (!(yield* verifyPassword(input.oldPassword, user.passwordHash))) return yield* new InvalidCredentials()
     const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
     const passwordHash = yield* hasher.hash(password)
-    const session = yield* store.withTransaction(Effect.gen(function*() {
+    const [session, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
       // Conditional on the version the old password was checked against: a concurrent change or reset wins.
       const updated = yield* store.updatePassword({
         userId: user.id,
@@ -344,17 +376,16 @@ export const make = Effect.gen(function*() {
       if (!updated) return yield* new InvalidSession({ reason: "unknown" })
       yield* store.deleteUserSessions(user.id)
       yield* store.deleteUserTokens(user.id, "reset-password")
-      return yield* newSession(user.id)
+      const session = yield* newSession(user.id)
+      return [session, yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user) }))] as const
     }))
-    yield* notify(new PasswordChangedEmail({ to: recipient(user) }))
+    yield* afterCommit
     return session
   })
 
   const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
     const user = yield* findByEmail(email)
-    if (Option.isNone(user)) return
-    const issued = yield* issueToken(user.value.id, "reset-password", config.resetTokenTtl)
-    yield* sender.send(new PasswordResetEmail({ to: recipient(user.value), ...issued }))
+    yield* tokenMail(user, email, "reset-password", config.resetTokenTtl, (fields) => new PasswordResetEmail(fields))
   })
 
   const resetPassword = Effect.fn("UserHarbor.resetPassword")(function*(input: ResetPasswordInput) {
@@ -373,29 +404,32 @@ export const make = Effect.gen(function*() {
     const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user.value)
     const passwordHash = yield* hasher.hash(password)
     const userId = user.value.id
-    const outcome = yield* store.withTransaction(Effect.gen(function*() {
+    const [outcome, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
       const record = yield* store.consumeToken("reset-password", tokenHash)
-      if (Option.isNone(record)) return "unknown" as const
-      if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return "expired" as const
-      if (!(yield* store.updatePassword({ userId, passwordHash }))) return "unknown" as const
+      if (Option.isNone(record)) return ["unknown", Effect.void] as const
+      if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return ["expired", Effect.void] as const
+      if (!(yield* store.updatePassword({ userId, passwordHash }))) return ["unknown", Effect.void] as const
       // Receiving the reset mail proves the address.
       yield* store.markVerified(userId)
       yield* store.deleteUserSessions(userId)
       yield* store.deleteUserTokens(userId, "verify-email")
-      return "ok" as const
+      return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user.value) }))] as const
     }))
     yield* consumeIn("reset-password")(outcome)
-    yield* notify(new PasswordChangedEmail({ to: recipient(user.value) }))
+    yield* afterCommit
   })
 
   const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(function*(input: DeleteAccountInput) {
     const { user } = yield* checkSession(input.sessionToken)
     if (!(yield* verifyPassword(input.password, user.passwordHash))) return yield* new InvalidCredentials()
-    yield* store.withTransaction(store.deleteUser(user.id))
-    yield* notify(new AccountDeletedEmail({ to: recipient(user) }))
+    // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
+    const afterCommit = yield* store.withTransaction(
+      Effect.zipRight(store.deleteUser(user.id), delivery.notice(new AccountDeletedEmail({ to: recipient(user) })))
+    )
+    yield* afterCommit
   })
 
-  return UserHarbor.of({
+  return {
     register,
     verifyEmail,
     resendVerification,
@@ -409,10 +443,42 @@ export const make = Effect.gen(function*() {
     sendPasswordReset,
     resetPassword,
     deleteAccount
-  })
+  }
 })
 
 /**
+ * Builds the service from its ports, in inline mode: a message is sent through the `EmailSender` right after the
+ * transaction commits, and a failed delivery fails `register`, `resendVerification` and `sendPasswordReset` with
+ * `EmailDeliveryError`. It does one argon2 hash while building, for the dummy hash that login checks unknown users
+ * against, so unknown and known users cost the same.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<
+  UserHarbor["Type"],
+  never,
+  UserStore | EmailSender | PasswordHasher | SecureRandom | UserHarborConfig
+> = Effect.map(build(Delivery.inline), UserHarbor.of)
+
+/**
+ * Builds the service in outbox mode: every message is written, encrypted, to the email outbox in the same
+ * transaction as the data it is about, and `OutboxWorker` delivers it. No operation waits for the mail server or
+ * fails with `EmailDeliveryError`, and requests about unknown addresses write a decoy row, so they cost what
+ * requests about real accounts cost.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeOutbox: Effect.Effect<
+  OutboxService,
+  never,
+  UserStore | PasswordHasher | SecureRandom | UserHarborConfig
+> = Effect.map(build(Delivery.outbox), UserHarborOutbox.of)
+
+/**
+ * Inline mode (see `make`): the simplest wiring, no worker needed.
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -421,3 +487,19 @@ export const layer: Layer.Layer<
   never,
   UserStore | EmailSender | PasswordHasher | SecureRandom | UserHarborConfig
 > = Layer.effect(UserHarbor, make)
+
+/**
+ * Outbox mode (see `makeOutbox`), under both tags: `UserHarborOutbox` with the exact error channels, `UserHarbor`
+ * for code written against the general one. Add `OutboxWorker.layer` to deliver the messages; it needs the
+ * `EmailSender`, this layer does not.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerOutbox: Layer.Layer<
+  UserHarbor | UserHarborOutbox,
+  never,
+  UserStore | PasswordHasher | SecureRandom | UserHarborConfig
+> = Layer.effectContext(
+  Effect.map(makeOutbox, (service) => Context.make(UserHarborOutbox, service).pipe(Context.add(UserHarbor, service)))
+)

@@ -12,6 +12,9 @@
  * - `withTransaction` commits on success and rolls back on failure, defect and interruption; a nested call joins
  *   the outer transaction, and its own failure undoes only its own part (a savepoint).
  * - Instants are epoch milliseconds from `Clock`, so no driver can hand back an ambiguous local time.
+ * - The email outbox is a queue with leases: `claimEmails` hands each due row to one claimer, a claim whose lease
+ *   ended can be taken over (a crashed worker), and only the current holder may complete, retry or drop a row.
+ *   Outbox rows belong to no user: `deleteUser` leaves them (the account-deleted notice must still go out).
  *
  * @since 0.1.0
  */
@@ -88,6 +91,24 @@ export interface PasswordUpdate {
 }
 
 /**
+ * A message waiting in the email outbox. `payload` is opaque to the store: UserHarbor writes it encrypted and
+ * authenticated (AES-256-GCM under a key derived from the secret key, the `id` as associated data), so the store
+ * never holds a raw token. Rows are deleted once delivered or given up. A claim (worker id and lease end) is
+ * the store's own business and not part of the record.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OutboxRecord {
+  readonly id: string
+  readonly payload: string
+  readonly createdAt: number
+  /** Failed delivery attempts so far. */
+  readonly attempts: number
+  readonly nextAttemptAt: number
+}
+
+/**
  * @since 0.1.0
  * @category tags
  */
@@ -129,4 +150,30 @@ export class UserStore extends Context.Tag("userharbor/UserStore")<UserStore, {
   readonly purgeExpired: (now: number, limit: number) => Effect.Effect<number, StoreError>
 
   readonly withTransaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
+
+  // email outbox
+  /** Adds a message to the outbox; run it inside the transaction that writes the data the message is about. */
+  readonly enqueueEmail: (email: OutboxRecord) => Effect.Effect<void, StoreError>
+  /**
+   * Atomically claims up to `limit` messages that are due (`nextAttemptAt <= now`) and not held by a live claim
+   * (none, or one whose lease ended at or before `now`), oldest due first, for `workerId` until `now + leaseMs`.
+   * Of two concurrent claimers, each row goes to one of them.
+   */
+  readonly claimEmails: (
+    now: number,
+    limit: number,
+    leaseMs: number,
+    workerId: string
+  ) => Effect.Effect<ReadonlyArray<OutboxRecord>, StoreError>
+  /** Deletes a delivered message; `false` (and no change) unless `workerId` still holds its claim. */
+  readonly completeEmail: (id: string, workerId: string) => Effect.Effect<boolean, StoreError>
+  /** Releases the claim and schedules another attempt; `false` (and no change) unless `workerId` holds the claim. */
+  readonly retryEmail: (
+    id: string,
+    workerId: string,
+    attempts: number,
+    nextAttemptAt: number
+  ) => Effect.Effect<boolean, StoreError>
+  /** Deletes a message that will never be delivered; `false` (and no change) unless `workerId` holds the claim. */
+  readonly dropEmail: (id: string, workerId: string) => Effect.Effect<boolean, StoreError>
 }>() {}

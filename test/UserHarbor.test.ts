@@ -115,7 +115,7 @@ describe("UserHarbor (memory only)", () => {
       yield* h.sendPasswordReset(alice.email)
       yield* h.resendVerification(alice.email) // verified: no token
       yield* h.deleteAccount({ sessionToken: session.token, password })
-      expect(yield* snapshot).toStrictEqual({ users: [], sessions: [], tokens: [] })
+      expect(yield* snapshot).toStrictEqual({ users: [], sessions: [], tokens: [], outbox: [] })
     }).pipe(Effect.provide(UserHarborTest.layer)))
 
   // The hasher is wrapped to count argon2 verifications, so the test sees the work each login does.
