@@ -25,7 +25,7 @@ import type { YieldWrap } from "effect/Utils"
 import { isDeepStrictEqual } from "node:util"
 import type { TokenPurpose } from "./Errors.js"
 import { SessionId, UserId } from "./User.js"
-import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
+import { type OutboxRecord, type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
 
 /**
  * One check of the contract. `run` succeeds when the store conforms; it dies with a `ConformanceViolation` (or
@@ -746,6 +746,153 @@ const instantCases: ReadonlyArray<Case> = [
   })
 ]
 
+// --- email outbox ---
+
+const outboxFields = (r: OutboxRecord) => ({
+  id: r.id,
+  payload: r.payload,
+  createdAt: r.createdAt,
+  attempts: r.attempts,
+  nextAttemptAt: r.nextAttemptAt
+})
+
+const makeOutboxRecord = (overrides: Partial<OutboxRecord> = {}): OutboxRecord => ({
+  id: hex(16),
+  // Payloads are opaque to the store; real ones are base64url text of a few hundred characters.
+  payload: `v1.${randomBytes(300).toString("base64url")}`,
+  createdAt: now,
+  attempts: 0,
+  nextAttemptAt: now,
+  ...overrides
+})
+
+const lease = 60_000
+
+/**
+ * Claims everything due at `at` (rows other cases or earlier runs left behind) and deletes it, so a case can then
+ * count exactly its own rows.
+ */
+const drainOutbox = (at: number) =>
+  Effect.flatMap(UserStore, (store) => {
+    const worker = `drain-${hex(4)}`
+    const loop = (rounds: number): Effect.Effect<void, unknown> =>
+      rounds > 100
+        ? violation("claimEmails kept returning rows after 100 rounds of 1000")
+        : Effect.flatMap(store.claimEmails(at, 1000, lease, worker), (rows) =>
+          rows.length === 0
+            ? Effect.void
+            : Effect.zipRight(
+              Effect.forEach(rows, (row) => store.dropEmail(row.id, worker), { discard: true }),
+              loop(rounds + 1)
+            ))
+    return loop(0)
+  })
+
+const idsOf = (rows: ReadonlyArray<OutboxRecord>) => rows.map((row) => row.id).sort()
+
+const outboxCases: ReadonlyArray<Case> = [
+  gen("outbox: enqueueEmail, claimEmails and completeEmail", function*(store) {
+    yield* drainOutbox(now)
+    const first = makeOutboxRecord({ nextAttemptAt: now - 2 })
+    const second = makeOutboxRecord({ nextAttemptAt: now - 1, attempts: 2 })
+    const later = makeOutboxRecord({ nextAttemptAt: now + 1 })
+    for (const row of [second, later, first]) yield* store.enqueueEmail(row)
+    const claimed = yield* store.claimEmails(now, 10, lease, "worker-a")
+    yield* checkEqual(claimed.map(outboxFields), [first, second].map(outboxFields), "claimEmails (oldest due first)")
+    yield* checkEqual(yield* store.claimEmails(now, 10, lease, "worker-b"), [], "claimEmails while claimed")
+    yield* check(!(yield* store.completeEmail(first.id, "worker-b")), "completeEmail by a worker without the claim")
+    yield* check(yield* store.completeEmail(first.id, "worker-a"), "completeEmail by the holder")
+    yield* check(!(yield* store.completeEmail(first.id, "worker-a")), "completeEmail of a deleted row")
+    yield* check(yield* store.dropEmail(second.id, "worker-a"), "dropEmail by the holder")
+    // Both are gone for good: not even an expired lease brings them back.
+    const afterLease = yield* store.claimEmails(now + lease, 10, lease, "worker-c")
+    yield* checkEqual(idsOf(afterLease), [later.id], "claimEmails after the lease, once `later` is due")
+    yield* check(yield* store.completeEmail(later.id, "worker-c"), "completeEmail of the later row")
+  }),
+  gen("outbox: claimEmails honours the limit", function*(store) {
+    yield* drainOutbox(now)
+    const rows = Array.from({ length: 5 }, (_, i) => makeOutboxRecord({ nextAttemptAt: now - 10 + i }))
+    for (const row of rows) yield* store.enqueueEmail(row)
+    const firstBatch = yield* store.claimEmails(now, 3, lease, "worker-a")
+    yield* checkEqual(idsOf(firstBatch), idsOf(rows.slice(0, 3)), "the first batch of 3")
+    const secondBatch = yield* store.claimEmails(now, 3, lease, "worker-a")
+    yield* checkEqual(idsOf(secondBatch), idsOf(rows.slice(3)), "the second batch")
+    for (const row of rows) yield* store.completeEmail(row.id, "worker-a")
+  }),
+  gen("outbox: retryEmail releases the claim and reschedules", function*(store) {
+    yield* drainOutbox(now)
+    const row = makeOutboxRecord()
+    yield* store.enqueueEmail(row)
+    yield* store.claimEmails(now, 10, lease, "worker-a")
+    yield* check(!(yield* store.retryEmail(row.id, "worker-b", 1, now + 500)), "retryEmail by a non-holder")
+    yield* check(yield* store.retryEmail(row.id, "worker-a", 1, now + 500), "retryEmail by the holder")
+    yield* check(!(yield* store.completeEmail(row.id, "worker-a")), "completeEmail after releasing the claim")
+    yield* checkEqual(yield* store.claimEmails(now + 499, 10, lease, "worker-b"), [], "claimEmails before nextAttemptAt")
+    const again = yield* store.claimEmails(now + 500, 10, lease, "worker-b")
+    yield* checkEqual(again.map(outboxFields), [outboxFields({ ...row, attempts: 1, nextAttemptAt: now + 500 })],
+      "claimEmails at nextAttemptAt")
+    yield* check(yield* store.completeEmail(row.id, "worker-b"), "completeEmail by the new holder")
+  }),
+  gen("outbox: a claim whose lease ended can be taken over, and the old holder loses it", function*(store) {
+    yield* drainOutbox(now)
+    const row = makeOutboxRecord()
+    yield* store.enqueueEmail(row)
+    yield* checkEqual(idsOf(yield* store.claimEmails(now, 10, 1000, "crashed")), [row.id], "the first claim")
+    yield* checkEqual(yield* store.claimEmails(now + 999, 10, 1000, "worker-b"), [], "claimEmails during the lease")
+    const taken = yield* store.claimEmails(now + 1000, 10, 1000, "worker-b")
+    yield* checkEqual(idsOf(taken), [row.id], "claimEmails once the lease ended")
+    yield* check(!(yield* store.completeEmail(row.id, "crashed")), "completeEmail by the holder whose lease ended")
+    yield* check(!(yield* store.retryEmail(row.id, "crashed", 1, now)), "retryEmail by the holder whose lease ended")
+    yield* check(!(yield* store.dropEmail(row.id, "crashed")), "dropEmail by the holder whose lease ended")
+    yield* check(yield* store.completeEmail(row.id, "worker-b"), "completeEmail by the new holder")
+  }),
+  gen("outbox: concurrent claimers never get the same row", function*(store) {
+    for (const workers of [2, 3, 4, 5]) {
+      yield* drainOutbox(now)
+      const rows = Array.from({ length: 20 }, () => makeOutboxRecord())
+      for (const row of rows) yield* store.enqueueEmail(row)
+      const names = Array.from({ length: workers }, (_, i) => `worker-${i}`)
+      // Small batches, claimed over and over by every worker at once, so claims really race.
+      const claimAll = (name: string) => {
+        const loop = (got: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>, unknown> =>
+          Effect.flatMap(store.claimEmails(now, 3, lease, name), (batch) =>
+            // More than the 20 rows: it keeps handing out claimed rows (the check below reports it).
+            batch.length === 0 || got.length > rows.length
+              ? Effect.succeed(got)
+              : loop([...got, ...batch.map((row) => row.id)]))
+        return loop([])
+      }
+      const claims = yield* Effect.all(names.map(claimAll), { concurrency: "unbounded" })
+      const all = claims.flat()
+      yield* checkEqual(new Set(all).size, all.length, `${workers} claimers: a row claimed twice`)
+      yield* checkEqual([...all].sort(), idsOf(rows), `${workers} claimers: the rows claimed`)
+      for (const [i, ids] of claims.entries()) {
+        for (const id of ids) yield* check(yield* store.completeEmail(id, `worker-${i}`), "completeEmail by its claimer")
+      }
+    }
+  }),
+  gen("outbox: a rolled-back transaction leaves no row", function*(store) {
+    yield* drainOutbox(now)
+    const row = makeOutboxRecord()
+    const probe = new Probe({ id: hex(4) })
+    const result = yield* Effect.either(store.withTransaction(Effect.zipRight(store.enqueueEmail(row), probe)))
+    yield* check(Either.isLeft(result) && result.left === probe, "withTransaction should fail with the body's error")
+    yield* checkEqual(yield* store.claimEmails(now, 10, lease, "worker-a"), [], "claimEmails after the rollback")
+    const kept = makeOutboxRecord()
+    yield* store.withTransaction(store.enqueueEmail(kept))
+    yield* checkEqual(idsOf(yield* store.claimEmails(now, 10, lease, "worker-a")), [kept.id], "a committed row")
+    yield* store.completeEmail(kept.id, "worker-a")
+  }),
+  gen("outbox: deleteUser leaves outbox rows alone", function*(store) {
+    yield* drainOutbox(now)
+    const user = yield* storedUser()
+    const row = makeOutboxRecord()
+    yield* store.withTransaction(Effect.zipRight(store.deleteUser(user.id), store.enqueueEmail(row)))
+    yield* checkEqual(idsOf(yield* store.claimEmails(now, 10, lease, "worker-a")), [row.id], "the row after deleteUser")
+    yield* store.completeEmail(row.id, "worker-a")
+  })
+]
+
 /**
  * Every conformance case, in a stable order. Run each against a fresh or a shared `UserStore`: they do not
  * depend on each other.
@@ -759,5 +906,6 @@ export const cases: ReadonlyArray<Case> = [
   ...sessionCases,
   ...purgeCases,
   ...transactionCases,
-  ...instantCases
+  ...instantCases,
+  ...outboxCases
 ]
