@@ -9,12 +9,15 @@ import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import * as SqlUserStore from "../src/SqlUserStore.js"
 import { UserStore } from "../src/UserStore.js"
 import { sqlSuite, userRecord } from "./SqlStoreSuite.js"
+import { conformanceSuite } from "./StoreConformanceSuite.js"
 
 const dir = mkdtempSync(join(tmpdir(), "userharbor-sqlite-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 sqlSuite("sqlite :memory:", SqliteUserStore.layer({ filename: ":memory:" }))
 sqlSuite("sqlite file", SqliteUserStore.layer({ filename: join(dir, "suite.db") }))
+conformanceSuite("sqlite :memory:", SqliteUserStore.layer({ filename: ":memory:" }))
+conformanceSuite("sqlite file", SqliteUserStore.layer({ filename: join(dir, "conformance.db") }))
 
 const Pragma = Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Number) }))
 const pragma = (name: string) =>
