@@ -14,11 +14,6 @@ import { conformanceSuite } from "./StoreConformanceSuite.js"
 const dir = mkdtempSync(join(tmpdir(), "userharbor-sqlite-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-sqlSuite("sqlite :memory:", SqliteUserStore.layer({ filename: ":memory:" }))
-sqlSuite("sqlite file", SqliteUserStore.layer({ filename: join(dir, "suite.db") }))
-conformanceSuite("sqlite :memory:", SqliteUserStore.layer({ filename: ":memory:" }))
-conformanceSuite("sqlite file", SqliteUserStore.layer({ filename: join(dir, "conformance.db") }))
-
 const Pragma = Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Number) }))
 const pragma = (name: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -69,3 +64,10 @@ describe("SqliteUserStore", () => {
       Layer.provide(SqliteUserStore.layerClient({ filename: ":memory:" }))
     ))))
 })
+
+// After the describe above: @effect/vitest's `layer` rebinds the shared `it.effect` to its own runtime (and
+// TestClock) for every test collected after it.
+sqlSuite("sqlite :memory:", SqliteUserStore.layer({ filename: ":memory:" }))
+sqlSuite("sqlite file", SqliteUserStore.layer({ filename: join(dir, "suite.db") }))
+conformanceSuite("sqlite :memory:", SqliteUserStore.layer({ filename: ":memory:" }))
+conformanceSuite("sqlite file", SqliteUserStore.layer({ filename: join(dir, "conformance.db") }))
