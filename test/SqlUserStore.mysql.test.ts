@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import * as MysqlUserStore from "../src/MysqlUserStore.js"
-import { mysqlStore, mysqlUrl, notice } from "./sqlDatabases.js"
+import { mysqlDatabase, mysqlStore, mysqlUrl, notice } from "./sqlDatabases.js"
+import { outageTests } from "./SqlOutage.js"
 import { sqlSuite } from "./SqlStoreSuite.js"
 import { conformanceSuite } from "./StoreConformanceSuite.js"
 
@@ -11,6 +12,13 @@ describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => {
   const url = mysqlUrl ?? ""
   sqlSuite("mysql", mysqlStore(url))
   conformanceSuite("mysql", mysqlStore(url))
+
+  outageTests("MariaDB", Number(new URL(url).port || 3306), (port) =>
+    Layer.unwrapScoped(Effect.map(mysqlDatabase(url), (scoped) => {
+      const viaProxy = new URL(scoped)
+      viaProxy.port = String(port)
+      return MysqlUserStore.layer({ url: Redacted.make(viaProxy.toString()), connectTimeout: "1 second" })
+    })))
 
   it.live("an unreachable server fails with a StoreError in bounded time, naming no URL or password", () =>
     Effect.gen(function*() {

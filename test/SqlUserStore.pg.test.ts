@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import * as PgUserStore from "../src/PgUserStore.js"
-import { notice, pgStore, pgUrl } from "./sqlDatabases.js"
+import { notice, pgSchema, pgStore, pgUrl } from "./sqlDatabases.js"
+import { outageTests } from "./SqlOutage.js"
 import { sqlSuite } from "./SqlStoreSuite.js"
 import { conformanceSuite } from "./StoreConformanceSuite.js"
 
@@ -11,6 +12,13 @@ describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
   const url = pgUrl ?? ""
   sqlSuite("postgres", pgStore(url))
   conformanceSuite("postgres", pgStore(url))
+
+  outageTests("PostgreSQL", Number(new URL(url).port || 5432), (port) =>
+    Layer.unwrapScoped(Effect.map(pgSchema(url), (scoped) => {
+      const viaProxy = new URL(scoped)
+      viaProxy.port = String(port)
+      return PgUserStore.layer({ url: Redacted.make(viaProxy.toString()), connectTimeout: "1 second" })
+    })))
 
   it.live("an unreachable server fails with a StoreError in bounded time, naming no URL or password", () =>
     Effect.gen(function*() {
