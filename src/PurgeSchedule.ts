@@ -50,7 +50,11 @@ export const purgeAll = (batchSize = 1000): Effect.Effect<number, StoreError, Us
  */
 export const run = (options: Options = {}): Effect.Effect<void, never, UserStore> =>
   purgeAll(options.batchSize).pipe(
-    Effect.tap((removed) => removed > 0 ? Effect.logDebug("UserHarbor: purged expired rows", { removed }) : Effect.void),
+    Effect.tap((removed) =>
+      removed > 0
+        ? Effect.logDebug("UserHarbor: purged expired rows").pipe(Effect.annotateLogs({ removed }))
+        : Effect.void
+    ),
     Effect.catchTag("StoreError", (error) =>
       Effect.logWarning("UserHarbor: purging expired sessions and tokens failed").pipe(
         Effect.annotateLogs({ operation: error.operation })

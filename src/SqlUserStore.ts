@@ -119,7 +119,12 @@ const decodeTokens = decodeRows(TokenRow)
 const decodeKeys = decodeRows(KeyRow)
 const decodeAffected = (raw: unknown) => Effect.orDie(Schema.decodeUnknown(Affected)(raw))
 
-const uniqueCodes = new Set<unknown>(["SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "23505", "ER_DUP_ENTRY"])
+const uniqueCodes = new Set<unknown>([
+  "SQLITE_CONSTRAINT_UNIQUE",
+  "SQLITE_CONSTRAINT_PRIMARYKEY",
+  "23505",
+  "ER_DUP_ENTRY"
+])
 
 /**
  * Whether a `SqlError` is a unique-constraint violation, by the driver's error code (never the message text):

@@ -53,11 +53,13 @@ export const layerClient = (
           ? Option.some(Effect.fail(new StoreError({ operation: "connect", cause: defect })))
           : Option.none()
       ),
-      Effect.tap((client) =>
+      Effect.tap((client) => {
         // PRAGMA takes no bind parameters; the value is an integer we computed.
-        client.unsafe(`PRAGMA busy_timeout = ${Math.max(0, Math.round(Duration.toMillis(options.busyTimeout ?? "5 seconds")))}`)
-          .pipe(Effect.catchTag("SqlError", (cause) => Effect.fail(new StoreError({ operation: "connect", cause }))))
-      ),
+        const millis = Math.max(0, Math.round(Duration.toMillis(options.busyTimeout ?? "5 seconds")))
+        return client.unsafe(`PRAGMA busy_timeout = ${millis}`).pipe(
+          Effect.catchTag("SqlError", (cause) => Effect.fail(new StoreError({ operation: "connect", cause })))
+        )
+      }),
       Effect.map((client) =>
         Context.make(SqliteClient.SqliteClient, client).pipe(Context.add(SqlClient.SqlClient, client))
       )
@@ -70,7 +72,9 @@ export const layerClient = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> =>
+export const layer = (
+  options: Options
+): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> =>
   withClient(layerClient(options))
 
 /**

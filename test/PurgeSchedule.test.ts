@@ -51,9 +51,8 @@ describe("PurgeSchedule", () => {
       yield* addSessions(5, 1_000)
 
       const scope = yield* Scope.make()
-      yield* Layer.buildWithScope(PurgeSchedule.layer({ schedule: Schedule.spaced("1 hour"), batchSize: 2 }), scope).pipe(
-        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
-      )
+      const purge = PurgeSchedule.layer({ schedule: Schedule.spaced("1 hour"), batchSize: 2 })
+      yield* Layer.buildWithScope(purge, scope).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
       // The first run, at 0, finds nothing expired.
       yield* Effect.yieldNow()
       assert.strictEqual(yield* sessionCount, 5)

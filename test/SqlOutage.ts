@@ -31,7 +31,14 @@ export const outageTests = (
         const user = userRecord()
         yield* s.insertUser(user)
         const id = UserId.make("nobody")
-        const session = { id: SessionId.make("s"), tokenHash: "h", userId: user.id, createdAt: 1, expiresAt: 2, lastUsedAt: 1 }
+        const session = {
+          id: SessionId.make("s"),
+          tokenHash: "h",
+          userId: user.id,
+          createdAt: 1,
+          expiresAt: 2,
+          lastUsedAt: 1
+        }
         const token = { tokenHash: "t", purpose: "verify-email" as const, userId: user.id, createdAt: 1, expiresAt: 2 }
         const operations: ReadonlyArray<readonly [string, Effect.Effect<unknown, { readonly _tag: string }>]> = [
           ["insertUser", s.insertUser(userRecord())],
@@ -66,7 +73,8 @@ export const outageTests = (
             // The layer's connect timeout is 1 second; allow for a slow machine.
             assert.isBelow(millis, 3_000, `${operation} (${mode}) took ${millis} ms`)
           }
-          console.log(`${name}, database ${mode === "refuse" ? "down" : "not answering"}: slowest failure ${slowest.toFixed(0)} ms`)
+          const state = mode === "refuse" ? "down" : "not answering"
+          console.log(`${name}, database ${state}: slowest failure ${slowest.toFixed(0)} ms`)
         }
 
         // A transaction cut half-way leaves nothing behind, and the store recovers when the database is back.

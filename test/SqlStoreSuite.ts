@@ -122,7 +122,7 @@ export const sqlSuite = (name: string, store: Layer.Layer<UserStore | SqlClient.
           assert.strictEqual(yield* rows("userharbor_users", "username_key", user.usernameKey), 1)
         }))
 
-      it.effect("insertUser reports UsernameTaken before EmailTaken, and keys differing only in case are distinct", () =>
+      it.effect("insertUser reports UsernameTaken before EmailTaken; keys differing only in case are distinct", () =>
         Effect.gen(function*() {
           const store = yield* UserStore
           const user = userRecord({ username: "MixedCase" + unique("") })
@@ -196,7 +196,13 @@ export const sqlSuite = (name: string, store: Layer.Layer<UserStore | SqlClient.
           yield* store.insertUser(user)
           yield* store.insertSession(session(user.id))
           yield* store.insertSession(session(user.id))
-          yield* store.issueToken({ tokenHash: unique("th"), purpose: "verify-email", userId: user.id, createdAt: 1, expiresAt: 2 })
+          yield* store.issueToken({
+            tokenHash: unique("th"),
+            purpose: "verify-email",
+            userId: user.id,
+            createdAt: 1,
+            expiresAt: 2
+          })
           assert.isTrue(yield* store.deleteUser(user.id))
           assert.strictEqual(yield* rows("userharbor_sessions", "user_id", user.id), 0)
           assert.strictEqual(yield* rows("userharbor_tokens", "user_id", user.id), 0)
@@ -238,7 +244,10 @@ export const sqlSuite = (name: string, store: Layer.Layer<UserStore | SqlClient.
           const interrupted = userRecord()
           const written = yield* Deferred.make<void>()
           const fiber = yield* Effect.fork(store.withTransaction(
-            store.insertUser(interrupted).pipe(Effect.zipRight(Deferred.succeed(written, undefined)), Effect.zipRight(Effect.never))
+            store.insertUser(interrupted).pipe(
+              Effect.zipRight(Deferred.succeed(written, undefined)),
+              Effect.zipRight(Effect.never)
+            )
           ))
           // Interrupt once the row is written inside the open transaction.
           yield* Deferred.await(written)

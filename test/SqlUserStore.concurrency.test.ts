@@ -127,7 +127,8 @@ interface Worker {
 }
 
 const startWorker = (filename: string): Worker => {
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures", "sqliteWorker.ts"), filename])
+  const script = join(import.meta.dirname, "fixtures", "sqliteWorker.ts")
+  const child = spawn(process.execPath, ["--import", "tsx", script, filename])
   child.stderr.pipe(process.stderr)
   const lines = createInterface({ input: child.stdout })
   const queue: Array<string> = []

@@ -31,7 +31,9 @@ describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => {
       assert.strictEqual(error._tag, "StoreError")
       assert.isBelow(elapsed, 5_000)
       const shown = [error.message, JSON.stringify(error), String(error)].join("\n")
-      for (const leak of ["hunter2", "harbor:", "127.0.0.1", "userharbor_db", "mysql://"]) assert.notInclude(shown, leak)
+      for (const leak of ["hunter2", "harbor:", "127.0.0.1", "userharbor_db", "mysql://"]) {
+        assert.notInclude(shown, leak)
+      }
     }).pipe(Effect.scoped))
 
   it.effect("a malformed URL is a StoreError that does not quote it", () =>

@@ -31,6 +31,8 @@ describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
       assert.strictEqual(error._tag, "StoreError")
       assert.isBelow(elapsed, 5_000)
       const shown = [error.message, JSON.stringify(error), String(error)].join("\n")
-      for (const leak of ["hunter2", "harbor:", "127.0.0.1", "userharbor_db", "postgres://"]) assert.notInclude(shown, leak)
+      for (const leak of ["hunter2", "harbor:", "127.0.0.1", "userharbor_db", "postgres://"]) {
+        assert.notInclude(shown, leak)
+      }
     }).pipe(Effect.scoped))
 })

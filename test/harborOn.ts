@@ -24,7 +24,12 @@ export const harborOn = <A, E, R>(store: Layer.Layer<A | UserStore, E, R>) =>
 export const Command = Schema.Union(
   Schema.Struct({ op: Schema.Literal("verifyEmail"), token: Schema.String }),
   Schema.Struct({ op: Schema.Literal("resetPassword"), token: Schema.String, password: Schema.String }),
-  Schema.Struct({ op: Schema.Literal("register"), username: Schema.String, email: Schema.String, password: Schema.String })
+  Schema.Struct({
+    op: Schema.Literal("register"),
+    username: Schema.String,
+    email: Schema.String,
+    password: Schema.String
+  })
 )
 export type Command = typeof Command.Type
 

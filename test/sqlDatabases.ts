@@ -54,7 +54,9 @@ export const mysqlDatabase = (url: string): Effect.Effect<string, never, Scope.S
 }
 
 export const pgStore = (url: string, options: Partial<PgUserStore.Options> = {}) =>
-  Layer.unwrapScoped(Effect.map(pgSchema(url), (scoped) => PgUserStore.layer({ ...options, url: Redacted.make(scoped) })))
+  Layer.unwrapScoped(
+    Effect.map(pgSchema(url), (scoped) => PgUserStore.layer({ ...options, url: Redacted.make(scoped) }))
+  )
 
 export const mysqlStore = (url: string, options: Partial<MysqlUserStore.Options> = {}) =>
   Layer.unwrapScoped(
