@@ -839,7 +839,7 @@ const sessionManagementCases: ReadonlyArray<Case> = [
       yield* store.deleteUserSession(user.id, extra.id)
       return yield* probe
     })))
-    yield* check(Either.isLeft(result) && result.left === probe, "withTransaction should fail with the body's error")
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
     yield* checkEqual(yield* listed(store, user.id), sessions.map(sessionFields), "the sessions after the rollback")
   })
 ]

@@ -1,7 +1,8 @@
 /**
  * The session policy under settings other than the defaults: the per-user cap, short idle and absolute timeouts,
  * a shortened absolute timeout applied to sessions issued before the change, the settings themselves, and the
- * renewal arithmetic as properties. The default policy is covered by the behaviour suite (`UserHarborSuite.ts`).
+ * renewal arithmetic as properties. The store-dependent cases run on memory, SQLite, and PostgreSQL and MariaDB when
+ * their URLs are set. The default policy is covered by the behaviour suite (`UserHarborSuite.ts`).
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
@@ -18,17 +19,22 @@ import {
 import { InvalidSession } from "../src/Errors.js"
 import * as SessionPolicy from "../src/internal/sessionPolicy.js"
 import * as MemoryUserStore from "../src/MemoryUserStore.js"
+import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import { SessionId, UserId } from "../src/User.js"
 import { UserHarbor } from "../src/UserHarbor.js"
 import * as UserHarborConfig from "../src/UserHarborConfig.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
 import type { UserStore } from "../src/UserStore.js"
+import { mysqlStore, mysqlUrl, notice, pgStore, pgUrl } from "./sqlDatabases.js"
 import { alice, bob, loggedIn, loginAs, newPassword, password, storedSession } from "./UserHarborSuite.js"
 
 const hour = Duration.toMillis("1 hour")
 const minute = Duration.toMillis("1 minute")
 const day = Duration.toMillis("1 day")
 const expired = new InvalidSession({ reason: "expired" })
+
+notice("PostgreSQL session policy", "USERHARBOR_TEST_PG_URL", pgUrl)
+notice("MariaDB/MySQL session policy", "USERHARBOR_TEST_MYSQL_URL", mysqlUrl)
 
 /** Runs on every store given: a fresh store per test, the harbor configured with `options`. */
 const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserStore, E>) =>
@@ -143,6 +149,13 @@ const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserSt
   })
 
 sessionPolicySuite("memory", () => MemoryUserStore.layer)
+sessionPolicySuite("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
+describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
+  sessionPolicySuite("postgres", () => pgStore(pgUrl ?? ""))
+})
+describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => {
+  sessionPolicySuite("mysql", () => mysqlStore(mysqlUrl ?? ""))
+})
 
 describe("session settings", () => {
   const secretKey = Redacted.make("k".repeat(32))
