@@ -29,7 +29,9 @@ export interface Options {
   readonly resetTokenTtl?: Duration.DurationInput
   /**
    * The idle timeout. Default 30 days: a session unused for this long expires. Sliding: each use once less than
-   * half of it remains moves the expiry to now + `sessionTtl` (never past the absolute timeout).
+   * half of it remains moves the expiry to now + `sessionTtl` (never past the absolute timeout). A session's
+   * `lastUsedAt` is written on renewal and otherwise at most once an hour, so it is accurate to an hour without
+   * costing every session check a database write.
    */
   readonly sessionTtl?: Duration.DurationInput
   /**
