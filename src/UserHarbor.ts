@@ -48,7 +48,7 @@ import { SecureRandom } from "./SecureRandom.js"
 import { type Session, SessionId, type SessionSummary, User, UserId, type ValidatedSession } from "./User.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import * as Username from "./Username.js"
-import { type SessionRecord, type SessionWithUser, type UserRecord, UserStore } from "./UserStore.js"
+import { type SessionWithUser, type UserRecord, UserStore } from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -181,22 +181,21 @@ export const make = Effect.gen(function*() {
         ))
     )
 
-  // With a cap, the oldest sessions make room before the insert, in one transaction, so the new one is never the
-  // one evicted. Concurrent logins of one user can still overshoot the cap briefly; the next login trims it.
+  // With a cap, the oldest sessions make room before the insert, in one transaction: the new session is never the
+  // one evicted, and an insert that fails undoes the eviction. Concurrent logins of one user can still overshoot
+  // the cap briefly; the next login trims it.
   const { maxPerUser } = sessionPolicy
-  const insertSession = (session: SessionRecord) =>
+  const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>) =>
     maxPerUser === undefined
-      ? store.insertSession(session)
-      : store.withTransaction(
-        Effect.zipRight(store.trimUserSessions(session.userId, maxPerUser - 1), store.insertSession(session))
-      )
+      ? insert
+      : store.withTransaction(Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert))
 
   const newSession = Effect.fnUntraced(function*(userId: UserId) {
     const { token, tokenHash } = yield* tokens.issue
     const id = SessionId.make(yield* tokens.newId)
     const now = yield* Clock.currentTimeMillis
     const expiresAt = SessionPolicy.expiryFrom(sessionPolicy, now, now)
-    yield* insertSession({ id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now })
+    yield* withinCap(userId, store.insertSession({ id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now }))
     return { id, token, expiresAt: new Date(expiresAt) } satisfies Session
   })
 

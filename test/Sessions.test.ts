@@ -14,9 +14,10 @@ import {
   Layer,
   Option,
   Redacted,
+  Ref,
   TestClock
 } from "effect"
-import { InvalidSession } from "../src/Errors.js"
+import { InvalidSession, StoreError } from "../src/Errors.js"
 import * as SessionPolicy from "../src/internal/sessionPolicy.js"
 import * as MemoryUserStore from "../src/MemoryUserStore.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
@@ -24,7 +25,7 @@ import { SessionId, UserId } from "../src/User.js"
 import { UserHarbor } from "../src/UserHarbor.js"
 import * as UserHarborConfig from "../src/UserHarborConfig.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
-import type { UserStore } from "../src/UserStore.js"
+import { UserStore } from "../src/UserStore.js"
 import { mysqlStore, mysqlUrl, notice, pgStore, pgUrl } from "./sqlDatabases.js"
 import { alice, bob, loggedIn, loginAs, newPassword, password, storedSession } from "./UserHarborSuite.js"
 
@@ -129,6 +130,32 @@ const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserSt
         })
         yield* TestClock.setTime(hour)
         expect(yield* Effect.flip(h.logout(session.token))).toStrictEqual(expired)
+      }))
+
+    it.effect("a login whose session insert fails evicts nothing", () =>
+      Effect.gen(function*() {
+        const failing = yield* Ref.make(false)
+        // The store, with an insertSession that fails on demand (as a lost connection would).
+        const store = Layer.effect(
+          UserStore,
+          Effect.map(UserStore, (inner) =>
+            UserStore.of({
+              ...inner,
+              insertSession: (session) =>
+                Effect.flatMap(Ref.get(failing), (fail) =>
+                  fail ? Effect.fail(new StoreError({ operation: "insertSession" })) : inner.insertSession(session))
+            }))
+        ).pipe(Layer.provide(makeStore()))
+        yield* Effect.gen(function*() {
+          const h = yield* UserHarbor
+          const first = yield* loggedIn(alice)
+          yield* TestClock.adjust(1)
+          const second = yield* loginAs(alice)
+          yield* Ref.set(failing, true)
+          expect(yield* Effect.flip(loginAs(alice))).toStrictEqual(new StoreError({ operation: "insertSession" }))
+          yield* Ref.set(failing, false)
+          expect((yield* h.listSessions(second.token)).map((s) => s.id)).toEqual([first.id, second.id])
+        }).pipe(Effect.provide(UserHarborTest.layerWithStore(store, { maxSessionsPerUser: 2 })))
       }))
 
     it.effect("a shortened absolute timeout applies to sessions issued before the change", () =>
