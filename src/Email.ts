@@ -1,7 +1,8 @@
 /**
  * Email addresses: trimmed, at most 254 characters with a local part of at most 64 (RFC 5321), a dot-atom local
  * part and a domain of at least two labels. Internationalised addresses (Unicode letters) are accepted; spaces,
- * control characters and quoted local parts are not. Unique regardless of case.
+ * control characters (anywhere, even where trimming would remove them) and quoted local parts are not. Unique
+ * regardless of case.
  *
  * @since 0.1.0
  */
@@ -19,6 +20,7 @@ export interface ValidEmail {
   readonly key: string
 }
 
+const controlCharacter = /\p{Cc}/u
 const atom = String.raw`[\p{L}\p{N}!#$%&'*+/=?^_\x60{|}~-]+`
 const localPart = new RegExp(String.raw`^${atom}(?:\.${atom})*$`, "u")
 const label = String.raw`[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?`
@@ -38,6 +40,9 @@ export const canonical = (address: string): string => address.normalize("NFC").t
  */
 export const validate = (input: string): Either.Either<ValidEmail, InvalidEmail> => {
   if (input.length > 1024) return Either.left(new InvalidEmail({ reason: "too-long" }))
+  // Before trimming, which would silently drop a trailing "\n": a control character in an address is a header
+  // injection attempt or a client bug, and either way the caller should hear about it.
+  if (controlCharacter.test(input)) return Either.left(new InvalidEmail({ reason: "invalid-format" }))
   const address = input.trim().normalize("NFC")
   if (address.length === 0) return Either.left(new InvalidEmail({ reason: "empty" }))
   if (address.length > 254) return Either.left(new InvalidEmail({ reason: "too-long" }))

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Schema from "effect/Schema"
 
 /**
@@ -219,5 +220,10 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   override toJSON(): unknown {
     // The cause may quote SQL parameters: keep it off the wire, like the message.
     return { _tag: this._tag, operation: this.operation }
+  }
+
+  // `util.inspect` (and so `console.log`) would print an Error's `cause`; show the safe form instead.
+  override [NodeInspectSymbol](): unknown {
+    return this.toJSON()
   }
 }

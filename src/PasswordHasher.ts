@@ -63,11 +63,18 @@ export const meetsOwaspMinimum = (options: Argon2Options): boolean =>
   options.parallelism >= 1 &&
   owaspMinimums.some(([memoryCost, timeCost]) => options.memoryCost >= memoryCost && options.timeCost >= timeCost)
 
+// `argon2` 0.4x writes the parameters as `m=…,p=…,t=…`, but the PHC reference order is `m=…,t=…,p=…`, the only
+// order libargon2's decoder (and so argon2-cffi, PHP and libsodium) accepts: rewritten, a stored hash stays portable.
+// `argon2.verify` parses the parameters by name, so it reads either order.
+const phcParams = /^(\$argon2id\$v=\d+\$)m=(\d+),p=(\d+),t=(\d+)\$/
+const canonicalOrder = (hash: string): string =>
+  hash.replace(phcParams, (_, prefix: string, m: string, p: string, t: string) => `${prefix}m=${m},t=${t},p=${p}$`)
+
 const makeArgon2 = (options: Argon2Options): PasswordHasher["Type"] => {
   const hashOptions: argon2.HashOptions = { type: argon2.argon2id, ...options }
   return PasswordHasher.of({
     hash: (password) =>
-      Effect.promise(() => argon2.hash(Redacted.value(password), hashOptions)),
+      Effect.map(Effect.promise(() => argon2.hash(Redacted.value(password), hashOptions)), canonicalOrder),
     verify: (password, hash) =>
       Effect.promise(() =>
         // argon2 rejects a malformed PHC string; for a login that is simply "does not match"

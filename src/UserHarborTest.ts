@@ -42,21 +42,42 @@ export type Services =
   | UserHarborConfig.UserHarborConfig
 
 /**
- * The test kit with other settings; the secret key defaults to `testSecretKey`.
+ * What the test kit provides around any store: everything in `Services` except the memory store's inspector.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StoreServices = Exclude<Services, MemoryUserStore.MemoryUserStore>
+
+/**
+ * The test kit around another `UserStore` (a SQL store, say), so the same behaviour tests run on every backend.
+ * Whatever else the store layer provides (an inspector, a client) is kept in the output.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerWith = (options: Partial<UserHarborConfig.Options> = {}): Layer.Layer<Services> =>
+export const layerWithStore = <ROut, E, RIn>(
+  store: Layer.Layer<ROut | UserStore, E, RIn>,
+  options: Partial<UserHarborConfig.Options> = {}
+): Layer.Layer<ROut | StoreServices, E, RIn> =>
   UserHarbor.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
-      MemoryUserStore.layer,
+      store,
       RecordingEmailSender.layer,
       DeterministicRandom.layer(),
       PasswordHasher.layerInsecureForTesting,
       UserHarborConfig.layer({ secretKey: testSecretKey, ...options }).pipe(Layer.orDie)
     ))
   )
+
+/**
+ * The test kit with other settings; the secret key defaults to `testSecretKey`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: Partial<UserHarborConfig.Options> = {}): Layer.Layer<Services> =>
+  layerWithStore(MemoryUserStore.layer, options)
 
 /**
  * The test kit with the default settings.

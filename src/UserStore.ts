@@ -122,7 +122,10 @@ export class UserStore extends Context.Tag("userharbor/UserStore")<UserStore, {
   /** Returns how many sessions were removed. */
   readonly deleteUserSessions: (userId: UserId) => Effect.Effect<number, StoreError>
 
-  /** Removes at most `limit` sessions and tokens that expired at or before `now`; returns how many. */
+  /**
+   * Removes sessions and tokens that expired at or before `now`, at most `limit` rows in total (sessions and tokens
+   * together), and returns how many it removed. Look-ups never filter by expiry: the port has no clock.
+   */
   readonly purgeExpired: (now: number, limit: number) => Effect.Effect<number, StoreError>
 
   readonly withTransaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>

@@ -1,8 +1,10 @@
 /**
  * @since 0.1.0
  */
+export * as ConsoleEmailSender from "./ConsoleEmailSender.js"
 export * as Email from "./Email.js"
 export * as EmailSender from "./EmailSender.js"
+export * as EmailTemplates from "./EmailTemplates.js"
 export * as Errors from "./Errors.js"
 export * as PasswordHasher from "./PasswordHasher.js"
 export * as PasswordPolicy from "./PasswordPolicy.js"

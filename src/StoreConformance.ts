@@ -1,0 +1,763 @@
+/**
+ * The `UserStore` contract as executable cases, so any store (the memory and SQL stores here, or a third party's
+ * Redis or DynamoDB store) can prove itself with one call.
+ *
+ * Each case is plain data: a name and an `Effect` that needs only a `UserStore`, and that dies with a
+ * `ConformanceViolation` when the store breaks the contract. Nothing here imports a test framework, so the
+ * `userharbor/testing` entry stays usable from vitest, jest, node:test or a script.
+ *
+ * Cases create their own rows with random ids, usernames, emails and token hashes, so they can share one
+ * persistent database, run in any order and run again. The purge cases first drain whatever expired before
+ * their own instant, so they expect no other writer to be purging the same database at the same time.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import { randomBytes } from "node:crypto"
+import type { YieldWrap } from "effect/Utils"
+import { isDeepStrictEqual } from "node:util"
+import type { TokenPurpose } from "./Errors.js"
+import { SessionId, UserId } from "./User.js"
+import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
+
+/**
+ * One check of the contract. `run` succeeds when the store conforms; it dies with a `ConformanceViolation` (or
+ * fails with whatever the store failed with) when it does not.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Case {
+  readonly name: string
+  readonly run: Effect.Effect<void, unknown, UserStore>
+}
+
+/**
+ * The defect a case dies with when the store breaks the contract. The message says what was expected and what the
+ * store did.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConformanceViolation extends Data.TaggedError("ConformanceViolation")<{ readonly message: string }> {}
+
+// --- assertions (a defect, so a violation cannot be caught as a store error by the case itself) ---
+
+const violation = (message: string) => Effect.die(new ConformanceViolation({ message }))
+
+const show = (value: unknown): string => JSON.stringify(value) ?? String(value)
+
+const check = (ok: boolean, message: string): Effect.Effect<void> => ok ? Effect.void : violation(message)
+
+const checkEqual = <A>(actual: A, expected: A, what: string): Effect.Effect<void> =>
+  isDeepStrictEqual(actual, expected)
+    ? Effect.void
+    : violation(`${what}: expected ${show(expected)}, got ${show(actual)}`)
+
+const checkSome = <A>(option: Option.Option<A>, what: string): Effect.Effect<A> =>
+  Option.match(option, { onNone: () => violation(`${what}: expected a record, got none`), onSome: Effect.succeed })
+
+const checkNone = <A>(option: Option.Option<A>, what: string): Effect.Effect<void> =>
+  Option.isNone(option) ? Effect.void : violation(`${what}: expected none, got ${show(option.value)}`)
+
+const checkFailsWith = <A, E extends { readonly _tag: string }, R>(
+  effect: Effect.Effect<A, E, R>,
+  tag: E["_tag"],
+  what: string
+): Effect.Effect<void, never, R> =>
+  Effect.flatMap(Effect.either(effect), (result) =>
+    Either.match(result, {
+      onLeft: (error) => check(error._tag === tag, `${what}: expected ${tag}, got ${error._tag}`),
+      onRight: () => violation(`${what}: expected ${tag}, but it succeeded`)
+    }))
+
+// Only the contract's fields are compared, so a store may return richer objects (class instances, extra columns).
+const userFields = (u: UserRecord) => ({
+  id: u.id,
+  username: u.username,
+  usernameKey: u.usernameKey,
+  email: u.email,
+  emailKey: u.emailKey,
+  passwordHash: u.passwordHash,
+  passwordVersion: u.passwordVersion,
+  verified: u.verified,
+  createdAt: u.createdAt
+})
+const sessionFields = (s: SessionRecord) => ({
+  id: s.id,
+  tokenHash: s.tokenHash,
+  userId: s.userId,
+  createdAt: s.createdAt,
+  expiresAt: s.expiresAt,
+  lastUsedAt: s.lastUsedAt
+})
+const tokenFields = (t: TokenRecord) => ({
+  tokenHash: t.tokenHash,
+  purpose: t.purpose,
+  userId: t.userId,
+  createdAt: t.createdAt,
+  expiresAt: t.expiresAt
+})
+
+// --- fixtures: random, so cases never collide with each other or with an earlier run ---
+
+const hex = (bytes: number) => randomBytes(bytes).toString("hex")
+
+/** A realistic instant (2026-01-01T00:00:00Z); every case's rows live around it. */
+const now = 1_767_225_600_000
+const day = 86_400_000
+
+const makeUser = (overrides: Partial<UserRecord> = {}): UserRecord => {
+  const tag = hex(8)
+  return {
+    id: UserId.make(hex(16)),
+    username: `Conf${tag}`,
+    usernameKey: `conf${tag}`,
+    email: `Conf.${tag}@Example.test`,
+    emailKey: `conf.${tag}@example.test`,
+    passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$${hex(16)}$${hex(32)}`,
+    passwordVersion: 1,
+    verified: false,
+    createdAt: now,
+    ...overrides
+  }
+}
+
+const makeSession = (user: UserRecord, overrides: Partial<SessionRecord> = {}): SessionRecord => ({
+  id: SessionId.make(hex(16)),
+  tokenHash: hex(32),
+  userId: user.id,
+  createdAt: now,
+  expiresAt: now + day,
+  lastUsedAt: now,
+  ...overrides
+})
+
+const makeToken = (user: UserRecord, purpose: TokenPurpose, overrides: Partial<TokenRecord> = {}): TokenRecord => ({
+  tokenHash: hex(32),
+  purpose,
+  userId: user.id,
+  createdAt: now,
+  expiresAt: now + day,
+  ...overrides
+})
+
+/** A user already stored, for cases about something else. */
+const storedUser = (overrides: Partial<UserRecord> = {}) =>
+  Effect.flatMap(UserStore, (store) => {
+    const user = makeUser(overrides)
+    return Effect.as(store.insertUser(user), user)
+  })
+
+const expectUser = (id: UserId, expected: UserRecord, what: string) =>
+  Effect.flatMap(UserStore, (store) =>
+    Effect.flatMap(store.findUserById(id), (found) =>
+      Effect.flatMap(checkSome(found, what), (user) => checkEqual(userFields(user), userFields(expected), what))))
+
+const expectNoUser = (id: UserId, what: string) =>
+  Effect.flatMap(UserStore, (store) => Effect.flatMap(store.findUserById(id), (found) => checkNone(found, what)))
+
+const expectToken = (token: TokenRecord, what: string) =>
+  Effect.flatMap(UserStore, (store) =>
+    Effect.flatMap(store.findToken(token.purpose, token.tokenHash), (found) =>
+      Effect.flatMap(checkSome(found, what), (record) => checkEqual(tokenFields(record), tokenFields(token), what))))
+
+const expectNoToken = (token: TokenRecord, what: string) =>
+  Effect.flatMap(UserStore, (store) =>
+    Effect.flatMap(store.findToken(token.purpose, token.tokenHash), (found) => checkNone(found, what)))
+
+const expectSession = (session: SessionRecord, what: string) =>
+  Effect.flatMap(UserStore, (store) =>
+    Effect.flatMap(store.findSession(session.tokenHash), (found) =>
+      Effect.flatMap(checkSome(found, what), (joined) =>
+        checkEqual(sessionFields(joined.session), sessionFields(session), what))))
+
+const expectNoSession = (session: SessionRecord, what: string) =>
+  Effect.flatMap(UserStore, (store) =>
+    Effect.flatMap(store.findSession(session.tokenHash), (found) => checkNone(found, what)))
+
+/** A failure a case raises inside a transaction, to see that it comes out unchanged. */
+class Probe extends Data.TaggedError("userharbor/ConformanceProbe")<{ readonly id: string }> {}
+
+/**
+ * Purges everything that expired at or before `at` (rows other cases or earlier runs left behind), so a purge
+ * case can then count exactly its own rows.
+ */
+const drainExpired = (at: number) =>
+  Effect.flatMap(UserStore, (store) => {
+    const loop = (rounds: number): Effect.Effect<void, unknown> =>
+      rounds > 1000
+        ? violation("purgeExpired kept returning a positive count after 1000 rounds of 1000")
+        : Effect.flatMap(store.purgeExpired(at, 1000), (n) => n === 0 ? Effect.void : loop(rounds + 1))
+    return loop(0)
+  })
+
+type Step = YieldWrap<Effect.Effect<unknown, unknown, UserStore>>
+
+/** A case written as a generator over the store, like `Effect.gen`. */
+const gen = (name: string, body: (store: UserStore["Type"]) => Generator<Step, void, never>): Case => ({
+  name,
+  run: Effect.flatMap(UserStore, (store) => Effect.gen(() => body(store)))
+})
+
+// --- users ---
+
+const userCases: ReadonlyArray<Case> = [
+  gen("insertUser then findUserById returns the same record", function*(store) {
+    const user = makeUser({ verified: true, passwordVersion: 3 })
+    yield* store.insertUser(user)
+    yield* expectUser(user.id, user, "findUserById")
+    yield* checkNone(yield* store.findUserById(UserId.make(hex(16))), "findUserById of an unknown id")
+  }),
+  gen("findUserByUsername finds by username key, and only by it", function*(store) {
+    const user = yield* storedUser()
+    const found = yield* checkSome(yield* store.findUserByUsername(user.usernameKey), "findUserByUsername")
+    yield* checkEqual(userFields(found), userFields(user), "findUserByUsername")
+    yield* checkNone(yield* store.findUserByUsername(`conf${hex(8)}`), "findUserByUsername of an unknown key")
+    yield* checkNone(yield* store.findUserByUsername(user.emailKey), "findUserByUsername with an email key")
+  }),
+  gen("findUserByEmail finds by email key, and only by it", function*(store) {
+    const user = yield* storedUser()
+    const found = yield* checkSome(yield* store.findUserByEmail(user.emailKey), "findUserByEmail")
+    yield* checkEqual(userFields(found), userFields(user), "findUserByEmail")
+    yield* checkNone(yield* store.findUserByEmail(`conf.${hex(8)}@example.test`), "findUserByEmail of an unknown key")
+    yield* checkNone(yield* store.findUserByEmail(user.usernameKey), "findUserByEmail with a username key")
+  }),
+  gen("insertUser fails with UsernameTaken on a duplicate username key", function*(store) {
+    const first = yield* storedUser()
+    const second = makeUser({ username: first.username.toUpperCase(), usernameKey: first.usernameKey })
+    yield* checkFailsWith(store.insertUser(second), "UsernameTaken", "insertUser with a taken username key")
+  }),
+  gen("insertUser fails with EmailTaken on a duplicate email key", function*(store) {
+    const first = yield* storedUser()
+    const second = makeUser({ email: first.email.toUpperCase(), emailKey: first.emailKey })
+    yield* checkFailsWith(store.insertUser(second), "EmailTaken", "insertUser with a taken email key")
+  }),
+  gen("insertUser reports UsernameTaken when username and email both collide", function*(store) {
+    const first = yield* storedUser()
+    // Each key collides with a different user, so a store cannot pass by checking one row.
+    const other = yield* storedUser()
+    const both = makeUser({ usernameKey: first.usernameKey, emailKey: first.emailKey })
+    yield* checkFailsWith(store.insertUser(both), "UsernameTaken", "insertUser colliding on both keys with one user")
+    const crossed = makeUser({ usernameKey: other.usernameKey, emailKey: first.emailKey })
+    yield* checkFailsWith(store.insertUser(crossed), "UsernameTaken", "insertUser colliding with two users")
+  }),
+  gen("a refused insertUser leaves nothing behind", function*(store) {
+    const first = yield* storedUser()
+    const byName = makeUser({ usernameKey: first.usernameKey })
+    yield* checkFailsWith(store.insertUser(byName), "UsernameTaken", "insertUser with a taken username key")
+    yield* expectNoUser(byName.id, "the refused user's id")
+    yield* checkNone(yield* store.findUserByEmail(byName.emailKey), "the refused user's email key")
+    const byEmail = makeUser({ emailKey: first.emailKey })
+    yield* checkFailsWith(store.insertUser(byEmail), "EmailTaken", "insertUser with a taken email key")
+    yield* expectNoUser(byEmail.id, "the refused user's id")
+    yield* checkNone(yield* store.findUserByUsername(byEmail.usernameKey), "the refused user's username key")
+    yield* expectUser(first.id, first, "the user holding the keys")
+    // The refused keys are free: a later insert with them succeeds.
+    yield* store.insertUser(makeUser({ usernameKey: byEmail.usernameKey, emailKey: byName.emailKey }))
+  }),
+  gen("keys are compared exactly: accents and ß are not folded by the store", function*(store) {
+    // Canonicalisation is the library's job; a store collation that folds accents would refuse real users.
+    const tag = hex(6)
+    const plain = yield* storedUser({ usernameKey: `zoe${tag}`, emailKey: `strasse.${tag}@example.test` })
+    const accented = makeUser({
+      username: `Zoë${tag}`,
+      usernameKey: `zoë${tag}`,
+      email: `straße.${tag}@example.test`,
+      emailKey: `straße.${tag}@example.test`
+    })
+    yield* store.insertUser(accented)
+    const byName = yield* checkSome(yield* store.findUserByUsername(accented.usernameKey), "accented username key")
+    yield* checkEqual(byName.id, accented.id, "findUserByUsername(accented key).id")
+    const byPlain = yield* checkSome(yield* store.findUserByUsername(plain.usernameKey), "plain username key")
+    yield* checkEqual(byPlain.id, plain.id, "findUserByUsername(plain key).id")
+    const byEmail = yield* checkSome(yield* store.findUserByEmail(accented.emailKey), "email key with ß")
+    yield* checkEqual(byEmail.id, accented.id, "findUserByEmail(key with ß).id")
+    const byPlainEmail = yield* checkSome(yield* store.findUserByEmail(plain.emailKey), "email key with ss")
+    yield* checkEqual(byPlainEmail.id, plain.id, "findUserByEmail(key with ss).id")
+  }),
+  gen("unicode usernames and emails round-trip exactly and are found by key", function*(store) {
+    const tag = hex(4)
+    // NFC display forms with combining marks (Devanagari), a 4-byte letter and non-ASCII email parts.
+    const user = makeUser({
+      username: `Zoë𠀋नमस्ते${tag}`,
+      usernameKey: `zoë𠀋नमस्ते${tag}`,
+      email: `Jürgen.${tag}@Bücher.example`,
+      emailKey: `jürgen.${tag}@bücher.example`
+    })
+    yield* store.insertUser(user)
+    yield* expectUser(user.id, user, "findUserById of a unicode user")
+    const byName = yield* checkSome(yield* store.findUserByUsername(user.usernameKey), "findUserByUsername (unicode)")
+    yield* checkEqual(userFields(byName), userFields(user), "findUserByUsername (unicode)")
+    const byEmail = yield* checkSome(yield* store.findUserByEmail(user.emailKey), "findUserByEmail (unicode)")
+    yield* checkEqual(userFields(byEmail), userFields(user), "findUserByEmail (unicode)")
+  }),
+  gen("markVerified sets verified and changes nothing else", function*(store) {
+    const user = yield* storedUser()
+    const bystander = yield* storedUser()
+    yield* store.markVerified(user.id)
+    yield* expectUser(user.id, { ...user, verified: true }, "the verified user")
+    yield* expectUser(bystander.id, bystander, "another user")
+    yield* store.markVerified(user.id)
+    yield* expectUser(user.id, { ...user, verified: true }, "the user verified twice")
+  }),
+  gen("updatePassword sets the hash and increments passwordVersion", function*(store) {
+    const user = yield* storedUser({ passwordVersion: 4 })
+    const bystander = yield* storedUser()
+    const updated = yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$new1" })
+    yield* checkEqual(updated, true, "updatePassword without expectedVersion")
+    yield* expectUser(user.id, { ...user, passwordHash: "$argon2id$new1", passwordVersion: 5 }, "after one update")
+    yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$new2" })
+    yield* expectUser(user.id, { ...user, passwordHash: "$argon2id$new2", passwordVersion: 6 }, "after two updates")
+    yield* expectUser(bystander.id, bystander, "another user")
+  }),
+  gen("updatePassword with expectedVersion updates only when the version matches", function*(store) {
+    const user = yield* storedUser({ passwordVersion: 2 })
+    const stale = yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$stale", expectedVersion: 1 })
+    yield* checkEqual(stale, false, "updatePassword with a stale expectedVersion")
+    yield* expectUser(user.id, user, "the user after a refused update")
+    const fresh = yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$fresh", expectedVersion: 2 })
+    yield* checkEqual(fresh, true, "updatePassword with the current expectedVersion")
+    const after = { ...user, passwordHash: "$argon2id$fresh", passwordVersion: 3 }
+    yield* expectUser(user.id, after, "the user after a conditional update")
+    const again = yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$again", expectedVersion: 2 })
+    yield* checkEqual(again, false, "a second update expecting the version the first one replaced")
+    yield* expectUser(user.id, after, "the user after the second, refused update")
+  }),
+  gen("updatePassword of a missing user returns false", function*(store) {
+    const missing = UserId.make(hex(16))
+    yield* checkEqual(
+      yield* store.updatePassword({ userId: missing, passwordHash: "$argon2id$x" }),
+      false,
+      "updatePassword of an unknown user"
+    )
+    yield* checkEqual(
+      yield* store.updatePassword({ userId: missing, passwordHash: "$argon2id$x", expectedVersion: 1 }),
+      false,
+      "updatePassword of an unknown user with expectedVersion"
+    )
+    yield* expectNoUser(missing, "the unknown user after updatePassword")
+  }),
+  gen("deleteUser returns true once, then false, and frees the keys", function*(store) {
+    const user = yield* storedUser()
+    yield* checkEqual(yield* store.deleteUser(user.id), true, "deleteUser of a stored user")
+    yield* expectNoUser(user.id, "findUserById after deleteUser")
+    yield* checkNone(yield* store.findUserByUsername(user.usernameKey), "findUserByUsername after deleteUser")
+    yield* checkNone(yield* store.findUserByEmail(user.emailKey), "findUserByEmail after deleteUser")
+    yield* checkEqual(yield* store.deleteUser(user.id), false, "deleteUser a second time")
+    yield* checkEqual(yield* store.deleteUser(UserId.make(hex(16))), false, "deleteUser of an unknown id")
+    const reuse = makeUser({ usernameKey: user.usernameKey, emailKey: user.emailKey })
+    yield* store.insertUser(reuse)
+    yield* expectUser(reuse.id, reuse, "a new user with the deleted user's keys")
+  }),
+  gen("deleteUser removes the user's sessions and tokens of both purposes, and no one else's", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const sessions = [makeSession(user), makeSession(user)]
+    const tokens = [makeToken(user, "verify-email"), makeToken(user, "reset-password")]
+    const otherSession = makeSession(other)
+    const otherTokens = [makeToken(other, "verify-email"), makeToken(other, "reset-password")]
+    for (const session of [...sessions, otherSession]) yield* store.insertSession(session)
+    for (const token of [...tokens, ...otherTokens]) yield* store.issueToken(token)
+    yield* checkEqual(yield* store.deleteUser(user.id), true, "deleteUser")
+    for (const session of sessions) yield* expectNoSession(session, "a deleted user's session")
+    // findSession joins the user, so it cannot see an orphaned session row; these two can.
+    const orphan = yield* store.deleteSession(sessions[0]!.tokenHash)
+    yield* checkEqual(orphan, false, "deleteSession of a deleted user's session")
+    yield* checkEqual(yield* store.deleteUserSessions(user.id), 0, "deleteUserSessions of a deleted user")
+    for (const token of tokens) yield* expectNoToken(token, `a deleted user's ${token.purpose} token`)
+    yield* checkNone(yield* store.consumeToken("verify-email", tokens[0]!.tokenHash), "consuming a deleted token")
+    yield* expectUser(other.id, other, "another user")
+    yield* expectSession(otherSession, "another user's session")
+    for (const token of otherTokens) yield* expectToken(token, `another user's ${token.purpose} token`)
+  })
+]
+
+// --- tokens ---
+
+const tokenCases: ReadonlyArray<Case> = [
+  gen("issueToken then findToken returns the record, under its purpose only", function*(store) {
+    const user = yield* storedUser()
+    const token = makeToken(user, "reset-password", { createdAt: now - 5, expiresAt: now + 3_600_000 })
+    yield* store.issueToken(token)
+    yield* expectToken(token, "findToken")
+    yield* checkNone(yield* store.findToken("verify-email", token.tokenHash), "findToken under the other purpose")
+    yield* checkNone(yield* store.findToken("reset-password", hex(32)), "findToken of an unknown hash")
+  }),
+  gen("issueToken replaces the user's previous token of that purpose only", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const firstVerify = makeToken(user, "verify-email")
+    const reset = makeToken(user, "reset-password")
+    const otherVerify = makeToken(other, "verify-email")
+    yield* store.issueToken(firstVerify)
+    yield* store.issueToken(reset)
+    yield* store.issueToken(otherVerify)
+    const secondVerify = makeToken(user, "verify-email", { createdAt: now + 1 })
+    yield* store.issueToken(secondVerify)
+    yield* expectNoToken(firstVerify, "the replaced verify-email token")
+    yield* checkNone(yield* store.consumeToken("verify-email", firstVerify.tokenHash), "consuming the replaced token")
+    yield* expectToken(secondVerify, "the new verify-email token")
+    yield* expectToken(reset, "the user's reset-password token")
+    yield* expectToken(otherVerify, "another user's verify-email token")
+    const secondReset = makeToken(user, "reset-password")
+    yield* store.issueToken(secondReset)
+    yield* expectNoToken(reset, "the replaced reset-password token")
+    yield* expectToken(secondReset, "the new reset-password token")
+    yield* expectToken(secondVerify, "the verify-email token after a reset-password token was issued")
+  }),
+  gen("consumeToken returns the record once, then none", function*(store) {
+    const user = yield* storedUser()
+    const token = makeToken(user, "verify-email")
+    yield* store.issueToken(token)
+    const first = yield* checkSome(yield* store.consumeToken("verify-email", token.tokenHash), "first consumeToken")
+    yield* checkEqual(tokenFields(first), tokenFields(token), "the consumed record")
+    yield* checkNone(yield* store.consumeToken("verify-email", token.tokenHash), "second consumeToken")
+    yield* expectNoToken(token, "findToken after consumeToken")
+    yield* checkNone(yield* store.consumeToken("verify-email", hex(32)), "consumeToken of an unknown hash")
+  }),
+  gen("consumeToken returns and removes an expired token (the caller judges expiry)", function*(store) {
+    const user = yield* storedUser()
+    const token = makeToken(user, "reset-password", { createdAt: now - 2 * day, expiresAt: now - day })
+    yield* store.issueToken(token)
+    const consumed = yield* checkSome(
+      yield* store.consumeToken("reset-password", token.tokenHash),
+      "consumeToken of an expired token"
+    )
+    yield* checkEqual(tokenFields(consumed), tokenFields(token), "the consumed expired record")
+    yield* checkNone(yield* store.consumeToken("reset-password", token.tokenHash), "consuming the expired token again")
+  }),
+  gen("consumeToken under the wrong purpose returns none and keeps the token", function*(store) {
+    const user = yield* storedUser()
+    const token = makeToken(user, "verify-email")
+    yield* store.issueToken(token)
+    yield* checkNone(yield* store.consumeToken("reset-password", token.tokenHash), "consumeToken, wrong purpose")
+    yield* expectToken(token, "the token after a wrong-purpose consume")
+    yield* checkSome(yield* store.consumeToken("verify-email", token.tokenHash), "consumeToken, right purpose")
+  }),
+  gen("20 concurrent consumeToken calls: exactly one gets the record", function*(store) {
+    const user = yield* storedUser()
+    const token = makeToken(user, "reset-password")
+    yield* store.issueToken(token)
+    const results = yield* Effect.all(
+      Array.from({ length: 20 }, () => store.consumeToken("reset-password", token.tokenHash)),
+      { concurrency: "unbounded" }
+    )
+    yield* checkEqual(results.filter(Option.isSome).length, 1, "consumers that got the token")
+    yield* expectNoToken(token, "the token after the race")
+  }),
+  gen("deleteUserTokens removes that user's tokens of that purpose only", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const verify = makeToken(user, "verify-email")
+    const reset = makeToken(user, "reset-password")
+    const otherVerify = makeToken(other, "verify-email")
+    for (const token of [verify, reset, otherVerify]) yield* store.issueToken(token)
+    yield* store.deleteUserTokens(user.id, "verify-email")
+    yield* expectNoToken(verify, "the deleted verify-email token")
+    yield* expectToken(reset, "the user's reset-password token")
+    yield* expectToken(otherVerify, "another user's verify-email token")
+    // Nothing left to delete is not an error.
+    yield* store.deleteUserTokens(user.id, "verify-email")
+    yield* store.deleteUserTokens(UserId.make(hex(16)), "reset-password")
+    yield* expectToken(reset, "the user's reset-password token after deleting nothing")
+  })
+]
+
+// --- sessions ---
+
+const sessionCases: ReadonlyArray<Case> = [
+  gen("insertSession then findSession returns the session joined with its user", function*(store) {
+    const user = yield* storedUser({ verified: true })
+    const session = makeSession(user, { createdAt: now - 10, lastUsedAt: now - 5 })
+    yield* store.insertSession(session)
+    const found = yield* checkSome(yield* store.findSession(session.tokenHash), "findSession")
+    yield* checkEqual(sessionFields(found.session), sessionFields(session), "findSession's session")
+    yield* checkEqual(userFields(found.user), userFields(user), "findSession's user")
+    yield* checkNone(yield* store.findSession(hex(32)), "findSession of an unknown hash")
+  }),
+  gen("findSession returns the user as currently stored", function*(store) {
+    const user = yield* storedUser()
+    const session = makeSession(user)
+    yield* store.insertSession(session)
+    yield* store.markVerified(user.id)
+    yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$changed" })
+    const found = yield* checkSome(yield* store.findSession(session.tokenHash), "findSession")
+    const expected = { ...user, verified: true, passwordHash: "$argon2id$changed", passwordVersion: 2 }
+    yield* checkEqual(userFields(found.user), userFields(expected), "findSession's user after changes")
+  }),
+  gen("renewSession moves expiresAt and lastUsedAt of that session only", function*(store) {
+    const user = yield* storedUser()
+    const session = makeSession(user)
+    const sibling = makeSession(user)
+    yield* store.insertSession(session)
+    yield* store.insertSession(sibling)
+    yield* store.renewSession(session.tokenHash, now + 30 * day, now + 1234)
+    yield* expectSession({ ...session, expiresAt: now + 30 * day, lastUsedAt: now + 1234 }, "the renewed session")
+    yield* expectSession(sibling, "the user's other session")
+    // Renewing an unknown session creates nothing.
+    const ghost = hex(32)
+    yield* store.renewSession(ghost, now + day, now)
+    yield* checkNone(yield* store.findSession(ghost), "findSession after renewing an unknown hash")
+  }),
+  gen("deleteSession returns true once, then false, and leaves other sessions", function*(store) {
+    const user = yield* storedUser()
+    const session = makeSession(user)
+    const sibling = makeSession(user)
+    yield* store.insertSession(session)
+    yield* store.insertSession(sibling)
+    yield* checkEqual(yield* store.deleteSession(session.tokenHash), true, "deleteSession of a stored session")
+    yield* expectNoSession(session, "the deleted session")
+    yield* checkEqual(yield* store.deleteSession(session.tokenHash), false, "deleteSession a second time")
+    yield* checkEqual(yield* store.deleteSession(hex(32)), false, "deleteSession of an unknown hash")
+    yield* expectSession(sibling, "the user's other session")
+    yield* expectUser(user.id, user, "the session's user")
+  }),
+  gen("deleteUserSessions removes only that user's sessions and returns how many", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const sessions = [makeSession(user), makeSession(user), makeSession(user)]
+    const otherSession = makeSession(other)
+    for (const session of [...sessions, otherSession]) yield* store.insertSession(session)
+    yield* checkEqual(yield* store.deleteUserSessions(user.id), 3, "deleteUserSessions' count")
+    for (const session of sessions) yield* expectNoSession(session, "a removed session")
+    yield* expectSession(otherSession, "another user's session")
+    yield* expectUser(user.id, user, "the user whose sessions were removed")
+    yield* checkEqual(yield* store.deleteUserSessions(user.id), 0, "deleteUserSessions a second time")
+    yield* checkEqual(yield* store.deleteUserSessions(UserId.make(hex(16))), 0, "deleteUserSessions, unknown user")
+  })
+]
+
+// --- purge ---
+
+/** Far below `now`, so only rows written to be expired sit at or before it. */
+const purgeAt = now - 400 * day
+
+const purgeCases: ReadonlyArray<Case> = [
+  gen("purgeExpired removes sessions and tokens with expiresAt <= now, and only those", function*(store) {
+    yield* drainExpired(purgeAt)
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const before = makeSession(user, { createdAt: purgeAt - day, expiresAt: purgeAt - 1 })
+    const exactly = makeSession(user, { createdAt: purgeAt - day, expiresAt: purgeAt })
+    const after = makeSession(user, { createdAt: purgeAt - day, expiresAt: purgeAt + 1 })
+    const expiredToken = makeToken(user, "verify-email", { createdAt: purgeAt - day, expiresAt: purgeAt })
+    const liveToken = makeToken(user, "reset-password", { createdAt: purgeAt - day, expiresAt: purgeAt + 1 })
+    const otherExpired = makeToken(other, "reset-password", { createdAt: purgeAt - day, expiresAt: purgeAt - day })
+    for (const session of [before, exactly, after]) yield* store.insertSession(session)
+    for (const token of [expiredToken, liveToken, otherExpired]) yield* store.issueToken(token)
+    yield* checkEqual(yield* store.purgeExpired(purgeAt, 100), 4, "purgeExpired's count")
+    yield* expectNoSession(before, "a session that expired before now")
+    yield* expectNoSession(exactly, "a session that expires exactly now")
+    yield* expectNoToken(expiredToken, "a token that expires exactly now")
+    yield* expectNoToken(otherExpired, "another user's expired token")
+    yield* expectSession(after, "a session that expires after now")
+    yield* expectToken(liveToken, "a token that expires after now")
+    yield* expectUser(user.id, user, "the user whose rows were purged")
+    yield* checkEqual(yield* store.purgeExpired(purgeAt, 100), 0, "a second purgeExpired")
+  }),
+  gen("purgeExpired removes at most limit rows per call until none are left", function*(store) {
+    yield* drainExpired(purgeAt)
+    const users = [yield* storedUser(), yield* storedUser(), yield* storedUser()]
+    const expired = { createdAt: purgeAt - day, expiresAt: purgeAt - 10 }
+    const sessions = users.map((user) => makeSession(user, expired))
+    const tokens = users.map((user) => makeToken(user, "verify-email", expired))
+    const live = makeSession(users[0]!, { createdAt: purgeAt - day, expiresAt: now + day })
+    for (const session of [...sessions, live]) yield* store.insertSession(session)
+    for (const token of tokens) yield* store.issueToken(token)
+    const counts: Array<number> = []
+    for (let round = 0; round < 10; round++) {
+      const n = yield* store.purgeExpired(purgeAt, 2)
+      yield* check(n >= 0 && n <= 2, `purgeExpired(now, 2) returned ${n}`)
+      if (n === 0) break
+      counts.push(n)
+    }
+    yield* checkEqual(counts.reduce((a, b) => a + b, 0), 6, `purgeExpired(now, 2) counts ${show(counts)} in total`)
+    for (const session of sessions) yield* expectNoSession(session, "an expired session after the purge")
+    for (const token of tokens) yield* expectNoToken(token, "an expired token after the purge")
+    yield* expectSession(live, "a live session after the purge")
+    yield* checkEqual(yield* store.purgeExpired(purgeAt, 2), 0, "purgeExpired after a full purge")
+  })
+]
+
+// --- transactions ---
+
+const transactionCases: ReadonlyArray<Case> = [
+  gen("withTransaction commits every write and returns the body's value", function*(store) {
+    const user = makeUser()
+    const session = makeSession(user)
+    const token = makeToken(user, "verify-email")
+    const result = yield* store.withTransaction(Effect.gen(function*() {
+      yield* store.insertUser(user)
+      yield* store.insertSession(session)
+      yield* store.issueToken(token)
+      // Reads inside the transaction see its own writes.
+      yield* expectUser(user.id, user, "findUserById inside the transaction")
+      return user.id
+    }))
+    yield* checkEqual(result, user.id, "withTransaction's value")
+    yield* expectUser(user.id, user, "the committed user")
+    yield* expectSession(session, "the committed session")
+    yield* expectToken(token, "the committed token")
+  }),
+  gen("a failed transaction rolls back every kind of write", function*(store) {
+    const user = yield* storedUser()
+    const doomed = yield* storedUser()
+    const renewed = makeSession(user)
+    const deleted = makeSession(user)
+    const doomedSession = makeSession(doomed)
+    const verify = makeToken(user, "verify-email")
+    const reset = makeToken(user, "reset-password")
+    for (const session of [renewed, deleted, doomedSession]) yield* store.insertSession(session)
+    for (const token of [verify, reset]) yield* store.issueToken(token)
+    const newcomer = makeUser()
+    const newSession = makeSession(user)
+    const newVerify = makeToken(user, "verify-email")
+    const probe = new Probe({ id: hex(4) })
+    const result = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+      yield* store.insertUser(newcomer)
+      yield* store.markVerified(user.id)
+      yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$rolledback" })
+      yield* store.insertSession(newSession)
+      yield* store.renewSession(renewed.tokenHash, now + 9 * day, now + 9)
+      yield* store.deleteSession(deleted.tokenHash)
+      yield* store.issueToken(newVerify)
+      yield* store.consumeToken("reset-password", reset.tokenHash)
+      yield* store.deleteUser(doomed.id)
+      return yield* probe
+    })))
+    yield* check(Either.isLeft(result) && result.left === probe, "withTransaction should fail with the body's error")
+    yield* expectNoUser(newcomer.id, "a user inserted in the rolled-back transaction")
+    yield* expectUser(user.id, user, "a user verified and updated in the rolled-back transaction")
+    yield* expectNoSession(newSession, "a session inserted in the rolled-back transaction")
+    yield* expectSession(renewed, "a session renewed in the rolled-back transaction")
+    yield* expectSession(deleted, "a session deleted in the rolled-back transaction")
+    yield* expectNoToken(newVerify, "a token issued in the rolled-back transaction")
+    yield* expectToken(verify, "a token replaced in the rolled-back transaction")
+    yield* expectToken(reset, "a token consumed in the rolled-back transaction")
+    yield* expectUser(doomed.id, doomed, "a user deleted in the rolled-back transaction")
+    yield* expectSession(doomedSession, "the session of a user deleted in the rolled-back transaction")
+  }),
+  gen("a defect in the transaction rolls it back and stays a defect", function*(store) {
+    const user = makeUser()
+    const defect = new Error("conformance: deliberate defect")
+    const exit = yield* Effect.exit(store.withTransaction(Effect.zipRight(store.insertUser(user), Effect.die(defect))))
+    yield* check(
+      Exit.isFailure(exit) && Option.exists(Cause.dieOption(exit.cause), (d) => d === defect),
+      "withTransaction should die with the body's defect"
+    )
+    yield* expectNoUser(user.id, "a user inserted before the defect")
+  }),
+  gen("an interrupted transaction rolls back", function*(store) {
+    const user = makeUser()
+    const session = makeSession(user)
+    const written = yield* Deferred.make<void>()
+    const never = yield* Deferred.make<void>()
+    const fiber = yield* Effect.fork(store.withTransaction(Effect.gen(function*() {
+      yield* store.insertUser(user)
+      yield* store.insertSession(session)
+      yield* Deferred.succeed(written, undefined)
+      yield* Deferred.await(never)
+    })))
+    yield* Deferred.await(written)
+    const exit = yield* Fiber.interrupt(fiber)
+    yield* check(Exit.isInterrupted(exit), `the transaction's fiber should end interrupted, got ${String(exit)}`)
+    yield* expectNoUser(user.id, "a user inserted before the interruption")
+    yield* expectNoSession(session, "a session inserted before the interruption")
+    // The store is usable afterwards (the transaction's connection or lock was released).
+    yield* store.insertUser(user)
+    yield* expectUser(user.id, user, "the same user inserted after the interruption")
+  }),
+  gen("a nested transaction joins the outer one: an outer failure undoes both", function*(store) {
+    const inner = makeUser()
+    const outer = makeUser()
+    const probe = new Probe({ id: hex(4) })
+    const result = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+      yield* store.withTransaction(store.insertUser(inner))
+      yield* store.insertUser(outer)
+      return yield* probe
+    })))
+    yield* check(Either.isLeft(result) && result.left === probe, "withTransaction should fail with the body's error")
+    yield* expectNoUser(inner.id, "a user inserted by a committed nested transaction")
+    yield* expectNoUser(outer.id, "a user inserted by the failed outer transaction")
+  }),
+  gen("a failed nested transaction undoes only its own writes", function*(store) {
+    const before = makeUser()
+    const inner = makeUser()
+    const after = makeUser()
+    const probe = new Probe({ id: hex(4) })
+    yield* store.withTransaction(Effect.gen(function*() {
+      yield* store.insertUser(before)
+      const nested = yield* Effect.either(store.withTransaction(Effect.zipRight(store.insertUser(inner), probe)))
+      yield* check(Either.isLeft(nested) && nested.left === probe, "the nested transaction should fail with its error")
+      yield* expectNoUser(inner.id, "the nested write, inside the outer transaction after the nested failure")
+      yield* expectUser(before.id, before, "the outer write before the nested one, inside the outer transaction")
+      yield* store.insertUser(after)
+    }))
+    yield* expectUser(before.id, before, "the outer write before the nested transaction")
+    yield* expectUser(after.id, after, "the outer write after the nested transaction")
+    yield* expectNoUser(inner.id, "the failed nested transaction's write")
+  }),
+  gen("errors from the body keep their type through withTransaction", function*(store) {
+    const probe = new Probe({ id: hex(4) })
+    const outer = yield* Effect.either(store.withTransaction(probe))
+    yield* check(Either.isLeft(outer) && outer.left === probe, "withTransaction should fail with the same error")
+    const nested = yield* Effect.either(store.withTransaction(store.withTransaction(probe)))
+    yield* check(Either.isLeft(nested) && nested.left === probe, "nested withTransaction should fail with that error")
+    const taken = yield* storedUser()
+    const duplicate = makeUser({ usernameKey: taken.usernameKey })
+    const caught = yield* Effect.either(store.withTransaction(store.insertUser(duplicate)))
+    yield* check(
+      Either.isLeft(caught) && caught.left._tag === "UsernameTaken",
+      "a store's own typed error should leave withTransaction as it is"
+    )
+  })
+]
+
+// --- instants ---
+
+const instantCases: ReadonlyArray<Case> = [
+  gen("instants round-trip exactly as epoch milliseconds", function*(store) {
+    // 0 and 1 catch epoch and unit mistakes, 2^41 catches 32-bit truncation, a realistic now with odd
+    // milliseconds catches rounding to seconds and time-zone shifts.
+    const instants = [0, 1, 2 ** 41, now + 987]
+    for (const at of instants) {
+      const user = makeUser({ createdAt: at })
+      const session = makeSession(user, { createdAt: at, expiresAt: at + 1, lastUsedAt: at })
+      const token = makeToken(user, "verify-email", { createdAt: at, expiresAt: at + 1 })
+      yield* store.insertUser(user)
+      yield* store.insertSession(session)
+      yield* store.issueToken(token)
+      yield* expectUser(user.id, user, `a user created at ${at}`)
+      yield* expectSession(session, `a session at ${at}`)
+      yield* expectToken(token, `a token at ${at}`)
+      yield* store.renewSession(session.tokenHash, at + 2, at + 3)
+      yield* expectSession({ ...session, expiresAt: at + 2, lastUsedAt: at + 3 }, `a session renewed at ${at}`)
+      // Clean up: rows at 0 and 1 would otherwise sit in the database as expired ones.
+      yield* store.deleteUser(user.id)
+    }
+  })
+]
+
+/**
+ * Every conformance case, in a stable order. Run each against a fresh or a shared `UserStore`: they do not
+ * depend on each other.
+ *
+ * @since 0.1.0
+ * @category cases
+ */
+export const cases: ReadonlyArray<Case> = [
+  ...userCases,
+  ...tokenCases,
+  ...sessionCases,
+  ...purgeCases,
+  ...transactionCases,
+  ...instantCases
+]

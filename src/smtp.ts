@@ -1,0 +1,6 @@
+/**
+ * SMTP delivery on `nodemailer`, an optional peer dependency: install it to use this entry point.
+ *
+ * @since 0.1.0
+ */
+export * as SmtpEmailSender from "./SmtpEmailSender.js"

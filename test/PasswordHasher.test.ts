@@ -1,0 +1,91 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigError, Effect, Exit, Layer, Redacted } from "effect"
+import * as PasswordHasher from "../src/PasswordHasher.js"
+
+const secret = Redacted.make("correct horse battery staple")
+
+describe("PasswordHasher (argon2id)", () => {
+  it.effect("hashes with the default parameters into a PHC string, and verifies", () =>
+    Effect.gen(function*() {
+      const hasher = yield* PasswordHasher.make()
+      const hash = yield* hasher.hash(secret)
+      expect(hash.startsWith("$argon2id$v=19$m=65536,t=3,p=4$")).toBe(true)
+      expect(hash).not.toContain(Redacted.value(secret))
+      expect(yield* hasher.verify(secret, hash)).toBe(true)
+      expect(yield* hasher.verify(Redacted.make("correct horse battery stapler"), hash)).toBe(false)
+      expect(hasher.needsRehash(hash)).toBe(false)
+      // A hash in the order argon2 0.4x writes by itself still verifies.
+      const npmOrder = hash.replace("m=65536,t=3,p=4", "m=65536,p=4,t=3")
+      expect(yield* hasher.verify(secret, npmOrder)).toBe(true)
+      expect(hasher.needsRehash(npmOrder)).toBe(false)
+    }))
+
+  it.effect("salts every hash and handles Unicode passwords", () =>
+    Effect.gen(function*() {
+      const hasher = yield* PasswordHasher.PasswordHasher
+      const unicode = Redacted.make("пароль 密码 🔑 كلمة")
+      const first = yield* hasher.hash(unicode)
+      expect(first).toMatch(/^\$argon2id\$v=19\$m=256,t=1,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/)
+      const second = yield* hasher.hash(unicode)
+      expect(first).not.toBe(second)
+      expect(yield* hasher.verify(unicode, first)).toBe(true)
+      expect(yield* hasher.verify(unicode, second)).toBe(true)
+      expect(yield* hasher.verify(Redacted.make(""), first)).toBe(false)
+    }).pipe(Effect.provide(PasswordHasher.layerInsecureForTesting)))
+
+  it.effect("answers false, never a defect, for a malformed stored hash", () =>
+    Effect.gen(function*() {
+      const hasher = yield* PasswordHasher.PasswordHasher
+      const valid = yield* hasher.hash(secret)
+      const malformed = [
+        "",
+        "not a hash",
+        "$argon2id$",
+        "$argon2id$v=19$m=65536,t=3,p=4$",
+        "$argon2id$v=19$m=abc,t=3,p=4$c2FsdHNhbHQ$aGFzaA",
+        valid.slice(0, -5),
+        valid.replace("$argon2id$", "$argon2xx$"),
+        "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+        "\u0000".repeat(100),
+        "$".repeat(10_000)
+      ]
+      for (const hash of malformed) {
+        const exit = yield* Effect.exit(hasher.verify(secret, hash))
+        expect(exit, JSON.stringify(hash.slice(0, 40))).toStrictEqual(Exit.succeed(false))
+      }
+    }).pipe(Effect.provide(PasswordHasher.layerInsecureForTesting)))
+
+  it.effect("refuses parameters below the OWASP minimums when the layer is built", () =>
+    Effect.gen(function*() {
+      const weak = { memoryCost: 1024, timeCost: 1, parallelism: 1 }
+      const error = yield* Effect.flip(Layer.build(PasswordHasher.layer(weak)).pipe(Effect.scoped))
+      expect(ConfigError.isConfigError(error)).toBe(true)
+      expect(ConfigError.isInvalidData(error)).toBe(true)
+      expect(PasswordHasher.meetsOwaspMinimum({ memoryCost: 19456, timeCost: 2, parallelism: 1 })).toBe(true)
+      expect(PasswordHasher.meetsOwaspMinimum({ memoryCost: 19455, timeCost: 2, parallelism: 1 })).toBe(false)
+      expect(PasswordHasher.meetsOwaspMinimum({ memoryCost: 47104, timeCost: 1, parallelism: 1 })).toBe(true)
+      expect(PasswordHasher.meetsOwaspMinimum({ memoryCost: 47103, timeCost: 1, parallelism: 1 })).toBe(false)
+      expect(PasswordHasher.meetsOwaspMinimum({ memoryCost: 7168, timeCost: 5, parallelism: 1 })).toBe(true)
+      expect(PasswordHasher.meetsOwaspMinimum({ memoryCost: 65536, timeCost: 3, parallelism: 0 })).toBe(false)
+      expect(PasswordHasher.meetsOwaspMinimum(PasswordHasher.defaultOptions)).toBe(true)
+      yield* Layer.build(PasswordHasher.layer({ memoryCost: 19456, timeCost: 2, parallelism: 1 })).pipe(Effect.scoped)
+    }))
+
+  it.effect("needsRehash is true for other parameters, other algorithms and garbage", () =>
+    Effect.gen(function*() {
+      const fast = yield* PasswordHasher.PasswordHasher
+      const owasp = yield* PasswordHasher.make({ memoryCost: 19456, timeCost: 2, parallelism: 1 })
+      const fastHash = yield* fast.hash(secret)
+      const owaspHash = yield* owasp.hash(secret)
+      expect(owasp.needsRehash(fastHash)).toBe(true)
+      expect(owasp.needsRehash(owaspHash)).toBe(false)
+      expect(fast.needsRehash(owaspHash)).toBe(true)
+      // Same parameters but another lane count
+      const lanes = yield* PasswordHasher.make({ memoryCost: 19456, timeCost: 2, parallelism: 2 })
+      expect(lanes.needsRehash(owaspHash)).toBe(true)
+      expect(owasp.needsRehash(owaspHash.replace("$argon2id$", "$argon2i$"))).toBe(true)
+      expect(owasp.needsRehash("$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")).toBe(true)
+      expect(owasp.needsRehash("")).toBe(true)
+      expect(owasp.needsRehash("garbage")).toBe(true)
+    }).pipe(Effect.provide(PasswordHasher.layerInsecureForTesting)))
+})

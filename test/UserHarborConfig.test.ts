@@ -1,0 +1,97 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigError, ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
+import * as PasswordPolicy from "../src/PasswordPolicy.js"
+import * as UserHarborConfig from "../src/UserHarborConfig.js"
+
+const key = "k".repeat(32)
+const build = (layer: Layer.Layer<UserHarborConfig.UserHarborConfig, ConfigError.ConfigError>) =>
+  Effect.scoped(Effect.flatMap(Layer.build(layer), (context) => Effect.succeed(context.unsafeMap.values().next().value)))
+const settings = (layer: Layer.Layer<UserHarborConfig.UserHarborConfig, ConfigError.ConfigError>) =>
+  Effect.provide(UserHarborConfig.UserHarborConfig, layer)
+const fromMap = (entries: ReadonlyArray<readonly [string, string]>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+
+describe("UserHarborConfig", () => {
+  it.effect("fails the layer with a ConfigError for a secret key under 32 bytes, without quoting it", () =>
+    Effect.gen(function*() {
+      for (const secret of ["", "short", "k".repeat(31), "é".repeat(15)]) {
+        const error = yield* Effect.flip(build(UserHarborConfig.layer({ secretKey: Redacted.make(secret) })))
+        expect(ConfigError.isInvalidData(error)).toBe(true)
+        expect(ConfigError.isInvalidData(error) && error.path).toEqual(["secretKey"])
+        if (secret.length > 0) expect(String(error)).not.toContain(secret)
+      }
+      // bytes, not characters: 16 two-byte characters are enough
+      yield* build(UserHarborConfig.layer({ secretKey: Redacted.make("é".repeat(16)) }))
+      yield* build(UserHarborConfig.layer({ secretKey: Redacted.make(key) }))
+    }))
+
+  it.effect("fills in the defaults", () =>
+    Effect.gen(function*() {
+      const config = yield* settings(UserHarborConfig.layer({ secretKey: Redacted.make(key) }))
+      expect(Duration.toMillis(config.verificationTokenTtl)).toBe(Duration.toMillis("24 hours"))
+      expect(Duration.toMillis(config.resetTokenTtl)).toBe(Duration.toMillis("1 hour"))
+      expect(Duration.toMillis(config.sessionTtl)).toBe(Duration.toMillis("30 days"))
+      expect(config.passwordPolicy).toEqual(PasswordPolicy.defaultPolicy)
+      expect(Redacted.value(config.secretKey)).toBe(key)
+    }))
+
+  it.effect("refuses zero, negative and infinite lifetimes and a policy below the floor", () =>
+    Effect.gen(function*() {
+      const secretKey = Redacted.make(key)
+      const bad: ReadonlyArray<UserHarborConfig.Options> = [
+        { secretKey, sessionTtl: 0 },
+        { secretKey, resetTokenTtl: -5 },
+        { secretKey, verificationTokenTtl: Duration.infinity },
+        { secretKey, passwordPolicy: { minLength: 7 } },
+        { secretKey, passwordPolicy: { maxLength: 257 } },
+        { secretKey, passwordPolicy: { minLength: 20, maxLength: 12 } },
+        { secretKey, passwordPolicy: { minLength: 8.5 } }
+      ]
+      for (const options of bad) {
+        expect(ConfigError.isInvalidData(yield* Effect.flip(build(UserHarborConfig.layer(options))))).toBe(true)
+      }
+      const custom = yield* settings(UserHarborConfig.layer({ secretKey, sessionTtl: "2 hours", passwordPolicy: { minLength: 12 } }))
+      expect(Duration.toMillis(custom.sessionTtl)).toBe(2 * 3_600_000)
+      expect(custom.passwordPolicy.minLength).toBe(12)
+      expect(custom.passwordPolicy.rejectCommon).toBe(true)
+    }))
+
+  it.effect("layerConfig reads USERHARBOR_* variables", () =>
+    Effect.gen(function*() {
+      const config = yield* settings(UserHarborConfig.layerConfig()).pipe(fromMap([
+        ["USERHARBOR_SECRET_KEY", key],
+        ["USERHARBOR_VERIFICATION_TOKEN_TTL", "12 hours"],
+        ["USERHARBOR_RESET_TOKEN_TTL", "15 minutes"],
+        ["USERHARBOR_SESSION_TTL", "7 days"],
+        ["USERHARBOR_PASSWORD_MIN_LENGTH", "10"],
+        ["USERHARBOR_PASSWORD_REQUIRE_CLASSES", "true"]
+      ]))
+      expect(Redacted.value(config.secretKey)).toBe(key)
+      expect(Duration.toMillis(config.verificationTokenTtl)).toBe(12 * 3_600_000)
+      expect(Duration.toMillis(config.resetTokenTtl)).toBe(15 * 60_000)
+      expect(Duration.toMillis(config.sessionTtl)).toBe(7 * 86_400_000)
+      expect(config.passwordPolicy).toEqual({
+        ...PasswordPolicy.defaultPolicy,
+        minLength: 10,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigit: true,
+        requireSymbol: true
+      })
+    }))
+
+  it.effect("layerConfig uses the defaults for unset variables and fails without a good secret", () =>
+    Effect.gen(function*() {
+      const config = yield* settings(UserHarborConfig.layerConfig()).pipe(fromMap([["USERHARBOR_SECRET_KEY", key]]))
+      expect(Duration.toMillis(config.sessionTtl)).toBe(Duration.toMillis("30 days"))
+      expect(config.passwordPolicy).toEqual(PasswordPolicy.defaultPolicy)
+      const missing = yield* Effect.flip(build(UserHarborConfig.layerConfig()).pipe(fromMap([])))
+      expect(ConfigError.isMissingData(missing)).toBe(true)
+      const short = yield* Effect.flip(build(UserHarborConfig.layerConfig()).pipe(fromMap([["USERHARBOR_SECRET_KEY", "too-short"]])))
+      expect(ConfigError.isInvalidData(short)).toBe(true)
+      const badTtl = yield* Effect.flip(
+        build(UserHarborConfig.layerConfig()).pipe(fromMap([["USERHARBOR_SECRET_KEY", key], ["USERHARBOR_SESSION_TTL", "soon"]]))
+      )
+      expect(ConfigError.isConfigError(badTtl)).toBe(true)
+    }))
+})

@@ -1,0 +1,736 @@
+/**
+ * The behaviour of `UserHarbor`, parametrised by the store, so the same cases run on the memory store and on every
+ * SQL backend. `makeLayer` is called once per test and must give a fresh, empty store (the deterministic random
+ * source repeats its ids and tokens in every test). "Nothing changed" is checked only through the `UserStore` port
+ * and the recording sender, because a SQL store has no snapshot.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Equal, Exit, Layer, Option, Redacted, TestClock } from "effect"
+import { createHmac } from "node:crypto"
+import {
+  AccountDeletedEmail,
+  type EmailMessage,
+  PasswordChangedEmail,
+  PasswordResetEmail,
+  RegistrationAttemptEmail,
+  VerificationEmail
+} from "../src/EmailSender.js"
+import {
+  EmailDeliveryError,
+  EmailNotVerified,
+  InvalidCredentials,
+  InvalidEmail,
+  InvalidSession,
+  InvalidToken,
+  InvalidUsername,
+  type TokenPurpose,
+  UsernameTaken,
+  WeakPassword
+} from "../src/Errors.js"
+import * as Email from "../src/Email.js"
+import { RecordingEmailSender } from "../src/RecordingEmailSender.js"
+import type { Session } from "../src/User.js"
+import { UserHarbor } from "../src/UserHarbor.js"
+import type { RegisterInput } from "../src/UserHarbor.js"
+import * as UserHarborTest from "../src/UserHarborTest.js"
+import * as Username from "../src/Username.js"
+import { UserStore } from "../src/UserStore.js"
+
+/** The HMAC the store keeps for a raw token, under the test kit's key. */
+export const tokenHash = (token: string | Redacted.Redacted<string>): string =>
+  createHmac("sha256", Redacted.value(UserHarborTest.testSecretKey))
+    .update(typeof token === "string" ? token : Redacted.value(token))
+    .digest("hex")
+
+export const password = "purple-monkey-dishwasher-42"
+export const newPassword = "seven-green-lanterns-at-dawn"
+export const alice: RegisterInput = { username: "Alice", email: "alice@example.com", password }
+export const bobPassword = "bobs-own-secret-phrase"
+export const bob: RegisterInput = { username: "Bob", email: "bob@example.com", password: bobPassword }
+
+const hour = Duration.toMillis("1 hour")
+const day = Duration.toMillis("1 day")
+
+export const recorder = RecordingEmailSender
+export const harbor = UserHarbor
+
+/** The raw token of the newest message of `kind` to `email`; fails the test when there is none. */
+export const lastToken = (kind: "VerificationEmail" | "PasswordResetEmail", email: string) =>
+  Effect.flatMap(RecordingEmailSender, (r) => Effect.flatten(r.lastToken(kind, email)))
+
+export const messages = Effect.flatMap(RecordingEmailSender, (r) => r.messages)
+export const clearMessages = Effect.flatMap(RecordingEmailSender, (r) => r.clear)
+export const setFailing = (failing: boolean) => Effect.flatMap(RecordingEmailSender, (r) => r.setFailing(failing))
+
+export const registerVerified = (input: RegisterInput) =>
+  Effect.gen(function*() {
+    const h = yield* UserHarbor
+    yield* h.register(input)
+    yield* h.verifyEmail(yield* lastToken("VerificationEmail", input.email))
+  })
+
+export const loginAs = (input: RegisterInput) =>
+  Effect.flatMap(UserHarbor, (h) => h.login({ username: input.username, password: input.password }))
+
+/** Registers, verifies and logs in. */
+export const loggedIn = (input: RegisterInput) => Effect.zipRight(registerVerified(input), loginAs(input))
+
+/** The stored user, read through the port. */
+export const storedUser = (email: string) =>
+  Effect.flatMap(UserStore, (store) =>
+    Option.match(Email.validate(email).pipe(Option.getRight), {
+      onNone: () => Effect.succeedNone,
+      onSome: (valid) => store.findUserByEmail(valid.key)
+    }))
+
+export const storedUserByName = (username: string) =>
+  Effect.flatMap(UserStore, (store) => store.findUserByUsername(Username.canonical(username.normalize("NFC"))))
+
+export const storedToken = (purpose: TokenPurpose, token: string | Redacted.Redacted<string>) =>
+  Effect.flatMap(UserStore, (store) => store.findToken(purpose, tokenHash(token)))
+
+export const storedSession = (token: string | Redacted.Redacted<string>) =>
+  Effect.flatMap(UserStore, (store) => store.findSession(tokenHash(token)))
+
+const tags = (all: ReadonlyArray<EmailMessage>) => all.map((m) => `${m._tag} ${m.to.email}`)
+
+export const behaviourSuite = <E>(name: string, makeLayer: () => Layer.Layer<UserHarborTest.StoreServices, E>) =>
+  describe(`UserHarbor behaviour (${name})`, () => {
+    const test = <A, E2>(title: string, body: () => Effect.Effect<A, E2, UserHarborTest.StoreServices>) =>
+      it.effect(title, () => Effect.provide(body(), makeLayer()))
+
+    describe("register", () => {
+      test("stores an unverified user and mails a 43-character verification token after commit", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register({ ...alice, email: "  alice@example.com  " })
+          const user = yield* Effect.flatten(storedUser(alice.email))
+          expect(user.username).toBe("Alice")
+          expect(user.email).toBe("alice@example.com")
+          expect(user.verified).toBe(false)
+          expect(user.passwordHash.startsWith("$argon2id$")).toBe(true)
+          const sent = yield* messages
+          expect(tags(sent)).toEqual(["VerificationEmail alice@example.com"])
+          const token = yield* lastToken("VerificationEmail", alice.email)
+          expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+          const message = sent[0]
+          expect(message).toBeInstanceOf(VerificationEmail)
+          if (message instanceof VerificationEmail) expect(message.expiresAt.getTime()).toBe(24 * hour)
+          expect(Option.isSome(yield* storedToken("verify-email", token))).toBe(true)
+        }))
+
+      test("accepts a Redacted password", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register({ ...alice, password: Redacted.make(password) })
+          yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
+          yield* h.login({ email: alice.email, password })
+        }))
+
+      const invalidCases: ReadonlyArray<readonly [string, RegisterInput, unknown]> = [
+        ["a too short username", { ...alice, username: "al" }, new InvalidUsername({ reason: "too-short" })],
+        ["a too long username", { ...alice, username: "a".repeat(65) }, new InvalidUsername({ reason: "too-long" })],
+        ["a username with a space", { ...alice, username: "al ice" }, new InvalidUsername({ reason: "invalid-characters" })],
+        ["an empty username", { ...alice, username: "" }, new InvalidUsername({ reason: "too-short" })],
+        ["an empty email", { ...alice, email: "   " }, new InvalidEmail({ reason: "empty" })],
+        ["an email without @", { ...alice, email: "alice.example.com" }, new InvalidEmail({ reason: "invalid-format" })],
+        ["an email with a newline", { ...alice, email: "alice@example.com\n" }, new InvalidEmail({ reason: "invalid-format" })],
+        ["a single-label domain", { ...alice, email: "alice@localhost" }, new InvalidEmail({ reason: "invalid-format" })],
+        ["a short password", { ...alice, password: "short1" }, new WeakPassword({ reasons: ["too-short"] })],
+        ["a common password", { ...alice, password: "password123" }, new WeakPassword({ reasons: ["common"] })],
+        ["the username as password", { ...alice, password: "aLiCeAlIcE", username: "AliceAlice" }, new WeakPassword({ reasons: ["same-as-username"] })],
+        ["the email as password", { ...alice, password: "ALICE@example.com" }, new WeakPassword({ reasons: ["same-as-email"] })]
+      ]
+      for (const [what, input, expected] of invalidCases) {
+        test(`refuses ${what}, writing and sending nothing`, () =>
+          Effect.gen(function*() {
+            const h = yield* harbor
+            const error = yield* Effect.flip(h.register(input))
+            expect(error).toStrictEqual(expected)
+            expect(yield* storedUser(input.email.trim())).toEqual(Option.none())
+            expect(yield* storedUser(alice.email)).toEqual(Option.none())
+            expect(yield* storedUserByName(input.username)).toEqual(Option.none())
+            expect(yield* messages).toEqual([])
+          }))
+      }
+
+      test("validates username, then email, then password: the first failure wins", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const all = { username: "x", email: "nope", password: "weak" }
+          expect(yield* Effect.flip(h.register(all))).toStrictEqual(new InvalidUsername({ reason: "too-short" }))
+          expect(yield* Effect.flip(h.register({ ...all, username: "Carol" }))).toStrictEqual(
+            new InvalidEmail({ reason: "invalid-format" })
+          )
+          expect(yield* Effect.flip(h.register({ ...all, username: "Carol", email: "carol@example.com" })))
+            .toStrictEqual(new WeakPassword({ reasons: ["too-short"] }))
+          expect(yield* storedUserByName("Carol")).toEqual(Option.none())
+          expect(yield* messages).toEqual([])
+        }))
+
+      test("refuses a username taken in other letter case, keeping the first account", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const before = yield* storedUser(alice.email)
+          const error = yield* Effect.flip(h.register({ ...bob, username: "ALICE" }))
+          expect(error).toStrictEqual(new UsernameTaken())
+          expect(yield* storedUser(bob.email)).toEqual(Option.none())
+          expect(yield* storedUser(alice.email)).toStrictEqual(before)
+          expect(tags(yield* messages)).toEqual(["VerificationEmail alice@example.com"])
+        }))
+
+      test("answers a taken email like a new one, creates nothing and tells the owner", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          const before = yield* storedUser(alice.email)
+          yield* clearMessages
+          const result = yield* Effect.exit(h.register({ ...bob, email: "ALICE@Example.com" }))
+          expect(result).toStrictEqual(Exit.void)
+          expect(yield* storedUserByName(bob.username)).toEqual(Option.none())
+          expect(yield* storedUser(alice.email)).toStrictEqual(before)
+          const sent = yield* messages
+          expect(sent).toHaveLength(1)
+          expect(sent[0]).toBeInstanceOf(RegistrationAttemptEmail)
+          expect(sent[0]?.to).toEqual({ username: "Alice", email: "alice@example.com" })
+          yield* loginAs(alice)
+        }))
+
+      test("fails with EmailDeliveryError when the mail cannot go out, and resendVerification recovers", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* setFailing(true)
+          const error = yield* Effect.flip(h.register(alice))
+          expect(error).toBeInstanceOf(EmailDeliveryError)
+          expect(yield* messages).toEqual([])
+          const user = yield* Effect.flatten(storedUser(alice.email))
+          expect(user.verified).toBe(false)
+          yield* setFailing(false)
+          yield* h.resendVerification(alice.email)
+          yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
+          yield* loginAs(alice)
+        }))
+
+      test("lets only one of two concurrent registrations of a name win", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const results = yield* Effect.all(
+            [h.register(alice), h.register({ ...bob, username: "aLiCe" })].map(Effect.either),
+            { concurrency: "unbounded" }
+          )
+          expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)
+          expect(results.filter((r) => r._tag === "Left" && r.left._tag === "UsernameTaken")).toHaveLength(1)
+        }))
+    })
+
+    describe("verifyEmail", () => {
+      test("verifies once: the token is single-use", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const token = yield* lastToken("VerificationEmail", alice.email)
+          yield* h.verifyEmail(Redacted.make(token))
+          expect((yield* Effect.flatten(storedUser(alice.email))).verified).toBe(true)
+          expect(yield* Effect.flip(h.verifyEmail(token))).toStrictEqual(
+            new InvalidToken({ purpose: "verify-email", reason: "unknown" })
+          )
+          expect(yield* storedToken("verify-email", token)).toEqual(Option.none())
+        }))
+
+      test("refuses malformed and unknown tokens", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const unknown = new InvalidToken({ purpose: "verify-email", reason: "unknown" })
+          for (const token of ["", "abc", "A".repeat(43), "A".repeat(44), " ".repeat(43)]) {
+            expect(yield* Effect.flip(h.verifyEmail(token))).toStrictEqual(unknown)
+          }
+          expect((yield* Effect.flatten(storedUser(alice.email))).verified).toBe(false)
+        }))
+
+      test("accepts a token 1 ms before it expires (24 hours)", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          yield* TestClock.adjust(24 * hour - 1)
+          yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
+          expect((yield* Effect.flatten(storedUser(alice.email))).verified).toBe(true)
+        }))
+
+      test("refuses a token at its expiry, removes it, and a second try says unknown", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const token = yield* lastToken("VerificationEmail", alice.email)
+          yield* TestClock.adjust(24 * hour)
+          expect(yield* Effect.flip(h.verifyEmail(token))).toStrictEqual(
+            new InvalidToken({ purpose: "verify-email", reason: "expired" })
+          )
+          expect(yield* storedToken("verify-email", token)).toEqual(Option.none())
+          expect(yield* Effect.flip(h.verifyEmail(token))).toStrictEqual(
+            new InvalidToken({ purpose: "verify-email", reason: "unknown" })
+          )
+          expect((yield* Effect.flatten(storedUser(alice.email))).verified).toBe(false)
+        }))
+
+      test("a new verification token invalidates the previous one", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const first = yield* lastToken("VerificationEmail", alice.email)
+          yield* h.resendVerification(alice.email)
+          const second = yield* lastToken("VerificationEmail", alice.email)
+          expect(second).not.toBe(first)
+          expect(yield* Effect.flip(h.verifyEmail(first))).toStrictEqual(
+            new InvalidToken({ purpose: "verify-email", reason: "unknown" })
+          )
+          yield* h.verifyEmail(second)
+        }))
+
+      test("does not accept a reset token, nor resetPassword a verification token", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const verification = yield* lastToken("VerificationEmail", alice.email)
+          yield* h.sendPasswordReset(alice.email)
+          const reset = yield* lastToken("PasswordResetEmail", alice.email)
+          expect(yield* Effect.flip(h.verifyEmail(reset))).toStrictEqual(
+            new InvalidToken({ purpose: "verify-email", reason: "unknown" })
+          )
+          expect(yield* Effect.flip(h.resetPassword({ token: verification, newPassword }))).toStrictEqual(
+            new InvalidToken({ purpose: "reset-password", reason: "unknown" })
+          )
+          // Neither attempt burnt the other kind of token.
+          yield* h.verifyEmail(verification)
+          yield* h.resetPassword({ token: reset, newPassword })
+        }))
+
+      test("lets only one of two concurrent uses of a token succeed", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const token = yield* lastToken("VerificationEmail", alice.email)
+          const results = yield* Effect.all([h.verifyEmail(token), h.verifyEmail(token)].map(Effect.either), {
+            concurrency: "unbounded"
+          })
+          expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)
+        }))
+    })
+
+    describe("resendVerification and sendPasswordReset", () => {
+      const addresses = ["nobody@example.com", bob.email, "ALICE@example.com", "not an address", ""]
+
+      test("resendVerification answers the same for every address and mails only unverified accounts", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          yield* h.register(bob)
+          yield* clearMessages
+          for (const address of addresses) {
+            expect(yield* Effect.exit(h.resendVerification(address))).toStrictEqual(Exit.void)
+          }
+          expect(tags(yield* messages)).toEqual(["VerificationEmail bob@example.com"])
+        }))
+
+      test("sendPasswordReset answers the same for every address and mails only real accounts", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          yield* h.register(bob)
+          yield* clearMessages
+          for (const address of addresses) {
+            expect(yield* Effect.exit(h.sendPasswordReset(address))).toStrictEqual(Exit.void)
+          }
+          const sent = yield* messages
+          expect(tags(sent)).toEqual(["PasswordResetEmail bob@example.com", "PasswordResetEmail alice@example.com"])
+          const message = sent[1]
+          if (message instanceof PasswordResetEmail) expect(message.expiresAt.getTime()).toBe(hour)
+          else expect.fail("expected a PasswordResetEmail")
+        }))
+
+      test("sendPasswordReset fails with EmailDeliveryError when the mail cannot go out, and can be retried", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          yield* setFailing(true)
+          expect(yield* Effect.flip(h.sendPasswordReset(alice.email))).toBeInstanceOf(EmailDeliveryError)
+          yield* setFailing(false)
+          yield* h.sendPasswordReset(alice.email)
+          yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
+        }))
+    })
+
+    describe("login", () => {
+      test("logs in by username in any case and by email in any case", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          const inputs = [
+            { username: "Alice", password },
+            { username: "aLICE", password: Redacted.make(password) },
+            { email: "alice@example.com", password },
+            { email: " ALICE@EXAMPLE.COM ", password }
+          ]
+          for (const input of inputs) {
+            const session: Session = yield* h.login(input)
+            expect(Redacted.value(session.token)).toMatch(/^[A-Za-z0-9_-]{43}$/)
+            expect(session.expiresAt.getTime()).toBe(30 * day)
+            expect(yield* h.verifySession(session.token)).toBe(true)
+          }
+        }))
+
+      test("gives the same InvalidCredentials for an unknown user and a wrong password", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          const errors = yield* Effect.all([
+            Effect.flip(h.login({ username: "Nobody", password })),
+            Effect.flip(h.login({ username: "Alice", password: "wrong-password-here" })),
+            Effect.flip(h.login({ email: "nobody@example.com", password })),
+            Effect.flip(h.login({ email: alice.email, password: "wrong-password-here" })),
+            Effect.flip(h.login({ email: "not an address", password })),
+            Effect.flip(h.login({ username: "x", password })),
+            Effect.flip(h.login({ username: "Alice", password: "\uD800 lone surrogate" })),
+            Effect.flip(h.login({ username: "Alice", password: "" }))
+          ])
+          for (const error of errors) {
+            expect(error).toStrictEqual(new InvalidCredentials())
+            expect(Equal.equals(error, errors[0])).toBe(true)
+            expect(error.message).toBe(errors[0]?.message)
+          }
+        }))
+
+      test("says EmailNotVerified only after the right password", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          expect(yield* Effect.flip(h.login({ username: "Alice", password: "wrong-password-here" })))
+            .toStrictEqual(new InvalidCredentials())
+          expect(yield* Effect.flip(loginAs(alice))).toStrictEqual(new EmailNotVerified())
+        }))
+    })
+
+    describe("sessions", () => {
+      test("verifySession and getCurrentUser accept a live session and refuse anything else", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          expect(yield* h.verifySession(session.token)).toBe(true)
+          expect(yield* h.verifySession(Redacted.value(session.token))).toBe(true)
+          for (const token of ["", "garbage", "A".repeat(43)]) {
+            expect(yield* h.verifySession(token)).toBe(false)
+            expect(yield* Effect.flip(h.getCurrentUser(token))).toStrictEqual(new InvalidSession({ reason: "unknown" }))
+          }
+          const user = yield* h.getCurrentUser(session.token)
+          expect(Object.keys(user).sort()).toEqual(["createdAt", "email", "id", "username", "verified"])
+          expect({ username: user.username, email: user.email, verified: user.verified }).toEqual({
+            username: "Alice",
+            email: "alice@example.com",
+            verified: true
+          })
+          expect(user.createdAt).toEqual(new Date(0))
+        }))
+
+      test("a session is valid 1 ms before 30 days", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          yield* TestClock.adjust(30 * day - 1)
+          expect(yield* h.verifySession(session.token)).toBe(true)
+        }))
+
+      test("an expired session is refused and removed", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          yield* TestClock.adjust(30 * day)
+          expect(yield* Effect.flip(h.validateSession(session.token))).toStrictEqual(
+            new InvalidSession({ reason: "expired" })
+          )
+          expect(yield* storedSession(session.token)).toEqual(Option.none())
+          expect(yield* Effect.flip(h.validateSession(session.token))).toStrictEqual(
+            new InvalidSession({ reason: "unknown" })
+          )
+          expect(yield* h.verifySession(session.token)).toBe(false)
+        }))
+
+      test("every session operation refuses an expired session", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const expired = new InvalidSession({ reason: "expired" })
+          const operations: ReadonlyArray<(token: Redacted.Redacted<string>) => Effect.Effect<unknown, unknown>> = [
+            (token: Redacted.Redacted<string>) => h.getCurrentUser(token),
+            (token: Redacted.Redacted<string>) => h.logout(token),
+            (token: Redacted.Redacted<string>) => h.logoutAll(token),
+            (token: Redacted.Redacted<string>) => h.changePassword({ sessionToken: token, oldPassword: password, newPassword }),
+            (token: Redacted.Redacted<string>) => h.deleteAccount({ sessionToken: token, password })
+          ]
+          yield* registerVerified(alice)
+          for (const operation of operations) {
+            const session = yield* loginAs(alice)
+            yield* TestClock.adjust(30 * day)
+            expect(yield* Effect.flip(operation(session.token))).toStrictEqual(expired)
+          }
+          expect(yield* Effect.flatten(storedUser(alice.email))).toBeDefined()
+          yield* loginAs(alice)
+        }))
+
+      test("renews a session only once less than half its lifetime remains", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          yield* TestClock.adjust(15 * day)
+          const half = yield* h.validateSession(session.token)
+          expect(half.session.renewed).toBe(false)
+          expect(half.session.expiresAt.getTime()).toBe(30 * day)
+          yield* TestClock.adjust(1)
+          const renewed = yield* h.validateSession(session.token)
+          expect(renewed.session.renewed).toBe(true)
+          expect(renewed.session.expiresAt.getTime()).toBe(45 * day + 1)
+          expect(renewed.session.createdAt).toEqual(new Date(0))
+          expect(renewed.user.username).toBe("Alice")
+          const stored = yield* Effect.flatten(storedSession(session.token))
+          expect(stored.session.expiresAt).toBe(45 * day + 1)
+          const again = yield* h.validateSession(session.token)
+          expect(again.session).toEqual({ ...renewed.session, renewed: false })
+          // Past the original expiry, the renewed session still works, until its new one.
+          yield* TestClock.adjust(45 * day - 15 * day - 1)
+          expect(yield* h.verifySession(session.token)).toBe(true)
+        }))
+
+      test("logout ends one session and keeps the others", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const first = yield* loggedIn(alice)
+          const second = yield* loginAs(alice)
+          yield* h.logout(first.token)
+          expect(yield* h.verifySession(first.token)).toBe(false)
+          expect(yield* h.verifySession(second.token)).toBe(true)
+          expect(yield* Effect.flip(h.logout(first.token))).toStrictEqual(new InvalidSession({ reason: "unknown" }))
+        }))
+
+      test("logoutAll ends every session of the user and no one else's", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const first = yield* loggedIn(alice)
+          const second = yield* loginAs(alice)
+          const other = yield* loggedIn(bob)
+          yield* h.logoutAll(second.token)
+          expect(yield* h.verifySession(first.token)).toBe(false)
+          expect(yield* h.verifySession(second.token)).toBe(false)
+          expect(yield* h.verifySession(other.token)).toBe(true)
+          expect(yield* Effect.flip(h.logoutAll(first.token))).toStrictEqual(new InvalidSession({ reason: "unknown" }))
+        }))
+    })
+
+    describe("changePassword", () => {
+      test("checks the session, then the old password, then the policy, changing nothing on failure", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          const before = yield* storedUser(alice.email)
+          yield* clearMessages
+          const attempts = [
+            [{ sessionToken: "garbage", oldPassword: "wrong-password-here", newPassword: "weak" }, new InvalidSession({ reason: "unknown" })],
+            [{ sessionToken: session.token, oldPassword: "wrong-password-here", newPassword: "weak" }, new InvalidCredentials()],
+            [{ sessionToken: session.token, oldPassword: password, newPassword: "weak" }, new WeakPassword({ reasons: ["too-short"] })],
+            [{ sessionToken: session.token, oldPassword: password, newPassword: "ALICE" + "@example.com" }, new WeakPassword({ reasons: ["same-as-email"] })]
+          ] as const
+          for (const [input, expected] of attempts) {
+            expect(yield* Effect.flip(h.changePassword(input))).toStrictEqual(expected)
+          }
+          expect(yield* storedUser(alice.email)).toStrictEqual(before)
+          expect(yield* h.verifySession(session.token)).toBe(true)
+          expect(yield* messages).toEqual([])
+          yield* loginAs(alice)
+        }))
+
+      test("sets the password, revokes every session and reset token, and returns a working fresh session", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const first = yield* loggedIn(alice)
+          const second = yield* loginAs(alice)
+          yield* h.sendPasswordReset(alice.email)
+          const reset = yield* lastToken("PasswordResetEmail", alice.email)
+          yield* clearMessages
+          const fresh = yield* h.changePassword({ sessionToken: first.token, oldPassword: password, newPassword })
+          expect(yield* h.verifySession(first.token)).toBe(false)
+          expect(yield* h.verifySession(second.token)).toBe(false)
+          expect((yield* h.getCurrentUser(fresh.token)).username).toBe("Alice")
+          expect(fresh.expiresAt.getTime()).toBe(30 * day)
+          expect(yield* storedToken("reset-password", reset)).toEqual(Option.none())
+          expect(yield* Effect.flip(h.resetPassword({ token: reset, newPassword: "yet-another-fine-pass" })))
+            .toStrictEqual(new InvalidToken({ purpose: "reset-password", reason: "unknown" }))
+          expect(yield* Effect.flip(loginAs(alice))).toStrictEqual(new InvalidCredentials())
+          yield* loginAs({ ...alice, password: newPassword })
+          const sent = yield* messages
+          expect(sent).toHaveLength(1)
+          expect(sent[0]).toBeInstanceOf(PasswordChangedEmail)
+        }))
+
+      test("succeeds even when the notice cannot be delivered", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          yield* setFailing(true)
+          const fresh = yield* h.changePassword({ sessionToken: session.token, oldPassword: password, newPassword })
+          expect(yield* h.verifySession(fresh.token)).toBe(true)
+        }))
+    })
+
+    describe("resetPassword", () => {
+      test("sets the password, revokes every session, marks the address verified, and is single-use", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const aliceSession = yield* loggedIn(alice)
+          const other = yield* loggedIn(bob)
+          yield* h.sendPasswordReset(alice.email)
+          const token = yield* lastToken("PasswordResetEmail", alice.email)
+          yield* clearMessages
+          yield* h.resetPassword({ token: Redacted.make(token), newPassword })
+          expect(yield* h.verifySession(aliceSession.token)).toBe(false)
+          expect(yield* h.verifySession(other.token)).toBe(true)
+          expect(yield* Effect.flip(loginAs(alice))).toStrictEqual(new InvalidCredentials())
+          yield* loginAs({ ...alice, password: newPassword })
+          expect(yield* Effect.flip(h.resetPassword({ token, newPassword: "yet-another-fine-pass" }))).toStrictEqual(
+            new InvalidToken({ purpose: "reset-password", reason: "unknown" })
+          )
+          expect(tags(yield* messages)).toEqual(["PasswordChangedEmail alice@example.com"])
+        }))
+
+      test("marks an unverified address verified", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          yield* h.sendPasswordReset(alice.email)
+          yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
+          expect((yield* Effect.flatten(storedUser(alice.email))).verified).toBe(true)
+          const session = yield* loginAs({ ...alice, password: newPassword })
+          expect((yield* h.getCurrentUser(session.token)).verified).toBe(true)
+        }))
+
+      test("a weak new password does not burn the token", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          yield* h.sendPasswordReset(alice.email)
+          const token = yield* lastToken("PasswordResetEmail", alice.email)
+          const before = yield* storedUser(alice.email)
+          yield* clearMessages
+          expect(yield* Effect.flip(h.resetPassword({ token, newPassword: "12345678" }))).toStrictEqual(
+            new WeakPassword({ reasons: ["common"] })
+          )
+          expect(yield* Effect.flip(h.resetPassword({ token, newPassword: "alice" }))).toStrictEqual(
+            new WeakPassword({ reasons: ["too-short", "same-as-username"] })
+          )
+          expect(yield* storedUser(alice.email)).toStrictEqual(before)
+          expect(Option.isSome(yield* storedToken("reset-password", token))).toBe(true)
+          expect(yield* h.verifySession(session.token)).toBe(true)
+          expect(yield* messages).toEqual([])
+          yield* h.resetPassword({ token, newPassword })
+        }))
+
+      test("accepts a token 1 ms before it expires (1 hour)", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          yield* h.sendPasswordReset(alice.email)
+          yield* TestClock.adjust(hour - 1)
+          yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
+          yield* loginAs({ ...alice, password: newPassword })
+        }))
+
+      test("refuses a token at its expiry, removes it, and a second try says unknown", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          yield* h.sendPasswordReset(alice.email)
+          const token = yield* lastToken("PasswordResetEmail", alice.email)
+          const before = yield* storedUser(alice.email)
+          yield* TestClock.adjust(hour)
+          expect(yield* Effect.flip(h.resetPassword({ token, newPassword }))).toStrictEqual(
+            new InvalidToken({ purpose: "reset-password", reason: "expired" })
+          )
+          expect(yield* storedToken("reset-password", token)).toEqual(Option.none())
+          expect(yield* Effect.flip(h.resetPassword({ token, newPassword }))).toStrictEqual(
+            new InvalidToken({ purpose: "reset-password", reason: "unknown" })
+          )
+          expect(yield* storedUser(alice.email)).toStrictEqual(before)
+          yield* loginAs(alice)
+        }))
+
+      test("a new reset token invalidates the previous one", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          yield* h.sendPasswordReset(alice.email)
+          const first = yield* lastToken("PasswordResetEmail", alice.email)
+          yield* h.sendPasswordReset(alice.email)
+          const second = yield* lastToken("PasswordResetEmail", alice.email)
+          expect(second).not.toBe(first)
+          expect(yield* Effect.flip(h.resetPassword({ token: first, newPassword }))).toStrictEqual(
+            new InvalidToken({ purpose: "reset-password", reason: "unknown" })
+          )
+          yield* h.resetPassword({ token: second, newPassword })
+        }))
+
+      test("lets only one of two concurrent resets with one token succeed", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          yield* h.sendPasswordReset(alice.email)
+          const token = yield* lastToken("PasswordResetEmail", alice.email)
+          const results = yield* Effect.all(
+            [newPassword, "yet-another-fine-pass"].map((p) => Effect.either(h.resetPassword({ token, newPassword: p }))),
+            { concurrency: "unbounded" }
+          )
+          expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)
+          expect(results.filter((r) => r._tag === "Left" && r.left._tag === "InvalidToken")).toHaveLength(1)
+        }))
+    })
+
+    describe("deleteAccount", () => {
+      test("refuses a wrong password or session, changing nothing", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          const before = yield* storedUser(alice.email)
+          yield* clearMessages
+          expect(yield* Effect.flip(h.deleteAccount({ sessionToken: session.token, password: "wrong-password-here" })))
+            .toStrictEqual(new InvalidCredentials())
+          expect(yield* Effect.flip(h.deleteAccount({ sessionToken: "garbage", password }))).toStrictEqual(
+            new InvalidSession({ reason: "unknown" })
+          )
+          expect(yield* storedUser(alice.email)).toStrictEqual(before)
+          expect(yield* h.verifySession(session.token)).toBe(true)
+          expect(yield* messages).toEqual([])
+        }))
+
+      test("removes the user with every session and token, and frees the name and address", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const first = yield* loggedIn(alice)
+          const second = yield* loginAs(alice)
+          const other = yield* loggedIn(bob)
+          yield* h.sendPasswordReset(alice.email)
+          const reset = yield* lastToken("PasswordResetEmail", alice.email)
+          yield* clearMessages
+          yield* h.deleteAccount({ sessionToken: second.token, password: Redacted.make(password) })
+          expect(yield* storedUser(alice.email)).toEqual(Option.none())
+          expect(yield* storedUserByName(alice.username)).toEqual(Option.none())
+          expect(yield* h.verifySession(first.token)).toBe(false)
+          expect(yield* h.verifySession(second.token)).toBe(false)
+          expect(yield* storedToken("reset-password", reset)).toEqual(Option.none())
+          expect(yield* Effect.flip(h.resetPassword({ token: reset, newPassword }))).toStrictEqual(
+            new InvalidToken({ purpose: "reset-password", reason: "unknown" })
+          )
+          expect(yield* Effect.flip(loginAs(alice))).toStrictEqual(new InvalidCredentials())
+          expect(yield* h.verifySession(other.token)).toBe(true)
+          const sent = yield* messages
+          expect(sent).toHaveLength(1)
+          expect(sent[0]).toBeInstanceOf(AccountDeletedEmail)
+          yield* h.register(alice)
+        }))
+    })
+  })

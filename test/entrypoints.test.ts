@@ -1,0 +1,57 @@
+import { describe, expect, it } from "@effect/vitest"
+import { existsSync, readFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+
+// Follows every import reachable from an entry point and returns the external modules it loads. A static walk
+// sees type-only imports too, which is stricter than what runs.
+const externalImports = (entry: string): Set<string> => {
+  const seen = new Set<string>()
+  const external = new Set<string>()
+  const visit = (file: string) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    const source = readFileSync(file, "utf8")
+    for (const match of source.matchAll(/^\s*(?:import|export)[^"']*?from\s+["']([^"']+)["']/gm)) {
+      const specifier = match[1]
+      if (specifier === undefined) continue
+      if (specifier.startsWith(".")) {
+        const target = resolve(dirname(file), specifier.replace(/\.js$/, ".ts"))
+        if (!existsSync(target)) throw new Error(`${file} imports missing ${specifier}`)
+        visit(target)
+      } else {
+        external.add(specifier)
+      }
+    }
+  }
+  visit(resolve(entry))
+  return external
+}
+
+const packageOf = (specifier: string) =>
+  specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : (specifier.split("/")[0] ?? specifier)
+
+describe("entry points", () => {
+  it("the core (src/index.ts) loads only effect, argon2 and node:crypto", () => {
+    const packages = new Set([...externalImports(join("src", "index.ts"))].map(packageOf))
+    const allowed = new Set(["effect", "argon2", "node:crypto"])
+    expect([...packages].filter((name) => !allowed.has(name))).toEqual([])
+    expect(packages.has("effect")).toBe(true)
+  })
+
+  it("the test kit (src/testing.ts) needs no database driver, mail library or test framework", () => {
+    const packages = [...externalImports(join("src", "testing.ts"))].map(packageOf)
+    const allowed = new Set(["effect", "argon2"])
+    expect(packages.filter((name) => !allowed.has(name) && !name.startsWith("node:"))).toEqual([])
+  })
+
+  it("every subpath export points at a source entry that exists", () => {
+    const manifest: { exports: Record<string, string | { types: string; default: string }> } = JSON.parse(
+      readFileSync("package.json", "utf8")
+    )
+    for (const [subpath, target] of Object.entries(manifest.exports)) {
+      if (typeof target === "string") continue
+      const source = target.default.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts")
+      expect(existsSync(source), `${subpath} -> ${source}`).toBe(true)
+    }
+  })
+})
