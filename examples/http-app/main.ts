@@ -6,6 +6,8 @@
  * - `APP_ORIGIN`: the origin users open, if not `http://127.0.0.1:<PORT>` (links in emails and the CSRF check).
  * - `COOKIE_SECURE` (default `true`): `false` drops `Secure` from the session cookie for plain http on another
  *   host than localhost (browsers accept `Secure` cookies from http://127.0.0.1 and http://localhost).
+ * - `EMAIL`: `console` (default) prints emails; `smtp` sends them with the `USERHARBOR_SMTP_*` settings (see
+ *   `SmtpEmailSender.fromEnv`).
  * - `USERHARBOR_SECRET_KEY` and the other `USERHARBOR_*` settings (see `UserHarborConfig.fromEnv`); without a
  *   key, a random one is made at start, so sessions and links end with the process.
  */
@@ -37,9 +39,10 @@ const main = Layer.unwrapEffect(Effect.gen(function*() {
   const port = yield* Config.port("PORT").pipe(Config.withDefault(3000))
   const origin = yield* Config.option(Config.string("APP_ORIGIN"))
   const secureCookies = yield* Config.boolean("COOKIE_SECURE").pipe(Config.withDefault(true))
+  const email = yield* Config.literal("console", "smtp")("EMAIL").pipe(Config.withDefault("console" as const))
   return App.layer({
     store: MemoryUserStore.layer,
-    sender: Mailer.layerConsole,
+    sender: email === "smtp" ? Mailer.layerSmtp : Mailer.layerConsole,
     hasher: PasswordHasher.layer(),
     config: userHarborConfig,
     origin: Option.getOrUndefined(origin),
