@@ -55,7 +55,9 @@ const pages = {
     const dates = new Set(["createdAt", "sessionExpiresAt"])
     for (const element of document.querySelectorAll("[data-field]")) {
       const value = me.data[element.dataset.field]
-      element.textContent = dates.has(element.dataset.field) ? new Date(value).toLocaleString() : String(value)
+      element.textContent = dates.has(element.dataset.field)
+        ? new Date(value).toLocaleString()
+        : typeof value === "boolean" ? (value ? "yes" : "no") : value
     }
     bind("change-password", (fields) => call("POST", "/api/accounts/me/password", fields), (_, status) =>
       show(status, "Password changed. Your other sessions were signed out.", true))
