@@ -250,6 +250,17 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
         403,
         "CrossOriginRequest"
       )
+      // A plain HTML form can post here (HttpApi decodes form bodies too): only the origin check stops it.
+      const form = (origin: string) =>
+        Effect.promise(() =>
+          fetch(`${app.url}/api/sessions`, {
+            method: "POST",
+            headers: { origin, "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams({ email: user.email, password: user.password })
+          })
+        )
+      expect((yield* form("https://evil.example")).status).toBe(403)
+      expect((yield* form(app.url)).status).toBe(200)
       // The refused requests changed nothing.
       expect((yield* request(app.url, "GET", "/api/accounts/me", { cookie })).status).toBe(200)
       // Same-site fetch metadata without Origin, and a client that sends neither (not a browser), pass.
