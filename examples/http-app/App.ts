@@ -20,12 +20,13 @@ import { AppSettings } from "./AppSettings.js"
 import { AccountsLive, AuthenticationLive, OriginCheckLive, SessionsLive } from "./Handlers.js"
 import { PagesLive } from "./Pages.js"
 
-export interface Options<E> {
-  readonly store: Layer.Layer<UserStore, E>
+// One error type per layer, so each keeps its own (`StoreError`, `ConfigError`) in the app layer's type.
+export interface Options<StoreE, SenderE, HasherE, ConfigE> {
+  readonly store: Layer.Layer<UserStore, StoreE>
   /** May use `AppSettings` (for links in emails). */
-  readonly sender: Layer.Layer<EmailSender, E, AppSettings>
-  readonly hasher: Layer.Layer<PasswordHasher, E>
-  readonly config: Layer.Layer<UserHarborConfig, E>
+  readonly sender: Layer.Layer<EmailSender, SenderE, AppSettings>
+  readonly hasher: Layer.Layer<PasswordHasher, HasherE>
+  readonly config: Layer.Layer<UserHarborConfig, ConfigE>
   /** Defaults to the address the server listens on, `http://127.0.0.1:<port>`. */
   readonly origin?: string | undefined
   readonly secureCookies: boolean
@@ -66,7 +67,7 @@ const settingsLayer = (options: { readonly origin?: string | undefined; readonly
 /**
  * Everything but the server itself: provide an `HttpServer` (`NodeHttpServer.layer`) and launch it.
  */
-export const layer = <E>(options: Options<E>) => {
+export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE, SenderE, HasherE, ConfigE>) => {
   const settings = settingsLayer(options)
   const userHarbor = UserHarbor.layer.pipe(
     Layer.provide(Layer.mergeAll(

@@ -1,5 +1,5 @@
 /**
- * The example app on a real socket (127.0.0.1, a free port) with the memory store, fast argon2, an email sender
+ * The example app on a real socket (127.0.0.1, a free port) with SQLite in memory, fast argon2, an email sender
  * that keeps the rendered messages, and switches to make delivery or the store fail.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -13,8 +13,8 @@ import { createServer } from "node:http"
 import { EmailSender } from "../../src/EmailSender.js"
 import * as EmailTemplates from "../../src/EmailTemplates.js"
 import { EmailDeliveryError, StoreError } from "../../src/Errors.js"
-import * as MemoryUserStore from "../../src/MemoryUserStore.js"
 import * as PasswordHasher from "../../src/PasswordHasher.js"
+import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import { testSecretKey } from "../../src/UserHarborTest.js"
 import { UserStore } from "../../src/UserStore.js"
@@ -54,14 +54,14 @@ export const layer = (config: Partial<UserHarborConfig.Options> = {}): Layer.Lay
     // Only the lookup by email can be broken: enough for one request to meet a failing store.
     const store = Layer.effect(
       UserStore,
-      Effect.map(UserStore, (memory) =>
+      Effect.map(UserStore, (sqlite) =>
         UserStore.of({
-          ...memory,
+          ...sqlite,
           findUserByEmail: (key) =>
             Effect.flatMap(Ref.get(storeFailing), (failing) =>
-              failing ? Effect.fail(new StoreError({ operation: "findUserByEmail" })) : memory.findUserByEmail(key))
+              failing ? Effect.fail(new StoreError({ operation: "findUserByEmail" })) : sqlite.findUserByEmail(key))
         }))
-    ).pipe(Layer.provide(MemoryUserStore.layer))
+    ).pipe(Layer.provide(SqliteUserStore.layer({ filename: ":memory:" })))
     const app = App.layer({
       store,
       sender,
