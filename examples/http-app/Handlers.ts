@@ -41,7 +41,9 @@ export const OriginCheckLive = Layer.effect(
       if (safeMethods.has(request.method)) return
       const origin = request.headers["origin"]
       const site = request.headers["sec-fetch-site"]
-      const sameOrigin = origin !== undefined ? origin === settings.origin : site === undefined || site === "same-origin"
+      const sameOrigin = origin !== undefined
+        ? origin === settings.origin
+        : site === undefined || site === "same-origin"
       if (!sameOrigin) {
         return yield* new CrossOriginRequest({ message: "Cross-origin request refused" })
       }

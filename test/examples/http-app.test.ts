@@ -108,7 +108,9 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
       expect(confirmed.status).toBe(204)
       // Single use.
       expectError(
-        yield* request(app.url, "POST", "/api/accounts/password-reset/confirm", { body: { token, newPassword: third } }),
+        yield* request(app.url, "POST", "/api/accounts/password-reset/confirm", {
+          body: { token, newPassword: third }
+        }),
         400,
         "InvalidToken"
       )
@@ -192,7 +194,8 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
         "InvalidCredentials"
       )
       expect((yield* post("/api/accounts", fresh)).status).toBe(202)
-      expectError(yield* post("/api/sessions", { email: fresh.email, password: fresh.password }), 403, "EmailNotVerified")
+      const unverified = yield* post("/api/sessions", { email: fresh.email, password: fresh.password })
+      expectError(unverified, 403, "EmailNotVerified")
       expectError(yield* request(app.url, "GET", "/api/accounts/me"), 401, "InvalidSession")
       expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie: "forged" }), 401, "InvalidSession")
       const badToken = yield* post("/api/accounts/verify-email", { token: "no-such-token" })
@@ -298,7 +301,8 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
         expect(replies[2]).toEqual(replies[0])
       }
       // Registering a taken address answers like a new one.
-      const taken = shape(yield* request(app.url, "POST", "/api/accounts", { body: { ...newUser(), email: verified.email } }))
+      const takenBody = { ...newUser(), email: verified.email }
+      const taken = shape(yield* request(app.url, "POST", "/api/accounts", { body: takenBody }))
       const fresh = shape(yield* request(app.url, "POST", "/api/accounts", { body: newUser() }))
       expect(taken).toEqual(fresh)
       // The emails did go out where they should.
