@@ -52,6 +52,10 @@ export class ConformanceViolation extends Data.TaggedError("ConformanceViolation
 
 const violation = (message: string) => Effect.die(new ConformanceViolation({ message }))
 
+// Failing inside a span (as `@effect/sql`'s `sql.transaction` opens) wraps an error in a proxy that carries the
+// span, so the identity check looks through it.
+const same = (actual: unknown, expected: unknown): boolean => Cause.originalError(actual) === expected
+
 const show = (value: unknown): string => JSON.stringify(value) ?? String(value)
 
 const check = (ok: boolean, message: string): Effect.Effect<void> => ok ? Effect.void : violation(message)
@@ -633,7 +637,7 @@ const transactionCases: ReadonlyArray<Case> = [
       yield* store.deleteUser(doomed.id)
       return yield* probe
     })))
-    yield* check(Either.isLeft(result) && result.left === probe, "withTransaction should fail with the body's error")
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
     yield* expectNoUser(newcomer.id, "a user inserted in the rolled-back transaction")
     yield* expectUser(user.id, user, "a user verified and updated in the rolled-back transaction")
     yield* expectNoSession(newSession, "a session inserted in the rolled-back transaction")
@@ -650,7 +654,7 @@ const transactionCases: ReadonlyArray<Case> = [
     const defect = new Error("conformance: deliberate defect")
     const exit = yield* Effect.exit(store.withTransaction(Effect.zipRight(store.insertUser(user), Effect.die(defect))))
     yield* check(
-      Exit.isFailure(exit) && Option.exists(Cause.dieOption(exit.cause), (d) => d === defect),
+      Exit.isFailure(exit) && Option.exists(Cause.dieOption(exit.cause), (d) => same(d, defect)),
       "withTransaction should die with the body's defect"
     )
     yield* expectNoUser(user.id, "a user inserted before the defect")
@@ -684,7 +688,7 @@ const transactionCases: ReadonlyArray<Case> = [
       yield* store.insertUser(outer)
       return yield* probe
     })))
-    yield* check(Either.isLeft(result) && result.left === probe, "withTransaction should fail with the body's error")
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
     yield* expectNoUser(inner.id, "a user inserted by a committed nested transaction")
     yield* expectNoUser(outer.id, "a user inserted by the failed outer transaction")
   }),
@@ -696,7 +700,7 @@ const transactionCases: ReadonlyArray<Case> = [
     yield* store.withTransaction(Effect.gen(function*() {
       yield* store.insertUser(before)
       const nested = yield* Effect.either(store.withTransaction(Effect.zipRight(store.insertUser(inner), probe)))
-      yield* check(Either.isLeft(nested) && nested.left === probe, "the nested transaction should fail with its error")
+      yield* check(Either.isLeft(nested) && same(nested.left, probe), "the nested transaction should fail with its error")
       yield* expectNoUser(inner.id, "the nested write, inside the outer transaction after the nested failure")
       yield* expectUser(before.id, before, "the outer write before the nested one, inside the outer transaction")
       yield* store.insertUser(after)
@@ -708,9 +712,9 @@ const transactionCases: ReadonlyArray<Case> = [
   gen("errors from the body keep their type through withTransaction", function*(store) {
     const probe = new Probe({ id: hex(4) })
     const outer = yield* Effect.either(store.withTransaction(probe))
-    yield* check(Either.isLeft(outer) && outer.left === probe, "withTransaction should fail with the same error")
+    yield* check(Either.isLeft(outer) && same(outer.left, probe), "withTransaction should fail with the same error")
     const nested = yield* Effect.either(store.withTransaction(store.withTransaction(probe)))
-    yield* check(Either.isLeft(nested) && nested.left === probe, "nested withTransaction should fail with that error")
+    yield* check(Either.isLeft(nested) && same(nested.left, probe), "nested withTransaction should fail with that error")
     const taken = yield* storedUser()
     const duplicate = makeUser({ usernameKey: taken.usernameKey })
     const caught = yield* Effect.either(store.withTransaction(store.insertUser(duplicate)))
@@ -876,7 +880,7 @@ const outboxCases: ReadonlyArray<Case> = [
     const row = makeOutboxRecord()
     const probe = new Probe({ id: hex(4) })
     const result = yield* Effect.either(store.withTransaction(Effect.zipRight(store.enqueueEmail(row), probe)))
-    yield* check(Either.isLeft(result) && result.left === probe, "withTransaction should fail with the body's error")
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
     yield* checkEqual(yield* store.claimEmails(now, 10, lease, "worker-a"), [], "claimEmails after the rollback")
     const kept = makeOutboxRecord()
     yield* store.withTransaction(store.enqueueEmail(kept))
@@ -890,6 +894,100 @@ const outboxCases: ReadonlyArray<Case> = [
     yield* store.withTransaction(Effect.zipRight(store.deleteUser(user.id), store.enqueueEmail(row)))
     yield* checkEqual(idsOf(yield* store.claimEmails(now, 10, lease, "worker-a")), [row.id], "the row after deleteUser")
     yield* store.completeEmail(row.id, "worker-a")
+  })
+]
+
+// --- session management (listing, revoking one or the others, the per-user cap) ---
+
+const listed = (store: UserStore["Type"], userId: UserId) =>
+  Effect.map(store.listUserSessions(userId), (sessions) => sessions.map(sessionFields))
+
+/** Sessions in the port's order: `createdAt`, then `id`. */
+const oldestFirst = (sessions: ReadonlyArray<SessionRecord>) =>
+  [...sessions].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+
+const sessionManagementCases: ReadonlyArray<Case> = [
+  gen("listUserSessions returns that user's sessions, expired ones too, oldest first by createdAt then id", function*(
+    store
+  ) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    // Two sessions share a createdAt, so the order by id is checked too; one has expired.
+    const sessions = [
+      makeSession(user, { createdAt: now + 20, lastUsedAt: now + 30 }),
+      makeSession(user, { createdAt: now - 5 * day, expiresAt: now - day, lastUsedAt: now - 4 * day }),
+      makeSession(user, { createdAt: now + 20 }),
+      makeSession(user, { createdAt: now })
+    ]
+    for (const session of [...sessions, makeSession(other)]) yield* store.insertSession(session)
+    yield* checkEqual(yield* listed(store, user.id), oldestFirst(sessions).map(sessionFields), "listUserSessions")
+    yield* checkEqual(yield* listed(store, UserId.make(hex(16))), [], "listUserSessions of an unknown user")
+  }),
+  gen("deleteUserSession deletes the user's own session by id, never another user's", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const mine = makeSession(user)
+    const sibling = makeSession(user)
+    const theirs = makeSession(other)
+    for (const session of [mine, sibling, theirs]) yield* store.insertSession(session)
+    yield* checkEqual(yield* store.deleteUserSession(user.id, theirs.id), false, "deleteUserSession of another's id")
+    yield* expectSession(theirs, "the other user's session")
+    yield* checkEqual(yield* store.deleteUserSession(user.id, mine.id), true, "deleteUserSession of an own id")
+    yield* expectNoSession(mine, "the deleted session")
+    yield* checkEqual(yield* store.deleteUserSession(user.id, mine.id), false, "deleteUserSession a second time")
+    yield* checkEqual(yield* store.deleteUserSession(user.id, SessionId.make(hex(16))), false, "an unknown id")
+    yield* expectSession(sibling, "the user's other session")
+  }),
+  gen("deleteOtherUserSessions keeps the given session and other users' sessions", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const [first, kept, third] = [makeSession(user), makeSession(user), makeSession(user)]
+    const theirs = makeSession(other)
+    for (const session of [first, kept, third, theirs]) yield* store.insertSession(session)
+    yield* checkEqual(yield* store.deleteOtherUserSessions(user.id, kept.tokenHash), 2, "deleteOtherUserSessions")
+    yield* checkEqual(yield* listed(store, user.id), [sessionFields(kept)], "the user's sessions afterwards")
+    yield* checkEqual(yield* store.deleteOtherUserSessions(user.id, kept.tokenHash), 0, "a second time")
+    // Another user's hash protects nothing of this user's, and is not touched either.
+    yield* checkEqual(yield* store.deleteOtherUserSessions(user.id, theirs.tokenHash), 1, "keeping another's hash")
+    yield* checkEqual(yield* listed(store, user.id), [], "the user's sessions at the end")
+    yield* expectSession(theirs, "the other user's session")
+  }),
+  gen("trimUserSessions removes the oldest beyond keep and returns how many", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const sessions = [
+      makeSession(user, { createdAt: now + 3 }),
+      makeSession(user, { createdAt: now + 1 }),
+      makeSession(user, { createdAt: now + 2 }),
+      makeSession(user, { createdAt: now + 1 }),
+      makeSession(user, { createdAt: now - day, expiresAt: now - 1 })
+    ]
+    const theirs = [makeSession(other, { createdAt: now - 2 * day }), makeSession(other)]
+    for (const session of [...sessions, ...theirs]) yield* store.insertSession(session)
+    const ordered = oldestFirst(sessions)
+    yield* checkEqual(yield* store.trimUserSessions(user.id, 3), 2, "trimUserSessions to 3")
+    yield* checkEqual(yield* listed(store, user.id), ordered.slice(2).map(sessionFields), "the 3 newest remain")
+    yield* checkEqual(yield* store.trimUserSessions(user.id, 3), 0, "trimUserSessions to 3 again")
+    yield* checkEqual(yield* store.trimUserSessions(user.id, 5), 0, "trimUserSessions to more than there are")
+    yield* checkEqual(yield* store.trimUserSessions(user.id, 0), 3, "trimUserSessions to 0")
+    yield* checkEqual(yield* listed(store, user.id), [], "the user's sessions at the end")
+    yield* checkEqual(yield* listed(store, other.id), oldestFirst(theirs).map(sessionFields), "another's sessions")
+  }),
+  gen("session management writes roll back with their transaction", function*(store) {
+    const user = yield* storedUser()
+    const sessions = [makeSession(user, { createdAt: now - 2 }), makeSession(user, { createdAt: now - 1 })]
+    for (const session of sessions) yield* store.insertSession(session)
+    const extra = makeSession(user)
+    const probe = new Probe({ id: hex(4) })
+    const result = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+      yield* store.trimUserSessions(user.id, 0)
+      yield* store.insertSession(extra)
+      yield* store.deleteOtherUserSessions(user.id, extra.tokenHash)
+      yield* store.deleteUserSession(user.id, extra.id)
+      return yield* probe
+    })))
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
+    yield* checkEqual(yield* listed(store, user.id), sessions.map(sessionFields), "the sessions after the rollback")
   })
 ]
 
@@ -907,5 +1005,6 @@ export const cases: ReadonlyArray<Case> = [
   ...purgeCases,
   ...transactionCases,
   ...instantCases,
-  ...outboxCases
+  ...outboxCases,
+  ...sessionManagementCases
 ]
