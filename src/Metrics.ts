@@ -66,3 +66,37 @@ export const hashDuration = Metric.timerWithBoundaries(
 export const hashQueueDepth = Metric.gauge("userharbor_password_hash_queue_depth", {
   description: "Password hash and verify calls waiting for a slot"
 })
+
+/**
+ * Outbox messages the mail server accepted (`OutboxWorker`).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const outboxDelivered = Metric.counter("userharbor_outbox_delivered_total", {
+  description: "Outbox messages the mail server accepted",
+  incremental: true
+})
+
+/**
+ * Outbox delivery attempts that failed; each one is retried or given up.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const outboxFailedAttempts = Metric.counter("userharbor_outbox_failed_attempts_total", {
+  description: "Outbox delivery attempts that failed",
+  incremental: true
+})
+
+/**
+ * Outbox messages deleted without delivery: their token expired (or a notice grew too old) before the mail server
+ * took them, the retry schedule ended, or they could not be opened (sealed under another secret key).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const outboxAbandoned = Metric.counter("userharbor_outbox_abandoned_total", {
+  description: "Outbox messages deleted without delivery",
+  incremental: true
+})

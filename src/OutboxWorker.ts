@@ -2,7 +2,8 @@
  * Delivers the email outbox: claims due messages from the `UserStore`, opens them, sends them through the
  * `EmailSender` and deletes them. A failed delivery is retried on an exponential schedule with jitter until the
  * message's token would have expired (or, for a notice, until it is `noticeMaxAge` old), logged with a masked
- * address and no token, and counted in metrics.
+ * address and no token, and counted in metrics (`Metrics.outboxDelivered`, `outboxFailedAttempts`,
+ * `outboxAbandoned`).
  *
  * Claims are atomic and leased: any number of workers, in one process or in many app servers, can run at once and
  * none sends a message another one holds. A worker that dies mid-delivery leaves a claim that ends with its lease,
@@ -27,6 +28,7 @@ import { randomUUID } from "node:crypto"
 import { EmailSender, type EmailMessage } from "./EmailSender.js"
 import type { StoreError } from "./Errors.js"
 import * as OutboxCrypto from "./internal/outboxCrypto.js"
+import { outboxAbandoned, outboxDelivered, outboxFailedAttempts } from "./Metrics.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import { type OutboxRecord, UserStore } from "./UserStore.js"
 
@@ -67,39 +69,6 @@ export interface OutboxWorker {
   /** Polls until a poll finds nothing due. */
   readonly drain: Effect.Effect<void, StoreError>
 }
-
-/**
- * Messages delivered.
- *
- * @since 0.1.0
- * @category metrics
- */
-export const delivered = Metric.counter("userharbor_outbox_delivered", {
-  description: "Outbox messages the mail server accepted",
-  incremental: true
-})
-
-/**
- * Delivery attempts that failed (each one is retried or given up).
- *
- * @since 0.1.0
- * @category metrics
- */
-export const failedAttempts = Metric.counter("userharbor_outbox_failed_attempts", {
-  description: "Outbox delivery attempts that failed",
-  incremental: true
-})
-
-/**
- * Messages given up: expired before they could be delivered, or unreadable (sealed under another key).
- *
- * @since 0.1.0
- * @category metrics
- */
-export const abandoned = Metric.counter("userharbor_outbox_abandoned", {
-  description: "Outbox messages deleted without delivery",
-  incremental: true
-})
 
 /**
  * An address as logs may show it: the first character of the local part and the domain (`j***@example.com`).
@@ -159,7 +128,7 @@ const build = Effect.fnUntraced(function*(options: Options) {
       store.dropEmail(row.id, workerId),
       Effect.logError("OutboxWorker: message given up").pipe(
         Effect.annotateLogs({ to: maskAddress(message.to.email), message: message._tag, attempts: row.attempts, why }),
-        Effect.zipRight(Metric.increment(abandoned))
+        Effect.zipRight(Metric.increment(outboxAbandoned))
       )
     )
 
@@ -178,7 +147,7 @@ const build = Effect.fnUntraced(function*(options: Options) {
     if (envelope === undefined) {
       // Sealed under another secret key (or damaged): it can never be read, and keeping it would retry forever.
       yield* store.dropEmail(row.id, workerId)
-      yield* Metric.increment(abandoned)
+      yield* Metric.increment(outboxAbandoned)
       return yield* Effect.logError("OutboxWorker: unreadable message dropped (was the secret key changed?)")
     }
     // A decoy exists only to make its request cost what a real one does.
@@ -193,7 +162,7 @@ const build = Effect.fnUntraced(function*(options: Options) {
       Effect.flatMap(Effect.exit(restore(sender.send(message))), (exit) => {
         if (Exit.isSuccess(exit)) {
           return store.completeEmail(row.id, workerId).pipe(
-            Effect.tap(() => Metric.increment(delivered)),
+            Effect.tap(() => Metric.increment(outboxDelivered)),
             Effect.tap((held) =>
               held ? Effect.void : Effect.logWarning("OutboxWorker: claim lost before completion (lease too short?)"))
           )
@@ -208,7 +177,7 @@ const build = Effect.fnUntraced(function*(options: Options) {
               attempt: row.attempts + 1,
               reason: Option.match(Cause.failureOption(exit.cause), { onNone: () => "defect", onSome: (e) => e.reason })
             }),
-            Effect.zipRight(Metric.increment(failedAttempts))
+            Effect.zipRight(Metric.increment(outboxFailedAttempts))
           ),
           retryOrGiveUp(row, message, deadline)
         )

@@ -49,6 +49,19 @@ export type Services =
  */
 export type StoreServices = Exclude<Services, MemoryUserStore.MemoryUserStore>
 
+// Every port but the service itself, shared by the inline and the outbox kits.
+const ports = <ROut, E, RIn>(
+  store: Layer.Layer<ROut | UserStore, E, RIn>,
+  options: Partial<UserHarborConfig.Options>
+) =>
+  Layer.mergeAll(
+    store,
+    RecordingEmailSender.layer,
+    DeterministicRandom.layer(),
+    PasswordHasher.layerInsecureForTesting,
+    UserHarborConfig.layer({ secretKey: testSecretKey, ...options }).pipe(Layer.orDie)
+  )
+
 /**
  * The test kit around another `UserStore` (a SQL store, say), so the same behaviour tests run on every backend.
  * Whatever else the store layer provides (an inspector, a client) is kept in the output.
@@ -60,15 +73,21 @@ export const layerWithStore = <ROut, E, RIn>(
   store: Layer.Layer<ROut | UserStore, E, RIn>,
   options: Partial<UserHarborConfig.Options> = {}
 ): Layer.Layer<ROut | StoreServices, E, RIn> =>
-  UserHarbor.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      store,
-      RecordingEmailSender.layer,
-      DeterministicRandom.layer(),
-      PasswordHasher.layerInsecureForTesting,
-      UserHarborConfig.layer({ secretKey: testSecretKey, ...options }).pipe(Layer.orDie)
-    ))
-  )
+  UserHarbor.layer.pipe(Layer.provideMerge(ports(store, options)))
+
+/**
+ * The test kit in outbox mode around any store: `UserHarbor.layerOutbox` (both tags) instead of the inline
+ * service, and no worker, so a test decides when messages go out (`OutboxWorker.make(...).drain`, or
+ * `OutboxWorker.layer`). The recording sender is there for the worker.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerOutboxWithStore = <ROut, E, RIn>(
+  store: Layer.Layer<ROut | UserStore, E, RIn>,
+  options: Partial<UserHarborConfig.Options> = {}
+): Layer.Layer<ROut | StoreServices | UserHarbor.UserHarborOutbox, E, RIn> =>
+  UserHarbor.layerOutbox.pipe(Layer.provideMerge(ports(store, options)))
 
 /**
  * The test kit with other settings; the secret key defaults to `testSecretKey`.

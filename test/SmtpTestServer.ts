@@ -55,6 +55,8 @@ export interface ServerOptions {
   readonly allowInsecureAuth?: boolean
   /** Recipients the server refuses with 550. */
   readonly refuse?: ReadonlyArray<string>
+  /** A fixed port (to restart a stopped server where its clients expect it); a random free one by default. */
+  readonly port?: number
 }
 
 const addressOf = (value: unknown): string | undefined =>
@@ -112,7 +114,7 @@ export const start = (options: ServerOptions): Effect.Effect<TestServer, never, 
         const server = new SMTPServer(serverOptions)
         // A client that hangs up during the TLS handshake (it rejected our certificate) is an expected event.
         server.on("error", () => {})
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        server.listen(options.port ?? 0, "127.0.0.1", () => resume(Effect.succeed(server)))
       }),
       (server) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
     )
