@@ -831,7 +831,8 @@ const outboxCases: ReadonlyArray<Case> = [
     yield* check(!(yield* store.retryEmail(row.id, "worker-b", 1, now + 500)), "retryEmail by a non-holder")
     yield* check(yield* store.retryEmail(row.id, "worker-a", 1, now + 500), "retryEmail by the holder")
     yield* check(!(yield* store.completeEmail(row.id, "worker-a")), "completeEmail after releasing the claim")
-    yield* checkEqual(yield* store.claimEmails(now + 499, 10, lease, "worker-b"), [], "claimEmails before nextAttemptAt")
+    const early = yield* store.claimEmails(now + 499, 10, lease, "worker-b")
+    yield* checkEqual(early, [], "claimEmails before nextAttemptAt")
     const again = yield* store.claimEmails(now + 500, 10, lease, "worker-b")
     yield* checkEqual(again.map(outboxFields), [outboxFields({ ...row, attempts: 1, nextAttemptAt: now + 500 })],
       "claimEmails at nextAttemptAt")
@@ -871,7 +872,9 @@ const outboxCases: ReadonlyArray<Case> = [
       yield* checkEqual(new Set(all).size, all.length, `${workers} claimers: a row claimed twice`)
       yield* checkEqual([...all].sort(), idsOf(rows), `${workers} claimers: the rows claimed`)
       for (const [i, ids] of claims.entries()) {
-        for (const id of ids) yield* check(yield* store.completeEmail(id, `worker-${i}`), "completeEmail by its claimer")
+        for (const id of ids) {
+          yield* check(yield* store.completeEmail(id, `worker-${i}`), "completeEmail by its claimer")
+        }
       }
     }
   }),

@@ -340,7 +340,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
   const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
     // A verified account gets a decoy too: otherwise the time would tell unverified accounts from the rest.
     const user = Option.filter(yield* findByEmail(email), (found) => !found.verified)
-    yield* tokenMail(user, email, "verify-email", config.verificationTokenTtl, (fields) => new VerificationEmail(fields))
+    const ttl = config.verificationTokenTtl
+    yield* tokenMail(user, email, "verify-email", ttl, (fields) => new VerificationEmail(fields))
   }, Observe.withOutcome)
 
   const login = Effect.fn("UserHarbor.login")(function*(input: LoginInput) {

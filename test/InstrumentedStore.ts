@@ -73,7 +73,8 @@ export const layer: Layer.Layer<UserStore | PasswordHasher | Instruments, never,
     })
     const countedHasher = PasswordHasher.of({
       ...hasher,
-      hash: (password) => Effect.zipRight(Ref.update(hashes, (all) => [...all, "hash" as const]), hasher.hash(password)),
+      hash: (password) =>
+        Effect.zipRight(Ref.update(hashes, (all) => [...all, "hash" as const]), hasher.hash(password)),
       verify: (password, hash) =>
         Effect.zipRight(Ref.update(hashes, (all) => [...all, "verify" as const]), hasher.verify(password, hash))
     })

@@ -102,9 +102,9 @@ describe("outbox: a store failing at each statement leaves the store as it was",
             const before = yield* snapshot
             yield* instruments.failAt(n)
             const error = yield* Effect.flip(operation(fixture))
-            assert.deepInclude(error, { _tag: "StoreError", operation: Instrumented.injected },
-              `fault at statement ${n} (${statements[n - 1]})`)
-            assert.deepStrictEqual(yield* snapshot, before, `state after a fault at statement ${n} (${statements[n - 1]})`)
+            assert.deepInclude(error, { _tag: "StoreError", operation: Instrumented.injected }, `${n}`)
+            const where = `a fault at statement ${n} (${statements[n - 1]})`
+            assert.deepStrictEqual(yield* snapshot, before, `state after ${where}`)
           }).pipe(Effect.provide(kit()))
         }
       }))
