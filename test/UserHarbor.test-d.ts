@@ -14,7 +14,7 @@ import type {
   WeakPassword
 } from "../src/Errors.js"
 import type { Session, SessionSummary, User, ValidatedSession } from "../src/User.js"
-import type { UserHarbor } from "../src/UserHarbor.js"
+import type { UserHarbor, UserHarborOutbox } from "../src/UserHarbor.js"
 
 type Op = UserHarbor["Type"]
 type ErrorOf<K extends keyof Op> = Effect.Effect.Error<ReturnType<Op[K]>>
@@ -66,5 +66,32 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<Parameters<Op["verifyEmail"]>[0]>().toEqualTypeOf<string | Redacted.Redacted<string>>()
     expectTypeOf<Parameters<Op["login"]>[0]["password"]>().toEqualTypeOf<string | Redacted.Redacted<string>>()
     expectTypeOf<User>().not.toHaveProperty("passwordHash")
+  })
+})
+
+// Outbox mode: messages are queued in the store transaction, so no operation can fail with EmailDeliveryError.
+type OutboxOp = UserHarborOutbox["Type"]
+type OutboxErrorOf<K extends keyof OutboxOp> = Effect.Effect.Error<ReturnType<OutboxOp[K]>>
+
+describe("UserHarborOutbox error unions", () => {
+  it("drops EmailDeliveryError from register, resendVerification and sendPasswordReset", () => {
+    expectTypeOf<OutboxErrorOf<"register">>().toEqualTypeOf<
+      InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | StoreError
+    >()
+    expectTypeOf<OutboxErrorOf<"resendVerification">>().toEqualTypeOf<StoreError>()
+    expectTypeOf<OutboxErrorOf<"sendPasswordReset">>().toEqualTypeOf<StoreError>()
+  })
+
+  it("keeps every other operation as it is in inline mode", () => {
+    expectTypeOf<OutboxErrorOf<"login">>().toEqualTypeOf<ErrorOf<"login">>()
+    expectTypeOf<OutboxErrorOf<"changePassword">>().toEqualTypeOf<ErrorOf<"changePassword">>()
+    expectTypeOf<OutboxErrorOf<"deleteAccount">>().toEqualTypeOf<ErrorOf<"deleteAccount">>()
+    expectTypeOf<Parameters<OutboxOp["login"]>>().toEqualTypeOf<Parameters<Op["login"]>>()
+    expectTypeOf<Effect.Effect.Success<ReturnType<OutboxOp["changePassword"]>>>().toEqualTypeOf<Session>()
+    expectTypeOf<Effect.Effect.Context<ReturnType<OutboxOp[keyof OutboxOp]>>>().toEqualTypeOf<never>()
+  })
+
+  it("an outbox service is usable where the general one is expected", () => {
+    expectTypeOf<OutboxOp>().toMatchTypeOf<Op>()
   })
 })
