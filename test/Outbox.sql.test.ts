@@ -1,0 +1,41 @@
+/**
+ * Outbox workers racing on each SQL backend: three workers drain 20 queued messages at once, through one shared
+ * recording sender, and every message is sent exactly once (atomic claims: `SKIP LOCKED` on PostgreSQL and
+ * MariaDB, one `UPDATE … RETURNING` on SQLite). The SQLite database is a file, as an app would use.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, type Layer } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll } from "vitest"
+import * as OutboxWorker from "../src/OutboxWorker.js"
+import * as RecordingEmailSender from "../src/RecordingEmailSender.js"
+import * as SqliteUserStore from "../src/SqliteUserStore.js"
+import { UserHarborOutbox } from "../src/UserHarbor.js"
+import * as UserHarborTest from "../src/UserHarborTest.js"
+import type { UserStore } from "../src/UserStore.js"
+import { mysqlStore, mysqlUrl, pgStore, pgUrl } from "./sqlDatabases.js"
+
+const dir = mkdtempSync(join(tmpdir(), "userharbor-outbox-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const race = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
+  it.live(`${name}: three workers draining at once send each of 20 messages exactly once`, () =>
+    Effect.gen(function*() {
+      const harbor = yield* UserHarborOutbox
+      for (let i = 0; i < 20; i++) {
+        yield* harbor.register({ username: `racer${i}`, email: `racer${i}@example.com`, password: "Racing-Secret-42" })
+      }
+      const workers = yield* Effect.all([1, 2, 3].map(() => OutboxWorker.make({ batchSize: 2 })))
+      yield* Effect.all(workers.map((worker) => worker.drain), { concurrency: "unbounded" })
+      const messages = yield* Effect.flatMap(RecordingEmailSender.RecordingEmailSender, (r) => r.messages)
+      const addresses = messages.map((message) => message.to.email).sort()
+      assert.deepStrictEqual(addresses, Array.from({ length: 20 }, (_, i) => `racer${i}@example.com`).sort())
+    }).pipe(Effect.provide(UserHarborTest.layerOutboxWithStore(store()))), 60_000)
+
+describe("outbox workers on SQL stores", () => {
+  race("sqlite file", () => SqliteUserStore.layer({ filename: join(dir, "race.db") }))
+  describe.runIf(pgUrl !== undefined)("PostgreSQL", () => race("postgres", () => pgStore(pgUrl ?? "")))
+  describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => race("mysql", () => mysqlStore(mysqlUrl ?? "")))
+})
