@@ -138,7 +138,8 @@ const main = async () => {
     )
   }
   mkdirSync("bench/results", { recursive: true })
-  writeFileSync("bench/results/enumeration.json", JSON.stringify({ runs, date: new Date().toISOString(), pairs }, null, 2))
+  const report = { runs, date: new Date().toISOString(), pairs }
+  writeFileSync("bench/results/enumeration.json", JSON.stringify(report, null, 2))
   console.log("wrote bench/results/enumeration.json")
 }
 

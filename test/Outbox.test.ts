@@ -9,6 +9,7 @@ import {
   LogLevel,
   Metric,
   Option,
+  Redacted,
   Ref,
   Schedule,
   TestClock
@@ -17,7 +18,8 @@ import * as MemoryUserStore from "../src/MemoryUserStore.js"
 import * as Metrics from "../src/Metrics.js"
 import * as OutboxWorker from "../src/OutboxWorker.js"
 import * as RecordingEmailSender from "../src/RecordingEmailSender.js"
-import { UserHarborOutbox } from "../src/UserHarbor.js"
+import { UserHarbor, UserHarborOutbox } from "../src/UserHarbor.js"
+import * as UserHarborConfig from "../src/UserHarborConfig.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
 import { UserStore } from "../src/UserStore.js"
 
@@ -76,6 +78,26 @@ describe("outbox mode", () => {
       yield* (yield* OutboxWorker.make()).drain
       assert.deepStrictEqual(yield* sent, [])
       assert.deepStrictEqual(yield* outbox, [])
+    }).pipe(Effect.provide(kit())))
+
+  it.effect("layerOutbox provides the same service under UserHarbor too", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* UserHarbor, yield* UserHarborOutbox)
+    }).pipe(Effect.provide(kit())))
+
+  it.effect("a row sealed under another secret key does not open: the worker drops it and sends nothing", () =>
+    Effect.gen(function*() {
+      const harbor = yield* UserHarborOutbox
+      yield* harbor.register(alice)
+      const config = yield* UserHarborConfig.UserHarborConfig
+      const rotated = { ...config, secretKey: Redacted.make("another-secret-key-0123456789abcdefghij") }
+      const abandoned = yield* counter(Metrics.outboxAbandoned)
+      yield* Effect.flatMap(OutboxWorker.make(), (worker) => worker.drain).pipe(
+        Effect.provideService(UserHarborConfig.UserHarborConfig, rotated)
+      )
+      assert.deepStrictEqual(yield* sent, [])
+      assert.deepStrictEqual(yield* outbox, [])
+      assert.strictEqual((yield* counter(Metrics.outboxAbandoned)) - abandoned, 1)
     }).pipe(Effect.provide(kit())))
 
   it.effect("a payload moved to another row does not open, and is dropped", () =>
