@@ -11,15 +11,21 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import { availableParallelism } from "node:os"
+import { Busy } from "./Errors.js"
 
 /**
  * @since 0.1.0
  * @category tags
  */
 export class PasswordHasher extends Context.Tag("userharbor/PasswordHasher")<PasswordHasher, {
-  readonly hash: (password: Redacted.Redacted<string>) => Effect.Effect<string>
-  /** Constant-time; `false` (never a failure) for a wrong password or a malformed stored hash. */
-  readonly verify: (password: Redacted.Redacted<string>, hash: string) => Effect.Effect<boolean>
+  /** Fails with `Busy` only when the hasher is bounded (see `bounded`) and at capacity. */
+  readonly hash: (password: Redacted.Redacted<string>) => Effect.Effect<string, Busy>
+  /**
+   * Constant-time; `false` (never a failure) for a wrong password or a malformed stored hash. Fails with `Busy`
+   * only when the hasher is bounded and at capacity.
+   */
+  readonly verify: (password: Redacted.Redacted<string>, hash: string) => Effect.Effect<boolean, Busy>
   /** `true` when the hash was made with other parameters than the current ones. */
   readonly needsRehash: (hash: string) => boolean
 }>() {}
@@ -109,11 +115,73 @@ export const make = (
     )
 
 /**
+ * How much hashing may run and wait at once. `permits` hashes run concurrently; up to `maxQueue` more wait for a
+ * permit; any call beyond that fails at once with `Busy`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Limits {
+  readonly permits: number
+  readonly maxQueue: number
+}
+
+/**
+ * Two hashes per CPU, 64 waiting. argon2 runs on libuv's thread pool (4 threads unless `UV_THREADPOOL_SIZE` says
+ * otherwise), so permits beyond the pool's size only move the queue from us into libuv; the bound that matters is
+ * `permits + maxQueue` hashes of `memoryCost` KiB each at most.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultLimits = (): Limits => ({ permits: 2 * availableParallelism(), maxQueue: 64 })
+
+/**
+ * Puts a hasher behind a semaphore with a bounded wait queue: at most `permits` hashes or verifications run at
+ * once, at most `maxQueue` more wait, and the rest fail fast with `Busy`, so a login flood cannot pile up
+ * memory-hungry argon2 work. `needsRehash` is cheap and stays unbounded.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const bounded = (
+  hasher: PasswordHasher["Type"],
+  limits: Partial<Limits> = {}
+): Effect.Effect<PasswordHasher["Type"]> =>
+  Effect.gen(function*() {
+    const { maxQueue, permits } = { ...defaultLimits(), ...limits }
+    const semaphore = yield* Effect.makeSemaphore(Math.max(1, Math.floor(permits)))
+    const capacity = Math.max(1, Math.floor(permits)) + Math.max(0, Math.floor(maxQueue))
+    // Running plus waiting calls. A plain number is enough: JavaScript runs one fiber step at a time, and the
+    // check-and-increment below is a single synchronous step.
+    let admitted = 0
+    const guard = <A>(work: Effect.Effect<A, Busy>): Effect.Effect<A, Busy> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          if (admitted >= capacity) return Effect.fail(new Busy())
+          admitted++
+          return restore(semaphore.withPermits(1)(work)).pipe(Effect.ensuring(Effect.sync(() => admitted--)))
+        })
+      )
+    return PasswordHasher.of({
+      hash: (password) => guard(hasher.hash(password)),
+      verify: (password, hash) => guard(hasher.verify(password, hash)),
+      needsRehash: hasher.needsRehash
+    })
+  })
+
+/**
+ * argon2id with the given parameters (refused below OWASP's minimums), bounded by `bounded` with `limits`
+ * (default `defaultLimits()`).
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Argon2Options = defaultOptions): Layer.Layer<PasswordHasher, ConfigError.ConfigError> =>
-  Layer.effect(PasswordHasher, make(options))
+export const layer = (
+  options: Argon2Options = defaultOptions,
+  limits: Partial<Limits> = {}
+): Layer.Layer<PasswordHasher, ConfigError.ConfigError> =>
+  Layer.effect(PasswordHasher, Effect.flatMap(make(options), (hasher) => bounded(hasher, limits)))
 
 /**
  * argon2id with tiny parameters (256 KiB, 1 pass), for tests only: it makes each hash take well under a

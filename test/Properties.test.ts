@@ -95,6 +95,7 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
     "WeakPassword",
     "UsernameTaken",
     "EmailDeliveryError",
+    "Busy",
     "StoreError"
   ], (f, [username, email, pw]) =>
     harbor((h) =>
@@ -114,7 +115,13 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
   check("sendPasswordReset", fc.tuple(input), ["EmailDeliveryError", "StoreError"], (f, [email]) =>
     harbor((h) => h.sendPasswordReset(resolve(email, f.email))))
 
-  check("login", fc.tuple(fc.boolean(), input, secret), ["InvalidCredentials", "EmailNotVerified", "StoreError"], (
+  check("login", fc.tuple(fc.boolean(), input, secret), [
+    "InvalidCredentials",
+    "EmailNotVerified",
+    "TooManyAttempts",
+    "Busy",
+    "StoreError"
+  ], (
     f,
     [byName, who, pw]
   ) =>
@@ -134,7 +141,7 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
       harbor((h) => h[op](resolveSecret(token, f.session))))
   }
 
-  check("changePassword", fc.tuple(secret, secret, secret), ["InvalidSession", "InvalidCredentials", "WeakPassword", "StoreError"], (
+  check("changePassword", fc.tuple(secret, secret, secret), ["InvalidSession", "InvalidCredentials", "WeakPassword", "Busy", "StoreError"], (
     f,
     [token, oldPassword, newPassword]
   ) =>
@@ -146,7 +153,7 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
       })
     ))
 
-  check("resetPassword", fc.tuple(secret, secret), ["InvalidToken", "WeakPassword", "StoreError"], (f, [token, newPassword]) =>
+  check("resetPassword", fc.tuple(secret, secret), ["InvalidToken", "WeakPassword", "Busy", "StoreError"], (f, [token, newPassword]) =>
     harbor((h) =>
       h.resetPassword({
         token: resolveSecret(token, f.reset),
@@ -154,6 +161,6 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
       })
     ))
 
-  check("deleteAccount", fc.tuple(secret, secret), ["InvalidSession", "InvalidCredentials", "StoreError"], (f, [token, pw]) =>
+  check("deleteAccount", fc.tuple(secret, secret), ["InvalidSession", "InvalidCredentials", "Busy", "StoreError"], (f, [token, pw]) =>
     harbor((h) => h.deleteAccount({ sessionToken: resolveSecret(token, f.session), password: resolveSecret(pw, password) })))
 })
