@@ -221,7 +221,11 @@ export const make = Effect.gen(function*() {
   const findForLogin = (
     input: LoginInput
   ): Effect.Effect<{ readonly identifier: string; readonly user: Option.Option<UserRecord> }, StoreError> => {
-    const found = (kind: Throttle.IdentifierKind, key: string, user: Effect.Effect<Option.Option<UserRecord>, StoreError>) =>
+    const found = (
+      kind: Throttle.IdentifierKind,
+      key: string,
+      user: Effect.Effect<Option.Option<UserRecord>, StoreError>
+    ) =>
       Effect.map(user, (user) => ({ identifier: throttle.identifier(kind, key), user }))
     const unknown = (kind: Throttle.IdentifierKind, name: string) =>
       Effect.succeed({ identifier: throttle.identifier(kind, name), user: Option.none<UserRecord>() })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigError, Effect, Exit, Layer, Redacted } from "effect"
+import { ConfigError, Deferred, Effect, Exit, Fiber, Layer, Redacted } from "effect"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 
 const secret = Redacted.make("correct horse battery staple")
@@ -88,4 +88,53 @@ describe("PasswordHasher (argon2id)", () => {
       expect(owasp.needsRehash("")).toBe(true)
       expect(owasp.needsRehash("garbage")).toBe(true)
     }).pipe(Effect.provide(PasswordHasher.layerInsecureForTesting)))
+})
+
+describe("PasswordHasher.bounded", () => {
+  const insecure = Effect.provide(PasswordHasher.PasswordHasher, PasswordHasher.layerInsecureForTesting)
+  const tags = <A>(effects: ReadonlyArray<Effect.Effect<A, { readonly _tag: string }>>) =>
+    Effect.all(effects.map((e) => Effect.match(e, { onFailure: (error) => error._tag, onSuccess: () => "ok" })), {
+      concurrency: "unbounded"
+    })
+
+  it.effect("runs `permits` at once, queues `maxQueue` more and refuses the rest with Busy, then recovers", () =>
+    Effect.gen(function*() {
+      const inner = yield* insecure
+      const hash = yield* inner.hash(secret)
+      const hasher = yield* PasswordHasher.bounded(inner, { permits: 1, maxQueue: 2 })
+      const first = yield* tags(Array.from({ length: 10 }, () => hasher.verify(secret, hash)))
+      expect(first.filter((tag) => tag === "ok")).toHaveLength(3)
+      expect(first.filter((tag) => tag === "Busy")).toHaveLength(7)
+      // Every admitted call released its place.
+      const second = yield* tags(Array.from({ length: 3 }, () => hasher.hash(secret)))
+      expect(second).toEqual(["ok", "ok", "ok"])
+    }))
+
+  it.effect("an interrupted waiter gives its place back", () =>
+    Effect.gen(function*() {
+      const inner = yield* insecure
+      const gate = yield* Deferred.make<void>()
+      const slow = PasswordHasher.PasswordHasher.of({ ...inner, verify: () => Effect.as(Deferred.await(gate), true) })
+      const hasher = yield* PasswordHasher.bounded(slow, { permits: 1, maxQueue: 1 })
+      const running = yield* Effect.fork(hasher.verify(secret, ""))
+      const waiting = yield* Effect.fork(hasher.verify(secret, ""))
+      yield* Effect.yieldNow()
+      expect((yield* Effect.flip(hasher.verify(secret, "")))._tag).toBe("Busy")
+      yield* Fiber.interrupt(waiting)
+      const next = yield* Effect.fork(hasher.verify(secret, ""))
+      yield* Effect.yieldNow()
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Fiber.join(running)).toBe(true)
+      expect(yield* Fiber.join(next)).toBe(true)
+    }))
+
+  it.effect("layer(options, limits) applies the bound", () =>
+    Effect.gen(function*() {
+      const hasher = yield* Effect.provide(
+        PasswordHasher.PasswordHasher,
+        PasswordHasher.layer({ memoryCost: 19456, timeCost: 2, parallelism: 1 }, { permits: 1, maxQueue: 0 })
+      )
+      const results = yield* tags(Array.from({ length: 3 }, () => hasher.hash(secret)))
+      expect(results.filter((tag) => tag === "Busy")).toHaveLength(2)
+    }))
 })
