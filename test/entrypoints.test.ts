@@ -44,6 +44,18 @@ describe("entry points", () => {
     expect(packages.filter((name) => !allowed.has(name) && !name.startsWith("node:"))).toEqual([])
   })
 
+  const drivers: Record<string, ReadonlyArray<string>> = {
+    sql: ["effect", "@effect/sql"],
+    sqlite: ["effect", "@effect/sql", "@effect/sql-sqlite-node", "@effect/experimental"],
+    pg: ["effect", "@effect/sql", "@effect/sql-pg"],
+    mysql: ["effect", "@effect/sql", "@effect/sql-mysql2"]
+  }
+  it.each(Object.keys(drivers))("src/%s.ts loads only its own driver (the others are optional peers)", (entry) => {
+    const allowed = drivers[entry] ?? []
+    const packages = [...externalImports(join("src", `${entry}.ts`))].map(packageOf)
+    expect(packages.filter((name) => !allowed.includes(name))).toEqual([])
+  })
+
   it("every subpath export points at a source entry that exists", () => {
     const manifest: { exports: Record<string, string | { types: string; default: string }> } = JSON.parse(
       readFileSync("package.json", "utf8")

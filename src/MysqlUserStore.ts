@@ -1,0 +1,83 @@
+/**
+ * `SqlUserStore` on MariaDB or MySQL (`@effect/sql-mysql2`). It builds a pool, runs the migrations and provides
+ * the store with the `SqlClient`. Only this module (the `userharbor/mysql` entry point) imports `mysql2`.
+ *
+ * A connection timeout is always set (5 seconds by default, through the URL's `connectTimeout` parameter unless the
+ * URL sets one), so a dead database fails with `StoreError` in bounded time.
+ *
+ * @since 0.1.0
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { StoreError } from "./Errors.js"
+import { withClient } from "./internal/sqlLayers.js"
+import type { UserStore } from "./UserStore.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** `mysql://user:password@host:port/database`; `Redacted`, because it usually holds a password. */
+  readonly url: Redacted.Redacted
+  /** The pool's size; 10 by default. */
+  readonly maxConnections?: number | undefined
+  /** How long to wait for a connection; 5 seconds by default. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+}
+
+// The URL is parsed only to add the timeout; a malformed one is reported without quoting it (it holds a password).
+const withTimeout = (options: Options): Effect.Effect<Redacted.Redacted, StoreError> =>
+  Effect.try({
+    try: () => {
+      const url = new URL(Redacted.value(options.url))
+      if (!url.searchParams.has("connectTimeout")) {
+        const millis = Math.round(Duration.toMillis(options.connectTimeout ?? "5 seconds"))
+        url.searchParams.set("connectTimeout", String(millis))
+      }
+      return Redacted.make(url.toString())
+    },
+    catch: () => new StoreError({ operation: "connect" })
+  })
+
+/**
+ * The MySQL client alone, with the connection timeout set.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClient = (
+  options: Options
+): Layer.Layer<MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> =>
+  Layer.unwrapEffect(Effect.map(withTimeout(options), (url) =>
+    MysqlClient.layer({ url, maxConnections: options.maxConnections ?? 10 }).pipe(
+      Layer.mapError((cause) => new StoreError({ operation: "connect", cause }))
+    )))
+
+/**
+ * The store on MariaDB or MySQL, migrated, with its client.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<UserStore | MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> =>
+  withClient(layerClient(options))
+
+/**
+ * `layer` with its options from `Config`; by default the URL comes from `USERHARBOR_DATABASE_URL`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = { url: Config.redacted("USERHARBOR_DATABASE_URL") }
+): Layer.Layer<UserStore | MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

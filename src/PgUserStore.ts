@@ -1,0 +1,72 @@
+/**
+ * `SqlUserStore` on PostgreSQL (`@effect/sql-pg`): for many app servers sharing one database. It builds a pool,
+ * runs the migrations and provides the store with the `SqlClient`, so the app's own queries and transactions
+ * share the pool. Only this module (the `userharbor/pg` entry point) imports `pg`.
+ *
+ * A connection timeout is always set (5 seconds by default): with the database down or unreachable, building the
+ * layer and every later operation fail with `StoreError` in bounded time instead of waiting for TCP to give up.
+ *
+ * @since 0.1.0
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type { StoreError } from "./Errors.js"
+import { withClient } from "./internal/sqlLayers.js"
+import type { UserStore } from "./UserStore.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** `postgres://user:password@host:port/database`; `Redacted`, because it usually holds a password. */
+  readonly url: Redacted.Redacted
+  /** The pool's size; 10 by default. */
+  readonly maxConnections?: number | undefined
+  /** How long to wait for a connection; 5 seconds by default. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly applicationName?: string | undefined
+}
+
+/**
+ * The PostgreSQL client alone, with the connection timeout set.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClient = (
+  options: Options
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, ConfigError.ConfigError | SqlError> =>
+  PgClient.layer({
+    url: options.url,
+    maxConnections: options.maxConnections ?? 10,
+    connectTimeout: options.connectTimeout ?? "5 seconds",
+    applicationName: options.applicationName ?? "userharbor"
+  })
+
+/**
+ * The store on PostgreSQL, migrated, with its client.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<UserStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
+  withClient(layerClient(options))
+
+/**
+ * `layer` with its options from `Config`; by default the URL comes from `USERHARBOR_DATABASE_URL`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = { url: Config.redacted("USERHARBOR_DATABASE_URL") }
+): Layer.Layer<UserStore | PgClient.PgClient | SqlClient.SqlClient, StoreError | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

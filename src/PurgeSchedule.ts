@@ -1,0 +1,75 @@
+/**
+ * Removes expired sessions and tokens in the background, with any `UserStore`. Each run deletes in batches until
+ * a batch comes back less than full, so a large backlog never becomes one long lock. A failed run is logged and
+ * the schedule goes on; the fiber stops when the layer's scope closes.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import type { StoreError } from "./Errors.js"
+import { UserStore } from "./UserStore.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** When to run again after a run; every hour by default. The first run starts at once. */
+  readonly schedule?: Schedule.Schedule<unknown> | undefined
+  /** Rows per statement; 1000 by default. */
+  readonly batchSize?: number | undefined
+}
+
+/**
+ * Purges everything that has expired by now, batch by batch, and returns how many rows went.
+ *
+ * @since 0.1.0
+ * @category purging
+ */
+export const purgeAll = (batchSize = 1000): Effect.Effect<number, StoreError, UserStore> =>
+  Effect.gen(function*() {
+    const store = yield* UserStore
+    const size = Math.max(1, Math.floor(batchSize))
+    const now = yield* Clock.currentTimeMillis
+    let total = 0
+    while (true) {
+      const removed = yield* store.purgeExpired(now, size)
+      total += removed
+      if (removed < size) return total
+    }
+  })
+
+/**
+ * Runs `purgeAll` on the schedule forever; failures are logged, never raised.
+ *
+ * @since 0.1.0
+ * @category purging
+ */
+export const run = (options: Options = {}): Effect.Effect<void, never, UserStore> =>
+  purgeAll(options.batchSize).pipe(
+    Effect.tap((removed) =>
+      removed > 0
+        ? Effect.logDebug("UserHarbor: purged expired rows").pipe(Effect.annotateLogs({ removed }))
+        : Effect.void
+    ),
+    Effect.catchTag("StoreError", (error) =>
+      Effect.logWarning("UserHarbor: purging expired sessions and tokens failed").pipe(
+        Effect.annotateLogs({ operation: error.operation })
+      )),
+    // A defect here must not silently end the background fiber: log it and try again next time.
+    Effect.catchAllDefect((defect) => Effect.logError("UserHarbor: purge crashed", defect)),
+    Effect.repeat(options.schedule ?? Schedule.spaced("1 hour")),
+    Effect.asVoid
+  )
+
+/**
+ * Starts `run` in the background for as long as the layer's scope is open.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<never, never, UserStore> =>
+  Layer.scopedDiscard(Effect.forkScoped(run(options)))

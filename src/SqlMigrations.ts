@@ -1,0 +1,148 @@
+/**
+ * The SQL schema of `SqlUserStore`, as versioned migrations for `@effect/sql`'s `Migrator`.
+ *
+ * They are recorded in their own table, `userharbor_migrations`: the Migrator runs only ids above the latest one
+ * recorded, so sharing the app's `effect_sql_migrations` table would silently skip ours (or the app's). Run them
+ * alone with `run` (or `layer`), or let `SqlUserStore.layer` run them when it is built. Running them again is a
+ * no-op. Released migrations are never edited: a change to the schema is a new migration.
+ *
+ * Tables (instants are `BIGINT` epoch milliseconds, so no driver can hand back an ambiguous local time):
+ * - `userharbor_users`: unique `username_key` and `email_key` (the case-folded forms).
+ * - `userharbor_sessions`: keyed by `token_hash`, `ON DELETE CASCADE` from users, indexed by user and expiry.
+ * - `userharbor_tokens`: keyed by `(token_hash, purpose)`, one row per `(user_id, purpose)`, cascade from users.
+ *
+ * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
+ * back there; PostgreSQL and SQLite run pending migrations in one transaction.
+ *
+ * @since 0.1.0
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { StoreError } from "./Errors.js"
+
+/**
+ * The table that records which of our migrations ran.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const table = "userharbor_migrations"
+
+// Column sizes follow the validation limits and MariaDB's 3072-byte index limit (4 bytes per utf8mb4 character):
+// a username is at most 64 code points, its canonical key at most 768 (case folding and NFKC can lengthen it;
+// only a name made of the longest Arabic ligatures would exceed that); an address is at most 254 code points and
+// its lower-cased key at most 3 times that.
+interface Dialect {
+  /** Binary comparison for keys (MySQL's default collations ignore case and accents). */
+  readonly key: string
+  /** ASCII columns: ids and token hashes. */
+  readonly ascii: string
+  readonly boolean: string
+  readonly tableOptions: string
+}
+
+const portable: Dialect = { key: "", ascii: "", boolean: "BOOLEAN", tableOptions: "" }
+
+const mysql: Dialect = {
+  key: " COLLATE utf8mb4_bin",
+  ascii: " CHARACTER SET ascii COLLATE ascii_bin",
+  boolean: "BOOLEAN",
+  tableOptions: " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+}
+
+const createTables = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_users (
+  id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  username VARCHAR(64) NOT NULL,
+  username_key VARCHAR(768)${d.key} NOT NULL,
+  email VARCHAR(254) NOT NULL,
+  email_key VARCHAR(762)${d.key} NOT NULL,
+  password_hash TEXT NOT NULL,
+  password_version INTEGER NOT NULL,
+  verified ${d.boolean} NOT NULL,
+  created_at BIGINT NOT NULL,
+  CONSTRAINT userharbor_users_username_key UNIQUE (username_key),
+  CONSTRAINT userharbor_users_email_key UNIQUE (email_key)
+)${d.tableOptions}`,
+  `CREATE TABLE userharbor_sessions (
+  token_hash VARCHAR(128)${d.ascii} NOT NULL PRIMARY KEY,
+  id VARCHAR(64)${d.ascii} NOT NULL,
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  last_used_at BIGINT NOT NULL,
+  CONSTRAINT userharbor_sessions_id UNIQUE (id),
+  CONSTRAINT userharbor_sessions_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_sessions_user_id ON userharbor_sessions (user_id)",
+  "CREATE INDEX userharbor_sessions_expires_at ON userharbor_sessions (expires_at)",
+  `CREATE TABLE userharbor_tokens (
+  token_hash VARCHAR(128)${d.ascii} NOT NULL,
+  purpose VARCHAR(32)${d.ascii} NOT NULL,
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (token_hash, purpose),
+  CONSTRAINT userharbor_tokens_user_purpose UNIQUE (user_id, purpose),
+  CONSTRAINT userharbor_tokens_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_tokens_expires_at ON userharbor_tokens (expires_at)"
+]
+
+const createTablesMigration = Effect.gen(function*() {
+  // Our own DDL, no input: `unsafe` only because the statements are built from the dialect's fragments.
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+  const statements = createTables(sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable }))
+  yield* Effect.forEach(statements, (statement) => sql.unsafe(statement), { discard: true })
+})
+
+/**
+ * The migrations, for an app that runs them through its own `Migrator` call (with `table` as the table).
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const loader: Migrator.Loader = Migrator.fromRecord({
+  "0001_create_tables": createTablesMigration
+})
+
+const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError
+
+/**
+ * Runs the pending migrations and returns the ones it ran (none when the schema is current). Failures are
+ * `StoreError`s whose message names no SQL.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const run: Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, StoreError, SqlClient.SqlClient> =
+  Effect.gen(function*() {
+    // The app's name transforms must not rename our tables or the Migrator's columns.
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    return yield* Migrator.make({})({ loader, table }).pipe(
+      Effect.provideService(SqlClient.SqlClient, sql),
+      Effect.catchTags({
+        SqlError: (cause) => Effect.fail(new StoreError({ operation: "migrate", cause })),
+        MigrationError: (cause) => Effect.fail(new StoreError({ operation: "migrate", cause }))
+      }),
+      // A failed migration is a defect in the Migrator, and so is a failed COMMIT; both hold the database's error,
+      // which is a store failure (connection lost, permissions), not a bug here.
+      Effect.catchSomeDefect((defect) =>
+        defect instanceof Migrator.MigrationError || isSqlError(defect)
+          ? Option.some(Effect.fail(new StoreError({ operation: "migrate", cause: defect })))
+          : Option.none()
+      )
+    )
+  })
+
+/**
+ * Runs the pending migrations when built.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<never, StoreError, SqlClient.SqlClient> = Layer.effectDiscard(run)

@@ -1,0 +1,390 @@
+/**
+ * A `UserStore` on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
+ * (`@effect/sql-pg`) and MariaDB/MySQL (`@effect/sql-mysql2`). It needs only a `SqlClient`, so it shares the app's
+ * client, pool and transactions: inside the app's `sql.withTransaction`, every store call joins that transaction.
+ *
+ * - Uniqueness is the database's constraint; a violation is recognised by the driver's error code and becomes
+ *   `UsernameTaken` or `EmailTaken`.
+ * - `consumeToken` is one `DELETE … RETURNING` (PostgreSQL, SQLite, MariaDB); on MySQL, which lacks it, a locking
+ *   read and a delete checked by its affected rows, in one transaction.
+ * - `deleteUser` relies on `ON DELETE CASCADE`; on SQLite, `make` turns on `PRAGMA foreign_keys` (the
+ *   `@effect/sql-sqlite-node` client has a single connection, so that covers every statement).
+ * - Every `SqlError` becomes a `StoreError` naming the store method, never the SQL or its parameters.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
+import type * as Statement from "@effect/sql/Statement"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import { EmailTaken, StoreError, TokenPurpose, UsernameTaken } from "./Errors.js"
+import * as SqlMigrations from "./SqlMigrations.js"
+import { SessionId, UserId } from "./User.js"
+import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
+
+// Drivers disagree on number types: pg returns BIGINT as a string, mysql2 may, better-sqlite3 returns numbers
+// (or bigints in safe-integer mode). Each is decoded to an exact integer or the row is refused.
+const Integer = Schema.Union(
+  Schema.Int,
+  Schema.compose(Schema.NumberFromString, Schema.Int),
+  Schema.transform(Schema.BigIntFromSelf, Schema.Int, {
+    strict: true,
+    decode: (n) => Number(n),
+    encode: (n) => BigInt(n)
+  })
+)
+
+// PostgreSQL has booleans; SQLite and MySQL store 0 and 1.
+const Bool = Schema.Union(
+  Schema.Boolean,
+  Schema.transform(Schema.Literal(0, 1), Schema.Boolean, {
+    strict: true,
+    decode: (n) => n === 1,
+    encode: (b) => (b ? 1 : 0)
+  })
+)
+
+const column = <S extends Schema.Schema.Any>(schema: S, name: string) =>
+  Schema.propertySignature(schema).pipe(Schema.fromKey(name))
+
+const userFields = {
+  id: UserId,
+  username: Schema.String,
+  usernameKey: column(Schema.String, "username_key"),
+  email: Schema.String,
+  emailKey: column(Schema.String, "email_key"),
+  passwordHash: column(Schema.String, "password_hash"),
+  passwordVersion: column(Integer, "password_version"),
+  verified: Bool,
+  createdAt: column(Integer, "created_at")
+}
+
+const UserRow = Schema.Struct(userFields)
+
+const sessionFields = {
+  id: column(SessionId, "session_id"),
+  tokenHash: column(Schema.String, "token_hash"),
+  userId: column(UserId, "user_id"),
+  createdAt: column(Integer, "session_created_at"),
+  expiresAt: column(Integer, "expires_at"),
+  lastUsedAt: column(Integer, "last_used_at")
+}
+
+// The joined row holds both; the session's clashing columns are aliased, so each struct reads its own.
+const SessionWithUserRow = Schema.Struct({ user: UserRow, session: Schema.Struct(sessionFields) })
+
+const TokenRow = Schema.Struct({
+  tokenHash: column(Schema.String, "token_hash"),
+  purpose: TokenPurpose,
+  userId: column(UserId, "user_id"),
+  createdAt: column(Integer, "created_at"),
+  expiresAt: column(Integer, "expires_at")
+})
+
+const KeyRow = Schema.Struct({ usernameKey: column(Schema.String, "username_key") })
+
+// What each driver reports for a write: pg `rowCount`, better-sqlite3 `changes`, mysql2 `affectedRows`. All count
+// only the rows the statement itself changed, not those removed by a cascade.
+const Affected = Schema.Union(
+  Schema.transform(Schema.Struct({ rowCount: Integer }), Schema.Int, {
+    strict: true,
+    decode: (r) => r.rowCount,
+    encode: (rowCount) => ({ rowCount })
+  }),
+  Schema.transform(Schema.Struct({ changes: Integer }), Schema.Int, {
+    strict: true,
+    decode: (r) => r.changes,
+    encode: (changes) => ({ changes })
+  }),
+  Schema.transform(Schema.Struct({ affectedRows: Integer }), Schema.Int, {
+    strict: true,
+    decode: (r) => r.affectedRows,
+    encode: (affectedRows) => ({ affectedRows })
+  })
+)
+
+// A row the database returned in an impossible shape is a bug or a corrupt database, not a store outage: defect.
+const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknown(Schema.Array(schema))
+  return (rows: unknown) => Effect.orDie(decode(rows))
+}
+const decodeUsers = decodeRows(UserRow)
+const decodeSessions = (rows: ReadonlyArray<unknown>) =>
+  decodeRows(SessionWithUserRow)(rows.map((row) => ({ user: row, session: row })))
+const decodeTokens = decodeRows(TokenRow)
+const decodeKeys = decodeRows(KeyRow)
+const decodeAffected = (raw: unknown) => Effect.orDie(Schema.decodeUnknown(Affected)(raw))
+
+const uniqueCodes = new Set<unknown>([
+  "SQLITE_CONSTRAINT_UNIQUE",
+  "SQLITE_CONSTRAINT_PRIMARYKEY",
+  "23505",
+  "ER_DUP_ENTRY"
+])
+
+/**
+ * Whether a `SqlError` is a unique-constraint violation, by the driver's error code (never the message text):
+ * better-sqlite3, pg (`23505`) and mysql2 (`ER_DUP_ENTRY`, MySQL and MariaDB).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isUniqueViolation = (error: SqlError): boolean =>
+  Predicate.hasProperty(error.cause, "code") && uniqueCodes.has(error.cause.code)
+
+const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError
+
+const storeError = (operation: string) => (cause: SqlError) => Effect.fail(new StoreError({ operation, cause }))
+
+/**
+ * Builds the store on the `SqlClient` in context, without running migrations. On SQLite it enables foreign keys;
+ * on MySQL-dialect servers it checks whether the server is MariaDB (which has `DELETE … RETURNING`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlClient> = Effect.gen(function*() {
+  // Our column names must survive an app's `transformQueryNames`/`transformResultNames`.
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+
+  const detect: Effect.Effect<boolean, SqlError> = sql.onDialectOrElse({
+    sqlite: () => Effect.as(sql`PRAGMA foreign_keys = ON`, true),
+    mysql: () =>
+      Effect.map(sql<{ readonly version: unknown }>`SELECT VERSION() AS version`, (rows) =>
+        rows.some((row) => Predicate.isString(row.version) && row.version.includes("MariaDB"))),
+    orElse: () => Effect.succeed(true)
+  })
+  const hasDeleteReturning = yield* Effect.catchTag(detect, "SqlError", storeError("connect"))
+
+  const isMysql = sql.onDialectOrElse({ mysql: () => true, orElse: () => false })
+
+  /** The `sql.withTransaction` of STYLE.md section 6, with `SqlError`s (also at COMMIT) as `StoreError`s. */
+  const transaction = (operation: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    sql.withTransaction(self).pipe(
+      Effect.catchIf(isSqlError, storeError(operation)),
+      // COMMIT (and a ROLLBACK after a failed BEGIN) runs under `orDie`: its SqlError arrives as a defect.
+      Effect.catchSomeDefect((defect) =>
+        isSqlError(defect) ? Option.some(Effect.fail(new StoreError({ operation, cause: defect }))) : Option.none()
+      )
+    )
+
+  const userColumns = sql`u.id, u.username, u.username_key, u.email, u.email_key, u.password_hash,
+    u.password_version, u.verified, u.created_at`
+
+  const findUser = (operation: string, where: Statement.Fragment) =>
+    sql`SELECT ${userColumns} FROM userharbor_users u WHERE ${where}`.pipe(
+      Effect.flatMap(decodeUsers),
+      Effect.map((rows) => Option.fromNullable(rows[0])),
+      Effect.catchTag("SqlError", storeError(operation))
+    )
+
+  const affected = (operation: string, statement: Effect.Effect<unknown, SqlError>) =>
+    statement.pipe(Effect.flatMap(decodeAffected), Effect.catchTag("SqlError", storeError(operation)))
+
+  // Which key collided: read after the savepoint rolled back, with a locking read on MySQL, whose
+  // REPEATABLE READ snapshot could predate the row we collided with.
+  const whichTaken = (user: UserRecord) =>
+    sql`SELECT username_key FROM userharbor_users
+      WHERE username_key = ${user.usernameKey} OR email_key = ${user.emailKey}
+      ${isMysql ? sql`LOCK IN SHARE MODE` : sql``}`.pipe(
+      Effect.flatMap(decodeKeys),
+      Effect.catchTag("SqlError", storeError("insertUser")),
+      Effect.flatMap((rows): Effect.Effect<never, UsernameTaken | EmailTaken | StoreError> =>
+        rows.some((row) => row.usernameKey === user.usernameKey)
+          ? Effect.fail(new UsernameTaken())
+          : rows.length > 0
+          ? Effect.fail(new EmailTaken())
+          // The colliding row is gone already (or the id collided): nothing we can name, so a store failure.
+          : Effect.fail(new StoreError({ operation: "insertUser" }))
+      )
+    )
+
+  const insertUser = (user: UserRecord) =>
+    // Its own savepoint, so that on PostgreSQL a violation leaves the caller's transaction usable.
+    sql.withTransaction(
+      sql`INSERT INTO userharbor_users ${
+        sql.insert({
+          id: user.id,
+          username: user.username,
+          username_key: user.usernameKey,
+          email: user.email,
+          email_key: user.emailKey,
+          password_hash: user.passwordHash,
+          password_version: user.passwordVersion,
+          verified: user.verified ? 1 : 0,
+          created_at: user.createdAt
+        })
+      }`
+    ).pipe(
+      Effect.catchTag("SqlError", (error) =>
+        isUniqueViolation(error) ? whichTaken(user) : storeError("insertUser")(error)),
+      Effect.catchSomeDefect((defect) =>
+        isSqlError(defect)
+          ? Option.some(Effect.fail(new StoreError({ operation: "insertUser", cause: defect })))
+          : Option.none()
+      ),
+      Effect.asVoid
+    )
+
+  const tokenColumns = sql`token_hash, purpose, user_id, created_at, expires_at`
+
+  const consumeToken = (purpose: TokenPurpose, tokenHash: string) => {
+    const where = sql`token_hash = ${tokenHash} AND purpose = ${purpose}`
+    if (hasDeleteReturning) {
+      return sql`DELETE FROM userharbor_tokens WHERE ${where} RETURNING ${tokenColumns}`.pipe(
+        Effect.flatMap(decodeTokens),
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.catchTag("SqlError", storeError("consumeToken"))
+      )
+    }
+    // MySQL: the locking read makes a concurrent consumer wait; the delete's affected rows decide who won.
+    return transaction("consumeToken")(Effect.gen(function*() {
+      const rows = yield* Effect.flatMap(
+        sql`SELECT ${tokenColumns} FROM userharbor_tokens WHERE ${where} FOR UPDATE`,
+        decodeTokens
+      )
+      const token = rows[0]
+      if (token === undefined) return Option.none<TokenRecord>()
+      const deleted = yield* Effect.flatMap(sql`DELETE FROM userharbor_tokens WHERE ${where}`.raw, decodeAffected)
+      return deleted === 1 ? Option.some(token) : Option.none()
+    }))
+  }
+
+  const issueToken = (token: TokenRecord) => {
+    const values = sql.insert({
+      token_hash: token.tokenHash,
+      purpose: token.purpose,
+      user_id: token.userId,
+      created_at: token.createdAt,
+      expires_at: token.expiresAt
+    })
+    // One statement replaces the user's live token of this purpose, so two concurrent issues cannot collide.
+    return sql.onDialectOrElse({
+      mysql: () =>
+        sql`INSERT INTO userharbor_tokens ${values} ON DUPLICATE KEY UPDATE token_hash = VALUES(token_hash),
+          created_at = VALUES(created_at), expires_at = VALUES(expires_at)`,
+      orElse: () =>
+        sql`INSERT INTO userharbor_tokens ${values} ON CONFLICT (user_id, purpose) DO UPDATE SET
+          token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at`
+    }).pipe(Effect.asVoid, Effect.catchTag("SqlError", storeError("issueToken")))
+  }
+
+  // Deletes at most `limit` expired rows of one table: MySQL has `DELETE … LIMIT`, the others a keyed sub-select.
+  const purgeTable = (table: "userharbor_sessions" | "userharbor_tokens", now: number, limit: number) => {
+    const [key, columns] = table === "userharbor_sessions"
+      ? [sql`token_hash`, sql`token_hash`]
+      : [sql`(token_hash, purpose)`, sql`token_hash, purpose`]
+    return affected(
+      "purgeExpired",
+      sql.onDialectOrElse({
+        mysql: () => sql`DELETE FROM ${sql(table)} WHERE expires_at <= ${now} LIMIT ${limit}`.raw,
+        orElse: () =>
+          sql`DELETE FROM ${sql(table)} WHERE ${key} IN (
+            SELECT ${columns} FROM ${sql(table)} WHERE expires_at <= ${now} LIMIT ${limit})`.raw
+      })
+    )
+  }
+
+  return UserStore.of({
+    insertUser,
+    findUserById: (id) => findUser("findUserById", sql`u.id = ${id}`),
+    findUserByUsername: (key) => findUser("findUserByUsername", sql`u.username_key = ${key}`),
+    findUserByEmail: (key) => findUser("findUserByEmail", sql`u.email_key = ${key}`),
+    markVerified: (id) =>
+      sql`UPDATE userharbor_users SET verified = TRUE WHERE id = ${id}`.pipe(
+        Effect.asVoid,
+        Effect.catchTag("SqlError", storeError("markVerified"))
+      ),
+    updatePassword: ({ expectedVersion, passwordHash, userId }) =>
+      affected(
+        "updatePassword",
+        sql`UPDATE userharbor_users SET password_hash = ${passwordHash}, password_version = password_version + 1
+          WHERE id = ${userId}${
+          expectedVersion === undefined ? sql`` : sql` AND password_version = ${expectedVersion}`
+        }`.raw
+      ).pipe(Effect.map((n) => n > 0)),
+    deleteUser: (id) =>
+      affected("deleteUser", sql`DELETE FROM userharbor_users WHERE id = ${id}`.raw).pipe(Effect.map((n) => n > 0)),
+
+    issueToken,
+    findToken: (purpose, tokenHash) =>
+      sql`SELECT ${tokenColumns} FROM userharbor_tokens WHERE token_hash = ${tokenHash} AND purpose = ${purpose}`.pipe(
+        Effect.flatMap(decodeTokens),
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.catchTag("SqlError", storeError("findToken"))
+      ),
+    consumeToken,
+    deleteUserTokens: (userId, purpose) =>
+      sql`DELETE FROM userharbor_tokens WHERE user_id = ${userId} AND purpose = ${purpose}`.pipe(
+        Effect.asVoid,
+        Effect.catchTag("SqlError", storeError("deleteUserTokens"))
+      ),
+
+    insertSession: (session: SessionRecord) =>
+      sql`INSERT INTO userharbor_sessions ${
+        sql.insert({
+          token_hash: session.tokenHash,
+          id: session.id,
+          user_id: session.userId,
+          created_at: session.createdAt,
+          expires_at: session.expiresAt,
+          last_used_at: session.lastUsedAt
+        })
+      }`.pipe(Effect.asVoid, Effect.catchTag("SqlError", storeError("insertSession"))),
+    findSession: (tokenHash) =>
+      sql`SELECT ${userColumns}, s.id AS session_id, s.token_hash, s.user_id, s.created_at AS session_created_at,
+          s.expires_at, s.last_used_at
+        FROM userharbor_sessions s JOIN userharbor_users u ON u.id = s.user_id
+        WHERE s.token_hash = ${tokenHash}`.pipe(
+        Effect.flatMap(decodeSessions),
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.catchTag("SqlError", storeError("findSession"))
+      ),
+    renewSession: (tokenHash, expiresAt, lastUsedAt) =>
+      sql`UPDATE userharbor_sessions SET expires_at = ${expiresAt}, last_used_at = ${lastUsedAt}
+        WHERE token_hash = ${tokenHash}`.pipe(Effect.asVoid, Effect.catchTag("SqlError", storeError("renewSession"))),
+    deleteSession: (tokenHash) =>
+      affected("deleteSession", sql`DELETE FROM userharbor_sessions WHERE token_hash = ${tokenHash}`.raw).pipe(
+        Effect.map((n) => n > 0)
+      ),
+    deleteUserSessions: (userId) =>
+      affected("deleteUserSessions", sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId}`.raw),
+
+    purgeExpired: (now, limit) =>
+      Effect.gen(function*() {
+        if (limit <= 0) return 0
+        const sessions = yield* purgeTable("userharbor_sessions", now, limit)
+        if (sessions >= limit) return sessions
+        return sessions + (yield* purgeTable("userharbor_tokens", now, limit - sessions))
+      }),
+
+    withTransaction: transaction("withTransaction")
+  })
+})
+
+/**
+ * The store without migrations, for an app that runs `SqlMigrations` itself.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithoutMigrations: Layer.Layer<UserStore, StoreError, SqlClient.SqlClient> = Layer.effect(
+  UserStore,
+  make
+)
+
+/**
+ * The store, after running the pending `SqlMigrations` when the layer is built (a no-op when the schema is
+ * current).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<UserStore, StoreError, SqlClient.SqlClient> = Layer.effect(
+  UserStore,
+  Effect.zipRight(SqlMigrations.run, make)
+)

@@ -1,0 +1,9 @@
+/**
+ * The SQL store, independent of the driver: bring a `SqlClient` (or use `userharbor/sqlite`, `userharbor/pg`,
+ * `userharbor/mysql`).
+ *
+ * @since 0.1.0
+ */
+export * as PurgeSchedule from "./PurgeSchedule.js"
+export * as SqlMigrations from "./SqlMigrations.js"
+export * as SqlUserStore from "./SqlUserStore.js"

@@ -1,0 +1,73 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Option, Schema } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll } from "vitest"
+import * as SqliteUserStore from "../src/SqliteUserStore.js"
+import * as SqlUserStore from "../src/SqlUserStore.js"
+import { UserStore } from "../src/UserStore.js"
+import { sqlSuite, userRecord } from "./SqlStoreSuite.js"
+import { conformanceSuite } from "./StoreConformanceSuite.js"
+
+const dir = mkdtempSync(join(tmpdir(), "userharbor-sqlite-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const Pragma = Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Number) }))
+const pragma = (name: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.unsafe(`PRAGMA ${name}`).pipe(
+      Effect.orDie,
+      Effect.flatMap(Schema.decodeUnknown(Pragma)),
+      Effect.map((rows) => Object.values(rows[0] ?? {})[0])
+    ))
+
+describe("SqliteUserStore", () => {
+  it.effect("opens a file in WAL mode with foreign keys on and a busy timeout, and keeps data across opens", () =>
+    Effect.gen(function*() {
+      const filename = join(dir, "reopen.db")
+      const user = userRecord()
+      yield* Effect.gen(function*() {
+        assert.strictEqual(yield* pragma("journal_mode"), "wal")
+        assert.strictEqual(yield* pragma("foreign_keys"), 1)
+        assert.strictEqual(yield* pragma("busy_timeout"), 2500)
+        yield* Effect.flatMap(UserStore, (store) => store.insertUser(user))
+      }).pipe(Effect.provide(SqliteUserStore.layer({ filename, busyTimeout: "2500 millis" })))
+      const found = yield* Effect.flatMap(UserStore, (store) => store.findUserById(user.id)).pipe(
+        Effect.provide(SqliteUserStore.layer({ filename }))
+      )
+      assert.deepStrictEqual(found, Option.some(user))
+    }))
+
+  it.effect("a file that cannot be opened is a StoreError, not a defect", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Layer.build(SqliteUserStore.layer({ filename: join(dir, "missing", "x.db") })))
+      assert.strictEqual(error._tag, "StoreError")
+      assert.strictEqual(error.operation, "connect")
+      assert.notInclude(error.message, "missing")
+    }).pipe(Effect.scoped))
+
+  it.effect("a failing statement is a StoreError naming the operation, with no SQL in its message or JSON", () =>
+    Effect.gen(function*() {
+      // No migrations: every table is missing.
+      const store = yield* UserStore
+      const error = yield* Effect.flip(store.findUserByEmail("secret@example.com"))
+      assert.strictEqual(error.operation, "findUserByEmail")
+      assert.strictEqual(error.message, "User store failed during findUserByEmail")
+      const json = JSON.stringify(error)
+      for (const leak of ["SELECT", "userharbor_users", "secret@example.com"]) {
+        assert.notInclude(error.message, leak)
+        assert.notInclude(json, leak)
+      }
+    }).pipe(Effect.provide(SqlUserStore.layerWithoutMigrations.pipe(
+      Layer.provide(SqliteUserStore.layerClient({ filename: ":memory:" }))
+    ))))
+})
+
+// After the describe above: @effect/vitest's `layer` rebinds the shared `it.effect` to its own runtime (and
+// TestClock) for every test collected after it.
+sqlSuite("sqlite :memory:", SqliteUserStore.layer({ filename: ":memory:" }))
+sqlSuite("sqlite file", SqliteUserStore.layer({ filename: join(dir, "suite.db") }))
+conformanceSuite("sqlite :memory:", SqliteUserStore.layer({ filename: ":memory:" }))
+conformanceSuite("sqlite file", SqliteUserStore.layer({ filename: join(dir, "conformance.db") }))

@@ -1,0 +1,24 @@
+/**
+ * The `UserHarbor` behaviour suite on the SQL store: SQLite in memory always, PostgreSQL and MariaDB when their URLs
+ * are set. Every test gets a fresh database (the behaviour cases expect an empty store: their ids and tokens repeat).
+ * This file has no `layer(...)` block: @effect/vitest's `layer` rebinds the shared `it.effect` to its own runtime
+ * and TestClock for every test collected after it, which would leak the clock between these tests.
+ */
+import { describe } from "@effect/vitest"
+import * as SqliteUserStore from "../src/SqliteUserStore.js"
+import * as UserHarborTest from "../src/UserHarborTest.js"
+import { mysqlStore, mysqlUrl, notice, pgStore, pgUrl } from "./sqlDatabases.js"
+import { behaviourSuite } from "./UserHarborSuite.js"
+
+notice("PostgreSQL behaviour", "USERHARBOR_TEST_PG_URL", pgUrl)
+notice("MariaDB/MySQL behaviour", "USERHARBOR_TEST_MYSQL_URL", mysqlUrl)
+
+behaviourSuite("sqlite :memory:", () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" })))
+
+describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
+  behaviourSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(pgUrl ?? "")))
+})
+
+describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => {
+  behaviourSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(mysqlUrl ?? "")))
+})
