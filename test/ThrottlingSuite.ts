@@ -3,7 +3,7 @@
  * store like the behaviour suite: `makeStore` is called once per test and must give a fresh, empty store.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Either, Fiber, Layer, Logger, Option, Redacted, Ref, TestClock } from "effect"
+import { Context, Deferred, Duration, Effect, Either, Fiber, Layer, Logger, Option, Redacted, Ref, TestClock } from "effect"
 import { createHmac } from "node:crypto"
 import * as PasswordHasherModule from "../src/PasswordHasher.js"
 import { PasswordHasher } from "../src/PasswordHasher.js"
@@ -308,14 +308,17 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
 
     /** Two kits on one store: the insecure one (as before an upgrade) and one around `hasher`. */
     const twoKits = Effect.gen(function*() {
-      const store = yield* Effect.provide(UserStore, makeStore()).pipe(Effect.orDie)
+      // Built once in the test's scope, so that both kits use one database.
+      const store = Context.get(yield* Layer.build(makeStore()).pipe(Effect.orDie), UserStore)
       const shared = Layer.succeed(UserStore, store)
       const stored = Effect.flatten(storedUser(alice.email)).pipe(Effect.provideService(UserStore, store))
+      // Each kit is built once: a rebuilt kit would replay its deterministic ids and tokens into the shared store.
+      // The two kits share a seed, but draw ids and tokens at different positions of it in these tests.
       return {
         stored,
-        old: UserHarborTest.layerWithStore(shared),
+        old: yield* Layer.build(UserHarborTest.layerWithStore(shared)),
         withHasher: (hasher: PasswordHasher["Type"]) =>
-          UserHarborTest.layerWithStore(shared, {}, Layer.succeed(PasswordHasher, hasher))
+          Layer.build(UserHarborTest.layerWithStore(shared, {}, Layer.succeed(PasswordHasher, hasher)))
       }
     })
 
@@ -324,7 +327,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         const { old, stored, withHasher } = yield* twoKits
         yield* registerVerified(alice).pipe(Effect.provide(old))
         const before = yield* stored
-        const upgraded = withHasher(yield* upgradeHasher)
+        const upgraded = yield* withHasher(yield* upgradeHasher)
         yield* login("Alice", password).pipe(Effect.provide(upgraded))
         const after = yield* stored
         expect(before.passwordHash).not.toMatch(upgradeParams)
@@ -332,7 +335,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         expect(after.passwordVersion).toBe(before.passwordVersion + 1)
         yield* login("Alice", password).pipe(Effect.provide(upgraded))
         expect((yield* stored).passwordHash).toBe(after.passwordHash)
-      }), 60_000)
+      }).pipe(Effect.scoped), 60_000)
 
     it.effect("a password change that commits while the upgrade hash runs wins", () =>
       Effect.gen(function*() {
@@ -343,7 +346,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         const { arm, hasher, started } = yield* instrumented(yield* upgradeHasher, "hash")
         yield* Effect.scoped(Effect.gen(function*() {
           // Built first, so that its dummy hash is not the call the gate stops.
-          const upgraded = yield* Layer.build(withHasher(hasher))
+          const upgraded = yield* withHasher(hasher)
           const release = yield* arm
           const fiber = yield* Effect.fork(Effect.provide(login("Alice", password), upgraded))
           yield* Deferred.await(started)
@@ -357,5 +360,5 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         expect((yield* stored).passwordHash).not.toMatch(upgradeParams)
         expect(yield* outcome(login("Alice", newPassword).pipe(Effect.provide(old)))).toBe("ok")
         expect(yield* outcome(login("Alice", password).pipe(Effect.provide(old)))).toBe("InvalidCredentials")
-      }), 60_000)
+      }).pipe(Effect.scoped), 60_000)
   })
