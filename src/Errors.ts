@@ -230,6 +230,19 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
 }
 
 /**
+ * `revokeSession` was given an id that is not one of the caller's sessions. Another user's session id gives the
+ * same answer as an id that never existed, so the error reveals nothing about other users.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()("SessionNotFound", {}) {
+  override get message(): string {
+    return "Session not found"
+  }
+}
+
+/**
  * Password login is throttled after repeated failures. `retryAfter` is how long until the next attempt is
  * allowed, or `Duration.infinity` when password login stays disabled until a password reset. It never says
  * whether the account or the caller's client key is throttled, nor whether the account exists: unknown names are
