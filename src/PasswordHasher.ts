@@ -12,7 +12,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { availableParallelism } from "node:os"
+import * as Metric from "effect/Metric"
 import { Busy } from "./Errors.js"
+import * as Metrics from "./Metrics.js"
 
 /**
  * @since 0.1.0
@@ -152,15 +154,30 @@ export const bounded = (
     const { maxQueue, permits } = { ...defaultLimits(), ...limits }
     const semaphore = yield* Effect.makeSemaphore(Math.max(1, Math.floor(permits)))
     const capacity = Math.max(1, Math.floor(permits)) + Math.max(0, Math.floor(maxQueue))
-    // Running plus waiting calls. A plain number is enough: JavaScript runs one fiber step at a time, and the
-    // check-and-increment below is a single synchronous step.
+    // Running plus waiting calls, and the waiting ones alone (the queue-depth gauge). Plain numbers are enough:
+    // JavaScript runs one fiber step at a time, and each check-and-update below is a single synchronous step.
     let admitted = 0
+    let waiting = 0
+    const reportDepth = Effect.suspend(() => Metric.set(Metrics.hashQueueDepth, waiting))
     const guard = <A>(work: Effect.Effect<A, Busy>): Effect.Effect<A, Busy> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
           if (admitted >= capacity) return Effect.fail(new Busy())
           admitted++
-          return restore(semaphore.withPermits(1)(work)).pipe(Effect.ensuring(Effect.sync(() => admitted--)))
+          waiting++
+          let started = false
+          const run = Effect.suspend(() => {
+            started = true
+            waiting--
+            return Effect.zipRight(reportDepth, restore(work))
+          })
+          return Effect.zipRight(reportDepth, restore(semaphore.withPermits(1)(run))).pipe(
+            Effect.ensuring(Effect.suspend(() => {
+              admitted--
+              if (!started) waiting-- // interrupted while it waited
+              return reportDepth
+            }))
+          )
         })
       )
     return PasswordHasher.of({

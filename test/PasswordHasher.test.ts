@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigError, Deferred, Effect, Exit, Fiber, Layer, Redacted } from "effect"
+import { ConfigError, Deferred, Effect, Exit, Fiber, Layer, Metric, Redacted } from "effect"
+import * as Metrics from "../src/Metrics.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 
 const secret = Redacted.make("correct horse battery staple")
@@ -120,12 +121,15 @@ describe("PasswordHasher.bounded", () => {
       const waiting = yield* Effect.fork(hasher.verify(secret, ""))
       yield* Effect.yieldNow()
       expect((yield* Effect.flip(hasher.verify(secret, "")))._tag).toBe("Busy")
+      expect((yield* Metric.value(Metrics.hashQueueDepth)).value).toBe(1)
       yield* Fiber.interrupt(waiting)
+      expect((yield* Metric.value(Metrics.hashQueueDepth)).value).toBe(0)
       const next = yield* Effect.fork(hasher.verify(secret, ""))
       yield* Effect.yieldNow()
       yield* Deferred.succeed(gate, undefined)
       expect(yield* Fiber.join(running)).toBe(true)
       expect(yield* Fiber.join(next)).toBe(true)
+      expect((yield* Metric.value(Metrics.hashQueueDepth)).value).toBe(0)
     }))
 
   it.effect("layer(options, limits) applies the bound", () =>

@@ -3,8 +3,9 @@
  * store like the behaviour suite: `makeStore` is called once per test and must give a fresh, empty store.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Duration, Effect, Either, Fiber, Layer, Logger, Option, Redacted, Ref, TestClock } from "effect"
+import { Context, Deferred, Duration, Effect, Either, Fiber, Layer, Logger, Metric, Option, Redacted, Ref, TestClock } from "effect"
 import { createHmac } from "node:crypto"
+import * as Metrics from "../src/Metrics.js"
 import * as PasswordHasherModule from "../src/PasswordHasher.js"
 import { PasswordHasher } from "../src/PasswordHasher.js"
 import { RecordingEmailSender } from "../src/RecordingEmailSender.js"
@@ -181,6 +182,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         yield* registerVerified(alice)
         yield* h.register(bob)
         yield* recorder.clear
+        const before = (yield* Metric.value(Metrics.throttled)).count
         for (let i = 0; i < 5; i++) {
           yield* h.sendPasswordReset(alice.email)
           yield* h.resendVerification(bob.email)
@@ -188,6 +190,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         const sent = (yield* recorder.messages).map((m) => `${m._tag} ${m.to.email}`)
         expect(sent.filter((m) => m === "PasswordResetEmail alice@example.com")).toHaveLength(3)
         expect(sent.filter((m) => m === "VerificationEmail bob@example.com")).toHaveLength(3)
+        expect((yield* Metric.value(Metrics.throttled)).count).toBe(before + 4)
         // The refused calls issued nothing: the last mailed token is still the live one.
         yield* h.verifyEmail(yield* lastToken("VerificationEmail", bob.email))
         const reset = yield* lastToken("PasswordResetEmail", alice.email)
@@ -277,8 +280,10 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
           yield* registerVerified(alice)
           yield* failTimes(5, "Nobody")
           yield* Ref.set(verifications, 0)
+          const before = (yield* Metric.value(Metrics.throttled)).count
           expect(yield* outcome(login("Nobody", password))).toBe("TooManyAttempts")
           expect(yield* Ref.get(verifications)).toBe(0)
+          expect((yield* Metric.value(Metrics.throttled)).count).toBe(before + 1)
         })), 60_000)
 
     it.effect("a login whose password is reset while it verifies creates no session and fails", () =>

@@ -16,8 +16,10 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import { type StoreError, TooManyAttempts, type TokenPurpose } from "../Errors.js"
+import * as Metrics from "../Metrics.js"
 import type { UserId } from "../User.js"
 import type { ThrottleSettings } from "../UserHarborConfig.js"
 import type { CounterRecord, UserStore } from "../UserStore.js"
@@ -52,9 +54,14 @@ export interface Throttle {
 }
 
 const tooMany = (retryAfterMillis: number) =>
-  new TooManyAttempts({
-    retryAfter: Number.isFinite(retryAfterMillis) ? Duration.millis(Math.ceil(retryAfterMillis)) : Duration.infinity
-  })
+  Effect.zipRight(
+    Metric.increment(Metrics.throttled),
+    Effect.fail(
+      new TooManyAttempts({
+        retryAfter: Number.isFinite(retryAfterMillis) ? Duration.millis(Math.ceil(retryAfterMillis)) : Duration.infinity
+      })
+    )
+  )
 
 /** Milliseconds until the identifier may try again at `now`, or 0 when it may try now. */
 export const identifierWait = (settings: ThrottleSettings, counter: CounterRecord, now: number): number => {
@@ -128,7 +135,9 @@ export const make = (
     if (!settings.enabled) return true
     const now = yield* Clock.currentTimeMillis
     const sent = yield* store.incrementCounter(`mail:${purpose}:${userId}`, now, Duration.toMillis(settings.mailWindow))
-    return sent <= settings.mailLimit
+    if (sent <= settings.mailLimit) return true
+    yield* Metric.increment(Metrics.throttled)
+    return false
   })
 
   return {
