@@ -1,7 +1,8 @@
 /**
  * Password hashing. The default is argon2id through the `argon2` package, whose work runs on libuv's thread pool,
  * so hashing never blocks the event loop. Hashes are PHC strings (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), so the
- * parameters travel with each hash and can be raised later.
+ * parameters travel with each hash and can be raised later. Imported scrypt hashes in PHC form
+ * (`$scrypt$ln=…,r=…,p=…$salt$hash`, base64) verify as well, and are upgraded to argon2id on the next login.
  *
  * @since 0.1.0
  */
@@ -14,6 +15,7 @@ import * as Redacted from "effect/Redacted"
 import { availableParallelism } from "node:os"
 import * as Metric from "effect/Metric"
 import { Busy } from "./Errors.js"
+import { isScryptHash, verifyScrypt } from "./internal/scrypt.js"
 import * as Metrics from "./Metrics.js"
 
 /**
@@ -85,8 +87,11 @@ const makeArgon2 = (options: Argon2Options): PasswordHasher["Type"] => {
       Effect.map(Effect.promise(() => argon2.hash(Redacted.value(password), hashOptions)), canonicalOrder),
     verify: (password, hash) =>
       Effect.promise(() =>
-        // argon2 rejects a malformed PHC string; for a login that is simply "does not match"
-        argon2.verify(hash, Redacted.value(password)).catch(() => false)
+        // Imported scrypt hashes verify too; `needsRehash` is true for them, so the next login upgrades them.
+        isScryptHash(hash)
+          ? verifyScrypt(Redacted.value(password), hash)
+          // argon2 rejects a malformed PHC string; for a login that is simply "does not match"
+          : argon2.verify(hash, Redacted.value(password)).catch(() => false)
       ),
     needsRehash: (hash) => {
       try {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigError, Deferred, Effect, Exit, Fiber, Layer, Metric, Redacted } from "effect"
+import { randomBytes, scryptSync } from "node:crypto"
 import * as Metrics from "../src/Metrics.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 
@@ -141,4 +142,44 @@ describe("PasswordHasher.bounded", () => {
       const results = yield* tags(Array.from({ length: 3 }, () => hasher.hash(secret)))
       expect(results.filter((tag) => tag === "Busy")).toHaveLength(2)
     }))
+})
+
+describe("PasswordHasher: imported scrypt hashes", () => {
+  // A hash as passlib (and PHC-style Node libraries) write it, made here with node:crypto.
+  const scryptHash = (password: string, options: { ln?: number; passlibAlphabet?: boolean } = {}) => {
+    const ln = options.ln ?? 14
+    const salt = randomBytes(16)
+    const key = scryptSync(password, salt, 32, { N: 2 ** ln, r: 8, p: 1 })
+    const b64 = (b: Buffer) => {
+      const s = b.toString("base64").replace(/=+$/, "")
+      return options.passlibAlphabet === true ? s.replace(/\+/g, ".") : s
+    }
+    return `$scrypt$ln=${ln},r=8,p=1$${b64(salt)}$${b64(key)}`
+  }
+
+  it.effect("verifies the right password only, in either base64 alphabet, and always asks for a rehash", () =>
+    Effect.gen(function*() {
+      const hasher = yield* PasswordHasher.PasswordHasher
+      for (const passlibAlphabet of [false, true]) {
+        const hash = scryptHash("correct horse battery staple", { passlibAlphabet })
+        expect(yield* hasher.verify(secret, hash)).toBe(true)
+        expect(yield* hasher.verify(Redacted.make("correct horse battery stapler"), hash)).toBe(false)
+        expect(hasher.needsRehash(hash)).toBe(true)
+      }
+    }).pipe(Effect.provide(PasswordHasher.layerInsecureForTesting)))
+
+  it.effect("refuses malformed hashes and hostile parameters without failing", () =>
+    Effect.gen(function*() {
+      const hasher = yield* PasswordHasher.PasswordHasher
+      const good = scryptHash("correct horse battery staple")
+      const hostile = [
+        "$scrypt$",
+        good.replace("ln=14", "ln=30"), // N = 2^30: refused before any work
+        good.replace("r=8", "r=0"),
+        good.replace("p=1", "p=999"),
+        good.slice(0, -10),
+        `${good}$extra`
+      ]
+      for (const hash of hostile) expect(yield* hasher.verify(secret, hash)).toBe(false)
+    }).pipe(Effect.provide(PasswordHasher.layerInsecureForTesting)))
 })

@@ -3,8 +3,22 @@
  * store like the behaviour suite: `makeStore` is called once per test and must give a fresh, empty store.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Duration, Effect, Either, Fiber, Layer, Logger, Metric, Option, Redacted, Ref, TestClock } from "effect"
-import { createHmac } from "node:crypto"
+import {
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  Fiber,
+  Layer,
+  Logger,
+  Metric,
+  Option,
+  Redacted,
+  Ref,
+  TestClock
+} from "effect"
+import { createHmac, randomBytes, scryptSync } from "node:crypto"
 import * as Metrics from "../src/Metrics.js"
 import * as PasswordHasherModule from "../src/PasswordHasher.js"
 import { PasswordHasher } from "../src/PasswordHasher.js"
@@ -88,7 +102,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
     const failTimes = (n: number, username: string) =>
       Effect.forEach(Array.from({ length: n }), () => outcome(login(username, wrong)))
 
-    test("5 failures lock for 30 s (29 s: locked, 30 s: free); the lock doubles to 1 h; 100 disable until a reset", () =>
+    test("5 failures lock for 30 s (29 s: locked, 30 s: free), doubling to 1 h; 100 disable until a reset", () =>
       Effect.gen(function*() {
         yield* registerVerified(alice)
         expect(yield* failTimes(5, "Alice")).toEqual(Array(5).fill("InvalidCredentials"))
@@ -341,6 +355,23 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         yield* login("Alice", password).pipe(Effect.provide(upgraded))
         expect((yield* stored).passwordHash).toBe(after.passwordHash)
       }).pipe(Effect.scoped), 60_000)
+
+    test("an imported scrypt hash logs in and is upgraded to argon2id on that login", () =>
+      Effect.gen(function*() {
+        yield* registerVerified(alice)
+        const store = yield* UserStore
+        const user = yield* Effect.flatten(storedUser(alice.email))
+        const salt = randomBytes(16)
+        const key = scryptSync(password, salt, 32, { N: 2 ** 12, r: 8, p: 1 })
+        const imported = `$scrypt$ln=12,r=8,p=1$${salt.toString("base64")}$${key.toString("base64")}`
+        yield* store.updatePassword({ userId: user.id, passwordHash: imported })
+        expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials")
+        expect((yield* Effect.flatten(storedUser(alice.email))).passwordHash).toBe(imported)
+        yield* login("Alice", password)
+        const upgraded = yield* Effect.flatten(storedUser(alice.email))
+        expect(upgraded.passwordHash.startsWith("$argon2id$")).toBe(true)
+        yield* login("Alice", password)
+      }))
 
     it.effect("a password change that commits while the upgrade hash runs wins", () =>
       Effect.gen(function*() {
