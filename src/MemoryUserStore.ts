@@ -18,7 +18,14 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { EmailTaken, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import type { UserId } from "./User.js"
-import { type OutboxRecord, type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
+import {
+  type CounterRecord,
+  type OutboxRecord,
+  type SessionRecord,
+  type TokenRecord,
+  type UserRecord,
+  UserStore
+} from "./UserStore.js"
 
 interface State {
   readonly users: HashMap.HashMap<UserId, UserRecord>
@@ -29,6 +36,7 @@ interface State {
   /** `userId:purpose` → the key of that user's live token */
   readonly liveTokens: HashMap.HashMap<string, string>
   readonly outbox: HashMap.HashMap<string, OutboxRow>
+  readonly counters: HashMap.HashMap<string, CounterRecord>
 }
 
 interface OutboxRow {
@@ -44,11 +52,13 @@ const empty: State = {
   sessions: HashMap.empty(),
   tokens: HashMap.empty(),
   liveTokens: HashMap.empty(),
-  outbox: HashMap.empty()
+  outbox: HashMap.empty(),
+  counters: HashMap.empty()
 }
 
 /**
  * Everything the store holds, as plain sorted arrays, so a test can compare the store before and after a call.
+ * Throttling counters are left out (failed calls write them on purpose); read them with `getCounter`.
  *
  * @since 0.1.0
  * @category models
@@ -264,6 +274,30 @@ export const make = Effect.gen(function*() {
         })
       ),
     dropEmail: (id, workerId) => write((s) => removeClaimed(s, id, workerId)),
+
+    // throttling and counters
+    incrementCounter: (key, now, windowMs) =>
+      write((s) => {
+        const current = HashMap.get(s.counters, key)
+        const next: CounterRecord = Option.isSome(current) && current.value.windowStart > now - windowMs
+          ? { count: current.value.count + 1, windowStart: current.value.windowStart, updatedAt: now }
+          : { count: 1, windowStart: now, updatedAt: now }
+        return [next.count, { ...s, counters: HashMap.set(s.counters, key, next) }]
+      }),
+    getCounter: (key) => read((s) => HashMap.get(s.counters, key)),
+    deleteCounter: (key) => write((s) => [undefined, { ...s, counters: HashMap.remove(s.counters, key) }]),
+    purgeCounters: (olderThan, limit) =>
+      write((s) => {
+        const doomed = Array.from(HashMap.keys(HashMap.filter(s.counters, (c) => c.updatedAt <= olderThan)))
+          .slice(0, Math.max(0, limit))
+        return [doomed.length, { ...s, counters: HashMap.removeMany(s.counters, doomed) }]
+      }),
+    insertSessionIfPasswordVersion: (session, passwordVersion) =>
+      write((s) => {
+        const user = HashMap.get(s.users, session.userId)
+        if (Option.isNone(user) || user.value.passwordVersion !== passwordVersion) return [false, s]
+        return [true, { ...s, sessions: HashMap.set(s.sessions, session.tokenHash, session) }]
+      }),
 
     // session management
     listUserSessions: (userId) => read((s) => userSessions(s, userId)),

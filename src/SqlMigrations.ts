@@ -12,6 +12,7 @@
  * - `userharbor_tokens`: keyed by `(token_hash, purpose)`, one row per `(user_id, purpose)`, cascade from users.
  * - `userharbor_outbox` (0003): the email outbox, keyed by `id`, indexed by `next_attempt_at`; no foreign key, so
  *   a notice outlives the account it is about. `lease_until` is 0 while a row is not claimed.
+ * - `userharbor_counters` (0002): throttling counters keyed by `counter_key`, indexed by `updated_at` for purging.
  *
  * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
  * back there; PostgreSQL and SQLite run pending migrations in one transaction.
@@ -95,12 +96,24 @@ const createTables = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_tokens_expires_at ON userharbor_tokens (expires_at)"
 ]
 
-const createTablesMigration = Effect.gen(function*() {
-  // Our own DDL, no input: `unsafe` only because the statements are built from the dialect's fragments.
-  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-  const statements = createTables(sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable }))
-  yield* Effect.forEach(statements, (statement) => sql.unsafe(statement), { discard: true })
-})
+// Login failure and mail counters: keys are ASCII (`login:<hmac>`, `mail:<purpose>:<user id>`).
+const createCounters = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_counters (
+  counter_key VARCHAR(128)${d.ascii} NOT NULL PRIMARY KEY,
+  hits BIGINT NOT NULL,
+  window_start BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_counters_updated_at ON userharbor_counters (updated_at)"
+]
+
+const statementsMigration = (statements: (d: Dialect) => ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    // Our own DDL, no input: `unsafe` only because the statements are built from the dialect's fragments.
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const all = statements(sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable }))
+    yield* Effect.forEach(all, (statement) => sql.unsafe(statement), { discard: true })
+  })
 
 const createOutbox = (d: Dialect): ReadonlyArray<string> => [
   `CREATE TABLE userharbor_outbox (
@@ -115,14 +128,6 @@ const createOutbox = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_outbox_next_attempt_at ON userharbor_outbox (next_attempt_at)"
 ]
 
-const ddl = (statements: (d: Dialect) => ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    // Our own DDL, no input: `unsafe` only because the statements are built from the dialect's fragments.
-    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const dialect = sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable })
-    yield* Effect.forEach(statements(dialect), (statement) => sql.unsafe(statement), { discard: true })
-  })
-
 /**
  * The migrations, for an app that runs them through its own `Migrator` call (with `table` as the table).
  *
@@ -130,8 +135,9 @@ const ddl = (statements: (d: Dialect) => ReadonlyArray<string>) =>
  * @category migrations
  */
 export const loader: Migrator.Loader = Migrator.fromRecord({
-  "0001_create_tables": createTablesMigration,
-  "0003_outbox": ddl(createOutbox)
+  "0001_create_tables": statementsMigration(createTables),
+  "0002_throttling": statementsMigration(createCounters),
+  "0003_outbox": statementsMigration(createOutbox)
 })
 
 const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError

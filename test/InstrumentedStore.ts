@@ -69,7 +69,12 @@ export const layer: Layer.Layer<UserStore | PasswordHasher | Instruments, never,
       listUserSessions: statement("listUserSessions")(inner.listUserSessions),
       deleteUserSession: statement("deleteUserSession")(inner.deleteUserSession),
       deleteOtherUserSessions: statement("deleteOtherUserSessions")(inner.deleteOtherUserSessions),
-      trimUserSessions: statement("trimUserSessions")(inner.trimUserSessions)
+      trimUserSessions: statement("trimUserSessions")(inner.trimUserSessions),
+      incrementCounter: statement("incrementCounter")(inner.incrementCounter),
+      getCounter: statement("getCounter")(inner.getCounter),
+      deleteCounter: statement("deleteCounter")(inner.deleteCounter),
+      purgeCounters: statement("purgeCounters")(inner.purgeCounters),
+      insertSessionIfPasswordVersion: statement("insertSessionIfPasswordVersion")(inner.insertSessionIfPasswordVersion)
     })
     const countedHasher = PasswordHasher.of({
       ...hasher,
