@@ -113,11 +113,14 @@ const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => {
   return (rows: unknown) => Effect.orDie(decode(rows))
 }
 const decodeUsers = decodeRows(UserRow)
+// Decoders are built once here: building a Schema (and its parser) per call costs more than the query itself.
+const decodeSessionRows = decodeRows(SessionWithUserRow)
 const decodeSessions = (rows: ReadonlyArray<unknown>) =>
-  decodeRows(SessionWithUserRow)(rows.map((row) => ({ user: row, session: row })))
+  decodeSessionRows(rows.map((row) => ({ user: row, session: row })))
 const decodeTokens = decodeRows(TokenRow)
 const decodeKeys = decodeRows(KeyRow)
-const decodeAffected = (raw: unknown) => Effect.orDie(Schema.decodeUnknown(Affected)(raw))
+const decodeAffectedRaw = Schema.decodeUnknown(Affected)
+const decodeAffected = (raw: unknown) => Effect.orDie(decodeAffectedRaw(raw))
 
 const uniqueCodes = new Set<unknown>([
   "SQLITE_CONSTRAINT_UNIQUE",

@@ -38,6 +38,7 @@ import {
 } from "./Errors.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
 import * as Tokens from "./internal/tokens.js"
+import * as Tracing from "./internal/tracing.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 import { SecureRandom } from "./SecureRandom.js"
@@ -123,6 +124,7 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
   ) => Effect.Effect<void, InvalidSession | InvalidCredentials | StoreError>
 }>() {}
 
+// The record's fields are typed already; re-validating them costs a tenth of a session check (docs/performance.md).
 const toUser = (record: UserRecord): User =>
   new User({
     id: record.id,
@@ -130,7 +132,7 @@ const toUser = (record: UserRecord): User =>
     email: record.email,
     verified: record.verified,
     createdAt: new Date(record.createdAt)
-  })
+  }, true)
 
 const recipient = (record: UserRecord): Recipient => ({ username: record.username, email: record.email })
 
@@ -297,7 +299,8 @@ export const make = Effect.gen(function*() {
     return yield* newSession(user.value.id)
   })
 
-  const validateSession = Effect.fn("UserHarbor.validateSession")(function*(sessionToken: SecretInput) {
+  // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
+  const validateSession = Tracing.fn("UserHarbor.validateSession", function*(sessionToken: SecretInput) {
     const { now, session, tokenHash, user } = yield* checkSession(sessionToken)
     const renewed = session.expiresAt - now < sessionTtl / 2
     const expiresAt = renewed ? now + sessionTtl : session.expiresAt
@@ -308,14 +311,14 @@ export const make = Effect.gen(function*() {
     } satisfies ValidatedSession
   })
 
-  const verifySession = Effect.fn("UserHarbor.verifySession")(function*(sessionToken: SecretInput) {
+  const verifySession = Tracing.fn("UserHarbor.verifySession", function*(sessionToken: SecretInput) {
     return yield* validateSession(sessionToken).pipe(
       Effect.as(true),
       Effect.catchTag("InvalidSession", () => Effect.succeed(false))
     )
   })
 
-  const getCurrentUser = Effect.fn("UserHarbor.getCurrentUser")(function*(sessionToken: SecretInput) {
+  const getCurrentUser = Tracing.fn("UserHarbor.getCurrentUser", function*(sessionToken: SecretInput) {
     return (yield* validateSession(sessionToken)).user
   })
 
