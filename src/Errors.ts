@@ -227,3 +227,16 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
     return this.toJSON()
   }
 }
+
+/**
+ * `revokeSession` was given an id that is not one of the caller's sessions. Another user's session id gives the
+ * same answer as an id that never existed, so the error reveals nothing about other users.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()("SessionNotFound", {}) {
+  override get message(): string {
+    return "Session not found"
+  }
+}

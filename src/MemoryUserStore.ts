@@ -79,6 +79,18 @@ const removeUserSessions = (state: State, userId: UserId): [number, State] => {
   return [HashMap.size(doomed), { ...state, sessions: HashMap.removeMany(state.sessions, HashMap.keys(doomed)) }]
 }
 
+// The port's session order: `createdAt`, then `id`.
+const oldestFirst = (a: SessionRecord, b: SessionRecord) =>
+  a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+const userSessions = (state: State, userId: UserId): Array<SessionRecord> =>
+  Array.from(HashMap.values(state.sessions)).filter((session) => session.userId === userId).sort(oldestFirst)
+
+const removeSessions = (state: State, doomed: ReadonlyArray<SessionRecord>): [number, State] => [
+  doomed.length,
+  { ...state, sessions: HashMap.removeMany(state.sessions, doomed.map((session) => session.tokenHash)) }
+]
+
 const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
 
 /**
@@ -199,7 +211,22 @@ export const make = Effect.gen(function*() {
         return [sessions.length + tokens.length, next]
       }),
 
-    withTransaction
+    withTransaction,
+
+    // session management
+    listUserSessions: (userId) => read((s) => userSessions(s, userId)),
+    deleteUserSession: (userId, sessionId) =>
+      write((s) => {
+        const [removed, next] = removeSessions(s, userSessions(s, userId).filter((x) => x.id === sessionId))
+        return [removed > 0, next]
+      }),
+    deleteOtherUserSessions: (userId, keepTokenHash) =>
+      write((s) => removeSessions(s, userSessions(s, userId).filter((x) => x.tokenHash !== keepTokenHash))),
+    trimUserSessions: (userId, keep) =>
+      write((s) => {
+        const sessions = userSessions(s, userId)
+        return removeSessions(s, sessions.slice(0, Math.max(0, sessions.length - keep)))
+      })
   })
 
   const snapshot = Effect.map(Ref.get(state), (s): Snapshot => ({

@@ -119,6 +119,7 @@ const decodeSessions = (rows: ReadonlyArray<unknown>) =>
   decodeSessionRows(rows.map((row) => ({ user: row, session: row })))
 const decodeTokens = decodeRows(TokenRow)
 const decodeKeys = decodeRows(KeyRow)
+const decodeSessionRecords = decodeRows(Schema.Struct(sessionFields))
 const decodeAffectedRaw = Schema.decodeUnknown(Affected)
 const decodeAffected = (raw: unknown) => Effect.orDie(decodeAffectedRaw(raw))
 
@@ -292,6 +293,26 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
     )
   }
 
+  const sessionColumns = sql`id AS session_id, token_hash, user_id, created_at AS session_created_at, expires_at,
+    last_used_at`
+  // The port orders sessions by `createdAt`, then `id` as JavaScript compares strings: bytewise. MySQL's ids are
+  // `ascii_bin` and SQLite compares bytes, but PostgreSQL would use the database's locale.
+  const sessionOrderId = sql.onDialectOrElse({ pg: () => sql`id COLLATE "C"`, orElse: () => sql`id` })
+
+  // One statement: everything but the `keep` newest of the user's sessions. MySQL and MariaDB refuse `LIMIT` in an
+  // `IN` sub-select and a sub-select on the table being deleted from, unless it is wrapped in a derived table (which
+  // `LIMIT` keeps from being merged back); `OFFSET` needs a `LIMIT` there and on SQLite (-1 is "no limit").
+  const trimSessions = (userId: UserId, keep: number) => {
+    const newestFirst = sql`SELECT token_hash FROM userharbor_sessions WHERE user_id = ${userId}
+      ORDER BY created_at DESC, ${sessionOrderId} DESC`
+    const doomed = sql.onDialectOrElse({
+      mysql: () => sql`SELECT token_hash FROM (${newestFirst} LIMIT 18446744073709551615 OFFSET ${keep}) AS doomed`,
+      sqlite: () => sql`${newestFirst} LIMIT -1 OFFSET ${keep}`,
+      orElse: () => sql`${newestFirst} OFFSET ${keep}`
+    })
+    return sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId} AND token_hash IN (${doomed})`.raw
+  }
+
   return UserStore.of({
     insertUser,
     findUserById: (id) => findUser("findUserById", sql`u.id = ${id}`),
@@ -365,7 +386,26 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         return sessions + (yield* purgeTable("userharbor_tokens", now, limit - sessions))
       }),
 
-    withTransaction: transaction("withTransaction")
+    withTransaction: transaction("withTransaction"),
+
+    // session management
+    listUserSessions: (userId) =>
+      sql`SELECT ${sessionColumns} FROM userharbor_sessions WHERE user_id = ${userId}
+        ORDER BY created_at, ${sessionOrderId}`.pipe(
+        Effect.flatMap(decodeSessionRecords),
+        Effect.catchTag("SqlError", storeError("listUserSessions"))
+      ),
+    deleteUserSession: (userId, sessionId) =>
+      affected(
+        "deleteUserSession",
+        sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId} AND id = ${sessionId}`.raw
+      ).pipe(Effect.map((n) => n > 0)),
+    deleteOtherUserSessions: (userId, keepTokenHash) =>
+      affected(
+        "deleteOtherUserSessions",
+        sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId} AND token_hash <> ${keepTokenHash}`.raw
+      ),
+    trimUserSessions: (userId, keep) => affected("trimUserSessions", trimSessions(userId, Math.max(0, keep)))
   })
 })
 

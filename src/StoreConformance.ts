@@ -750,6 +750,100 @@ const instantCases: ReadonlyArray<Case> = [
   })
 ]
 
+// --- session management (listing, revoking one or the others, the per-user cap) ---
+
+const listed = (store: UserStore["Type"], userId: UserId) =>
+  Effect.map(store.listUserSessions(userId), (sessions) => sessions.map(sessionFields))
+
+/** Sessions in the port's order: `createdAt`, then `id`. */
+const oldestFirst = (sessions: ReadonlyArray<SessionRecord>) =>
+  [...sessions].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+
+const sessionManagementCases: ReadonlyArray<Case> = [
+  gen("listUserSessions returns that user's sessions, expired ones too, oldest first by createdAt then id", function*(
+    store
+  ) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    // Two sessions share a createdAt, so the order by id is checked too; one has expired.
+    const sessions = [
+      makeSession(user, { createdAt: now + 20, lastUsedAt: now + 30 }),
+      makeSession(user, { createdAt: now - 5 * day, expiresAt: now - day, lastUsedAt: now - 4 * day }),
+      makeSession(user, { createdAt: now + 20 }),
+      makeSession(user, { createdAt: now })
+    ]
+    for (const session of [...sessions, makeSession(other)]) yield* store.insertSession(session)
+    yield* checkEqual(yield* listed(store, user.id), oldestFirst(sessions).map(sessionFields), "listUserSessions")
+    yield* checkEqual(yield* listed(store, UserId.make(hex(16))), [], "listUserSessions of an unknown user")
+  }),
+  gen("deleteUserSession deletes the user's own session by id, never another user's", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const mine = makeSession(user)
+    const sibling = makeSession(user)
+    const theirs = makeSession(other)
+    for (const session of [mine, sibling, theirs]) yield* store.insertSession(session)
+    yield* checkEqual(yield* store.deleteUserSession(user.id, theirs.id), false, "deleteUserSession of another's id")
+    yield* expectSession(theirs, "the other user's session")
+    yield* checkEqual(yield* store.deleteUserSession(user.id, mine.id), true, "deleteUserSession of an own id")
+    yield* expectNoSession(mine, "the deleted session")
+    yield* checkEqual(yield* store.deleteUserSession(user.id, mine.id), false, "deleteUserSession a second time")
+    yield* checkEqual(yield* store.deleteUserSession(user.id, SessionId.make(hex(16))), false, "an unknown id")
+    yield* expectSession(sibling, "the user's other session")
+  }),
+  gen("deleteOtherUserSessions keeps the given session and other users' sessions", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const [first, kept, third] = [makeSession(user), makeSession(user), makeSession(user)]
+    const theirs = makeSession(other)
+    for (const session of [first, kept, third, theirs]) yield* store.insertSession(session)
+    yield* checkEqual(yield* store.deleteOtherUserSessions(user.id, kept.tokenHash), 2, "deleteOtherUserSessions")
+    yield* checkEqual(yield* listed(store, user.id), [sessionFields(kept)], "the user's sessions afterwards")
+    yield* checkEqual(yield* store.deleteOtherUserSessions(user.id, kept.tokenHash), 0, "a second time")
+    // Another user's hash protects nothing of this user's, and is not touched either.
+    yield* checkEqual(yield* store.deleteOtherUserSessions(user.id, theirs.tokenHash), 1, "keeping another's hash")
+    yield* checkEqual(yield* listed(store, user.id), [], "the user's sessions at the end")
+    yield* expectSession(theirs, "the other user's session")
+  }),
+  gen("trimUserSessions removes the oldest beyond keep and returns how many", function*(store) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const sessions = [
+      makeSession(user, { createdAt: now + 3 }),
+      makeSession(user, { createdAt: now + 1 }),
+      makeSession(user, { createdAt: now + 2 }),
+      makeSession(user, { createdAt: now + 1 }),
+      makeSession(user, { createdAt: now - day, expiresAt: now - 1 })
+    ]
+    const theirs = [makeSession(other, { createdAt: now - 2 * day }), makeSession(other)]
+    for (const session of [...sessions, ...theirs]) yield* store.insertSession(session)
+    const ordered = oldestFirst(sessions)
+    yield* checkEqual(yield* store.trimUserSessions(user.id, 3), 2, "trimUserSessions to 3")
+    yield* checkEqual(yield* listed(store, user.id), ordered.slice(2).map(sessionFields), "the 3 newest remain")
+    yield* checkEqual(yield* store.trimUserSessions(user.id, 3), 0, "trimUserSessions to 3 again")
+    yield* checkEqual(yield* store.trimUserSessions(user.id, 5), 0, "trimUserSessions to more than there are")
+    yield* checkEqual(yield* store.trimUserSessions(user.id, 0), 3, "trimUserSessions to 0")
+    yield* checkEqual(yield* listed(store, user.id), [], "the user's sessions at the end")
+    yield* checkEqual(yield* listed(store, other.id), oldestFirst(theirs).map(sessionFields), "another's sessions")
+  }),
+  gen("session management writes roll back with their transaction", function*(store) {
+    const user = yield* storedUser()
+    const sessions = [makeSession(user, { createdAt: now - 2 }), makeSession(user, { createdAt: now - 1 })]
+    for (const session of sessions) yield* store.insertSession(session)
+    const extra = makeSession(user)
+    const probe = new Probe({ id: hex(4) })
+    const result = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+      yield* store.trimUserSessions(user.id, 0)
+      yield* store.insertSession(extra)
+      yield* store.deleteOtherUserSessions(user.id, extra.tokenHash)
+      yield* store.deleteUserSession(user.id, extra.id)
+      return yield* probe
+    })))
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
+    yield* checkEqual(yield* listed(store, user.id), sessions.map(sessionFields), "the sessions after the rollback")
+  })
+]
+
 /**
  * Every conformance case, in a stable order. Run each against a fresh or a shared `UserStore`: they do not
  * depend on each other.
@@ -763,5 +857,6 @@ export const cases: ReadonlyArray<Case> = [
   ...sessionCases,
   ...purgeCases,
   ...transactionCases,
-  ...instantCases
+  ...instantCases,
+  ...sessionManagementCases
 ]

@@ -84,3 +84,19 @@ export interface ValidatedSession {
   readonly user: User
   readonly session: SessionInfo
 }
+
+/**
+ * One of a user's live sessions, as `listSessions` shows it: never the token or its hash, so the list can go to a
+ * browser as it is. `current` marks the session the list was asked with. `lastUsedAt` is accurate to an hour (see
+ * `UserHarborConfig.Options.sessionTtl`); `expiresAt` is the nearer of the idle and the absolute timeout.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SessionSummary {
+  readonly id: SessionId
+  readonly createdAt: Date
+  readonly lastUsedAt: Date
+  readonly expiresAt: Date
+  readonly current: boolean
+}

@@ -1,7 +1,8 @@
 /**
  * The account service: registration, email verification, login, sessions, password change and reset, and
- * account deletion. Every operation is an `Effect` whose error channel lists exactly what can go wrong, and a span
- * named `UserHarbor.<operation>` (no secret is ever recorded on it).
+ * account deletion, and the management of a user's sessions. Every operation is an `Effect` whose error channel
+ * lists exactly what can go wrong, and a span named `UserHarbor.<operation>` whose `userharbor.outcome` attribute
+ * is `ok` or the error's `_tag` (no secret is ever recorded on it). Logins and hashing are counted in `Metrics`.
  *
  * @since 0.1.0
  */
@@ -31,18 +32,21 @@ import {
   InvalidSession,
   InvalidToken,
   type InvalidUsername,
+  SessionNotFound,
   type StoreError,
   type TokenPurpose,
   type UsernameTaken,
   type WeakPassword
 } from "./Errors.js"
+import * as Observe from "./internal/observe.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
+import * as SessionPolicy from "./internal/sessionPolicy.js"
 import * as Tokens from "./internal/tokens.js"
 import * as Tracing from "./internal/tracing.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 import { SecureRandom } from "./SecureRandom.js"
-import { type Session, SessionId, User, UserId, type ValidatedSession } from "./User.js"
+import { type Session, SessionId, type SessionSummary, User, UserId, type ValidatedSession } from "./User.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import * as Username from "./Username.js"
 import { type SessionWithUser, type UserRecord, UserStore } from "./UserStore.js"
@@ -122,6 +126,19 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
   readonly deleteAccount: (
     input: DeleteAccountInput
   ) => Effect.Effect<void, InvalidSession | InvalidCredentials | StoreError>
+
+  // session management
+  /** The caller's live sessions, oldest first, the one `sessionToken` belongs to marked `current`. */
+  readonly listSessions: (
+    sessionToken: SecretInput
+  ) => Effect.Effect<ReadonlyArray<SessionSummary>, InvalidSession | StoreError>
+  /** Ends one of the caller's own sessions (the current one too); any other id is `SessionNotFound`. */
+  readonly revokeSession: (
+    sessionToken: SecretInput,
+    sessionId: string
+  ) => Effect.Effect<void, InvalidSession | SessionNotFound | StoreError>
+  /** Ends every session of the caller but the current one, and returns how many it ended. */
+  readonly revokeOtherSessions: (sessionToken: SecretInput) => Effect.Effect<number, InvalidSession | StoreError>
 }>() {}
 
 // The record's fields are typed already; re-validating them costs a tenth of a session check (docs/performance.md).
@@ -150,11 +167,11 @@ type TokenOutcome = "ok" | "unknown" | "expired"
 export const make = Effect.gen(function*() {
   const store = yield* UserStore
   const sender = yield* EmailSender
-  const hasher = yield* PasswordHasher
+  const hasher = Observe.timedHasher(yield* PasswordHasher)
   const config = yield* UserHarborConfig
   const tokens = Tokens.make(config.secretKey, yield* SecureRandom)
   const dummyHash = yield* Effect.flatMap(tokens.newId, (id) => hasher.hash(Redacted.make(id)))
-  const sessionTtl = Duration.toMillis(config.sessionTtl)
+  const sessionPolicy = SessionPolicy.fromSettings(config)
   const policy = config.passwordPolicy
 
   const notify = (message: EmailMessage) =>
@@ -166,12 +183,21 @@ export const make = Effect.gen(function*() {
         ))
     )
 
+  // With a cap, the oldest sessions make room before the insert, in one transaction: the new session is never the
+  // one evicted, and an insert that fails undoes the eviction. Concurrent logins of one user can still overshoot
+  // the cap briefly; the next login trims it.
+  const { maxPerUser } = sessionPolicy
+  const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>) =>
+    maxPerUser === undefined
+      ? insert
+      : store.withTransaction(Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert))
+
   const newSession = Effect.fnUntraced(function*(userId: UserId) {
     const { token, tokenHash } = yield* tokens.issue
     const id = SessionId.make(yield* tokens.newId)
     const now = yield* Clock.currentTimeMillis
-    const expiresAt = now + sessionTtl
-    yield* store.insertSession({ id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now })
+    const expiresAt = SessionPolicy.expiryFrom(sessionPolicy, now, now)
+    yield* withinCap(userId, store.insertSession({ id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now }))
     return { id, token, expiresAt: new Date(expiresAt) } satisfies Session
   })
 
@@ -181,7 +207,7 @@ export const make = Effect.gen(function*() {
     const found: Option.Option<SessionWithUser> = yield* store.findSession(tokenHash)
     if (Option.isNone(found)) return yield* new InvalidSession({ reason: "unknown" })
     const now = yield* Clock.currentTimeMillis
-    if (now >= found.value.session.expiresAt) {
+    if (now >= SessionPolicy.deadline(sessionPolicy, found.value.session)) {
       yield* store.deleteSession(tokenHash)
       return yield* new InvalidSession({ reason: "expired" })
     }
@@ -262,7 +288,7 @@ export const make = Effect.gen(function*() {
     if (Option.isSome(owner)) {
       yield* sender.send(new RegistrationAttemptEmail({ to: recipient(owner.value) }))
     }
-  })
+  }, Observe.withOutcome)
 
   const consumeIn = (purpose: TokenPurpose) => (outcome: TokenOutcome) =>
     outcome === "ok" ? Effect.void : Effect.fail(new InvalidToken({ purpose, reason: outcome }))
@@ -278,14 +304,14 @@ export const make = Effect.gen(function*() {
       return "ok" as const
     }))
     yield* consumeIn("verify-email")(outcome)
-  })
+  }, Observe.withOutcome)
 
   const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
     const user = yield* findByEmail(email)
     if (Option.isNone(user) || user.value.verified) return
     const issued = yield* issueToken(user.value.id, "verify-email", config.verificationTokenTtl)
     yield* sender.send(new VerificationEmail({ to: recipient(user.value), ...issued }))
-  })
+  }, Observe.withOutcome)
 
   const login = Effect.fn("UserHarbor.login")(function*(input: LoginInput) {
     const user = yield* findForLogin(input)
@@ -297,40 +323,39 @@ export const make = Effect.gen(function*() {
     // Only after the right password, so this answer reveals nothing to someone who does not know it.
     if (!user.value.verified) return yield* new EmailNotVerified()
     return yield* newSession(user.value.id)
-  })
+  }, Observe.countLogin, Observe.withOutcome)
 
   // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
   const validateSession = Tracing.fn("UserHarbor.validateSession", function*(sessionToken: SecretInput) {
     const { now, session, tokenHash, user } = yield* checkSession(sessionToken)
-    const renewed = session.expiresAt - now < sessionTtl / 2
-    const expiresAt = renewed ? now + sessionTtl : session.expiresAt
-    if (renewed) yield* store.renewSession(tokenHash, expiresAt, now)
+    const { expiresAt, renewed, write } = SessionPolicy.use(sessionPolicy, session, now)
+    if (write) yield* store.renewSession(tokenHash, expiresAt, now)
     return {
       user: toUser(user),
       session: { id: session.id, createdAt: new Date(session.createdAt), expiresAt: new Date(expiresAt), renewed }
     } satisfies ValidatedSession
-  })
+  }, Observe.withOutcome)
 
   const verifySession = Tracing.fn("UserHarbor.verifySession", function*(sessionToken: SecretInput) {
     return yield* validateSession(sessionToken).pipe(
       Effect.as(true),
       Effect.catchTag("InvalidSession", () => Effect.succeed(false))
     )
-  })
+  }, Observe.withOutcome)
 
   const getCurrentUser = Tracing.fn("UserHarbor.getCurrentUser", function*(sessionToken: SecretInput) {
     return (yield* validateSession(sessionToken)).user
-  })
+  }, Observe.withOutcome)
 
   const logout = Effect.fn("UserHarbor.logout")(function*(sessionToken: SecretInput) {
     const { tokenHash } = yield* checkSession(sessionToken)
     yield* store.deleteSession(tokenHash)
-  })
+  }, Observe.withOutcome)
 
   const logoutAll = Effect.fn("UserHarbor.logoutAll")(function*(sessionToken: SecretInput) {
     const { user } = yield* checkSession(sessionToken)
     yield* store.deleteUserSessions(user.id)
-  })
+  }, Observe.withOutcome)
 
   const changePassword = Effect.fn("UserHarbor.changePassword")(function*(input: ChangePasswordInput) {
     const { user } = yield* checkSession(input.sessionToken)
@@ -351,14 +376,14 @@ export const make = Effect.gen(function*() {
     }))
     yield* notify(new PasswordChangedEmail({ to: recipient(user) }))
     return session
-  })
+  }, Observe.withOutcome)
 
   const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
     const user = yield* findByEmail(email)
     if (Option.isNone(user)) return
     const issued = yield* issueToken(user.value.id, "reset-password", config.resetTokenTtl)
     yield* sender.send(new PasswordResetEmail({ to: recipient(user.value), ...issued }))
-  })
+  }, Observe.withOutcome)
 
   const resetPassword = Effect.fn("UserHarbor.resetPassword")(function*(input: ResetPasswordInput) {
     const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
@@ -389,14 +414,41 @@ export const make = Effect.gen(function*() {
     }))
     yield* consumeIn("reset-password")(outcome)
     yield* notify(new PasswordChangedEmail({ to: recipient(user.value) }))
-  })
+  }, Observe.withOutcome)
 
   const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(function*(input: DeleteAccountInput) {
     const { user } = yield* checkSession(input.sessionToken)
     if (!(yield* verifyPassword(input.password, user.passwordHash))) return yield* new InvalidCredentials()
     yield* store.withTransaction(store.deleteUser(user.id))
     yield* notify(new AccountDeletedEmail({ to: recipient(user) }))
-  })
+  }, Observe.withOutcome)
+
+  const listSessions = Effect.fn("UserHarbor.listSessions")(function*(sessionToken: SecretInput) {
+    const { now, tokenHash, user } = yield* checkSession(sessionToken)
+    const all = yield* store.listUserSessions(user.id)
+    return all.flatMap((session): Array<SessionSummary> => {
+      const expiresAt = SessionPolicy.deadline(sessionPolicy, session)
+      // Expired rows wait for `purgeExpired`; they are not sessions any more.
+      return now >= expiresAt ? [] : [{
+        id: session.id,
+        createdAt: new Date(session.createdAt),
+        lastUsedAt: new Date(session.lastUsedAt),
+        expiresAt: new Date(expiresAt),
+        current: session.tokenHash === tokenHash
+      }]
+    })
+  }, Observe.withOutcome)
+
+  const revokeSession = Effect.fn("UserHarbor.revokeSession")(function*(sessionToken: SecretInput, sessionId: string) {
+    const { user } = yield* checkSession(sessionToken)
+    // Scoped to the caller in the store itself: another user's id deletes nothing and reads like an unknown one.
+    if (!(yield* store.deleteUserSession(user.id, SessionId.make(sessionId)))) return yield* new SessionNotFound()
+  }, Observe.withOutcome)
+
+  const revokeOtherSessions = Effect.fn("UserHarbor.revokeOtherSessions")(function*(sessionToken: SecretInput) {
+    const { tokenHash, user } = yield* checkSession(sessionToken)
+    return yield* store.deleteOtherUserSessions(user.id, tokenHash)
+  }, Observe.withOutcome)
 
   return UserHarbor.of({
     register,
@@ -411,7 +463,10 @@ export const make = Effect.gen(function*() {
     changePassword,
     sendPasswordReset,
     resetPassword,
-    deleteAccount
+    deleteAccount,
+    listSessions,
+    revokeSession,
+    revokeOtherSessions
   })
 })
 

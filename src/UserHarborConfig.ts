@@ -1,6 +1,7 @@
 /**
- * UserHarbor's settings: the secret key that tokens are hashed under, token and session lifetimes, and the
- * password policy. Bad settings fail the layer with a `ConfigError`, before any request is served.
+ * UserHarbor's settings: the secret key that tokens are hashed under, token lifetimes, the session policy (idle
+ * and absolute timeouts, an optional cap per user) and the password policy. Bad settings fail the layer with a
+ * `ConfigError`, before any request is served.
  *
  * @since 0.1.0
  */
@@ -26,8 +27,21 @@ export interface Options {
   readonly verificationTokenTtl?: Duration.DurationInput
   /** Default 1 hour. */
   readonly resetTokenTtl?: Duration.DurationInput
-  /** Default 30 days, renewed on use once less than half of it remains. */
+  /**
+   * The idle timeout. Default 30 days: a session unused for this long expires. Sliding: each use once less than
+   * half of it remains moves the expiry to now + `sessionTtl` (never past the absolute timeout). A session's
+   * `lastUsedAt` is written on renewal and otherwise at most once an hour, so it is accurate to an hour without
+   * costing every session check a database write.
+   */
   readonly sessionTtl?: Duration.DurationInput
+  /**
+   * The absolute timeout. Default 90 days: a session ends this long after login however often it is used, so a
+   * stolen token cannot be kept alive for ever. NIST SP 800-63B asks AAL1 sessions to reauthenticate every 30
+   * days; set `"30 days"` to follow it. When shorter than `sessionTtl`, it is the only limit that matters.
+   */
+  readonly sessionAbsoluteTtl?: Duration.DurationInput
+  /** At most this many live sessions per user; a login beyond it ends the oldest. Default: no cap. */
+  readonly maxSessionsPerUser?: number
   readonly passwordPolicy?: Partial<PasswordPolicy.PasswordPolicy>
 }
 
@@ -42,6 +56,9 @@ export interface Settings {
   readonly verificationTokenTtl: Duration.Duration
   readonly resetTokenTtl: Duration.Duration
   readonly sessionTtl: Duration.Duration
+  readonly sessionAbsoluteTtl: Duration.Duration
+  /** `undefined`: no cap. */
+  readonly maxSessionsPerUser: number | undefined
   readonly passwordPolicy: PasswordPolicy.PasswordPolicy
 }
 
@@ -91,11 +108,17 @@ export const make: (options: Options) => Effect.Effect<Settings, ConfigError.Con
   ) {
     return yield* invalid("passwordPolicy", "lengths must be whole numbers with 8 <= minLength <= maxLength <= 256")
   }
+  const { maxSessionsPerUser } = options
+  if (maxSessionsPerUser !== undefined && !(Number.isSafeInteger(maxSessionsPerUser) && maxSessionsPerUser >= 1)) {
+    return yield* invalid("maxSessionsPerUser", "must be a whole number of at least 1")
+  }
   return UserHarborConfig.of({
     secretKey: options.secretKey,
     verificationTokenTtl: yield* positiveDuration("verificationTokenTtl", options.verificationTokenTtl ?? "24 hours"),
     resetTokenTtl: yield* positiveDuration("resetTokenTtl", options.resetTokenTtl ?? "1 hour"),
     sessionTtl: yield* positiveDuration("sessionTtl", options.sessionTtl ?? "30 days"),
+    sessionAbsoluteTtl: yield* positiveDuration("sessionAbsoluteTtl", options.sessionAbsoluteTtl ?? "90 days"),
+    maxSessionsPerUser,
     passwordPolicy
   })
 })
@@ -112,8 +135,9 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
 
 /**
  * The options read from `USERHARBOR_*` environment variables: `USERHARBOR_SECRET_KEY` (required),
- * `USERHARBOR_VERIFICATION_TOKEN_TTL`, `USERHARBOR_RESET_TOKEN_TTL`, `USERHARBOR_SESSION_TTL` (durations such as
- * `"12 hours"`), `USERHARBOR_PASSWORD_MIN_LENGTH` and `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
+ * `USERHARBOR_VERIFICATION_TOKEN_TTL`, `USERHARBOR_RESET_TOKEN_TTL`, `USERHARBOR_SESSION_TTL`,
+ * `USERHARBOR_SESSION_ABSOLUTE_TTL` (durations such as `"12 hours"`), `USERHARBOR_MAX_SESSIONS_PER_USER`,
+ * `USERHARBOR_PASSWORD_MIN_LENGTH` and `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
  * lower-case letter, an upper-case letter, a digit and a symbol).
  *
  * @since 0.1.0
@@ -124,6 +148,8 @@ export const fromEnv: Config.Config<Options> = Config.all({
   verificationTokenTtl: optional(Config.duration("USERHARBOR_VERIFICATION_TOKEN_TTL")),
   resetTokenTtl: optional(Config.duration("USERHARBOR_RESET_TOKEN_TTL")),
   sessionTtl: optional(Config.duration("USERHARBOR_SESSION_TTL")),
+  sessionAbsoluteTtl: optional(Config.duration("USERHARBOR_SESSION_ABSOLUTE_TTL")),
+  maxSessionsPerUser: optional(Config.integer("USERHARBOR_MAX_SESSIONS_PER_USER")),
   minLength: optional(Config.integer("USERHARBOR_PASSWORD_MIN_LENGTH")),
   requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false))
 }).pipe(Config.map(({ minLength, requireClasses, secretKey, ...ttls }): Options => {
@@ -135,6 +161,8 @@ export const fromEnv: Config.Config<Options> = Config.all({
     ...(ttls.verificationTokenTtl === undefined ? {} : { verificationTokenTtl: ttls.verificationTokenTtl }),
     ...(ttls.resetTokenTtl === undefined ? {} : { resetTokenTtl: ttls.resetTokenTtl }),
     ...(ttls.sessionTtl === undefined ? {} : { sessionTtl: ttls.sessionTtl }),
+    ...(ttls.sessionAbsoluteTtl === undefined ? {} : { sessionAbsoluteTtl: ttls.sessionAbsoluteTtl }),
+    ...(ttls.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: ttls.maxSessionsPerUser }),
     passwordPolicy: minLength === undefined ? classes : { ...classes, minLength }
   }
 }))

@@ -9,6 +9,8 @@
  * - `consumeToken` is one atomic step: of two concurrent consumers, one gets the record and the other nothing.
  *   It removes the token whether or not it has expired; the caller judges expiry.
  * - `deleteUser` removes the user's sessions and tokens with it.
+ * - Session management methods take the user's id and touch only that user's sessions, whatever session id or
+ *   hash they are given. Sessions are ordered by `createdAt`, then `id`: "oldest" means first in that order.
  * - `withTransaction` commits on success and rolls back on failure, defect and interruption; a nested call joins
  *   the outer transaction, and its own failure undoes only its own part (a savepoint).
  * - Instants are epoch milliseconds from `Clock`, so no driver can hand back an ambiguous local time.
@@ -129,4 +131,17 @@ export class UserStore extends Context.Tag("userharbor/UserStore")<UserStore, {
   readonly purgeExpired: (now: number, limit: number) => Effect.Effect<number, StoreError>
 
   readonly withTransaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
+
+  // session management
+  /** The user's sessions, expired ones included, oldest first (`createdAt`, then `id`). */
+  readonly listUserSessions: (userId: UserId) => Effect.Effect<ReadonlyArray<SessionRecord>, StoreError>
+  /** Deletes the session with this id if it belongs to this user; `false` when it does not exist or is another's. */
+  readonly deleteUserSession: (userId: UserId, sessionId: SessionId) => Effect.Effect<boolean, StoreError>
+  /** Deletes every session of the user except the one with `keepTokenHash`; returns how many were removed. */
+  readonly deleteOtherUserSessions: (userId: UserId, keepTokenHash: string) => Effect.Effect<number, StoreError>
+  /**
+   * Deletes the user's oldest sessions until at most `keep` remain (`keep` may be 0), and returns how many were
+   * removed. Run it in the same transaction as the insert it makes room for.
+   */
+  readonly trimUserSessions: (userId: UserId, keep: number) => Effect.Effect<number, StoreError>
 }>() {}

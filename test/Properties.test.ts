@@ -56,6 +56,7 @@ const fixture = Effect.gen(function*() {
   return {
     ...user,
     session: Redacted.value(session.token),
+    sessionId: session.id,
     reset: yield* lastToken("PasswordResetEmail", user.email),
     verification: yield* lastToken("VerificationEmail", pending.email)
   }
@@ -129,10 +130,15 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
   check("verifySession", fc.tuple(secret), ["StoreError"], (f, [token]) =>
     harbor((h) => h.verifySession(resolveSecret(token, f.session))))
 
-  for (const op of ["validateSession", "getCurrentUser", "logout", "logoutAll"] as const) {
+  const sessionOps = ["validateSession", "getCurrentUser", "logout", "logoutAll", "listSessions", "revokeOtherSessions"] as const
+  for (const op of sessionOps) {
     check(op, fc.tuple(secret), ["InvalidSession", "StoreError"], (f, [token]) =>
       harbor((h) => h[op](resolveSecret(token, f.session))))
   }
+
+  const revokeErrors = ["InvalidSession", "SessionNotFound", "StoreError"]
+  check("revokeSession", fc.tuple(secret, input), revokeErrors, (f, [token, id]) =>
+    harbor((h) => h.revokeSession(resolveSecret(token, f.session), resolve(id, f.sessionId))))
 
   check("changePassword", fc.tuple(secret, secret, secret), ["InvalidSession", "InvalidCredentials", "WeakPassword", "StoreError"], (
     f,

@@ -8,11 +8,12 @@ import type {
   InvalidSession,
   InvalidToken,
   InvalidUsername,
+  SessionNotFound,
   StoreError,
   UsernameTaken,
   WeakPassword
 } from "../src/Errors.js"
-import type { Session, User, ValidatedSession } from "../src/User.js"
+import type { Session, SessionSummary, User, ValidatedSession } from "../src/User.js"
 import type { UserHarbor } from "../src/UserHarbor.js"
 
 type Op = UserHarbor["Type"]
@@ -39,6 +40,9 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<ErrorOf<"sendPasswordReset">>().toEqualTypeOf<EmailDeliveryError | StoreError>()
     expectTypeOf<ErrorOf<"resetPassword">>().toEqualTypeOf<InvalidToken | WeakPassword | StoreError>()
     expectTypeOf<ErrorOf<"deleteAccount">>().toEqualTypeOf<InvalidSession | InvalidCredentials | StoreError>()
+    expectTypeOf<ErrorOf<"listSessions">>().toEqualTypeOf<InvalidSession | StoreError>()
+    expectTypeOf<ErrorOf<"revokeSession">>().toEqualTypeOf<InvalidSession | SessionNotFound | StoreError>()
+    expectTypeOf<ErrorOf<"revokeOtherSessions">>().toEqualTypeOf<InvalidSession | StoreError>()
   })
 
   it("pins each operation's success and requires nothing", () => {
@@ -50,6 +54,10 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<SuccessOf<"getCurrentUser">>().toEqualTypeOf<User>()
     expectTypeOf<SuccessOf<"changePassword">>().toEqualTypeOf<Session>()
     expectTypeOf<SuccessOf<"deleteAccount">>().toEqualTypeOf<void>()
+    expectTypeOf<SuccessOf<"listSessions">>().toEqualTypeOf<ReadonlyArray<SessionSummary>>()
+    expectTypeOf<SuccessOf<"revokeSession">>().toEqualTypeOf<void>()
+    expectTypeOf<SuccessOf<"revokeOtherSessions">>().toEqualTypeOf<number>()
+    expectTypeOf<keyof SessionSummary>().toEqualTypeOf<"id" | "createdAt" | "lastUsedAt" | "expiresAt" | "current">()
     expectTypeOf<ContextOf<keyof Op>>().toEqualTypeOf<never>()
     expectTypeOf<Session["token"]>().toEqualTypeOf<Redacted.Redacted<string>>()
   })

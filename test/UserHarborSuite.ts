@@ -23,6 +23,7 @@ import {
   InvalidSession,
   InvalidToken,
   InvalidUsername,
+  SessionNotFound,
   type TokenPurpose,
   UsernameTaken,
   WeakPassword
@@ -464,7 +465,10 @@ export const behaviourSuite = <E>(name: string, makeLayer: () => Layer.Layer<Use
             (token: Redacted.Redacted<string>) => h.logout(token),
             (token: Redacted.Redacted<string>) => h.logoutAll(token),
             (token: Redacted.Redacted<string>) => h.changePassword({ sessionToken: token, oldPassword: password, newPassword }),
-            (token: Redacted.Redacted<string>) => h.deleteAccount({ sessionToken: token, password })
+            (token: Redacted.Redacted<string>) => h.deleteAccount({ sessionToken: token, password }),
+            (token: Redacted.Redacted<string>) => h.listSessions(token),
+            (token: Redacted.Redacted<string>) => h.revokeSession(token, "any-id"),
+            (token: Redacted.Redacted<string>) => h.revokeOtherSessions(token)
           ]
           yield* registerVerified(alice)
           for (const operation of operations) {
@@ -731,6 +735,148 @@ export const behaviourSuite = <E>(name: string, makeLayer: () => Layer.Layer<Use
           expect(sent).toHaveLength(1)
           expect(sent[0]).toBeInstanceOf(AccountDeletedEmail)
           yield* h.register(alice)
+        }))
+    })
+
+    describe("session policy and management", () => {
+      const expired = new InvalidSession({ reason: "expired" })
+
+      test("the absolute timeout (90 days) ends a session used every day, and renewal never passes it", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          expect(session.expiresAt.getTime()).toBe(30 * day)
+          const seen: Array<readonly [number, number]> = []
+          for (let at = day; at < 90 * day; at += day) {
+            yield* TestClock.setTime(at)
+            const { session: info } = yield* h.validateSession(session.token)
+            expect(info.expiresAt.getTime()).toBeLessThanOrEqual(90 * day)
+            if (info.renewed) seen.push([at / day, info.expiresAt.getTime() / day])
+          }
+          // Renewed once less than 15 days remain, until the renewal would reach past day 90.
+          expect(seen).toEqual([[16, 46], [32, 62], [48, 78], [64, 90]])
+          const stored = yield* Effect.flatten(storedSession(session.token))
+          expect(stored.session.expiresAt).toBe(90 * day)
+          yield* TestClock.setTime(90 * day - 1)
+          const last = yield* h.validateSession(session.token)
+          expect(last.session).toMatchObject({ renewed: false, expiresAt: new Date(90 * day) })
+          yield* TestClock.setTime(90 * day)
+          expect(yield* Effect.flip(h.validateSession(session.token))).toStrictEqual(expired)
+          expect(yield* storedSession(session.token)).toEqual(Option.none())
+        }))
+
+      test("the idle timeout still ends a session unused for 30 days before the absolute one", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          yield* TestClock.setTime(20 * day)
+          expect((yield* h.validateSession(session.token)).session.expiresAt.getTime()).toBe(50 * day)
+          yield* TestClock.setTime(50 * day - 1)
+          expect(yield* h.verifySession(session.token)).toBe(true)
+          yield* TestClock.setTime(80 * day)
+          expect(yield* Effect.flip(h.getCurrentUser(session.token))).toStrictEqual(expired)
+        }))
+
+      test("lastUsedAt is written at most once an hour, without moving the expiry", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const session = yield* loggedIn(alice)
+          yield* TestClock.setTime(hour - 1)
+          yield* h.validateSession(session.token)
+          expect((yield* Effect.flatten(storedSession(session.token))).session.lastUsedAt).toBe(0)
+          yield* TestClock.setTime(hour)
+          const info = (yield* h.validateSession(session.token)).session
+          expect(info).toMatchObject({ renewed: false, expiresAt: new Date(30 * day) })
+          const stored = (yield* Effect.flatten(storedSession(session.token))).session
+          expect({ lastUsedAt: stored.lastUsedAt, expiresAt: stored.expiresAt }).toEqual({
+            lastUsedAt: hour,
+            expiresAt: 30 * day
+          })
+        }))
+
+      test("listSessions shows the caller's live sessions oldest first, marks the current one, and no secret", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const stale = yield* loggedIn(alice)
+          yield* TestClock.setTime(20 * day)
+          const first = yield* loginAs(alice)
+          yield* TestClock.setTime(21 * day)
+          const second = yield* loginAs(alice)
+          yield* loggedIn(bob)
+          yield* TestClock.setTime(22 * day)
+          yield* h.validateSession(first.token)
+          // `stale` has been idle for 30 days: still stored, but not a session any more.
+          yield* TestClock.setTime(30 * day)
+          expect(Option.isSome(yield* storedSession(stale.token))).toBe(true)
+          const listed = yield* h.listSessions(second.token)
+          expect(listed).toEqual([
+            {
+              id: first.id,
+              createdAt: new Date(20 * day),
+              lastUsedAt: new Date(22 * day),
+              expiresAt: new Date(50 * day),
+              current: false
+            },
+            {
+              id: second.id,
+              createdAt: new Date(21 * day),
+              lastUsedAt: new Date(21 * day),
+              expiresAt: new Date(51 * day),
+              current: true
+            }
+          ])
+          expect((yield* h.listSessions(first.token)).map((s) => s.current)).toEqual([true, false])
+          const dump = JSON.stringify(listed)
+          for (const token of [first.token, second.token]) {
+            expect(dump).not.toContain(Redacted.value(token))
+            expect(dump).not.toContain(tokenHash(token))
+          }
+          expect(yield* Effect.flip(h.listSessions(stale.token))).toStrictEqual(expired)
+          expect(yield* Effect.flip(h.listSessions("garbage"))).toStrictEqual(new InvalidSession({ reason: "unknown" }))
+        }))
+
+      test("revokeSession ends one of the caller's sessions and never another user's", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const current = yield* loggedIn(alice)
+          const other = yield* loginAs(alice)
+          const third = yield* loginAs(alice)
+          const bobs = yield* loggedIn(bob)
+          yield* h.revokeSession(current.token, other.id)
+          expect(yield* h.verifySession(other.token)).toBe(false)
+          expect(yield* h.verifySession(current.token)).toBe(true)
+          expect(yield* h.verifySession(third.token)).toBe(true)
+          const notFound = new SessionNotFound()
+          expect(yield* Effect.flip(h.revokeSession(current.token, other.id))).toStrictEqual(notFound)
+          expect(yield* Effect.flip(h.revokeSession(current.token, bobs.id))).toStrictEqual(notFound)
+          expect(yield* h.verifySession(bobs.token)).toBe(true)
+          expect(yield* Effect.flip(h.revokeSession(current.token, "no-such-session"))).toStrictEqual(notFound)
+          expect(yield* Effect.flip(h.revokeSession("garbage", third.id))).toStrictEqual(
+            new InvalidSession({ reason: "unknown" })
+          )
+          expect(yield* h.verifySession(third.token)).toBe(true)
+          // Its own id ends the current session, like logout.
+          yield* h.revokeSession(current.token, current.id)
+          expect(yield* h.verifySession(current.token)).toBe(false)
+          expect((yield* h.listSessions(third.token)).map((s) => s.id)).toEqual([third.id])
+        }))
+
+      test("revokeOtherSessions keeps the current session and no one else's is touched", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const first = yield* loggedIn(alice)
+          const current = yield* loginAs(alice)
+          const third = yield* loginAs(alice)
+          const bobs = yield* loggedIn(bob)
+          expect(yield* h.revokeOtherSessions(current.token)).toBe(2)
+          expect(yield* h.verifySession(first.token)).toBe(false)
+          expect(yield* h.verifySession(third.token)).toBe(false)
+          expect(yield* h.verifySession(current.token)).toBe(true)
+          expect(yield* h.verifySession(bobs.token)).toBe(true)
+          expect(yield* h.revokeOtherSessions(current.token)).toBe(0)
+          expect(yield* Effect.flip(h.revokeOtherSessions(first.token))).toStrictEqual(
+            new InvalidSession({ reason: "unknown" })
+          )
         }))
     })
   })

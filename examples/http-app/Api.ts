@@ -1,0 +1,245 @@
+/**
+ * The HTTP API: two groups (`accounts`, `sessions`), one endpoint per UserHarbor operation, every domain error
+ * mapped to a status, and the two middlewares that guard it (`OriginCheck` for CSRF, `Authentication` for the
+ * session cookie).
+ *
+ * This file only describes the API; `Handlers.ts` implements it. An `HttpApiClient` or an OpenAPI generator can
+ * use it as it is.
+ */
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
+import * as Context from "effect/Context"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import {
+  EmailDeliveryError,
+  EmailNotVerified,
+  InvalidCredentials,
+  InvalidEmail,
+  InvalidSession,
+  InvalidToken,
+  InvalidUsername,
+  StoreError,
+  UsernameTaken,
+  WeakPassword
+} from "../../src/Errors.js"
+import type { SessionInfo, User } from "../../src/User.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Errors on the wire
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A library error as a response body: its own fields plus `message`, so every error body has at least
+ * `{ _tag, message }`. The library errors are `Schema.TaggedError`s, whose encoded form has no `message`.
+ */
+const errorBody = <A extends { readonly message: string }, I, R>(error: Schema.Schema<A, I, R>, status: number) =>
+  Schema.transform(Schema.Struct({ message: Schema.String }).pipe(Schema.extend(Schema.encodedSchema(error))), error, {
+    strict: true,
+    decode: (body) => body,
+    encode: (fields, value) => ({ ...fields, message: value.message })
+  }).annotations(HttpApiSchema.annotations({ status }))
+
+// Validation failures are well-formed requests with unacceptable content: 422, not 400 (kept for bad JSON).
+export const InvalidUsernameError = errorBody(InvalidUsername, 422)
+export const InvalidEmailError = errorBody(InvalidEmail, 422)
+export const WeakPasswordError = errorBody(WeakPassword, 422)
+export const UsernameTakenError = errorBody(UsernameTaken, 409)
+export const InvalidCredentialsError = errorBody(InvalidCredentials, 401)
+export const EmailNotVerifiedError = errorBody(EmailNotVerified, 403)
+export const InvalidSessionError = errorBody(InvalidSession, 401)
+export const InvalidTokenError = errorBody(InvalidToken, 400)
+// The mail server is the upstream that failed; `detail` is secret-free by the `EmailSender` contract.
+export const EmailDeliveryErrorBody = errorBody(EmailDeliveryError, 502)
+
+/**
+ * `StoreError` keeps its driver-level `cause` for logs; the body carries only the tag, the operation and the
+ * message, because a driver error can quote SQL parameters.
+ */
+export const StoreErrorBody = Schema.transform(
+  Schema.Struct({ _tag: Schema.Literal("StoreError"), message: Schema.String, operation: Schema.String }),
+  Schema.typeSchema(StoreError),
+  {
+    strict: true,
+    decode: ({ operation }) => new StoreError({ operation }),
+    encode: (error) => ({ _tag: error._tag, message: error.message, operation: error.operation })
+  }
+).annotations(HttpApiSchema.annotations({ status: 503 }))
+
+/**
+ * A state-changing request that a browser sent from another site (see `OriginCheck`).
+ */
+export class CrossOriginRequest extends Schema.TaggedError<CrossOriginRequest>()(
+  "CrossOriginRequest",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 403 })
+) {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Middlewares
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The cookie that carries the session token.
+ */
+export const sessionCookie = HttpApiSecurity.apiKey({ in: "cookie", key: "session" })
+
+/**
+ * The signed-in user, provided to the handlers of every endpoint that declares `Authentication`. The token is
+ * there because `logout`, `changePassword` and `deleteAccount` take it.
+ */
+export class CurrentUser extends Context.Tag("http-app/CurrentUser")<CurrentUser, {
+  readonly user: User
+  readonly session: SessionInfo
+  readonly token: Redacted.Redacted<string>
+}>() {}
+
+/**
+ * Resolves the session cookie to a `CurrentUser` with `UserHarbor.validateSession`, and refreshes the cookie when
+ * the session was renewed.
+ */
+export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("http-app/Authentication", {
+  provides: CurrentUser,
+  failure: Schema.Union(InvalidSessionError, StoreErrorBody),
+  security: { session: sessionCookie }
+}) {}
+
+/**
+ * CSRF protection for cookie sessions: a state-changing request (any method but GET, HEAD, OPTIONS) must come from
+ * the app's own origin, judged by `Origin` or, without it, `Sec-Fetch-Site`.
+ */
+export class OriginCheck extends HttpApiMiddleware.Tag<OriginCheck>()("http-app/OriginCheck", {
+  failure: CrossOriginRequest
+}) {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Payloads and responses
+// ---------------------------------------------------------------------------------------------------------------
+
+const Password = Schema.Redacted(Schema.String)
+
+export const RegisterPayload = Schema.Struct({ username: Schema.String, email: Schema.String, password: Password })
+export const TokenPayload = Schema.Struct({ token: Password })
+export const EmailPayload = Schema.Struct({ email: Schema.String })
+export const LoginPayload = Schema.Union(
+  Schema.Struct({ email: Schema.String, password: Password }),
+  Schema.Struct({ username: Schema.String, password: Password })
+)
+export const ChangePasswordPayload = Schema.Struct({ oldPassword: Password, newPassword: Password })
+export const ResetPasswordPayload = Schema.Struct({ token: Password, newPassword: Password })
+export const DeleteAccountPayload = Schema.Struct({ password: Password })
+
+/**
+ * What `GET /api/accounts/me` returns.
+ */
+export const Account = Schema.Struct({
+  id: Schema.String,
+  username: Schema.String,
+  email: Schema.String,
+  verified: Schema.Boolean,
+  createdAt: Schema.Date,
+  sessionExpiresAt: Schema.Date
+})
+
+/**
+ * What signing in (or changing the password, which starts a new session) returns; the token itself is only in the
+ * `Set-Cookie` header.
+ */
+export const SessionCreated = Schema.Struct({ expiresAt: Schema.Date })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Endpoints
+// ---------------------------------------------------------------------------------------------------------------
+
+export class AccountsGroup extends HttpApiGroup.make("accounts")
+  // Same answer whether the email is new or taken: only the address's owner learns of the attempt.
+  .add(
+    HttpApiEndpoint.post("register", "/accounts")
+      .setPayload(RegisterPayload)
+      .addSuccess(HttpApiSchema.Accepted)
+      .addError(InvalidUsernameError)
+      .addError(InvalidEmailError)
+      .addError(WeakPasswordError)
+      .addError(UsernameTakenError)
+      .addError(EmailDeliveryErrorBody)
+  )
+  .add(
+    HttpApiEndpoint.post("verifyEmail", "/accounts/verify-email")
+      .setPayload(TokenPayload)
+      .addError(InvalidTokenError)
+  )
+  // Same answer for unknown, unverified and verified addresses.
+  .add(
+    HttpApiEndpoint.post("resendVerification", "/accounts/verify-email/resend")
+      .setPayload(EmailPayload)
+      .addSuccess(HttpApiSchema.Accepted)
+      .addError(EmailDeliveryErrorBody)
+  )
+  .add(
+    HttpApiEndpoint.get("me", "/accounts/me")
+      .addSuccess(Account)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.post("changePassword", "/accounts/me/password")
+      .setPayload(ChangePasswordPayload)
+      .addSuccess(SessionCreated)
+      .addError(InvalidSessionError)
+      .addError(InvalidCredentialsError)
+      .addError(WeakPasswordError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.del("deleteAccount", "/accounts/me")
+      .setPayload(DeleteAccountPayload)
+      .addError(InvalidSessionError)
+      .addError(InvalidCredentialsError)
+      .middleware(Authentication)
+  )
+  // Same answer for unknown and known addresses.
+  .add(
+    HttpApiEndpoint.post("requestPasswordReset", "/accounts/password-reset")
+      .setPayload(EmailPayload)
+      .addSuccess(HttpApiSchema.Accepted)
+      .addError(EmailDeliveryErrorBody)
+  )
+  .add(
+    HttpApiEndpoint.post("resetPassword", "/accounts/password-reset/confirm")
+      .setPayload(ResetPasswordPayload)
+      .addError(InvalidTokenError)
+      .addError(WeakPasswordError)
+  )
+  .addError(StoreErrorBody)
+{}
+
+export class SessionsGroup extends HttpApiGroup.make("sessions")
+  .add(
+    HttpApiEndpoint.post("login", "/sessions")
+      .setPayload(LoginPayload)
+      .addSuccess(SessionCreated)
+      .addError(InvalidCredentialsError)
+      .addError(EmailNotVerifiedError)
+  )
+  .add(
+    HttpApiEndpoint.del("logout", "/sessions/current")
+      .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.del("logoutEverywhere", "/sessions")
+      .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  .addError(StoreErrorBody)
+{}
+
+export class Api extends HttpApi.make("userharbor")
+  .add(AccountsGroup)
+  .add(SessionsGroup)
+  .prefix("/api")
+  .middleware(OriginCheck)
+{}

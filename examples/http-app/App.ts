@@ -1,0 +1,89 @@
+/**
+ * The app as one layer: the API, the pages and the UserHarbor service, on whatever `HttpServer` the caller
+ * provides. The store and the email sender are parameters, so `main.ts` and the tests choose their own.
+ */
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type { EmailSender } from "../../src/EmailSender.js"
+import type { PasswordHasher } from "../../src/PasswordHasher.js"
+import * as SecureRandom from "../../src/SecureRandom.js"
+import * as UserHarbor from "../../src/UserHarbor.js"
+import type { UserHarborConfig } from "../../src/UserHarborConfig.js"
+import type { UserStore } from "../../src/UserStore.js"
+import { Api } from "./Api.js"
+import { AppSettings } from "./AppSettings.js"
+import { AccountsLive, AuthenticationLive, OriginCheckLive, SessionsLive } from "./Handlers.js"
+import { PagesLive } from "./Pages.js"
+
+// One error type per layer, so each keeps its own (`StoreError`, `ConfigError`) in the app layer's type.
+export interface Options<StoreE, SenderE, HasherE, ConfigE> {
+  readonly store: Layer.Layer<UserStore, StoreE>
+  /** May use `AppSettings` (for links in emails). */
+  readonly sender: Layer.Layer<EmailSender, SenderE, AppSettings>
+  readonly hasher: Layer.Layer<PasswordHasher, HasherE>
+  readonly config: Layer.Layer<UserHarborConfig, ConfigE>
+  /** Defaults to the address the server listens on, `http://127.0.0.1:<port>`. */
+  readonly origin?: string | undefined
+  readonly secureCookies: boolean
+}
+
+// Pages are tiny and answers are personal: nothing is cached. The CSP allows only this origin's script and styles,
+// and no framing (clickjacking). Server middleware runs around the response already being written, so headers
+// are added with a pre-response handler.
+const securityHeaders = HttpMiddleware.make((app) =>
+  Effect.zipRight(
+    HttpApp.appendPreResponseHandler((_request, response) =>
+      Effect.succeed(HttpServerResponse.setHeaders(response, {
+        "cache-control": "no-store",
+        "content-security-policy":
+          "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        "referrer-policy": "no-referrer",
+        "x-content-type-options": "nosniff"
+      }))
+    ),
+    app
+  )
+)
+
+const settingsLayer = (options: { readonly origin?: string | undefined; readonly secureCookies: boolean }) =>
+  Layer.effect(
+    AppSettings,
+    Effect.gen(function*() {
+      const origin = options.origin ?? (yield* HttpServer.addressWith((address) =>
+        Effect.succeed(
+          address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : "http://localhost"
+        )
+      ))
+      return AppSettings.of({ origin, secureCookies: options.secureCookies })
+    })
+  )
+
+/**
+ * Everything but the server itself: provide an `HttpServer` (`NodeHttpServer.layer`) and launch it.
+ */
+export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE, SenderE, HasherE, ConfigE>) => {
+  const settings = settingsLayer(options)
+  const userHarbor = UserHarbor.layer.pipe(
+    Layer.provide(Layer.mergeAll(
+      options.store,
+      options.sender.pipe(Layer.provide(settings)),
+      options.hasher,
+      options.config,
+      SecureRandom.layer
+    ))
+  )
+  const api = HttpApiBuilder.api(Api).pipe(
+    Layer.provide([AccountsLive, SessionsLive, OriginCheckLive]),
+    Layer.provide(AuthenticationLive)
+  )
+  return HttpApiBuilder.serve((app) => securityHeaders(HttpMiddleware.logger(app))).pipe(
+    Layer.provide([api, PagesLive]),
+    Layer.provide([userHarbor, settings])
+  )
+}

@@ -1,0 +1,12 @@
+/**
+ * The app's own settings (the library's are in `UserHarborConfig`).
+ */
+import * as Context from "effect/Context"
+
+export class AppSettings extends Context.Tag("http-app/AppSettings")<AppSettings, {
+  /** The origin the pages are served from (`https://accounts.example.com`); links in emails and the CSRF check
+   * use it. */
+  readonly origin: string
+  /** `Secure` on the session cookie; turn it off only for plain-http development. */
+  readonly secureCookies: boolean
+}>() {}

@@ -1,0 +1,120 @@
+/**
+ * The implementation of `Api`: the two middlewares and the handlers of both groups. Each handler is one call to
+ * `UserHarbor`; the only HTTP work is the session cookie.
+ */
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import { UserHarbor } from "../../src/UserHarbor.js"
+import { Api, Authentication, CrossOriginRequest, CurrentUser, OriginCheck, sessionCookie } from "./Api.js"
+import { AppSettings } from "./AppSettings.js"
+
+const cookieOptions = (secure: boolean) => ({ secure, httpOnly: true, sameSite: "lax", path: "/" }) as const
+
+/**
+ * Sets the session cookie on the response about to be sent (whatever the handler returns, even an error).
+ */
+const setSessionCookie = (token: Redacted.Redacted<string>, expires: Date) =>
+  Effect.flatMap(AppSettings, (settings) =>
+    HttpApiBuilder.securitySetCookie(sessionCookie, token, { ...cookieOptions(settings.secureCookies), expires }))
+
+const clearSessionCookie = Effect.flatMap(AppSettings, (settings) =>
+  HttpApp.appendPreResponseHandler((_request, response) =>
+    Effect.succeed(HttpServerResponse.expireCookie(response, sessionCookie.key, cookieOptions(settings.secureCookies)))
+  ))
+
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"])
+
+/**
+ * Browsers send `Origin` with every POST, PUT, PATCH and DELETE, and `Sec-Fetch-Site` with every request; a
+ * client that sends neither is not a browser, so it cannot be carrying a victim's cookie.
+ */
+export const OriginCheckLive = Layer.effect(
+  OriginCheck,
+  Effect.map(AppSettings, (settings) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (safeMethods.has(request.method)) return
+      const origin = request.headers["origin"]
+      const site = request.headers["sec-fetch-site"]
+      const sameOrigin = origin !== undefined
+        ? origin === settings.origin
+        : site === undefined || site === "same-origin"
+      if (!sameOrigin) {
+        return yield* new CrossOriginRequest({ message: "Cross-origin request refused" })
+      }
+    }))
+)
+
+export const AuthenticationLive = Layer.effect(
+  Authentication,
+  Effect.gen(function*() {
+    const harbor = yield* UserHarbor
+    const settings = yield* AppSettings
+    return Authentication.of({
+      session: (token) =>
+        Effect.gen(function*() {
+          const { session, user } = yield* harbor.validateSession(token)
+          // A security middleware may add response headers through a pre-response handler, so the renewed expiry
+          // reaches the browser on the same response.
+          if (session.renewed) {
+            yield* setSessionCookie(token, session.expiresAt).pipe(Effect.provideService(AppSettings, settings))
+          }
+          return CurrentUser.of({ user, session, token })
+        })
+    })
+  })
+)
+
+export const AccountsLive = HttpApiBuilder.group(Api, "accounts", (handlers) =>
+  Effect.gen(function*() {
+    const harbor = yield* UserHarbor
+    return handlers
+      .handle("register", ({ payload }) => harbor.register(payload))
+      .handle("verifyEmail", ({ payload }) => harbor.verifyEmail(payload.token))
+      .handle("resendVerification", ({ payload }) => harbor.resendVerification(payload.email))
+      .handle("me", () =>
+        Effect.map(CurrentUser, ({ session, user }) => ({ ...user, sessionExpiresAt: session.expiresAt })))
+      .handle("changePassword", ({ payload }) =>
+        Effect.gen(function*() {
+          const { token } = yield* CurrentUser
+          // Every session ends, this one included; the new one replaces the cookie.
+          const session = yield* harbor.changePassword({ sessionToken: token, ...payload })
+          yield* setSessionCookie(session.token, session.expiresAt)
+          return { expiresAt: session.expiresAt }
+        }))
+      .handle("deleteAccount", ({ payload }) =>
+        Effect.gen(function*() {
+          const { token } = yield* CurrentUser
+          yield* harbor.deleteAccount({ sessionToken: token, password: payload.password })
+          yield* clearSessionCookie
+        }))
+      .handle("requestPasswordReset", ({ payload }) => harbor.sendPasswordReset(payload.email))
+      .handle("resetPassword", ({ payload }) => harbor.resetPassword(payload))
+  }))
+
+export const SessionsLive = HttpApiBuilder.group(Api, "sessions", (handlers) =>
+  Effect.gen(function*() {
+    const harbor = yield* UserHarbor
+    return handlers
+      .handle("login", ({ payload }) =>
+        Effect.gen(function*() {
+          const session = yield* harbor.login(payload)
+          yield* setSessionCookie(session.token, session.expiresAt)
+          return { expiresAt: session.expiresAt }
+        }))
+      .handle("logout", () =>
+        Effect.gen(function*() {
+          yield* harbor.logout((yield* CurrentUser).token)
+          yield* clearSessionCookie
+        }))
+      .handle("logoutEverywhere", () =>
+        Effect.gen(function*() {
+          yield* harbor.logoutAll((yield* CurrentUser).token)
+          yield* clearSessionCookie
+        }))
+  }))

@@ -1,0 +1,61 @@
+/**
+ * Runs the example: `npm run example:http`, then open http://127.0.0.1:3000.
+ *
+ * Environment:
+ * - `PORT` (default 3000); the server listens on 127.0.0.1 only.
+ * - `APP_ORIGIN`: the origin users open, if not `http://127.0.0.1:<PORT>` (links in emails and the CSRF check).
+ * - `COOKIE_SECURE` (default `true`): `false` drops `Secure` from the session cookie for plain http on another
+ *   host than localhost (browsers accept `Secure` cookies from http://127.0.0.1 and http://localhost).
+ * - `USERHARBOR_SQLITE_FILENAME` (default `.data/http-app.db`): the SQLite database, created and migrated at start.
+ * - `EMAIL`: `console` (default) prints emails; `smtp` sends them with the `USERHARBOR_SMTP_*` settings (see
+ *   `SmtpEmailSender.fromEnv`).
+ * - `USERHARBOR_SECRET_KEY` and the other `USERHARBOR_*` settings (see `UserHarborConfig.fromEnv`); without a
+ *   key, a random one is made at start, so sessions and links end with the process.
+ */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { mkdirSync } from "node:fs"
+import { createServer } from "node:http"
+import { dirname } from "node:path"
+import * as PasswordHasher from "../../src/PasswordHasher.js"
+import * as SecureRandom from "../../src/SecureRandom.js"
+import * as SqliteUserStore from "../../src/SqliteUserStore.js"
+import * as UserHarborConfig from "../../src/UserHarborConfig.js"
+import * as App from "./App.js"
+import * as Mailer from "./Mailer.js"
+
+const userHarborConfig = Layer.unwrapEffect(Effect.gen(function*() {
+  const configured = yield* Config.option(Config.redacted("USERHARBOR_SECRET_KEY"))
+  if (Option.isSome(configured)) return UserHarborConfig.layerConfig()
+  yield* Effect.logWarning("USERHARBOR_SECRET_KEY is not set: using a random key for this run")
+  const bytes = yield* SecureRandom.make.nextBytes(32)
+  return UserHarborConfig.layer({ secretKey: Redacted.make(Buffer.from(bytes).toString("base64url")) })
+}))
+
+const main = Layer.unwrapEffect(Effect.gen(function*() {
+  const port = yield* Config.port("PORT").pipe(Config.withDefault(3000))
+  const origin = yield* Config.option(Config.string("APP_ORIGIN"))
+  const secureCookies = yield* Config.boolean("COOKIE_SECURE").pipe(Config.withDefault(true))
+  const filename = yield* Config.string("USERHARBOR_SQLITE_FILENAME").pipe(Config.withDefault(".data/http-app.db"))
+  mkdirSync(dirname(filename), { recursive: true })
+  const email = yield* Config.literal("console", "smtp")("EMAIL").pipe(Config.withDefault("console" as const))
+  return App.layer({
+    store: SqliteUserStore.layer({ filename }),
+    sender: email === "smtp" ? Mailer.layerSmtp : Mailer.layerConsole,
+    hasher: PasswordHasher.layer(),
+    config: userHarborConfig,
+    origin: Option.getOrUndefined(origin),
+    secureCookies
+  }).pipe(
+    HttpServer.withLogAddress,
+    Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
+  )
+}))
+
+NodeRuntime.runMain(Layer.launch(main))

@@ -1,0 +1,87 @@
+// The pages' only script. It calls the JSON API with fetch (same origin, so the browser adds the session cookie
+// and an `Origin` header) and shows the `message` of any error body.
+
+const call = async (method, path, body) => {
+  const init = body === undefined
+    ? { method }
+    : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) }
+  const response = await fetch(path, init)
+  const text = await response.text()
+  return { ok: response.ok, status: response.status, data: text === "" ? null : JSON.parse(text) }
+}
+
+const show = (element, text, ok) => {
+  element.textContent = text
+  element.className = `status ${ok ? "ok" : "error"}`
+}
+
+const explain = (result) => result.data?.message ?? `Request failed (${result.status})`
+
+// Reads `#token=...` and removes it from the address bar and history, so it is not left behind.
+const takeToken = () => {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token")
+  history.replaceState(null, "", location.pathname)
+  return token
+}
+
+// Binds a form: `send` gets the form's fields and returns the result of `call`; `done` runs on success.
+const bind = (id, send, done) => {
+  const form = document.getElementById(id)
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault()
+    const status = form.querySelector(".status")
+    const result = await send(Object.fromEntries(new FormData(form)))
+    if (!result.ok) return show(status, explain(result), false)
+    form.reset()
+    await done(result, status)
+  })
+}
+
+const pages = {
+  "sign-up": () => {
+    bind("sign-up", (fields) => call("POST", "/api/accounts", fields), (_, status) =>
+      show(status, "Check your inbox for a link to confirm your address.", true))
+    bind("resend", (fields) => call("POST", "/api/accounts/verify-email/resend", fields), (_, status) =>
+      show(status, "If that address has an unconfirmed account, a new link is on its way.", true))
+  },
+  "sign-in": () => {
+    bind("sign-in", ({ login, password }) =>
+      call("POST", "/api/sessions", login.includes("@") ? { email: login, password } : { username: login, password }),
+      () => location.assign("/account"))
+  },
+  account: async () => {
+    const me = await call("GET", "/api/accounts/me")
+    if (!me.ok) return location.assign("/sign-in")
+    const dates = new Set(["createdAt", "sessionExpiresAt"])
+    for (const element of document.querySelectorAll("[data-field]")) {
+      const value = me.data[element.dataset.field]
+      element.textContent = dates.has(element.dataset.field)
+        ? new Date(value).toLocaleString()
+        : typeof value === "boolean" ? (value ? "yes" : "no") : value
+    }
+    bind("change-password", (fields) => call("POST", "/api/accounts/me/password", fields), (_, status) =>
+      show(status, "Password changed. Your other sessions were signed out.", true))
+    bind("sign-out", () => call("DELETE", "/api/sessions/current"), () => location.assign("/sign-in"))
+    bind("sign-out-everywhere", () => call("DELETE", "/api/sessions"), () => location.assign("/sign-in"))
+    bind("delete-account", (fields) => call("DELETE", "/api/accounts/me", fields), () => location.assign("/sign-up"))
+  },
+  verify: async () => {
+    const status = document.querySelector(".status")
+    const token = takeToken()
+    if (token === null) return show(status, "This link has no token.", false)
+    const result = await call("POST", "/api/accounts/verify-email", { token })
+    show(status, result.ok ? "Your email address is confirmed. You can sign in." : explain(result), result.ok)
+  },
+  "forgot-password": () => {
+    bind("forgot-password", (fields) => call("POST", "/api/accounts/password-reset", fields), (_, status) =>
+      show(status, "If an account uses that address, a reset link is on its way.", true))
+  },
+  reset: () => {
+    const token = takeToken()
+    bind("reset", ({ newPassword }) =>
+      call("POST", "/api/accounts/password-reset/confirm", { token: token ?? "", newPassword }), (_, status) =>
+      show(status, "Your password is changed. You can sign in.", true))
+  }
+}
+
+pages[document.body.dataset.page]?.()

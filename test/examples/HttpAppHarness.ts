@@ -1,0 +1,96 @@
+/**
+ * The example app on a real socket (127.0.0.1, a free port) with SQLite in memory, fast argon2, an email sender
+ * that keeps the rendered messages, and switches to make delivery or the store fail.
+ */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Ref from "effect/Ref"
+import { createServer } from "node:http"
+import { EmailSender } from "../../src/EmailSender.js"
+import * as EmailTemplates from "../../src/EmailTemplates.js"
+import { EmailDeliveryError, StoreError } from "../../src/Errors.js"
+import * as PasswordHasher from "../../src/PasswordHasher.js"
+import * as SqliteUserStore from "../../src/SqliteUserStore.js"
+import * as UserHarborConfig from "../../src/UserHarborConfig.js"
+import { testSecretKey } from "../../src/UserHarborTest.js"
+import { UserStore } from "../../src/UserStore.js"
+import * as App from "../../examples/http-app/App.js"
+import { AppSettings } from "../../examples/http-app/AppSettings.js"
+import * as Mailer from "../../examples/http-app/Mailer.js"
+
+export interface Delivered extends EmailTemplates.RenderedEmail {
+  readonly to: string
+}
+
+export class TestApp extends Context.Tag("test/HttpApp")<TestApp, {
+  readonly url: string
+  readonly emails: Effect.Effect<ReadonlyArray<Delivered>>
+  readonly setDeliveryFailing: (failing: boolean) => Effect.Effect<void>
+  readonly setStoreFailing: (failing: boolean) => Effect.Effect<void>
+}>() {}
+
+export const layer = (config: Partial<UserHarborConfig.Options> = {}): Layer.Layer<TestApp> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const mailbox = yield* Ref.make<ReadonlyArray<Delivered>>([])
+    const deliveryFailing = yield* Ref.make(false)
+    const storeFailing = yield* Ref.make(false)
+    const sender = Layer.effect(
+      EmailSender,
+      Effect.map(AppSettings, (settings) => {
+        const templates = EmailTemplates.make(Mailer.templates(settings.origin))
+        return EmailSender.of({
+          send: (message) =>
+            Effect.flatMap(Ref.get(deliveryFailing), (failing) =>
+              failing
+                ? Effect.fail(new EmailDeliveryError({ reason: "connect" }))
+                : Ref.update(mailbox, (all) => [...all, { to: message.to.email, ...templates.render(message) }]))
+        })
+      })
+    )
+    // Only the lookup by email can be broken: enough for one request to meet a failing store.
+    const store = Layer.effect(
+      UserStore,
+      Effect.map(UserStore, (sqlite) =>
+        UserStore.of({
+          ...sqlite,
+          findUserByEmail: (key) =>
+            Effect.flatMap(Ref.get(storeFailing), (failing) =>
+              failing ? Effect.fail(new StoreError({ operation: "findUserByEmail" })) : sqlite.findUserByEmail(key))
+        }))
+    ).pipe(Layer.provide(SqliteUserStore.layer({ filename: ":memory:" })))
+    const app = App.layer({
+      store,
+      sender,
+      hasher: PasswordHasher.layerInsecureForTesting,
+      config: UserHarborConfig.layer({ secretKey: testSecretKey, ...config }),
+      secureCookies: true
+    })
+    const testApp = Layer.effect(
+      TestApp,
+      HttpServer.addressFormattedWith((url) =>
+        Effect.succeed(TestApp.of({
+          url,
+          emails: Ref.get(mailbox),
+          setDeliveryFailing: (failing) => Ref.set(deliveryFailing, failing),
+          setStoreFailing: (failing) => Ref.set(storeFailing, failing)
+        }))
+      )
+    )
+    return Layer.merge(app, testApp).pipe(
+      Layer.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+      Layer.provide(Logger.remove(Logger.defaultLogger)),
+      Layer.orDie
+    )
+  }))
+
+/** The link in the newest email to `to` whose subject matches. */
+export const linkIn = (emails: ReadonlyArray<Delivered>, to: string, page: "verify" | "reset"): string => {
+  const email = emails.findLast((email) => email.to === to && email.text.includes(`/${page}#token=`))
+  const link = email?.text.match(new RegExp(`https?://\\S+/${page}#token=\\S+`))?.[0]
+  if (link === undefined) throw new Error(`no ${page} link for ${to}`)
+  return link
+}

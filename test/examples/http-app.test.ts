@@ -1,0 +1,345 @@
+import { describe, expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Harness from "./HttpAppHarness.js"
+
+interface Reply {
+  readonly status: number
+  readonly body: unknown
+  readonly cookies: ReadonlyArray<string>
+  readonly headers: Headers
+}
+
+interface RequestOptions {
+  readonly cookie?: string | undefined
+  readonly body?: unknown
+  readonly origin?: string | null
+  readonly headers?: Record<string, string>
+}
+
+// A real HTTP client: `fetch` against the listening socket. Browsers send `Origin` on every non-GET request, so
+// the helper does too unless told otherwise (`origin: null`).
+const request = (url: string, method: string, path: string, options: RequestOptions = {}) =>
+  Effect.promise(async (): Promise<Reply> => {
+    const headers: Record<string, string> = { ...options.headers }
+    if (options.origin !== null && method !== "GET") headers["origin"] = options.origin ?? url
+    if (options.cookie !== undefined) headers["cookie"] = `session=${options.cookie}`
+    if (options.body !== undefined) headers["content-type"] = "application/json"
+    const init: RequestInit = options.body === undefined
+      ? { method, headers }
+      : { method, headers, body: JSON.stringify(options.body) }
+    const response = await fetch(`${url}${path}`, init)
+    const text = await response.text()
+    return {
+      status: response.status,
+      body: text === "" ? undefined : JSON.parse(text),
+      cookies: response.headers.getSetCookie(),
+      headers: response.headers
+    }
+  })
+
+const sessionValue = (reply: Reply): string => {
+  const cookie = reply.cookies.find((cookie) => cookie.startsWith("session="))
+  const value = cookie?.slice("session=".length).split(";")[0]
+  if (value === undefined || value === "") throw new Error(`no session cookie in ${JSON.stringify(reply.cookies)}`)
+  return value
+}
+
+const expectError = (reply: Reply, status: number, tag: string) => {
+  expect({ status: reply.status, tag: (reply.body as { _tag?: unknown })?._tag }).toEqual({ status, tag })
+  expect(reply.body).toMatchObject({ _tag: tag, message: expect.any(String) })
+}
+
+let counter = 0
+const newUser = () => {
+  counter += 1
+  const name = `user${counter}${Date.now().toString(36)}`
+  return { username: name, email: `${name}@example.com`, password: `first ${name} passphrase` }
+}
+
+// Registers and verifies through the API and the captured email, then signs in.
+const signedUp = (user = newUser()) =>
+  Effect.gen(function*() {
+    const app = yield* Harness.TestApp
+    expect((yield* request(app.url, "POST", "/api/accounts", { body: user })).status).toBe(202)
+    const link = Harness.linkIn(yield* app.emails, user.email, "verify")
+    const token = decodeURIComponent(new URL(link).hash.slice("#token=".length))
+    expect((yield* request(app.url, "POST", "/api/accounts/verify-email", { body: { token } })).status).toBe(204)
+    const login = yield* request(app.url, "POST", "/api/sessions", {
+      body: { email: user.email, password: user.password }
+    })
+    expect(login.status).toBe(200)
+    return { user, cookie: sessionValue(login), login }
+  })
+
+layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("example http app", (it) => {
+  it.effect("runs the whole account flow over HTTP", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { cookie, user } = yield* signedUp()
+
+      const me = yield* request(app.url, "GET", "/api/accounts/me", { cookie })
+      expect(me.status).toBe(200)
+      expect(me.body).toMatchObject({ username: user.username, email: user.email, verified: true })
+
+      const second = "second passphrase for the account"
+      const changed = yield* request(app.url, "POST", "/api/accounts/me/password", {
+        cookie,
+        body: { oldPassword: user.password, newPassword: second }
+      })
+      expect(changed.status).toBe(200)
+      const changedCookie = sessionValue(changed)
+      expect(changedCookie).not.toBe(cookie)
+      expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie }), 401, "InvalidSession")
+      expect((yield* request(app.url, "GET", "/api/accounts/me", { cookie: changedCookie })).status).toBe(200)
+
+      const logout = yield* request(app.url, "DELETE", "/api/sessions/current", { cookie: changedCookie })
+      expect(logout.status).toBe(204)
+      expect(logout.cookies.find((c) => c.startsWith("session="))).toMatch(/^session=; Max-Age=0;/)
+      expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie: changedCookie }), 401, "InvalidSession")
+
+      const reset = yield* request(app.url, "POST", "/api/accounts/password-reset", { body: { email: user.email } })
+      expect(reset.status).toBe(202)
+      const link = Harness.linkIn(yield* app.emails, user.email, "reset")
+      const token = decodeURIComponent(new URL(link).hash.slice("#token=".length))
+      const third = "third passphrase for the account"
+      const confirmed = yield* request(app.url, "POST", "/api/accounts/password-reset/confirm", {
+        body: { token, newPassword: third }
+      })
+      expect(confirmed.status).toBe(204)
+      // Single use.
+      expectError(
+        yield* request(app.url, "POST", "/api/accounts/password-reset/confirm", {
+          body: { token, newPassword: third }
+        }),
+        400,
+        "InvalidToken"
+      )
+      expectError(
+        yield* request(app.url, "POST", "/api/sessions", { body: { email: user.email, password: second } }),
+        401,
+        "InvalidCredentials"
+      )
+      const login = yield* request(app.url, "POST", "/api/sessions", {
+        body: { username: user.username, password: third }
+      })
+      expect(login.status).toBe(200)
+
+      const deleted = yield* request(app.url, "DELETE", "/api/accounts/me", {
+        cookie: sessionValue(login),
+        body: { password: third }
+      })
+      expect(deleted.status).toBe(204)
+      expect(deleted.cookies.find((c) => c.startsWith("session="))).toMatch(/^session=; Max-Age=0;/)
+      expectError(
+        yield* request(app.url, "POST", "/api/sessions", { body: { email: user.email, password: third } }),
+        401,
+        "InvalidCredentials"
+      )
+      const subjects = (yield* app.emails).filter((email) => email.to === user.email).map((email) => email.subject)
+      expect(subjects).toHaveLength(5)
+    }))
+
+  it.effect("sets the session cookie HttpOnly, Secure, SameSite=Lax, Path=/, expiring with the session", () =>
+    Effect.gen(function*() {
+      const { login } = yield* signedUp()
+      const cookie = login.cookies.find((c) => c.startsWith("session="))
+      const attributes = new Set(cookie?.split("; ").slice(1).map((part) => part.split("=")[0]?.toLowerCase()))
+      expect(attributes).toEqual(new Set(["expires", "path", "httponly", "secure", "samesite"]))
+      expect(cookie).toContain("; Path=/")
+      expect(cookie).toContain("; SameSite=Lax")
+      const expires = cookie?.match(/Expires=([^;]+)/)?.[1]
+      const expiresAt = (login.body as { expiresAt: string }).expiresAt
+      // Cookie dates have one-second resolution.
+      expect(Math.abs(Date.parse(expires ?? "") - Date.parse(expiresAt))).toBeLessThan(1000)
+      expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(29 * 24 * 3600 * 1000)
+    }))
+
+  it.effect("stops accepting a session at once after sign-out everywhere from another session", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { cookie: first, user } = yield* signedUp()
+      const other = yield* request(app.url, "POST", "/api/sessions", {
+        body: { email: user.email, password: user.password }
+      })
+      const second = sessionValue(other)
+      expect((yield* request(app.url, "GET", "/api/accounts/me", { cookie: first })).status).toBe(200)
+      expect((yield* request(app.url, "DELETE", "/api/sessions", { cookie: second })).status).toBe(204)
+      expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie: first }), 401, "InvalidSession")
+      expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie: second }), 401, "InvalidSession")
+      expectError(
+        yield* request(app.url, "POST", "/api/accounts/me/password", {
+          cookie: first,
+          body: { oldPassword: user.password, newPassword: "another good passphrase" }
+        }),
+        401,
+        "InvalidSession"
+      )
+    }))
+
+  it.effect("maps every domain error to its status and a { _tag, message } body", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { cookie, user } = yield* signedUp()
+      const post = (path: string, body: unknown) => request(app.url, "POST", path, { body })
+      const fresh = newUser()
+      expectError(yield* post("/api/accounts", { ...fresh, username: "a" }), 422, "InvalidUsername")
+      expectError(yield* post("/api/accounts", { ...fresh, email: "not-an-email" }), 422, "InvalidEmail")
+      const weak = yield* post("/api/accounts", { ...fresh, password: "short" })
+      expectError(weak, 422, "WeakPassword")
+      expect(weak.body).toMatchObject({ reasons: ["too-short"] })
+      expectError(yield* post("/api/accounts", { ...fresh, username: user.username }), 409, "UsernameTaken")
+      expectError(
+        yield* post("/api/sessions", { email: user.email, password: "wrong passphrase" }),
+        401,
+        "InvalidCredentials"
+      )
+      expect((yield* post("/api/accounts", fresh)).status).toBe(202)
+      const unverified = yield* post("/api/sessions", { email: fresh.email, password: fresh.password })
+      expectError(unverified, 403, "EmailNotVerified")
+      expectError(yield* request(app.url, "GET", "/api/accounts/me"), 401, "InvalidSession")
+      expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie: "forged" }), 401, "InvalidSession")
+      const badToken = yield* post("/api/accounts/verify-email", { token: "no-such-token" })
+      expectError(badToken, 400, "InvalidToken")
+      expect(badToken.body).toMatchObject({ purpose: "verify-email", reason: "unknown" })
+      expectError(
+        yield* request(app.url, "DELETE", "/api/accounts/me", { cookie, body: { password: "wrong passphrase" } }),
+        401,
+        "InvalidCredentials"
+      )
+      expectError(yield* post("/api/sessions", { email: user.email }), 400, "HttpApiDecodeError")
+
+      yield* app.setDeliveryFailing(true)
+      const undelivered = yield* post("/api/accounts/password-reset", { email: user.email }).pipe(
+        Effect.ensuring(app.setDeliveryFailing(false))
+      )
+      expectError(undelivered, 502, "EmailDeliveryError")
+
+      yield* app.setStoreFailing(true)
+      const broken = yield* post("/api/accounts/password-reset", { email: user.email }).pipe(
+        Effect.ensuring(app.setStoreFailing(false))
+      )
+      expectError(broken, 503, "StoreError")
+      expect(broken.body).toEqual({
+        _tag: "StoreError",
+        operation: "findUserByEmail",
+        message: "User store failed during findUserByEmail"
+      })
+    }))
+
+  it.effect("refuses state-changing requests from another origin (CSRF)", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { cookie, user } = yield* signedUp()
+      const body = { password: user.password }
+      expectError(
+        yield* request(app.url, "DELETE", "/api/accounts/me", { cookie, body, origin: "https://evil.example" }),
+        403,
+        "CrossOriginRequest"
+      )
+      expectError(
+        yield* request(app.url, "DELETE", "/api/sessions", {
+          cookie,
+          origin: null,
+          headers: { "sec-fetch-site": "cross-site" }
+        }),
+        403,
+        "CrossOriginRequest"
+      )
+      expectError(
+        yield* request(app.url, "POST", "/api/sessions", {
+          body: { email: user.email, password: user.password },
+          origin: "null"
+        }),
+        403,
+        "CrossOriginRequest"
+      )
+      // A plain HTML form can post here (HttpApi decodes form bodies too): only the origin check stops it.
+      const form = (origin: string) =>
+        Effect.promise(() =>
+          fetch(`${app.url}/api/sessions`, {
+            method: "POST",
+            headers: { origin, "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams({ email: user.email, password: user.password })
+          })
+        )
+      expect((yield* form("https://evil.example")).status).toBe(403)
+      expect((yield* form(app.url)).status).toBe(200)
+      // The refused requests changed nothing.
+      expect((yield* request(app.url, "GET", "/api/accounts/me", { cookie })).status).toBe(200)
+      // Same-site fetch metadata without Origin, and a client that sends neither (not a browser), pass.
+      const sameOrigin = yield* request(app.url, "DELETE", "/api/sessions/current", {
+        cookie,
+        origin: null,
+        headers: { "sec-fetch-site": "same-origin" }
+      })
+      expect(sameOrigin.status).toBe(204)
+      const { cookie: another } = yield* signedUp()
+      expect((yield* request(app.url, "DELETE", "/api/sessions/current", { cookie: another, origin: null })).status)
+        .toBe(204)
+    }))
+
+  it.effect("answers resend and reset requests the same for unknown and known addresses", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { user: verified } = yield* signedUp()
+      const unverified = newUser()
+      expect((yield* request(app.url, "POST", "/api/accounts", { body: unverified })).status).toBe(202)
+      const unknown = newUser()
+      const shape = (reply: Reply) => ({
+        status: reply.status,
+        body: reply.body,
+        cookies: reply.cookies,
+        headers: [...reply.headers.entries()].filter(([name]) => name !== "date")
+      })
+      for (const path of ["/api/accounts/verify-email/resend", "/api/accounts/password-reset"]) {
+        const replies = []
+        for (const email of [unknown.email, unverified.email, verified.email]) {
+          replies.push(shape(yield* request(app.url, "POST", path, { body: { email } })))
+        }
+        expect(replies[0]?.status).toBe(202)
+        expect(replies[1]).toEqual(replies[0])
+        expect(replies[2]).toEqual(replies[0])
+      }
+      // Registering a taken address answers like a new one.
+      const takenBody = { ...newUser(), email: verified.email }
+      const taken = shape(yield* request(app.url, "POST", "/api/accounts", { body: takenBody }))
+      const fresh = shape(yield* request(app.url, "POST", "/api/accounts", { body: newUser() }))
+      expect(taken).toEqual(fresh)
+      // The emails did go out where they should.
+      const emails = yield* app.emails
+      expect(emails.filter((email) => email.to === unknown.email)).toEqual([])
+      expect(emails.filter((email) => email.to === verified.email).map((email) => email.subject)).toHaveLength(3)
+    }))
+
+  it.effect("serves the pages with a strict CSP and no caching", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      for (const page of ["/sign-up", "/sign-in", "/account", "/verify", "/forgot-password", "/reset"]) {
+        const response = yield* Effect.promise(() => fetch(`${app.url}${page}`))
+        expect(response.status).toBe(200)
+        expect(response.headers.get("content-type")).toContain("text/html")
+        expect(response.headers.get("content-security-policy")).toContain("script-src 'self'")
+        expect(response.headers.get("cache-control")).toBe("no-store")
+      }
+    }))
+})
+
+describe("session renewal", () => {
+  layer(Harness.layer({ sessionTtl: "2 seconds" }), { excludeTestServices: true })((it) => {
+    it.effect("refreshes the cookie when validateSession renews the session", () =>
+      Effect.gen(function*() {
+        const app = yield* Harness.TestApp
+        const { cookie, login } = yield* signedUp()
+        const firstExpiry = Date.parse((login.body as { expiresAt: string }).expiresAt)
+        const early = yield* request(app.url, "GET", "/api/accounts/me", { cookie })
+        expect(early.cookies).toEqual([])
+        yield* Effect.sleep("1200 millis")
+        const renewed = yield* request(app.url, "GET", "/api/accounts/me", { cookie })
+        expect(renewed.status).toBe(200)
+        expect(sessionValue(renewed)).toBe(cookie)
+        const newExpiry = Date.parse((renewed.body as { sessionExpiresAt: string }).sessionExpiresAt)
+        expect(newExpiry).toBeGreaterThan(firstExpiry)
+        expect(renewed.cookies[0]).toContain(new Date(newExpiry).toUTCString())
+      }))
+  })
+})
