@@ -46,7 +46,7 @@ describe("entry points", () => {
 
   const drivers: Record<string, ReadonlyArray<string>> = {
     sql: ["effect", "@effect/sql"],
-    sqlite: ["effect", "@effect/sql", "@effect/sql-sqlite-node", "@effect/experimental"],
+    sqlite: ["effect", "@effect/sql", "@effect/sql-sqlite-node", "@effect/experimental", "better-sqlite3"],
     pg: ["effect", "@effect/sql", "@effect/sql-pg"],
     mysql: ["effect", "@effect/sql", "@effect/sql-mysql2"]
   }
