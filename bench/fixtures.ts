@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 import { EmailSender } from "../src/EmailSender.js"
 import * as SecureRandom from "../src/SecureRandom.js"
+import * as SessionCache from "../src/SessionCache.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import * as UserHarbor from "../src/UserHarbor.js"
 import * as UserHarborConfig from "../src/UserHarborConfig.js"
@@ -125,9 +126,12 @@ export const harborLayer = <E>(store: Layer.Layer<UserStore, E>) =>
     ))
   )
 
-/** A `ManagedRuntime` of the library on a SQLite file, and its service. */
-export const sqliteHarbor = async (filename: string) => {
-  const runtime = ManagedRuntime.make(harborLayer(SqliteUserStore.layer({ filename })))
+/** A `ManagedRuntime` of the library on a SQLite file (optionally with the session cache), and its service. */
+export const sqliteHarbor = async (filename: string, options: { readonly cache?: boolean } = {}) => {
+  const store = SqliteUserStore.layer({ filename })
+  const runtime = ManagedRuntime.make(
+    harborLayer(options.cache === true ? SessionCache.layer().pipe(Layer.provide(store)) : store)
+  )
   const harbor = await runtime.runPromise(UserHarbor.UserHarbor)
   return { runtime, harbor }
 }
