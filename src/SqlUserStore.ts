@@ -20,6 +20,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { EmailTaken, StoreError, TokenPurpose, UsernameTaken } from "./Errors.js"
 import * as SqlMigrations from "./SqlMigrations.js"
@@ -144,6 +145,30 @@ const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError
 
 const storeError = (operation: string) => (cause: SqlError) => Effect.fail(new StoreError({ operation, cause }))
 
+// Deadlocks and serialization failures: the database rolled the whole transaction back and asks for a retry
+// (InnoDB's next-key locks make concurrent upserts on a table with two unique keys deadlock now and then).
+const transientCodes = new Set<unknown>(["ER_LOCK_DEADLOCK", "40P01", "40001"])
+const isTransient = (u: unknown): boolean => {
+  const sqlError = u instanceof StoreError ? u.cause : u
+  return isSqlError(sqlError) && Predicate.hasProperty(sqlError.cause, "code") &&
+    transientCodes.has(sqlError.cause.code)
+}
+
+/**
+ * Runs `self` again (up to 5 more times, with a short jittered pause) when the database rolled it back for a
+ * deadlock or a serialization failure, but only outside a transaction: inside one, the statement's rollback took
+ * the caller's earlier work with it, so only the outermost transaction can start over.
+ */
+const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (outer) =>
+    Option.isSome(outer)
+      ? self
+      : Effect.retry(self, {
+        times: 5,
+        while: isTransient,
+        schedule: Schedule.jittered(Schedule.exponential("5 millis"))
+      }))
+
 /**
  * Builds the store on the `SqlClient` in context, without running migrations. On SQLite it enables foreign keys;
  * on MySQL-dialect servers it checks whether the server is MariaDB (which has `DELETE … RETURNING`).
@@ -168,7 +193,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
 
   /** The `sql.withTransaction` of STYLE.md section 6, with `SqlError`s (also at COMMIT) as `StoreError`s. */
   const transaction = (operation: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    sql.withTransaction(self).pipe(
+    retryTransient(sql.withTransaction(self)).pipe(
       Effect.catchIf(isSqlError, storeError(operation)),
       // COMMIT (and a ROLLBACK after a failed BEGIN) runs under `orDie`: its SqlError arrives as a defect.
       Effect.catchSomeDefect((defect) =>
@@ -274,7 +299,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
       orElse: () =>
         sql`INSERT INTO userharbor_tokens ${values} ON CONFLICT (user_id, purpose) DO UPDATE SET
           token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at`
-    }).pipe(Effect.asVoid, Effect.catchTag("SqlError", storeError("issueToken")))
+    }).pipe(retryTransient, Effect.asVoid, Effect.catchTag("SqlError", storeError("issueToken")))
   }
 
   // Deletes at most `limit` expired rows of one table: MySQL has `DELETE … LIMIT`, the others a keyed sub-select.

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import * as MysqlUserStore from "../src/MysqlUserStore.js"
+import { UserHarbor } from "../src/UserHarbor.js"
+import { harborOn } from "./harborOn.js"
 import { mysqlDatabase, mysqlStore, mysqlUrl, notice } from "./sqlDatabases.js"
 import { outageTests } from "./SqlOutage.js"
 import { sqlSuite } from "./SqlStoreSuite.js"
@@ -42,4 +44,39 @@ describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => {
       assert.strictEqual(error.operation, "connect")
       assert.notInclude(JSON.stringify(error) + error.message, "hunter2")
     }).pipe(Effect.scoped))
+})
+
+describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL under contention", () => {
+  // Concurrent registrations upsert tokens into a table with two unique keys and a foreign key; InnoDB's next-key
+  // locks then deadlock some of them, and the store must start those transactions over instead of failing.
+  it.live("40 concurrent registrations of different users all succeed", () =>
+    Effect.gen(function*() {
+      const harbor = yield* UserHarbor
+      const tag = Math.random().toString(36).slice(2, 8)
+      const outcomes = yield* Effect.forEach(
+        Array.from({ length: 40 }, (_, i) => i),
+        (i) =>
+          harbor.register({
+            username: `crowd${tag}${i}`,
+            email: `crowd.${tag}.${i}@example.com`,
+            password: "Crowded-pass-1!"
+          }).pipe(Effect.as("ok"), Effect.catchAll((error) => Effect.succeed(error._tag))),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(outcomes.filter((outcome) => outcome !== "ok"), [])
+    }).pipe(Effect.provide(harborOn(mysqlStore(mysqlUrl ?? "", { maxConnections: 20 })))), { timeout: 60_000 })
+
+  it.live("20 concurrent password-reset requests for one account all succeed and leave one live token", () =>
+    Effect.gen(function*() {
+      const harbor = yield* UserHarbor
+      const tag = Math.random().toString(36).slice(2, 8)
+      const email = `contended.${tag}@example.com`
+      yield* harbor.register({ username: `contended${tag}`, email, password: "Contended-pass-1!" })
+      const outcomes = yield* Effect.forEach(
+        Array.from({ length: 20 }, () => harbor.sendPasswordReset(email)),
+        (request) => request.pipe(Effect.as("ok"), Effect.catchAll((error) => Effect.succeed(error._tag))),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(outcomes.filter((outcome) => outcome !== "ok"), [])
+    }).pipe(Effect.provide(harborOn(mysqlStore(mysqlUrl ?? "", { maxConnections: 20 })))), { timeout: 60_000 })
 })
