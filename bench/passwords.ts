@@ -67,7 +67,7 @@ export const loginAndRegister = async (options: { readonly rounds: number; reado
     const login = await alternateThroughput([
       { name: "raw", run: (i) => raw.login(emailFor(i % users), password) },
       { name: "library", run: (i) => runtime.runPromise(harbor.login({ email: emailFor(i % users), password })) }
-    ], { rounds: options.rounds, total: options.perRound, concurrency: 1, warmup: 2 })
+    ], { rounds: options.rounds, total: options.perRound, concurrency: 1, warmup: 4 })
     const register = await alternateThroughput([
       { name: "raw", run: (i) => raw.register(unique(i, "r"), `${unique(i, "r")}@bench.example`) },
       {
@@ -77,7 +77,7 @@ export const loginAndRegister = async (options: { readonly rounds: number; reado
             harbor.register({ username: unique(i, "l"), email: `${unique(i, "l")}@bench.example`, password })
           )
       }
-    ], { rounds: options.rounds, total: options.perRound, concurrency: 1, warmup: 2 })
+    ], { rounds: options.rounds, total: options.perRound, concurrency: 1, warmup: 4 })
     const opsPerSec = (r: typeof login, name: string) => r[name]?.medianOpsPerSec ?? Number.NaN
     return {
       login: { ...login, ratio: ratio(opsPerSec(login, "library"), opsPerSec(login, "raw")) },

@@ -2,7 +2,7 @@
  * Scenario 6: `verifySession` on PostgreSQL with 50 concurrent callers (pool of 10) against a raw `pg` pool of 10
  * running the same query, in a fresh schema dropped afterwards.
  */
-import { Layer, ManagedRuntime, Redacted } from "effect"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import pg, { type Pool } from "pg"
 import { randomBytes } from "node:crypto"
 import * as PgUserStore from "../src/PgUserStore.js"
@@ -77,15 +77,36 @@ export const pgVerify = async (options: { readonly rounds: number; readonly perR
         throw new Error(`session ${i} not valid`)
       }
     }
+    // The library's callers are fibers, as in an Effect server; `runtime.runPromise` per call is scenario 7's cost.
+    const inFibers = (
+      run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>,
+      call: (i: number) => Effect.Effect<unknown, unknown>
+    ) =>
+    (from: number, total: number, concurrency: number) =>
+      run(Effect.forEach(Array.from({ length: total }, (_, k) => from + k), call, { concurrency, discard: true }))
     const result = await alternateThroughput([
       { name: "raw", run: (i) => rawCheck(at(i)) },
-      { name: "library", run: (i) => runtime.runPromise(harbor.verifySession(at(i))) },
-      { name: "library+SessionCache", run: (i) => cachedRuntime.runPromise(cachedHarbor.verifySession(at(i))) }
+      {
+        name: "library",
+        run: (i) => runtime.runPromise(harbor.verifySession(at(i))),
+        runAll: inFibers((effect) => runtime.runPromise(effect), (i) => harbor.verifySession(at(i)))
+      },
+      {
+        name: "library (runtime.runPromise per call)",
+        run: (i) => runtime.runPromise(harbor.verifySession(at(i)))
+      },
+      {
+        // 1,000 sessions active within the cache's TTL, as in scenario 1.
+        name: "library+SessionCache",
+        run: (i) => cachedRuntime.runPromise(cachedHarbor.verifySession(at(i % 1000))),
+        runAll: inFibers((effect) => cachedRuntime.runPromise(effect), (i) => cachedHarbor.verifySession(at(i % 1000)))
+      }
     ], { rounds: options.rounds, total: options.perRound, concurrency: 50, warmup: 2000 })
     const ops = (name: string) => result[name]?.medianOpsPerSec ?? Number.NaN
     return {
       opsPerSec: result,
       ratio: ratio(ops("library"), ops("raw")),
+      perCallRatio: ratio(ops("library (runtime.runPromise per call)"), ops("raw")),
       cachedRatio: ratio(ops("library+SessionCache"), ops("raw"))
     }
   } finally {

@@ -88,20 +88,34 @@ export const throughput = async (
  * Throughput of several contenders, alternating: each round gives every contender `total` calls at `concurrency`,
  * and the result per contender is the median ops/s over the rounds.
  */
+export interface ThroughputContender {
+  readonly name: string
+  readonly run: (i: number) => Promise<unknown>
+  /**
+   * Runs calls `from` to `from + total - 1` with `concurrency` callers itself (a library contender does it in
+   * fibers, as an Effect app serves requests); without it, `run` is called from `concurrency` async loops.
+   */
+  readonly runAll?: (from: number, total: number, concurrency: number) => Promise<unknown>
+}
+
+const timedAll = async (contender: ThroughputContender, from: number, total: number, concurrency: number) => {
+  if (contender.runAll === undefined) return throughput(total, concurrency, (i) => contender.run(from + i))
+  const start = performance.now()
+  await contender.runAll(from, total, concurrency)
+  return round(total / ((performance.now() - start) / 1000), 1)
+}
+
 export const alternateThroughput = async (
-  contenders: ReadonlyArray<{ readonly name: string; readonly run: (i: number) => Promise<unknown> }>,
+  contenders: ReadonlyArray<ThroughputContender>,
   options: { readonly rounds: number; readonly total: number; readonly concurrency: number; readonly warmup: number }
 ): Promise<Record<string, { readonly rounds: ReadonlyArray<number>; readonly medianOpsPerSec: number }>> => {
-  for (const contender of contenders) await throughput(options.warmup, options.concurrency, contender.run)
+  for (const contender of contenders) await timedAll(contender, 0, options.warmup, options.concurrency)
   const results: Record<string, Array<number>> = Object.fromEntries(contenders.map((c) => [c.name, []]))
   let offset = options.warmup
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? contenders : [...contenders].reverse()
     for (const contender of order) {
-      const base = offset
-      results[contender.name]?.push(
-        await throughput(options.total, options.concurrency, (i) => contender.run(base + i))
-      )
+      results[contender.name]?.push(await timedAll(contender, offset, options.total, options.concurrency))
       offset += options.total
     }
   }
