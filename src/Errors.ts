@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import * as Duration from "effect/Duration"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Schema from "effect/Schema"
 
@@ -238,5 +239,37 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
 export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()("SessionNotFound", {}) {
   override get message(): string {
     return "Session not found"
+  }
+}
+
+/**
+ * Password login is throttled after repeated failures. `retryAfter` is how long until the next attempt is
+ * allowed, or `Duration.infinity` when password login stays disabled until a password reset. It never says
+ * whether the account or the caller's client key is throttled, nor whether the account exists: unknown names are
+ * throttled exactly like real ones. An HTTP layer can answer 429 with `Retry-After`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TooManyAttempts extends Schema.TaggedError<TooManyAttempts>()("TooManyAttempts", {
+  retryAfter: Schema.Duration
+}) {
+  override get message(): string {
+    return Duration.isFinite(this.retryAfter)
+      ? `Too many attempts; retry after ${Math.ceil(Duration.toSeconds(this.retryAfter))} seconds`
+      : "Too many attempts; password login is disabled until a password reset"
+  }
+}
+
+/**
+ * Too many password hashes are running and waiting already: the call was refused at once instead of queueing
+ * more memory-hungry work. Retryable (an HTTP layer can answer 503).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Busy extends Schema.TaggedError<Busy>()("Busy", {}) {
+  override get message(): string {
+    return "Password hashing is at capacity; retry later"
   }
 }

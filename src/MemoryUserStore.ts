@@ -18,7 +18,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { EmailTaken, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import type { UserId } from "./User.js"
-import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
+import { type CounterRecord, type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
 
 interface State {
   readonly users: HashMap.HashMap<UserId, UserRecord>
@@ -28,6 +28,7 @@ interface State {
   readonly tokens: HashMap.HashMap<string, TokenRecord>
   /** `userId:purpose` → the key of that user's live token */
   readonly liveTokens: HashMap.HashMap<string, string>
+  readonly counters: HashMap.HashMap<string, CounterRecord>
 }
 
 const empty: State = {
@@ -36,11 +37,13 @@ const empty: State = {
   emails: HashMap.empty(),
   sessions: HashMap.empty(),
   tokens: HashMap.empty(),
-  liveTokens: HashMap.empty()
+  liveTokens: HashMap.empty(),
+  counters: HashMap.empty()
 }
 
 /**
  * Everything the store holds, as plain sorted arrays, so a test can compare the store before and after a call.
+ * Throttling counters are left out (failed calls write them on purpose); read them with `getCounter`.
  *
  * @since 0.1.0
  * @category models
@@ -212,6 +215,29 @@ export const make = Effect.gen(function*() {
       }),
 
     withTransaction,
+
+    incrementCounter: (key, now, windowMs) =>
+      write((s) => {
+        const current = HashMap.get(s.counters, key)
+        const next: CounterRecord = Option.isSome(current) && current.value.windowStart > now - windowMs
+          ? { count: current.value.count + 1, windowStart: current.value.windowStart, updatedAt: now }
+          : { count: 1, windowStart: now, updatedAt: now }
+        return [next.count, { ...s, counters: HashMap.set(s.counters, key, next) }]
+      }),
+    getCounter: (key) => read((s) => HashMap.get(s.counters, key)),
+    deleteCounter: (key) => write((s) => [undefined, { ...s, counters: HashMap.remove(s.counters, key) }]),
+    purgeCounters: (olderThan, limit) =>
+      write((s) => {
+        const doomed = Array.from(HashMap.keys(HashMap.filter(s.counters, (c) => c.updatedAt <= olderThan)))
+          .slice(0, Math.max(0, limit))
+        return [doomed.length, { ...s, counters: HashMap.removeMany(s.counters, doomed) }]
+      }),
+    insertSessionIfPasswordVersion: (session, passwordVersion) =>
+      write((s) => {
+        const user = HashMap.get(s.users, session.userId)
+        if (Option.isNone(user) || user.value.passwordVersion !== passwordVersion) return [false, s]
+        return [true, { ...s, sessions: HashMap.set(s.sessions, session.tokenHash, session) }]
+      }),
 
     // session management
     listUserSessions: (userId) => read((s) => userSessions(s, userId)),

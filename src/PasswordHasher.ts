@@ -1,7 +1,8 @@
 /**
  * Password hashing. The default is argon2id through the `argon2` package, whose work runs on libuv's thread pool,
  * so hashing never blocks the event loop. Hashes are PHC strings (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), so the
- * parameters travel with each hash and can be raised later.
+ * parameters travel with each hash and can be raised later. Imported scrypt hashes in PHC form
+ * (`$scrypt$ln=…,r=…,p=…$salt$hash`, base64) verify as well, and are upgraded to argon2id on the next login.
  *
  * @since 0.1.0
  */
@@ -11,15 +12,24 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import { availableParallelism } from "node:os"
+import * as Metric from "effect/Metric"
+import { Busy } from "./Errors.js"
+import { isScryptHash, verifyScrypt } from "./internal/scrypt.js"
+import * as Metrics from "./Metrics.js"
 
 /**
  * @since 0.1.0
  * @category tags
  */
 export class PasswordHasher extends Context.Tag("userharbor/PasswordHasher")<PasswordHasher, {
-  readonly hash: (password: Redacted.Redacted<string>) => Effect.Effect<string>
-  /** Constant-time; `false` (never a failure) for a wrong password or a malformed stored hash. */
-  readonly verify: (password: Redacted.Redacted<string>, hash: string) => Effect.Effect<boolean>
+  /** Fails with `Busy` only when the hasher is bounded (see `bounded`) and at capacity. */
+  readonly hash: (password: Redacted.Redacted<string>) => Effect.Effect<string, Busy>
+  /**
+   * Constant-time; `false` (never a failure) for a wrong password or a malformed stored hash. Fails with `Busy`
+   * only when the hasher is bounded and at capacity.
+   */
+  readonly verify: (password: Redacted.Redacted<string>, hash: string) => Effect.Effect<boolean, Busy>
   /** `true` when the hash was made with other parameters than the current ones. */
   readonly needsRehash: (hash: string) => boolean
 }>() {}
@@ -77,8 +87,11 @@ const makeArgon2 = (options: Argon2Options): PasswordHasher["Type"] => {
       Effect.map(Effect.promise(() => argon2.hash(Redacted.value(password), hashOptions)), canonicalOrder),
     verify: (password, hash) =>
       Effect.promise(() =>
-        // argon2 rejects a malformed PHC string; for a login that is simply "does not match"
-        argon2.verify(hash, Redacted.value(password)).catch(() => false)
+        // Imported scrypt hashes verify too; `needsRehash` is true for them, so the next login upgrades them.
+        isScryptHash(hash)
+          ? verifyScrypt(Redacted.value(password), hash)
+          // argon2 rejects a malformed PHC string; for a login that is simply "does not match"
+          : argon2.verify(hash, Redacted.value(password)).catch(() => false)
       ),
     needsRehash: (hash) => {
       try {
@@ -109,11 +122,88 @@ export const make = (
     )
 
 /**
+ * How much hashing may run and wait at once. `permits` hashes run concurrently; up to `maxQueue` more wait for a
+ * permit; any call beyond that fails at once with `Busy`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Limits {
+  readonly permits: number
+  readonly maxQueue: number
+}
+
+/**
+ * Two hashes per CPU, 64 waiting. argon2 runs on libuv's thread pool (4 threads unless `UV_THREADPOOL_SIZE` says
+ * otherwise), so permits beyond the pool's size only move the queue from us into libuv; the bound that matters is
+ * `permits + maxQueue` hashes of `memoryCost` KiB each at most.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultLimits = (): Limits => ({ permits: 2 * availableParallelism(), maxQueue: 64 })
+
+/**
+ * Puts a hasher behind a semaphore with a bounded wait queue: at most `permits` hashes or verifications run at
+ * once, at most `maxQueue` more wait, and the rest fail fast with `Busy`, so a login flood cannot pile up
+ * memory-hungry argon2 work. `needsRehash` is cheap and stays unbounded.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const bounded = (
+  hasher: PasswordHasher["Type"],
+  limits: Partial<Limits> = {}
+): Effect.Effect<PasswordHasher["Type"]> =>
+  Effect.gen(function*() {
+    const { maxQueue, permits } = { ...defaultLimits(), ...limits }
+    const semaphore = yield* Effect.makeSemaphore(Math.max(1, Math.floor(permits)))
+    const capacity = Math.max(1, Math.floor(permits)) + Math.max(0, Math.floor(maxQueue))
+    // Running plus waiting calls, and the waiting ones alone (the queue-depth gauge). Plain numbers are enough:
+    // JavaScript runs one fiber step at a time, and each check-and-update below is a single synchronous step.
+    let admitted = 0
+    let waiting = 0
+    const reportDepth = Effect.suspend(() => Metric.set(Metrics.hashQueueDepth, waiting))
+    const guard = <A>(work: Effect.Effect<A, Busy>): Effect.Effect<A, Busy> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          if (admitted >= capacity) return Effect.fail(new Busy())
+          admitted++
+          waiting++
+          let started = false
+          const run = Effect.suspend(() => {
+            started = true
+            waiting--
+            return Effect.zipRight(reportDepth, restore(work))
+          })
+          return Effect.zipRight(reportDepth, restore(semaphore.withPermits(1)(run))).pipe(
+            Effect.ensuring(Effect.suspend(() => {
+              admitted--
+              if (!started) waiting-- // interrupted while it waited
+              return reportDepth
+            }))
+          )
+        })
+      )
+    return PasswordHasher.of({
+      hash: (password) => guard(hasher.hash(password)),
+      verify: (password, hash) => guard(hasher.verify(password, hash)),
+      needsRehash: hasher.needsRehash
+    })
+  })
+
+/**
+ * argon2id with the given parameters (refused below OWASP's minimums), bounded by `bounded` with `limits`
+ * (default `defaultLimits()`).
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Argon2Options = defaultOptions): Layer.Layer<PasswordHasher, ConfigError.ConfigError> =>
-  Layer.effect(PasswordHasher, make(options))
+export const layer = (
+  options: Argon2Options = defaultOptions,
+  limits: Partial<Limits> = {}
+): Layer.Layer<PasswordHasher, ConfigError.ConfigError> =>
+  Layer.effect(PasswordHasher, Effect.flatMap(make(options), (hasher) => bounded(hasher, limits)))
 
 /**
  * argon2id with tiny parameters (256 KiB, 1 pass), for tests only: it makes each hash take well under a

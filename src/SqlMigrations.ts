@@ -10,6 +10,7 @@
  * - `userharbor_users`: unique `username_key` and `email_key` (the case-folded forms).
  * - `userharbor_sessions`: keyed by `token_hash`, `ON DELETE CASCADE` from users, indexed by user and expiry.
  * - `userharbor_tokens`: keyed by `(token_hash, purpose)`, one row per `(user_id, purpose)`, cascade from users.
+ * - `userharbor_counters` (0002): throttling counters keyed by `counter_key`, indexed by `updated_at` for purging.
  *
  * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
  * back there; PostgreSQL and SQLite run pending migrations in one transaction.
@@ -93,12 +94,24 @@ const createTables = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_tokens_expires_at ON userharbor_tokens (expires_at)"
 ]
 
-const createTablesMigration = Effect.gen(function*() {
-  // Our own DDL, no input: `unsafe` only because the statements are built from the dialect's fragments.
-  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-  const statements = createTables(sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable }))
-  yield* Effect.forEach(statements, (statement) => sql.unsafe(statement), { discard: true })
-})
+// Login failure and mail counters: keys are ASCII (`login:<hmac>`, `mail:<purpose>:<user id>`).
+const createCounters = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_counters (
+  counter_key VARCHAR(128)${d.ascii} NOT NULL PRIMARY KEY,
+  hits BIGINT NOT NULL,
+  window_start BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_counters_updated_at ON userharbor_counters (updated_at)"
+]
+
+const statementsMigration = (statements: (d: Dialect) => ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    // Our own DDL, no input: `unsafe` only because the statements are built from the dialect's fragments.
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const all = statements(sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable }))
+    yield* Effect.forEach(all, (statement) => sql.unsafe(statement), { discard: true })
+  })
 
 /**
  * The migrations, for an app that runs them through its own `Migrator` call (with `table` as the table).
@@ -107,7 +120,8 @@ const createTablesMigration = Effect.gen(function*() {
  * @category migrations
  */
 export const loader: Migrator.Loader = Migrator.fromRecord({
-  "0001_create_tables": createTablesMigration
+  "0001_create_tables": statementsMigration(createTables),
+  "0002_throttling": statementsMigration(createCounters)
 })
 
 const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError

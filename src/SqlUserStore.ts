@@ -124,6 +124,13 @@ const decodeSessionRecords = decodeRows(Schema.Struct(sessionFields))
 const decodeAffectedRaw = Schema.decodeUnknown(Affected)
 const decodeAffected = (raw: unknown) => Effect.orDie(decodeAffectedRaw(raw))
 
+const CounterRow = Schema.Struct({
+  count: column(Integer, "hits"),
+  windowStart: column(Integer, "window_start"),
+  updatedAt: column(Integer, "updated_at")
+})
+const decodeCounters = decodeRows(CounterRow)
+
 const uniqueCodes = new Set<unknown>([
   "SQLITE_CONSTRAINT_UNIQUE",
   "SQLITE_CONSTRAINT_PRIMARYKEY",
@@ -318,6 +325,45 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
     )
   }
 
+  // PostgreSQL types an untyped parameter in a SELECT list as text, which a BIGINT column refuses.
+  const bigint = (n: number) => sql.onDialectOrElse({ pg: () => sql`CAST(${n} AS BIGINT)`, orElse: () => sql`${n}` })
+
+  // One atomic upsert; a window that began at or before `resetBefore` restarts at 1. MySQL has no `RETURNING` on
+  // an upsert, so it reads its own row back in the same transaction, where the upsert's row lock still holds.
+  const incrementCounter = (key: string, now: number, windowMs: number) => {
+    const resetBefore = now - windowMs
+    const values = sql.insert({ counter_key: key, hits: 1, window_start: now, updated_at: now })
+    const upsert: Effect.Effect<ReadonlyArray<unknown>, SqlError | StoreError> = sql.onDialectOrElse({
+      mysql: () =>
+        transaction("incrementCounter")(Effect.gen(function*() {
+          // Assignments run left to right: `hits` must be computed from the old `window_start`.
+          yield* sql`INSERT INTO userharbor_counters ${values} ON DUPLICATE KEY UPDATE
+            hits = IF(window_start <= ${resetBefore}, 1, hits + 1),
+            window_start = IF(window_start <= ${resetBefore}, ${now}, window_start),
+            updated_at = ${now}`
+          return yield* sql`SELECT hits, window_start, updated_at FROM userharbor_counters
+            WHERE counter_key = ${key}`
+        })),
+      orElse: () =>
+        sql`INSERT INTO userharbor_counters ${values} ON CONFLICT (counter_key) DO UPDATE SET
+          hits = CASE WHEN userharbor_counters.window_start <= ${resetBefore} THEN 1
+            ELSE userharbor_counters.hits + 1 END,
+          window_start = CASE WHEN userharbor_counters.window_start <= ${resetBefore} THEN ${bigint(now)}
+            ELSE userharbor_counters.window_start END,
+          updated_at = ${now}
+          RETURNING hits, window_start, updated_at`
+    })
+    return upsert.pipe(
+      Effect.catchTag("SqlError", storeError("incrementCounter")),
+      Effect.flatMap(decodeCounters),
+      Effect.flatMap((rows) =>
+        rows[0] === undefined
+          ? Effect.fail(new StoreError({ operation: "incrementCounter" }))
+          : Effect.succeed(rows[0].count)
+      )
+    )
+  }
+
   const sessionColumns = sql`id AS session_id, token_hash, user_id, created_at AS session_created_at, expires_at,
     last_used_at`
   // The port orders sessions by `createdAt`, then `id` as JavaScript compares strings: bytewise. MySQL's ids are
@@ -412,6 +458,38 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
       }),
 
     withTransaction: transaction("withTransaction"),
+
+    incrementCounter,
+    getCounter: (key) =>
+      sql`SELECT hits, window_start, updated_at FROM userharbor_counters WHERE counter_key = ${key}`.pipe(
+        Effect.flatMap(decodeCounters),
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.catchTag("SqlError", storeError("getCounter"))
+      ),
+    deleteCounter: (key) =>
+      sql`DELETE FROM userharbor_counters WHERE counter_key = ${key}`.pipe(
+        Effect.asVoid,
+        Effect.catchTag("SqlError", storeError("deleteCounter"))
+      ),
+    purgeCounters: (olderThan, limit) =>
+      limit <= 0 ? Effect.succeed(0) : affected(
+        "purgeCounters",
+        sql.onDialectOrElse({
+          mysql: () => sql`DELETE FROM userharbor_counters WHERE updated_at <= ${olderThan} LIMIT ${limit}`.raw,
+          orElse: () =>
+            sql`DELETE FROM userharbor_counters WHERE counter_key IN (
+              SELECT counter_key FROM userharbor_counters WHERE updated_at <= ${olderThan} LIMIT ${limit})`.raw
+        })
+      ),
+    insertSessionIfPasswordVersion: (session, passwordVersion) =>
+      // One statement: the row is inserted only if the version still matches when the insert runs.
+      affected(
+        "insertSessionIfPasswordVersion",
+        sql`INSERT INTO userharbor_sessions (token_hash, id, user_id, created_at, expires_at, last_used_at)
+          SELECT ${session.tokenHash}, ${session.id}, id, ${bigint(session.createdAt)}, ${bigint(session.expiresAt)},
+            ${bigint(session.lastUsedAt)}
+          FROM userharbor_users WHERE id = ${session.userId} AND password_version = ${passwordVersion}`.raw
+      ).pipe(Effect.map((n) => n > 0)),
 
     // session management
     listUserSessions: (userId) =>

@@ -25,7 +25,13 @@ import type { YieldWrap } from "effect/Utils"
 import { isDeepStrictEqual } from "node:util"
 import type { TokenPurpose } from "./Errors.js"
 import { SessionId, UserId } from "./User.js"
-import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
+import {
+  type CounterRecord,
+  type SessionRecord,
+  type TokenRecord,
+  type UserRecord,
+  UserStore
+} from "./UserStore.js"
 
 /**
  * One check of the contract. `run` succeeds when the store conforms; it dies with a `ConformanceViolation` (or
@@ -750,6 +756,109 @@ const instantCases: ReadonlyArray<Case> = [
   })
 ]
 
+// --- throttling and counters ---
+
+const counterKey = () => `conformance:${hex(12)}`
+
+const expectCounter = (key: string, expected: CounterRecord, what: string) =>
+  Effect.flatMap(UserStore, (store) =>
+    Effect.flatMap(store.getCounter(key), (found) =>
+      Effect.flatMap(checkSome(found, what), (counter) =>
+        checkEqual(
+          { count: counter.count, windowStart: counter.windowStart, updatedAt: counter.updatedAt },
+          expected,
+          what
+        ))))
+
+const counterCases: ReadonlyArray<Case> = [
+  gen("incrementCounter starts a counter at 1 and getCounter reads it; an unknown key has none", function*(store) {
+    const key = counterKey()
+    yield* checkNone(yield* store.getCounter(key), "a counter never incremented")
+    yield* checkEqual(yield* store.incrementCounter(key, now, 60_000), 1, "the first increment")
+    yield* expectCounter(key, { count: 1, windowStart: now, updatedAt: now }, "the counter after one increment")
+  }),
+  gen("incrementCounter within the window adds one, keeps windowStart and moves updatedAt", function*(store) {
+    const key = counterKey()
+    yield* store.incrementCounter(key, now, 60_000)
+    yield* checkEqual(yield* store.incrementCounter(key, now + 1000, 60_000), 2, "the second increment")
+    // One millisecond before the window ends it is still the same window.
+    yield* checkEqual(yield* store.incrementCounter(key, now + 59_999, 60_000), 3, "an increment at the window's end")
+    yield* expectCounter(key, { count: 3, windowStart: now, updatedAt: now + 59_999 }, "the counter")
+  }),
+  gen("incrementCounter restarts at 1 once windowStart <= now - windowMs (a fixed window)", function*(store) {
+    const key = counterKey()
+    yield* store.incrementCounter(key, now, 60_000)
+    yield* store.incrementCounter(key, now + 30_000, 60_000)
+    const restarted = yield* store.incrementCounter(key, now + 60_000, 60_000)
+    yield* checkEqual(restarted, 1, "the first increment of a new window")
+    yield* expectCounter(key, { count: 1, windowStart: now + 60_000, updatedAt: now + 60_000 }, "the new window")
+  }),
+  gen("incrementCounter with a window of Number.MAX_SAFE_INTEGER never restarts", function*(store) {
+    const key = counterKey()
+    yield* store.incrementCounter(key, 0, Number.MAX_SAFE_INTEGER)
+    yield* checkEqual(yield* store.incrementCounter(key, now, Number.MAX_SAFE_INTEGER), 2, "an increment years later")
+    yield* expectCounter(key, { count: 2, windowStart: 0, updatedAt: now }, "the counter")
+    yield* store.deleteCounter(key)
+  }),
+  gen("50 concurrent incrementCounter calls each see a distinct count and leave exactly 50", function*(store) {
+    const key = counterKey()
+    const counts = yield* Effect.all(
+      Array.from({ length: 50 }, () => store.incrementCounter(key, now, 60_000)),
+      { concurrency: "unbounded" }
+    )
+    yield* checkEqual([...counts].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1), "the counts seen")
+    yield* expectCounter(key, { count: 50, windowStart: now, updatedAt: now }, "the counter after 50 increments")
+  }),
+  gen("deleteCounter removes that counter only; a deleted counter starts again at 1", function*(store) {
+    const key = counterKey()
+    const other = counterKey()
+    yield* store.incrementCounter(key, now, 60_000)
+    yield* store.incrementCounter(key, now, 60_000)
+    yield* store.incrementCounter(other, now, 60_000)
+    yield* store.deleteCounter(key)
+    yield* store.deleteCounter(counterKey()) // a missing key is no error
+    yield* checkNone(yield* store.getCounter(key), "a deleted counter")
+    yield* expectCounter(other, { count: 1, windowStart: now, updatedAt: now }, "another counter")
+    yield* checkEqual(yield* store.incrementCounter(key, now + 1, 60_000), 1, "an increment after the delete")
+  }),
+  gen("purgeCounters removes counters updated at or before olderThan, at most limit per call", function*(store) {
+    // Far in the past, so no other case's counters sit between the drain and ours.
+    const base = 10_000 + Number.parseInt(hex(2), 16)
+    const drain = (rounds: number): Effect.Effect<void, unknown> =>
+      rounds > 1000
+        ? violation("purgeCounters kept returning a positive count")
+        : Effect.flatMap(store.purgeCounters(base, 1000), (n) => n === 0 ? Effect.void : drain(rounds + 1))
+    yield* drain(0)
+    const [first, second, kept] = [counterKey(), counterKey(), counterKey()]
+    yield* store.incrementCounter(first, base + 1, 60_000)
+    yield* store.incrementCounter(second, base + 2, 60_000)
+    yield* store.incrementCounter(kept, base + 3, 60_000)
+    yield* checkEqual(yield* store.purgeCounters(base + 2, 1), 1, "the first purge with limit 1")
+    yield* checkEqual(yield* store.purgeCounters(base + 2, 1), 1, "the second purge with limit 1")
+    yield* checkEqual(yield* store.purgeCounters(base + 2, 1), 0, "a third purge")
+    yield* checkNone(yield* store.getCounter(first), "a purged counter")
+    yield* checkNone(yield* store.getCounter(second), "a purged counter")
+    yield* expectCounter(kept, { count: 1, windowStart: base + 3, updatedAt: base + 3 }, "a newer counter")
+    yield* store.deleteCounter(kept)
+  }),
+  gen("insertSessionIfPasswordVersion inserts only while the user has that passwordVersion", function*(store) {
+    const user = yield* storedUser({ passwordVersion: 4 })
+    const current = makeSession(user)
+    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(current, 4), true, "an insert at the current version")
+    yield* expectSession(current, "the session inserted at the current version")
+    const stale = makeSession(user)
+    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(stale, 3), false, "an insert at an old version")
+    yield* expectNoSession(stale, "a session refused at an old version")
+    yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$changed" })
+    const late = makeSession(user)
+    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(late, 4), false, "an insert after a change")
+    yield* expectNoSession(late, "a session refused after a change")
+    const orphan = makeSession(makeUser())
+    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(orphan, 1), false, "an insert for a missing user")
+    yield* expectNoSession(orphan, "a session of a missing user")
+  })
+]
+
 // --- session management (listing, revoking one or the others, the per-user cap) ---
 
 const listed = (store: UserStore["Type"], userId: UserId) =>
@@ -858,5 +967,6 @@ export const cases: ReadonlyArray<Case> = [
   ...purgeCases,
   ...transactionCases,
   ...instantCases,
+  ...counterCases,
   ...sessionManagementCases
 ]

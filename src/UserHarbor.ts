@@ -25,6 +25,7 @@ import {
   VerificationEmail
 } from "./EmailSender.js"
 import {
+  type Busy,
   type EmailDeliveryError,
   EmailNotVerified,
   InvalidCredentials,
@@ -35,12 +36,14 @@ import {
   SessionNotFound,
   type StoreError,
   type TokenPurpose,
+  type TooManyAttempts,
   type UsernameTaken,
   type WeakPassword
 } from "./Errors.js"
 import * as Observe from "./internal/observe.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
+import * as Throttle from "./internal/throttle.js"
 import * as Tokens from "./internal/tokens.js"
 import * as Tracing from "./internal/tracing.js"
 import { PasswordHasher } from "./PasswordHasher.js"
@@ -62,14 +65,15 @@ export interface RegisterInput {
 }
 
 /**
- * Log in by username or by email.
+ * Log in by username or by email. `clientKey` optionally identifies the caller's client (an IP address, say):
+ * failures then also count against it across all accounts, so one client cannot spray many of them.
  *
  * @since 0.1.0
  * @category models
  */
 export type LoginInput =
-  | { readonly username: string; readonly password: SecretInput }
-  | { readonly email: string; readonly password: SecretInput }
+  | { readonly username: string; readonly password: SecretInput; readonly clientKey?: string }
+  | { readonly email: string; readonly password: SecretInput; readonly clientKey?: string }
 
 /**
  * @since 0.1.0
@@ -108,11 +112,13 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
     input: RegisterInput
   ) => Effect.Effect<
     void,
-    InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | StoreError
+    InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | Busy | StoreError
   >
   readonly verifyEmail: (token: SecretInput) => Effect.Effect<void, InvalidToken | StoreError>
   readonly resendVerification: (email: string) => Effect.Effect<void, EmailDeliveryError | StoreError>
-  readonly login: (input: LoginInput) => Effect.Effect<Session, InvalidCredentials | EmailNotVerified | StoreError>
+  readonly login: (
+    input: LoginInput
+  ) => Effect.Effect<Session, InvalidCredentials | EmailNotVerified | TooManyAttempts | Busy | StoreError>
   readonly verifySession: (sessionToken: SecretInput) => Effect.Effect<boolean, StoreError>
   readonly validateSession: (sessionToken: SecretInput) => Effect.Effect<ValidatedSession, InvalidSession | StoreError>
   readonly getCurrentUser: (sessionToken: SecretInput) => Effect.Effect<User, InvalidSession | StoreError>
@@ -120,12 +126,14 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
   readonly logoutAll: (sessionToken: SecretInput) => Effect.Effect<void, InvalidSession | StoreError>
   readonly changePassword: (
     input: ChangePasswordInput
-  ) => Effect.Effect<Session, InvalidSession | InvalidCredentials | WeakPassword | StoreError>
+  ) => Effect.Effect<Session, InvalidSession | InvalidCredentials | WeakPassword | Busy | StoreError>
   readonly sendPasswordReset: (email: string) => Effect.Effect<void, EmailDeliveryError | StoreError>
-  readonly resetPassword: (input: ResetPasswordInput) => Effect.Effect<void, InvalidToken | WeakPassword | StoreError>
+  readonly resetPassword: (
+    input: ResetPasswordInput
+  ) => Effect.Effect<void, InvalidToken | WeakPassword | Busy | StoreError>
   readonly deleteAccount: (
     input: DeleteAccountInput
-  ) => Effect.Effect<void, InvalidSession | InvalidCredentials | StoreError>
+  ) => Effect.Effect<void, InvalidSession | InvalidCredentials | Busy | StoreError>
 
   // session management
   /** The caller's live sessions, oldest first, the one `sessionToken` belongs to marked `current`. */
@@ -170,7 +178,17 @@ export const make = Effect.gen(function*() {
   const hasher = Observe.timedHasher(yield* PasswordHasher)
   const config = yield* UserHarborConfig
   const tokens = Tokens.make(config.secretKey, yield* SecureRandom)
-  const dummyHash = yield* Effect.flatMap(tokens.newId, (id) => hasher.hash(Redacted.make(id)))
+  // A bounded hasher shared with running traffic may be busy; building waits for it rather than failing.
+  const dummyHash = yield* Effect.eventually(
+    Effect.flatMap(tokens.newId, (id) => hasher.hash(Redacted.make(id))).pipe(
+      Effect.tapError(() => Effect.sleep("50 millis"))
+    )
+  )
+  const throttle = Throttle.make(store, config.throttle, tokens.digest)
+  const identifiers = (user: UserRecord) => [
+    throttle.identifier("username", user.usernameKey),
+    throttle.identifier("email", user.emailKey)
+  ]
   const sessionPolicy = SessionPolicy.fromSettings(config)
   const policy = config.passwordPolicy
 
@@ -192,12 +210,21 @@ export const make = Effect.gen(function*() {
       ? insert
       : store.withTransaction(Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert))
 
-  const newSession = Effect.fnUntraced(function*(userId: UserId) {
+  // With `passwordVersion`, the session is created only while the password is still the one just verified; a
+  // refused insert fails inside the cap's transaction, so it evicts nothing either.
+  const newSession = Effect.fnUntraced(function*(userId: UserId, passwordVersion?: number) {
     const { token, tokenHash } = yield* tokens.issue
     const id = SessionId.make(yield* tokens.newId)
     const now = yield* Clock.currentTimeMillis
     const expiresAt = SessionPolicy.expiryFrom(sessionPolicy, now, now)
-    yield* withinCap(userId, store.insertSession({ id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now }))
+    const session = { id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now }
+    yield* withinCap(
+      userId,
+      passwordVersion === undefined
+        ? store.insertSession(session)
+        : Effect.flatMap(store.insertSessionIfPasswordVersion(session, passwordVersion), (inserted) =>
+          inserted ? Effect.void : Effect.fail(new InvalidCredentials()))
+    )
     return { id, token, expiresAt: new Date(expiresAt) } satisfies Session
   })
 
@@ -222,16 +249,27 @@ export const make = Effect.gen(function*() {
       : hasher.verify(normalized, hash)
   }
 
-  const findForLogin = (input: LoginInput): Effect.Effect<Option.Option<UserRecord>, StoreError> => {
+  // The user, and the throttling counter of the name as typed (canonical when valid, so `ALICE` is `alice`).
+  const findForLogin = (
+    input: LoginInput
+  ): Effect.Effect<{ readonly identifier: string; readonly user: Option.Option<UserRecord> }, StoreError> => {
+    const found = (
+      kind: Throttle.IdentifierKind,
+      key: string,
+      user: Effect.Effect<Option.Option<UserRecord>, StoreError>
+    ) =>
+      Effect.map(user, (user) => ({ identifier: throttle.identifier(kind, key), user }))
+    const unknown = (kind: Throttle.IdentifierKind, name: string) =>
+      Effect.succeed({ identifier: throttle.identifier(kind, name), user: Option.none<UserRecord>() })
     if ("username" in input) {
       return Username.validate(input.username).pipe(
-        Effect.flatMap((valid) => store.findUserByUsername(valid.key)),
-        Effect.catchTag("InvalidUsername", () => Effect.succeedNone)
+        Effect.flatMap((valid) => found("username", valid.key, store.findUserByUsername(valid.key))),
+        Effect.catchTag("InvalidUsername", () => unknown("username", input.username))
       )
     }
     return Email.validate(input.email).pipe(
-      Effect.flatMap((valid) => store.findUserByEmail(valid.key)),
-      Effect.catchTag("InvalidEmail", () => Effect.succeedNone)
+      Effect.flatMap((valid) => found("email", valid.key, store.findUserByEmail(valid.key))),
+      Effect.catchTag("InvalidEmail", () => unknown("email", input.email))
     )
   }
 
@@ -309,20 +347,43 @@ export const make = Effect.gen(function*() {
   const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
     const user = yield* findByEmail(email)
     if (Option.isNone(user) || user.value.verified) return
+    // Over the limit the caller sees the same quiet success, and nothing is issued or sent.
+    if (!(yield* throttle.mailAllowed("verify-email", user.value.id))) return
     const issued = yield* issueToken(user.value.id, "verify-email", config.verificationTokenTtl)
     yield* sender.send(new VerificationEmail({ to: recipient(user.value), ...issued }))
   }, Observe.withOutcome)
 
+  // Opportunistic: a login that could not upgrade its hash (busy, store down, password changed meanwhile) still
+  // succeeds, and the next one tries again. Conditional on the version, so a concurrent change always wins.
+  const upgradeHash = (password: SecretInput, user: UserRecord) => {
+    const normalized = PasswordPolicy.normalize(redact(password))
+    if (normalized === undefined || !hasher.needsRehash(user.passwordHash)) return Effect.void
+    return hasher.hash(normalized).pipe(
+      Effect.flatMap((passwordHash) =>
+        store.updatePassword({ userId: user.id, passwordHash, expectedVersion: user.passwordVersion })
+      ),
+      Effect.catchAll((error) =>
+        Effect.logWarning("UserHarbor: password hash not upgraded").pipe(Effect.annotateLogs("reason", error._tag))
+      ),
+      Effect.asVoid
+    )
+  }
+
   const login = Effect.fn("UserHarbor.login")(function*(input: LoginInput) {
-    const user = yield* findForLogin(input)
-    if (Option.isNone(user)) {
-      yield* verifyPassword(input.password, dummyHash)
+    const { identifier, user } = yield* findForLogin(input)
+    // Before any hashing: a throttled attempt costs no argon2 work.
+    const attempt = yield* throttle.begin(identifier, input.clientKey)
+    const matches = yield* verifyPassword(input.password, Option.isSome(user) ? user.value.passwordHash : dummyHash)
+    if (Option.isNone(user) || !matches) {
+      yield* attempt.failed
       return yield* new InvalidCredentials()
     }
-    if (!(yield* verifyPassword(input.password, user.value.passwordHash))) return yield* new InvalidCredentials()
+    yield* attempt.succeeded(identifiers(user.value))
     // Only after the right password, so this answer reveals nothing to someone who does not know it.
     if (!user.value.verified) return yield* new EmailNotVerified()
-    return yield* newSession(user.value.id)
+    const session = yield* newSession(user.value.id, user.value.passwordVersion)
+    yield* upgradeHash(input.password, user.value)
+    return session
   }, Observe.countLogin, Observe.withOutcome)
 
   // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
@@ -381,6 +442,7 @@ export const make = Effect.gen(function*() {
   const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
     const user = yield* findByEmail(email)
     if (Option.isNone(user)) return
+    if (!(yield* throttle.mailAllowed("reset-password", user.value.id))) return
     const issued = yield* issueToken(user.value.id, "reset-password", config.resetTokenTtl)
     yield* sender.send(new PasswordResetEmail({ to: recipient(user.value), ...issued }))
   }, Observe.withOutcome)
@@ -410,6 +472,8 @@ export const make = Effect.gen(function*() {
       yield* store.markVerified(userId)
       yield* store.deleteUserSessions(userId)
       yield* store.deleteUserTokens(userId, "verify-email")
+      // A reset is the way out of a disabled password login (NIST SP 800-63B 5.2.2).
+      yield* throttle.clear(identifiers(user.value))
       return "ok" as const
     }))
     yield* consumeIn("reset-password")(outcome)

@@ -43,6 +43,61 @@ export interface Options {
   /** At most this many live sessions per user; a login beyond it ends the oldest. Default: no cap. */
   readonly maxSessionsPerUser?: number
   readonly passwordPolicy?: Partial<PasswordPolicy.PasswordPolicy>
+  /** Brute-force throttling and mail send limits; see `ThrottleOptions`. */
+  readonly throttle?: Partial<ThrottleOptions>
+}
+
+/**
+ * Throttling of password guessing and of mail a stranger can trigger.
+ *
+ * Each login identifier (a username or an email address, whether or not it has an account) counts consecutive
+ * failures. From `freeFailures` on, password login for it is locked for `baseLock`, doubling with each further
+ * failure up to `maxLock`; at `disableAfter` failures it stays disabled until a password reset (NIST SP 800-63B's
+ * limit of 100). A success or a reset clears the count. A caller-supplied `clientKey` (an IP address, say) also
+ * counts failures across all identifiers: `clientFreeFailures` within `clientWindow`, then locked until the
+ * window ends. `sendPasswordReset` and `resendVerification` send at most `mailLimit` messages per account within
+ * `mailWindow`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ThrottleOptions {
+  /** Default `true`; `false` turns off login throttling and the mail limits. */
+  readonly enabled: boolean
+  /** Default 5. */
+  readonly freeFailures: number
+  /** Default 30 seconds. */
+  readonly baseLock: Duration.DurationInput
+  /** Default 1 hour. */
+  readonly maxLock: Duration.DurationInput
+  /** Default 100. */
+  readonly disableAfter: number
+  /** Default 20. */
+  readonly clientFreeFailures: number
+  /** Default 1 hour. */
+  readonly clientWindow: Duration.DurationInput
+  /** Default 3. */
+  readonly mailLimit: number
+  /** Default 1 hour. */
+  readonly mailWindow: Duration.DurationInput
+}
+
+/**
+ * `ThrottleOptions` with every default filled in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ThrottleSettings {
+  readonly enabled: boolean
+  readonly freeFailures: number
+  readonly baseLock: Duration.Duration
+  readonly maxLock: Duration.Duration
+  readonly disableAfter: number
+  readonly clientFreeFailures: number
+  readonly clientWindow: Duration.Duration
+  readonly mailLimit: number
+  readonly mailWindow: Duration.Duration
 }
 
 /**
@@ -60,6 +115,7 @@ export interface Settings {
   /** `undefined`: no cap. */
   readonly maxSessionsPerUser: number | undefined
   readonly passwordPolicy: PasswordPolicy.PasswordPolicy
+  readonly throttle: ThrottleSettings
 }
 
 /**
@@ -88,6 +144,30 @@ const positiveDuration = (
       () => invalid(path, "must be a positive, finite duration")
     )
   )
+
+const positiveInteger = (path: string, n: number): Effect.Effect<number, ConfigError.ConfigError> =>
+  Number.isSafeInteger(n) && n >= 1 ? Effect.succeed(n) : invalid(path, "must be a whole number >= 1")
+
+const throttleSettings = Effect.fnUntraced(function*(options: Partial<ThrottleOptions> = {}) {
+  const settings: ThrottleSettings = {
+    enabled: options.enabled ?? true,
+    freeFailures: yield* positiveInteger("throttle.freeFailures", options.freeFailures ?? 5),
+    baseLock: yield* positiveDuration("throttle.baseLock", options.baseLock ?? "30 seconds"),
+    maxLock: yield* positiveDuration("throttle.maxLock", options.maxLock ?? "1 hour"),
+    disableAfter: yield* positiveInteger("throttle.disableAfter", options.disableAfter ?? 100),
+    clientFreeFailures: yield* positiveInteger("throttle.clientFreeFailures", options.clientFreeFailures ?? 20),
+    clientWindow: yield* positiveDuration("throttle.clientWindow", options.clientWindow ?? "1 hour"),
+    mailLimit: yield* positiveInteger("throttle.mailLimit", options.mailLimit ?? 3),
+    mailWindow: yield* positiveDuration("throttle.mailWindow", options.mailWindow ?? "1 hour")
+  }
+  if (settings.disableAfter < settings.freeFailures) {
+    return yield* invalid("throttle.disableAfter", "must be at least freeFailures")
+  }
+  if (Duration.lessThan(settings.maxLock, settings.baseLock)) {
+    return yield* invalid("throttle.maxLock", "must be at least baseLock")
+  }
+  return settings
+})
 
 /**
  * Checks the options and fills in the defaults.
@@ -119,7 +199,8 @@ export const make: (options: Options) => Effect.Effect<Settings, ConfigError.Con
     sessionTtl: yield* positiveDuration("sessionTtl", options.sessionTtl ?? "30 days"),
     sessionAbsoluteTtl: yield* positiveDuration("sessionAbsoluteTtl", options.sessionAbsoluteTtl ?? "90 days"),
     maxSessionsPerUser,
-    passwordPolicy
+    passwordPolicy,
+    throttle: yield* throttleSettings(options.throttle)
   })
 })
 

@@ -51,21 +51,23 @@ export type StoreServices = Exclude<Services, MemoryUserStore.MemoryUserStore>
 
 /**
  * The test kit around another `UserStore` (a SQL store, say), so the same behaviour tests run on every backend.
- * Whatever else the store layer provides (an inspector, a client) is kept in the output.
+ * Whatever else the store layer provides (an inspector, a client) is kept in the output. `hasher` replaces the
+ * insecure test hasher (to test hash upgrades or a bounded hasher, say).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerWithStore = <ROut, E, RIn>(
   store: Layer.Layer<ROut | UserStore, E, RIn>,
-  options: Partial<UserHarborConfig.Options> = {}
+  options: Partial<UserHarborConfig.Options> = {},
+  hasher: Layer.Layer<PasswordHasher.PasswordHasher> = PasswordHasher.layerInsecureForTesting
 ): Layer.Layer<ROut | StoreServices, E, RIn> =>
   UserHarbor.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
       store,
       RecordingEmailSender.layer,
       DeterministicRandom.layer(),
-      PasswordHasher.layerInsecureForTesting,
+      hasher,
       UserHarborConfig.layer({ secretKey: testSecretKey, ...options }).pipe(Layer.orDie)
     ))
   )

@@ -14,6 +14,10 @@
  * - `withTransaction` commits on success and rolls back on failure, defect and interruption; a nested call joins
  *   the outer transaction, and its own failure undoes only its own part (a savepoint).
  * - Instants are epoch milliseconds from `Clock`, so no driver can hand back an ambiguous local time.
+ * - `incrementCounter` is one atomic step (an upsert, never a read-then-write): of N concurrent increments of a
+ *   key, each sees a distinct count and the final count is exactly N more.
+ * - `insertSessionIfPasswordVersion` inserts only while the user's `passwordVersion` still equals the given one,
+ *   checked in the same statement as the insert.
  *
  * @since 0.1.0
  */
@@ -90,6 +94,19 @@ export interface PasswordUpdate {
 }
 
 /**
+ * A named counter (failed logins, mails sent). `windowStart` is when the current count began, `updatedAt` when
+ * it last grew.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CounterRecord {
+  readonly count: number
+  readonly windowStart: number
+  readonly updatedAt: number
+}
+
+/**
  * @since 0.1.0
  * @category tags
  */
@@ -131,6 +148,29 @@ export class UserStore extends Context.Tag("userharbor/UserStore")<UserStore, {
   readonly purgeExpired: (now: number, limit: number) => Effect.Effect<number, StoreError>
 
   readonly withTransaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
+
+  // throttling and counters
+  /**
+   * Atomically adds one to the counter `key` and returns the new count. When there is no counter yet, or its
+   * window began at or before `now - windowMs` (a fixed window), the count restarts at 1 with `windowStart = now`.
+   * `updatedAt` becomes `now` either way.
+   */
+  readonly incrementCounter: (key: string, now: number, windowMs: number) => Effect.Effect<number, StoreError>
+  readonly getCounter: (key: string) => Effect.Effect<Option.Option<CounterRecord>, StoreError>
+  readonly deleteCounter: (key: string) => Effect.Effect<void, StoreError>
+  /**
+   * Removes counters last updated at or before `olderThan`, at most `limit`, and returns how many. Counters are
+   * small but an attacker can create one per name tried; note that purging a login counter also lifts its lock.
+   */
+  readonly purgeCounters: (olderThan: number, limit: number) => Effect.Effect<number, StoreError>
+  /**
+   * Inserts the session only if its user exists with this `passwordVersion`, in one step; `false` otherwise. A
+   * login uses it so that a password change or reset that commits while the old password is being verified wins.
+   */
+  readonly insertSessionIfPasswordVersion: (
+    session: SessionRecord,
+    passwordVersion: number
+  ) => Effect.Effect<boolean, StoreError>
 
   // session management
   /** The user's sessions, expired ones included, oldest first (`createdAt`, then `id`). */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigError, Effect, Exit, Layer, Redacted } from "effect"
+import { ConfigError, Deferred, Effect, Exit, Fiber, Layer, Metric, Redacted } from "effect"
+import { randomBytes, scryptSync } from "node:crypto"
+import * as Metrics from "../src/Metrics.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 
 const secret = Redacted.make("correct horse battery staple")
@@ -87,5 +89,97 @@ describe("PasswordHasher (argon2id)", () => {
       expect(owasp.needsRehash("$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")).toBe(true)
       expect(owasp.needsRehash("")).toBe(true)
       expect(owasp.needsRehash("garbage")).toBe(true)
+    }).pipe(Effect.provide(PasswordHasher.layerInsecureForTesting)))
+})
+
+describe("PasswordHasher.bounded", () => {
+  const insecure = Effect.provide(PasswordHasher.PasswordHasher, PasswordHasher.layerInsecureForTesting)
+  const tags = <A>(effects: ReadonlyArray<Effect.Effect<A, { readonly _tag: string }>>) =>
+    Effect.all(effects.map((e) => Effect.match(e, { onFailure: (error) => error._tag, onSuccess: () => "ok" })), {
+      concurrency: "unbounded"
+    })
+
+  it.effect("runs `permits` at once, queues `maxQueue` more and refuses the rest with Busy, then recovers", () =>
+    Effect.gen(function*() {
+      const inner = yield* insecure
+      const hash = yield* inner.hash(secret)
+      const hasher = yield* PasswordHasher.bounded(inner, { permits: 1, maxQueue: 2 })
+      const first = yield* tags(Array.from({ length: 10 }, () => hasher.verify(secret, hash)))
+      expect(first.filter((tag) => tag === "ok")).toHaveLength(3)
+      expect(first.filter((tag) => tag === "Busy")).toHaveLength(7)
+      // Every admitted call released its place.
+      const second = yield* tags(Array.from({ length: 3 }, () => hasher.hash(secret)))
+      expect(second).toEqual(["ok", "ok", "ok"])
+    }))
+
+  it.effect("an interrupted waiter gives its place back", () =>
+    Effect.gen(function*() {
+      const inner = yield* insecure
+      const gate = yield* Deferred.make<void>()
+      const slow = PasswordHasher.PasswordHasher.of({ ...inner, verify: () => Effect.as(Deferred.await(gate), true) })
+      const hasher = yield* PasswordHasher.bounded(slow, { permits: 1, maxQueue: 1 })
+      const running = yield* Effect.fork(hasher.verify(secret, ""))
+      const waiting = yield* Effect.fork(hasher.verify(secret, ""))
+      yield* Effect.yieldNow()
+      expect((yield* Effect.flip(hasher.verify(secret, "")))._tag).toBe("Busy")
+      expect((yield* Metric.value(Metrics.hashQueueDepth)).value).toBe(1)
+      yield* Fiber.interrupt(waiting)
+      expect((yield* Metric.value(Metrics.hashQueueDepth)).value).toBe(0)
+      const next = yield* Effect.fork(hasher.verify(secret, ""))
+      yield* Effect.yieldNow()
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Fiber.join(running)).toBe(true)
+      expect(yield* Fiber.join(next)).toBe(true)
+      expect((yield* Metric.value(Metrics.hashQueueDepth)).value).toBe(0)
+    }))
+
+  it.effect("layer(options, limits) applies the bound", () =>
+    Effect.gen(function*() {
+      const hasher = yield* Effect.provide(
+        PasswordHasher.PasswordHasher,
+        PasswordHasher.layer({ memoryCost: 19456, timeCost: 2, parallelism: 1 }, { permits: 1, maxQueue: 0 })
+      )
+      const results = yield* tags(Array.from({ length: 3 }, () => hasher.hash(secret)))
+      expect(results.filter((tag) => tag === "Busy")).toHaveLength(2)
+    }))
+})
+
+describe("PasswordHasher: imported scrypt hashes", () => {
+  // A hash as passlib (and PHC-style Node libraries) write it, made here with node:crypto.
+  const scryptHash = (password: string, options: { ln?: number; passlibAlphabet?: boolean } = {}) => {
+    const ln = options.ln ?? 14
+    const salt = randomBytes(16)
+    const key = scryptSync(password, salt, 32, { N: 2 ** ln, r: 8, p: 1 })
+    const b64 = (b: Buffer) => {
+      const s = b.toString("base64").replace(/=+$/, "")
+      return options.passlibAlphabet === true ? s.replace(/\+/g, ".") : s
+    }
+    return `$scrypt$ln=${ln},r=8,p=1$${b64(salt)}$${b64(key)}`
+  }
+
+  it.effect("verifies the right password only, in either base64 alphabet, and always asks for a rehash", () =>
+    Effect.gen(function*() {
+      const hasher = yield* PasswordHasher.PasswordHasher
+      for (const passlibAlphabet of [false, true]) {
+        const hash = scryptHash("correct horse battery staple", { passlibAlphabet })
+        expect(yield* hasher.verify(secret, hash)).toBe(true)
+        expect(yield* hasher.verify(Redacted.make("correct horse battery stapler"), hash)).toBe(false)
+        expect(hasher.needsRehash(hash)).toBe(true)
+      }
+    }).pipe(Effect.provide(PasswordHasher.layerInsecureForTesting)))
+
+  it.effect("refuses malformed hashes and hostile parameters without failing", () =>
+    Effect.gen(function*() {
+      const hasher = yield* PasswordHasher.PasswordHasher
+      const good = scryptHash("correct horse battery staple")
+      const hostile = [
+        "$scrypt$",
+        good.replace("ln=14", "ln=30"), // N = 2^30: refused before any work
+        good.replace("r=8", "r=0"),
+        good.replace("p=1", "p=999"),
+        good.slice(0, -10),
+        `${good}$extra`
+      ]
+      for (const hash of hostile) expect(yield* hasher.verify(secret, hash)).toBe(false)
     }).pipe(Effect.provide(PasswordHasher.layerInsecureForTesting)))
 })

@@ -96,6 +96,7 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
     "WeakPassword",
     "UsernameTaken",
     "EmailDeliveryError",
+    "Busy",
     "StoreError"
   ], (f, [username, email, pw]) =>
     harbor((h) =>
@@ -115,7 +116,13 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
   check("sendPasswordReset", fc.tuple(input), ["EmailDeliveryError", "StoreError"], (f, [email]) =>
     harbor((h) => h.sendPasswordReset(resolve(email, f.email))))
 
-  check("login", fc.tuple(fc.boolean(), input, secret), ["InvalidCredentials", "EmailNotVerified", "StoreError"], (
+  check("login", fc.tuple(fc.boolean(), input, secret), [
+    "InvalidCredentials",
+    "EmailNotVerified",
+    "TooManyAttempts",
+    "Busy",
+    "StoreError"
+  ], (
     f,
     [byName, who, pw]
   ) =>
@@ -140,7 +147,7 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
   check("revokeSession", fc.tuple(secret, input), revokeErrors, (f, [token, id]) =>
     harbor((h) => h.revokeSession(resolveSecret(token, f.session), resolve(id, f.sessionId))))
 
-  check("changePassword", fc.tuple(secret, secret, secret), ["InvalidSession", "InvalidCredentials", "WeakPassword", "StoreError"], (
+  check("changePassword", fc.tuple(secret, secret, secret), ["InvalidSession", "InvalidCredentials", "WeakPassword", "Busy", "StoreError"], (
     f,
     [token, oldPassword, newPassword]
   ) =>
@@ -152,7 +159,7 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
       })
     ))
 
-  check("resetPassword", fc.tuple(secret, secret), ["InvalidToken", "WeakPassword", "StoreError"], (f, [token, newPassword]) =>
+  check("resetPassword", fc.tuple(secret, secret), ["InvalidToken", "WeakPassword", "Busy", "StoreError"], (f, [token, newPassword]) =>
     harbor((h) =>
       h.resetPassword({
         token: resolveSecret(token, f.reset),
@@ -160,6 +167,6 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
       })
     ))
 
-  check("deleteAccount", fc.tuple(secret, secret), ["InvalidSession", "InvalidCredentials", "StoreError"], (f, [token, pw]) =>
+  check("deleteAccount", fc.tuple(secret, secret), ["InvalidSession", "InvalidCredentials", "Busy", "StoreError"], (f, [token, pw]) =>
     harbor((h) => h.deleteAccount({ sessionToken: resolveSecret(token, f.session), password: resolveSecret(pw, password) })))
 })

@@ -135,15 +135,19 @@ const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserSt
     it.effect("a login whose session insert fails evicts nothing", () =>
       Effect.gen(function*() {
         const failing = yield* Ref.make(false)
-        // The store, with an insertSession that fails on demand (as a lost connection would).
+        // The store, with session inserts that fail on demand (as a lost connection would); login uses the
+        // conditional one.
+        const failWhenAsked = <A>(insert: Effect.Effect<A, StoreError>) =>
+          Effect.flatMap(Ref.get(failing), (fail) =>
+            fail ? Effect.fail(new StoreError({ operation: "insertSession" })) : insert)
         const store = Layer.effect(
           UserStore,
           Effect.map(UserStore, (inner) =>
             UserStore.of({
               ...inner,
-              insertSession: (session) =>
-                Effect.flatMap(Ref.get(failing), (fail) =>
-                  fail ? Effect.fail(new StoreError({ operation: "insertSession" })) : inner.insertSession(session))
+              insertSession: (session) => failWhenAsked(inner.insertSession(session)),
+              insertSessionIfPasswordVersion: (session, version) =>
+                failWhenAsked(inner.insertSessionIfPasswordVersion(session, version))
             }))
         ).pipe(Layer.provide(makeStore()))
         yield* Effect.gen(function*() {

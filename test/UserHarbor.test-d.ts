@@ -1,6 +1,7 @@
 import type { Effect, Redacted } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 import type {
+  Busy,
   EmailDeliveryError,
   EmailNotVerified,
   InvalidCredentials,
@@ -10,6 +11,7 @@ import type {
   InvalidUsername,
   SessionNotFound,
   StoreError,
+  TooManyAttempts,
   UsernameTaken,
   WeakPassword
 } from "../src/Errors.js"
@@ -24,22 +26,26 @@ type ContextOf<K extends keyof Op> = Effect.Effect.Context<ReturnType<Op[K]>>
 describe("UserHarbor error unions", () => {
   it("pins each operation's error channel", () => {
     expectTypeOf<ErrorOf<"register">>().toEqualTypeOf<
-      InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | StoreError
+      InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | Busy | StoreError
     >()
     expectTypeOf<ErrorOf<"verifyEmail">>().toEqualTypeOf<InvalidToken | StoreError>()
     expectTypeOf<ErrorOf<"resendVerification">>().toEqualTypeOf<EmailDeliveryError | StoreError>()
-    expectTypeOf<ErrorOf<"login">>().toEqualTypeOf<InvalidCredentials | EmailNotVerified | StoreError>()
+    expectTypeOf<ErrorOf<"login">>().toEqualTypeOf<
+      InvalidCredentials | EmailNotVerified | TooManyAttempts | Busy | StoreError
+    >()
     expectTypeOf<ErrorOf<"verifySession">>().toEqualTypeOf<StoreError>()
     expectTypeOf<ErrorOf<"validateSession">>().toEqualTypeOf<InvalidSession | StoreError>()
     expectTypeOf<ErrorOf<"getCurrentUser">>().toEqualTypeOf<InvalidSession | StoreError>()
     expectTypeOf<ErrorOf<"logout">>().toEqualTypeOf<InvalidSession | StoreError>()
     expectTypeOf<ErrorOf<"logoutAll">>().toEqualTypeOf<InvalidSession | StoreError>()
     expectTypeOf<ErrorOf<"changePassword">>().toEqualTypeOf<
-      InvalidSession | InvalidCredentials | WeakPassword | StoreError
+      InvalidSession | InvalidCredentials | WeakPassword | Busy | StoreError
     >()
     expectTypeOf<ErrorOf<"sendPasswordReset">>().toEqualTypeOf<EmailDeliveryError | StoreError>()
-    expectTypeOf<ErrorOf<"resetPassword">>().toEqualTypeOf<InvalidToken | WeakPassword | StoreError>()
-    expectTypeOf<ErrorOf<"deleteAccount">>().toEqualTypeOf<InvalidSession | InvalidCredentials | StoreError>()
+    expectTypeOf<ErrorOf<"resetPassword">>().toEqualTypeOf<InvalidToken | WeakPassword | Busy | StoreError>()
+    expectTypeOf<ErrorOf<"deleteAccount">>().toEqualTypeOf<
+      InvalidSession | InvalidCredentials | Busy | StoreError
+    >()
     expectTypeOf<ErrorOf<"listSessions">>().toEqualTypeOf<InvalidSession | StoreError>()
     expectTypeOf<ErrorOf<"revokeSession">>().toEqualTypeOf<InvalidSession | SessionNotFound | StoreError>()
     expectTypeOf<ErrorOf<"revokeOtherSessions">>().toEqualTypeOf<InvalidSession | StoreError>()

@@ -94,4 +94,40 @@ describe("UserHarborConfig", () => {
       )
       expect(ConfigError.isConfigError(badTtl)).toBe(true)
     }))
+
+  it.effect("fills in the throttle defaults and refuses impossible throttle settings", () =>
+    Effect.gen(function*() {
+      const secretKey = Redacted.make(key)
+      const { throttle } = yield* settings(UserHarborConfig.layer({ secretKey }))
+      expect({
+        ...throttle,
+        baseLock: Duration.toMillis(throttle.baseLock),
+        maxLock: Duration.toMillis(throttle.maxLock),
+        clientWindow: Duration.toMillis(throttle.clientWindow),
+        mailWindow: Duration.toMillis(throttle.mailWindow)
+      }).toEqual({
+        enabled: true,
+        freeFailures: 5,
+        baseLock: 30_000,
+        maxLock: 3_600_000,
+        disableAfter: 100,
+        clientFreeFailures: 20,
+        clientWindow: 3_600_000,
+        mailLimit: 3,
+        mailWindow: 3_600_000
+      })
+      const refused: ReadonlyArray<readonly [Partial<UserHarborConfig.ThrottleOptions>, string]> = [
+        [{ freeFailures: 0 }, "throttle.freeFailures"],
+        [{ freeFailures: 2.5 }, "throttle.freeFailures"],
+        [{ disableAfter: 4 }, "throttle.disableAfter"],
+        [{ baseLock: "0 seconds" }, "throttle.baseLock"],
+        [{ baseLock: "2 hours" }, "throttle.maxLock"],
+        [{ clientWindow: Duration.infinity }, "throttle.clientWindow"],
+        [{ mailLimit: -1 }, "throttle.mailLimit"]
+      ]
+      for (const [throttleOptions, path] of refused) {
+        const error = yield* Effect.flip(build(UserHarborConfig.layer({ secretKey, throttle: throttleOptions })))
+        expect(ConfigError.isInvalidData(error) && error.path).toEqual([path])
+      }
+    }))
 })

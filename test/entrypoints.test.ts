@@ -31,9 +31,9 @@ const packageOf = (specifier: string) =>
   specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : (specifier.split("/")[0] ?? specifier)
 
 describe("entry points", () => {
-  it("the core (src/index.ts) loads only effect, argon2 and node:crypto", () => {
+  it("the core (src/index.ts) loads only effect, argon2, node:crypto and node:os", () => {
     const packages = new Set([...externalImports(join("src", "index.ts"))].map(packageOf))
-    const allowed = new Set(["effect", "argon2", "node:crypto"])
+    const allowed = new Set(["effect", "argon2", "node:crypto", "node:os"])
     expect([...packages].filter((name) => !allowed.has(name))).toEqual([])
     expect(packages.has("effect")).toBe(true)
   })

@@ -16,6 +16,7 @@ import * as Context from "effect/Context"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import {
+  Busy,
   EmailDeliveryError,
   EmailNotVerified,
   InvalidCredentials,
@@ -24,6 +25,7 @@ import {
   InvalidToken,
   InvalidUsername,
   StoreError,
+  TooManyAttempts,
   UsernameTaken,
   WeakPassword
 } from "../../src/Errors.js"
@@ -55,6 +57,9 @@ export const InvalidSessionError = errorBody(InvalidSession, 401)
 export const InvalidTokenError = errorBody(InvalidToken, 400)
 // The mail server is the upstream that failed; `detail` is secret-free by the `EmailSender` contract.
 export const EmailDeliveryErrorBody = errorBody(EmailDeliveryError, 502)
+// Throttled login (`retryAfter` says how long) and a full hashing queue: both worth retrying later.
+export const TooManyAttemptsError = errorBody(TooManyAttempts, 429)
+export const BusyError = errorBody(Busy, 503)
 
 /**
  * `StoreError` keeps its driver-level `cause` for logs; the body carries only the tag, the operation and the
@@ -214,6 +219,7 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
       .addError(WeakPasswordError)
   )
   .addError(StoreErrorBody)
+  .addError(BusyError)
 {}
 
 export class SessionsGroup extends HttpApiGroup.make("sessions")
@@ -223,6 +229,7 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
       .addSuccess(SessionCreated)
       .addError(InvalidCredentialsError)
       .addError(EmailNotVerifiedError)
+      .addError(TooManyAttemptsError)
   )
   .add(
     HttpApiEndpoint.del("logout", "/sessions/current")
@@ -235,6 +242,7 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
       .middleware(Authentication)
   )
   .addError(StoreErrorBody)
+  .addError(BusyError)
 {}
 
 export class Api extends HttpApi.make("userharbor")

@@ -19,6 +19,8 @@ export interface Tokens {
   /** The HMAC of a well-formed token, or `undefined` for anything that cannot be one (never stored, never hashed). */
   readonly hashOf: (token: Redacted.Redacted<string>) => string | undefined
   readonly newId: Effect.Effect<string>
+  /** The HMAC of any string under the same key, for keys that must not reveal what they name (login names). */
+  readonly digest: (value: string) => string
 }
 
 /** The key object is built once per layer, not once per request. */
@@ -34,6 +36,7 @@ export const make = (secretKey: Redacted.Redacted<string>, random: SecureRandom[
       const raw = Redacted.value(token)
       return tokenShape.test(raw) ? hash(raw) : undefined
     },
-    newId: Effect.map(random.nextBytes(16), (bytes) => Buffer.from(bytes).toString("hex"))
+    newId: Effect.map(random.nextBytes(16), (bytes) => Buffer.from(bytes).toString("hex")),
+    digest: hash
   }
 }

@@ -1,0 +1,400 @@
+/**
+ * Brute-force throttling, mail send limits, hash upgrades and the password-version guard, parametrised by the
+ * store like the behaviour suite: `makeStore` is called once per test and must give a fresh, empty store.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  Fiber,
+  Layer,
+  Logger,
+  Metric,
+  Option,
+  Redacted,
+  Ref,
+  TestClock
+} from "effect"
+import { createHmac, randomBytes, scryptSync } from "node:crypto"
+import * as Metrics from "../src/Metrics.js"
+import * as PasswordHasherModule from "../src/PasswordHasher.js"
+import { PasswordHasher } from "../src/PasswordHasher.js"
+import { RecordingEmailSender } from "../src/RecordingEmailSender.js"
+import { UserHarbor } from "../src/UserHarbor.js"
+import type * as UserHarborConfig from "../src/UserHarborConfig.js"
+import * as UserHarborTest from "../src/UserHarborTest.js"
+import { UserStore } from "../src/UserStore.js"
+import { alice, bob, lastToken, newPassword, password, registerVerified, storedUser } from "./UserHarborSuite.js"
+
+/** The store key of a login name's failure counter, as the library derives it. */
+export const identifierKey = (kind: "username" | "email", key: string) =>
+  `login:${
+    createHmac("sha256", Redacted.value(UserHarborTest.testSecretKey)).update(`${kind}:${key}`).digest("hex")
+  }`
+
+const wrong = "wrong-password-here"
+
+/** Log lines written while `effect` runs. */
+export const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const lines: Array<string> = []
+    const logger = Logger.make(({ message }) => {
+      lines.push(Array.isArray(message) ? message.join(" ") : String(message))
+    })
+    const result = yield* Effect.provide(effect, Logger.add(logger))
+    return { result, lines }
+  })
+
+/**
+ * Wraps `inner` so that it counts verifications, and so that once `arm` has run the next `kind` call signals
+ * `started` and waits until the effect `arm` returned releases it.
+ */
+export const instrumented = (inner: PasswordHasher["Type"], kind: "verify" | "hash") =>
+  Effect.gen(function*() {
+    const verifications = yield* Ref.make(0)
+    const started = yield* Deferred.make<void>()
+    const gate = yield* Ref.make<Option.Option<Deferred.Deferred<void>>>(Option.none())
+    const pause = (call: "verify" | "hash") =>
+      call !== kind ? Effect.void : Effect.flatMap(Ref.getAndSet(gate, Option.none()), (armed) =>
+        Option.match(armed, {
+          onNone: () => Effect.void,
+          onSome: (open) => Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(open))
+        }))
+    const hasher = PasswordHasher.of({
+      hash: (pw) => Effect.zipRight(pause("hash"), inner.hash(pw)),
+      verify: (pw, hash) =>
+        Ref.update(verifications, (n) => n + 1).pipe(
+          Effect.zipRight(pause("verify")),
+          Effect.zipRight(inner.verify(pw, hash))
+        ),
+      needsRehash: inner.needsRehash
+    })
+    const arm = Effect.gen(function*() {
+      const open = yield* Deferred.make<void>()
+      yield* Ref.set(gate, Option.some(open))
+      return Deferred.succeed(open, undefined)
+    })
+    return { hasher, verifications, started, arm }
+  })
+
+const insecureHasher = Effect.provide(PasswordHasher, PasswordHasherModule.layerInsecureForTesting)
+
+export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<UserStore, E>) =>
+  describe(`UserHarbor throttling and hash upgrades (${name})`, () => {
+    const test = <A, E2>(
+      title: string,
+      body: () => Effect.Effect<A, E2, UserHarborTest.StoreServices>,
+      options: Partial<UserHarborConfig.Options> = {},
+      store: () => Layer.Layer<UserStore, E> = makeStore
+    ) => it.effect(title, () => Effect.provide(body(), UserHarborTest.layerWithStore(store(), options)), 60_000)
+
+    const login = (username: string, pw: string, clientKey?: string) =>
+      Effect.flatMap(UserHarbor, (h) =>
+        h.login(clientKey === undefined ? { username, password: pw } : { username, password: pw, clientKey }))
+    const outcome = <A, E2 extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E2, R>) =>
+      Effect.map(Effect.either(effect), Either.match({ onLeft: (e) => e._tag, onRight: () => "ok" }))
+    const retryAfter = (username: string, pw: string) =>
+      Effect.map(Effect.flip(login(username, pw)), (error) =>
+        error._tag === "TooManyAttempts" ? Duration.toMillis(error.retryAfter) : error._tag)
+    const failTimes = (n: number, username: string) =>
+      Effect.forEach(Array.from({ length: n }), () => outcome(login(username, wrong)))
+
+    test("5 failures lock for 30 s (29 s: locked, 30 s: free), doubling to 1 h; 100 disable until a reset", () =>
+      Effect.gen(function*() {
+        yield* registerVerified(alice)
+        expect(yield* failTimes(5, "Alice")).toEqual(Array(5).fill("InvalidCredentials"))
+        // Even the right password is refused, without saying whether it was right.
+        expect(yield* retryAfter("Alice", password)).toBe(30_000)
+        yield* TestClock.adjust("29 seconds")
+        expect(yield* retryAfter("Alice", password)).toBe(1000)
+        yield* TestClock.adjust("1 second")
+        expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials")
+        expect(yield* retryAfter("Alice", wrong)).toBe(60_000)
+        yield* TestClock.adjust("60 seconds")
+        expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials")
+        expect(yield* retryAfter("Alice", wrong)).toBe(120_000)
+        // Failures 8 to 99: each waits out its lock, which doubles up to the 1 hour cap.
+        const locks: Array<number> = []
+        for (let failures = 7; failures < 99; failures++) {
+          const lock = yield* retryAfter("Alice", wrong)
+          if (typeof lock !== "number") return expect.fail(`expected TooManyAttempts, got ${lock}`)
+          locks.push(lock)
+          yield* TestClock.adjust(Duration.millis(lock))
+          expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials")
+        }
+        expect(locks.slice(0, 6)).toEqual([120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000])
+        expect(new Set(locks.slice(5))).toEqual(new Set([3_600_000]))
+        const store = yield* UserStore
+        expect(Option.map(yield* store.getCounter(identifierKey("username", "alice")), (c) => c.count))
+          .toEqual(Option.some(99))
+        yield* TestClock.adjust("1 hour")
+        expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials") // the 100th
+        yield* TestClock.adjust("30 days")
+        const disabled = yield* Effect.flip(login("Alice", password))
+        expect(disabled._tag).toBe("TooManyAttempts")
+        if (disabled._tag === "TooManyAttempts") expect(Duration.isFinite(disabled.retryAfter)).toBe(false)
+        // A password reset is the way back.
+        const h = yield* UserHarbor
+        yield* h.sendPasswordReset(alice.email)
+        yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
+        expect(Option.isNone(yield* store.getCounter(identifierKey("username", "alice")))).toBe(true)
+        yield* login("Alice", newPassword)
+      }))
+
+    test("an unknown username is throttled exactly like a real one", () =>
+      Effect.gen(function*() {
+        yield* registerVerified(alice)
+        const run = (username: string) =>
+          Effect.gen(function*() {
+            const tags = yield* failTimes(6, username)
+            const lock = yield* retryAfter(username, password)
+            return { tags, lock }
+          })
+        const real = yield* run("Alice")
+        const unknown = yield* run("Nobody")
+        const invalid = yield* run("?")
+        expect(unknown).toEqual(real)
+        expect(invalid).toEqual(real)
+        expect(real.tags).toEqual([...Array(5).fill("InvalidCredentials"), "TooManyAttempts"])
+      }))
+
+    test("a success clears the count; the count is per name typed, and a success clears both of the user's names", () =>
+      Effect.gen(function*() {
+        yield* registerVerified(alice)
+        const h = yield* UserHarbor
+        yield* failTimes(4, "ALICE") // canonical: the same counter as "Alice"
+        yield* login("Alice", password)
+        yield* failTimes(4, "Alice")
+        expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials")
+        expect(yield* outcome(login("Alice", password))).toBe("TooManyAttempts")
+        // The email address has its own counter, so alice@… is not locked, and its success clears both.
+        yield* h.login({ email: alice.email, password })
+        yield* login("Alice", password)
+      }))
+
+    test("a client key counts failures across names: 20 within the hour, then locked until the window ends", () =>
+      Effect.gen(function*() {
+        yield* registerVerified(alice)
+        for (let i = 0; i < 20; i++) {
+          expect(yield* outcome(login(`Name${i}`, wrong, "203.0.113.7"))).toBe("InvalidCredentials")
+        }
+        yield* TestClock.adjust("10 minutes")
+        expect(yield* outcome(login("Alice", password, "203.0.113.7"))).toBe("TooManyAttempts")
+        expect(yield* outcome(login("Alice", password, "198.51.100.1"))).toBe("ok")
+        expect(yield* outcome(login("Alice", password))).toBe("ok")
+        yield* TestClock.adjust("50 minutes")
+        expect(yield* outcome(login("Alice", password, "203.0.113.7"))).toBe("ok")
+      }))
+
+    test("sendPasswordReset and resendVerification send at most 3 messages per account per hour", () =>
+      Effect.gen(function*() {
+        const h = yield* UserHarbor
+        const recorder = yield* RecordingEmailSender
+        yield* registerVerified(alice)
+        yield* h.register(bob)
+        yield* recorder.clear
+        const before = (yield* Metric.value(Metrics.throttled)).count
+        for (let i = 0; i < 5; i++) {
+          yield* h.sendPasswordReset(alice.email)
+          yield* h.resendVerification(bob.email)
+        }
+        const sent = (yield* recorder.messages).map((m) => `${m._tag} ${m.to.email}`)
+        expect(sent.filter((m) => m === "PasswordResetEmail alice@example.com")).toHaveLength(3)
+        expect(sent.filter((m) => m === "VerificationEmail bob@example.com")).toHaveLength(3)
+        expect((yield* Metric.value(Metrics.throttled)).count).toBe(before + 4)
+        // The refused calls issued nothing: the last mailed token is still the live one.
+        yield* h.verifyEmail(yield* lastToken("VerificationEmail", bob.email))
+        const reset = yield* lastToken("PasswordResetEmail", alice.email)
+        yield* TestClock.adjust("1 hour")
+        yield* h.sendPasswordReset(alice.email)
+        expect((yield* recorder.messages).length).toBe(sent.length + 1)
+        expect(yield* lastToken("PasswordResetEmail", alice.email)).not.toEqual(reset)
+      }))
+
+    describe("200 concurrent wrong logins against one account", () => {
+      const concurrent = (n: number) =>
+        Effect.gen(function*() {
+          yield* registerVerified(alice)
+          return yield* withLogs(
+            Effect.all(Array.from({ length: n }, () => outcome(login("Alice", wrong))), { concurrency: "unbounded" })
+          )
+        })
+      const count = Effect.flatMap(UserStore, (store) =>
+        Effect.map(store.getCounter(identifierKey("username", "alice")), Option.map((c) => c.count)))
+
+      test("with freeFailures 200: all 200 are verified, the counter is exactly 200, one lock event", () =>
+        Effect.gen(function*() {
+          const { lines, result } = yield* concurrent(200)
+          expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(200)
+          expect(yield* count).toEqual(Option.some(200))
+          expect(lines.filter((line) => line === "UserHarbor: login locked")).toHaveLength(1)
+          expect(yield* outcome(login("Alice", password))).toBe("TooManyAttempts")
+        }), { throttle: { freeFailures: 200, disableAfter: 1000 } })
+
+      // Holds every login's first counter read until all 200 have read: every check sees 0 failures, so only the
+      // increments can stop the 195 surplus guesses.
+      const readTogether = () =>
+        Layer.effect(
+          UserStore,
+          Effect.gen(function*() {
+            const inner = yield* UserStore
+            const reads = yield* Ref.make(0)
+            const all = yield* Deferred.make<void>()
+            return UserStore.of({
+              ...inner,
+              getCounter: (key) =>
+                Effect.zipLeft(
+                  inner.getCounter(key),
+                  Effect.flatMap(Ref.updateAndGet(reads, (n) => n + 1), (n) =>
+                    n >= 200 ? Deferred.succeed(all, undefined) : n < 200 ? Deferred.await(all) : Effect.void)
+                )
+            })
+          })
+        ).pipe(Layer.provide(makeStore()))
+
+      test("with freeFailures 5: exactly 5 guesses are verified, 195 are refused unhashed, one lock event", () =>
+        Effect.gen(function*() {
+          const { lines, result } = yield* concurrent(200)
+          expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(5)
+          expect(result.filter((tag) => tag === "TooManyAttempts")).toHaveLength(195)
+          // Every attempt got past the read, so every one holds its increment.
+          expect(yield* count).toEqual(Option.some(200))
+          expect(lines.filter((line) => line === "UserHarbor: login locked")).toHaveLength(1)
+        }), { throttle: { disableAfter: 1000 } }, readTogether)
+    })
+
+    test("throttling can be turned off", () =>
+      Effect.gen(function*() {
+        yield* registerVerified(alice)
+        expect(yield* failTimes(30, "Alice")).toEqual(Array(30).fill("InvalidCredentials"))
+        yield* login("Alice", password)
+      }), { throttle: { enabled: false } })
+
+    // Tests that need an instrumented hasher.
+    const withHasher = <A, E2>(
+      kind: "verify" | "hash",
+      body: (
+        tools: Effect.Effect.Success<ReturnType<typeof instrumented>>
+      ) => Effect.Effect<A, E2, UserHarborTest.StoreServices>
+    ) =>
+      Effect.gen(function*() {
+        const tools = yield* instrumented(yield* insecureHasher, kind)
+        return yield* Effect.provide(
+          body(tools),
+          UserHarborTest.layerWithStore(makeStore(), {}, Layer.succeed(PasswordHasher, tools.hasher))
+        )
+      })
+
+    it.effect("a throttled attempt runs no argon2 verification", () =>
+      withHasher("verify", ({ verifications }) =>
+        Effect.gen(function*() {
+          yield* registerVerified(alice)
+          yield* failTimes(5, "Nobody")
+          yield* Ref.set(verifications, 0)
+          const before = (yield* Metric.value(Metrics.throttled)).count
+          expect(yield* outcome(login("Nobody", password))).toBe("TooManyAttempts")
+          expect(yield* Ref.get(verifications)).toBe(0)
+          expect((yield* Metric.value(Metrics.throttled)).count).toBe(before + 1)
+        })), 60_000)
+
+    it.effect("a login whose password is reset while it verifies creates no session and fails", () =>
+      withHasher("verify", ({ arm, started }) =>
+        Effect.gen(function*() {
+          const h = yield* UserHarbor
+          const store = yield* UserStore
+          yield* registerVerified(alice)
+          yield* h.sendPasswordReset(alice.email)
+          const token = yield* lastToken("PasswordResetEmail", alice.email)
+          const release = yield* arm
+          const fiber = yield* Effect.fork(Effect.either(login("Alice", password)))
+          yield* Deferred.await(started)
+          yield* h.resetPassword({ token, newPassword })
+          yield* release
+          const result = yield* Fiber.join(fiber)
+          expect(Either.isLeft(result) && result.left._tag).toBe("InvalidCredentials")
+          const user = yield* Effect.flatten(storedUser(alice.email))
+          expect(yield* store.deleteUserSessions(user.id)).toBe(0)
+          yield* login("Alice", newPassword)
+        })), 60_000)
+
+    // Hashes made by the insecure test hasher (m=256, t=1) are below the upgrade hasher's parameters.
+    const upgrade = { memoryCost: 7168, timeCost: 5, parallelism: 1 }
+    const upgradeParams = /\$m=7168,t=5,p=1\$/
+    const upgradeHasher = Effect.provide(PasswordHasher, PasswordHasherModule.layer(upgrade)).pipe(Effect.orDie)
+
+    /** Two kits on one store: the insecure one (as before an upgrade) and one around `hasher`. */
+    const twoKits = Effect.gen(function*() {
+      // Built once in the test's scope, so that both kits use one database.
+      const store = Context.get(yield* Layer.build(makeStore()).pipe(Effect.orDie), UserStore)
+      const shared = Layer.succeed(UserStore, store)
+      const stored = Effect.flatten(storedUser(alice.email)).pipe(Effect.provideService(UserStore, store))
+      // Each kit is built once: a rebuilt kit would replay its deterministic ids and tokens into the shared store.
+      // The two kits share a seed, but draw ids and tokens at different positions of it in these tests.
+      return {
+        stored,
+        old: yield* Layer.build(UserHarborTest.layerWithStore(shared)),
+        withHasher: (hasher: PasswordHasher["Type"]) =>
+          Layer.build(UserHarborTest.layerWithStore(shared, {}, Layer.succeed(PasswordHasher, hasher)))
+      }
+    })
+
+    it.effect("a login with a hash made at other parameters stores a rehash at the current ones, once", () =>
+      Effect.gen(function*() {
+        const { old, stored, withHasher } = yield* twoKits
+        yield* registerVerified(alice).pipe(Effect.provide(old))
+        const before = yield* stored
+        const upgraded = yield* withHasher(yield* upgradeHasher)
+        yield* login("Alice", password).pipe(Effect.provide(upgraded))
+        const after = yield* stored
+        expect(before.passwordHash).not.toMatch(upgradeParams)
+        expect(after.passwordHash).toMatch(upgradeParams)
+        expect(after.passwordVersion).toBe(before.passwordVersion + 1)
+        yield* login("Alice", password).pipe(Effect.provide(upgraded))
+        expect((yield* stored).passwordHash).toBe(after.passwordHash)
+      }).pipe(Effect.scoped), 60_000)
+
+    test("an imported scrypt hash logs in and is upgraded to argon2id on that login", () =>
+      Effect.gen(function*() {
+        yield* registerVerified(alice)
+        const store = yield* UserStore
+        const user = yield* Effect.flatten(storedUser(alice.email))
+        const salt = randomBytes(16)
+        const key = scryptSync(password, salt, 32, { N: 2 ** 12, r: 8, p: 1 })
+        const imported = `$scrypt$ln=12,r=8,p=1$${salt.toString("base64")}$${key.toString("base64")}`
+        yield* store.updatePassword({ userId: user.id, passwordHash: imported })
+        expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials")
+        expect((yield* Effect.flatten(storedUser(alice.email))).passwordHash).toBe(imported)
+        yield* login("Alice", password)
+        const upgraded = yield* Effect.flatten(storedUser(alice.email))
+        expect(upgraded.passwordHash.startsWith("$argon2id$")).toBe(true)
+        yield* login("Alice", password)
+      }))
+
+    it.effect("a password change that commits while the upgrade hash runs wins", () =>
+      Effect.gen(function*() {
+        const { old, stored, withHasher } = yield* twoKits
+        const session = yield* Effect.zipRight(registerVerified(alice), login("Alice", password)).pipe(
+          Effect.provide(old)
+        )
+        const { arm, hasher, started } = yield* instrumented(yield* upgradeHasher, "hash")
+        yield* Effect.scoped(Effect.gen(function*() {
+          // Built first, so that its dummy hash is not the call the gate stops.
+          const upgraded = yield* withHasher(hasher)
+          const release = yield* arm
+          const fiber = yield* Effect.fork(Effect.provide(login("Alice", password), upgraded))
+          yield* Deferred.await(started)
+          yield* Effect.flatMap(UserHarbor, (h) =>
+            h.changePassword({ sessionToken: session.token, oldPassword: password, newPassword })).pipe(
+              Effect.provide(old)
+            )
+          yield* release
+          yield* Fiber.join(fiber)
+        }))
+        expect((yield* stored).passwordHash).not.toMatch(upgradeParams)
+        expect(yield* outcome(login("Alice", newPassword).pipe(Effect.provide(old)))).toBe("ok")
+        expect(yield* outcome(login("Alice", password).pipe(Effect.provide(old)))).toBe("InvalidCredentials")
+      }).pipe(Effect.scoped), 60_000)
+  })
