@@ -108,7 +108,7 @@ export const rawSqliteCheck = (filename: string) => {
     return typeof row === "object" && row !== null && "expires_at" in row && typeof row.expires_at === "number" &&
       row.expires_at > Date.now()
   }
-  return { check, close: () => db.close() }
+  return { check, close: (): void => void db.close() }
 }
 
 // Mail goes nowhere: a recording sender would keep every message and grow during the register benchmark.
