@@ -10,6 +10,7 @@
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
+import { performance } from "node:perf_hooks"
 import { join } from "node:path"
 import { EmailSender } from "../src/EmailSender.js"
 import * as OutboxWorker from "../src/OutboxWorker.js"
@@ -61,6 +62,16 @@ const harborOf = (runtime: Runtime | typeof outboxRuntime) => runtime.runPromise
 const settle = (effect: Effect.Effect<unknown, unknown>, runtime: Runtime | typeof outboxRuntime) =>
   runtime.runPromise(Effect.either(effect))
 
+// Each call is timed on its own, from the caller's side, as a client would see it.
+const timed = (run: (i: number) => Promise<unknown>) =>
+async (from: number, count: number, samples: Array<number>) => {
+  for (let i = from; i < from + count; i++) {
+    const start = performance.now()
+    await run(i)
+    samples.push((performance.now() - start) * 1000)
+  }
+}
+
 interface Pair {
   readonly name: string
   readonly mode: "outbox" | "inline"
@@ -83,8 +94,8 @@ const measure = async (
   const harbor = await harborOf(runtime)
   await setup(harbor)
   const results = await alternate([
-    { name: "unknown", run: (i) => settle(unknown(harbor, i), runtime) },
-    { name: "known", run: (i) => settle(known(harbor, i), runtime) }
+    { name: "unknown", batch: timed((i) => settle(unknown(harbor, i), runtime)) },
+    { name: "known", batch: timed((i) => settle(known(harbor, i), runtime)) }
     // One call per side per round, so a burst of load from elsewhere hits both sides alike.
   ], { rounds: count, batch: 1, warmup: 5 })
   const u = results.unknown

@@ -10,7 +10,7 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import * as PgClient from "@effect/sql-pg/PgClient"
+import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
@@ -18,8 +18,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type { StoreError } from "./Errors.js"
+import * as PgSessionReader from "./internal/pgSessionReader.js"
 import { withClient } from "./internal/sqlLayers.js"
-import type { UserStore } from "./UserStore.js"
+import { UserStore } from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -44,21 +45,36 @@ export interface Options {
 export const layerClient = (
   options: Options
 ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, ConfigError.ConfigError | SqlError> =>
-  PgClient.layer({
-    url: options.url,
-    maxConnections: options.maxConnections ?? 10,
-    connectTimeout: options.connectTimeout ?? "5 seconds",
-    applicationName: options.applicationName ?? "userharbor"
+  PgSessionReader.layerClient(poolOptions(options))
+
+const poolOptions = (options: Options): PgSessionReader.PoolOptions => ({
+  url: options.url,
+  maxConnections: options.maxConnections ?? 10,
+  connectTimeout: options.connectTimeout ?? "5 seconds",
+  applicationName: options.applicationName ?? "userharbor"
+})
+
+// Replaces the store's `findSession` with the fast path on the client's own pool.
+const withSessionReader: Layer.Layer<UserStore, never, UserStore | PgSessionReader.SessionPool> = Layer.effect(
+  UserStore,
+  Effect.gen(function*() {
+    const store = yield* UserStore
+    const findSession = PgSessionReader.make(yield* PgSessionReader.SessionPool, store.findSession)
+    return UserStore.of({ ...store, findSession })
   })
+)
 
 /**
  * The store on PostgreSQL, migrated, with its client.
+ *
+ * Session look-ups outside a transaction take a fast path: the same query straight on the client's pool, without
+ * the `SqlClient` layer in between (see docs/performance.md). Inside a transaction they go through the client.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<UserStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
-  withClient(layerClient(options))
+  Layer.provideMerge(withSessionReader, withClient(PgSessionReader.layerClient(poolOptions(options))))
 
 /**
  * `layer` with its options from `Config`; by default the URL comes from `USERHARBOR_DATABASE_URL`.

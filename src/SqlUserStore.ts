@@ -126,8 +126,10 @@ const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => {
   return (rows: unknown) => Effect.orDie(decode(rows))
 }
 const decodeUsers = decodeRows(UserRow)
+// Decoders are built once here: building a Schema (and its parser) per call costs more than the query itself.
+const decodeSessionRows = decodeRows(SessionWithUserRow)
 const decodeSessions = (rows: ReadonlyArray<unknown>) =>
-  decodeRows(SessionWithUserRow)(rows.map((row) => ({ user: row, session: row })))
+  decodeSessionRows(rows.map((row) => ({ user: row, session: row })))
 const decodeTokens = decodeRows(TokenRow)
 const decodeKeys = decodeRows(KeyRow)
 const decodeOutbox = decodeRows(OutboxRow)
@@ -136,7 +138,8 @@ const decodeOutbox = decodeRows(OutboxRow)
 const dueOrder = (a: OutboxRecord, b: OutboxRecord) =>
   a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 const decodeSessionRecords = decodeRows(Schema.Struct(sessionFields))
-const decodeAffected = (raw: unknown) => Effect.orDie(Schema.decodeUnknown(Affected)(raw))
+const decodeAffectedRaw = Schema.decodeUnknown(Affected)
+const decodeAffected = (raw: unknown) => Effect.orDie(decodeAffectedRaw(raw))
 
 const CounterRow = Schema.Struct({
   count: column(Integer, "hits"),

@@ -21,8 +21,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import { StoreError } from "./Errors.js"
+import * as SessionReader from "./internal/sqliteSessionReader.js"
 import { withClient } from "./internal/sqlLayers.js"
-import type { UserStore } from "./UserStore.js"
+import { UserStore } from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -34,6 +35,9 @@ export interface Options {
   /** How long a write waits for another connection's lock before failing; 5 seconds by default. */
   readonly busyTimeout?: Duration.DurationInput | undefined
 }
+
+const busyTimeoutMillis = (options: Options): number =>
+  Math.max(0, Math.round(Duration.toMillis(options.busyTimeout ?? "5 seconds")))
 
 /**
  * The SQLite client alone, in WAL mode with the busy timeout set. Failing to open the file (a missing directory,
@@ -55,8 +59,7 @@ export const layerClient = (
       ),
       Effect.tap((client) => {
         // PRAGMA takes no bind parameters; the value is an integer we computed.
-        const millis = Math.max(0, Math.round(Duration.toMillis(options.busyTimeout ?? "5 seconds")))
-        return client.unsafe(`PRAGMA busy_timeout = ${millis}`).pipe(
+        return client.unsafe(`PRAGMA busy_timeout = ${busyTimeoutMillis(options)}`).pipe(
           Effect.catchTag("SqlError", (cause) => Effect.fail(new StoreError({ operation: "connect", cause })))
         )
       }),
@@ -66,16 +69,33 @@ export const layerClient = (
     )
   ).pipe(Layer.provide(Reactivity.layer))
 
+// Replaces the store's `findSession` with the read-only fast path; built after the store, so after migrations.
+const withSessionReader = (options: Options): Layer.Layer<UserStore, StoreError, UserStore> =>
+  Layer.scoped(
+    UserStore,
+    Effect.gen(function*() {
+      const store = yield* UserStore
+      const findSession = yield* SessionReader.make(options.filename, busyTimeoutMillis(options), store.findSession)
+      return UserStore.of({ ...store, findSession })
+    })
+  )
+
 /**
  * The store on a SQLite file, migrated, with its client.
+ *
+ * On a file, session look-ups outside a transaction take a fast path: the same query on a second, read-only
+ * connection, prepared once (see docs/performance.md). Inside a transaction, and on `":memory:"`, every call goes
+ * through the client.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: Options
-): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> =>
-  withClient(layerClient(options))
+): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> => {
+  const store = withClient(layerClient(options))
+  return SessionReader.isSharedFile(options.filename) ? Layer.provideMerge(withSessionReader(options), store) : store
+}
 
 /**
  * `layer` with its options from `Config`; by default the file name comes from `USERHARBOR_SQLITE_FILENAME`.

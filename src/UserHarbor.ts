@@ -46,6 +46,7 @@ import { redact, type SecretInput } from "./internal/secrets.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
 import * as Throttle from "./internal/throttle.js"
 import * as Tokens from "./internal/tokens.js"
+import * as Tracing from "./internal/tracing.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 import { SecureRandom } from "./SecureRandom.js"
@@ -172,6 +173,7 @@ export type OutboxService = {
  */
 export class UserHarborOutbox extends Context.Tag("userharbor/UserHarborOutbox")<UserHarborOutbox, OutboxService>() {}
 
+// The record's fields are typed already; re-validating them costs a tenth of a session check (docs/performance.md).
 const toUser = (record: UserRecord): User =>
   new User({
     id: record.id,
@@ -179,7 +181,7 @@ const toUser = (record: UserRecord): User =>
     email: record.email,
     verified: record.verified,
     createdAt: new Date(record.createdAt)
-  })
+  }, true)
 
 const recipient = (record: UserRecord): Recipient => ({ username: record.username, email: record.email })
 
@@ -419,7 +421,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     return session
   }, Observe.countLogin, Observe.withOutcome)
 
-  const validateSession = Effect.fn("UserHarbor.validateSession")(function*(sessionToken: SecretInput) {
+  // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
+  const validateSession = Tracing.fn("UserHarbor.validateSession", function*(sessionToken: SecretInput) {
     const { now, session, tokenHash, user } = yield* checkSession(sessionToken)
     const { expiresAt, renewed, write } = SessionPolicy.use(sessionPolicy, session, now)
     if (write) yield* store.renewSession(tokenHash, expiresAt, now)
@@ -429,14 +432,14 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     } satisfies ValidatedSession
   }, Observe.withOutcome)
 
-  const verifySession = Effect.fn("UserHarbor.verifySession")(function*(sessionToken: SecretInput) {
+  const verifySession = Tracing.fn("UserHarbor.verifySession", function*(sessionToken: SecretInput) {
     return yield* validateSession(sessionToken).pipe(
       Effect.as(true),
       Effect.catchTag("InvalidSession", () => Effect.succeed(false))
     )
   }, Observe.withOutcome)
 
-  const getCurrentUser = Effect.fn("UserHarbor.getCurrentUser")(function*(sessionToken: SecretInput) {
+  const getCurrentUser = Tracing.fn("UserHarbor.getCurrentUser", function*(sessionToken: SecretInput) {
     return (yield* validateSession(sessionToken)).user
   }, Observe.withOutcome)
 

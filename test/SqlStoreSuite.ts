@@ -29,7 +29,7 @@ export const userRecord = (overrides: Partial<UserRecord> = {}): UserRecord => {
   }
 }
 
-const session = (userId: UserId, overrides: { expiresAt?: number; createdAt?: number } = {}) => ({
+export const session = (userId: UserId, overrides: { expiresAt?: number; createdAt?: number } = {}) => ({
   id: SessionId.make(unique("sid")),
   tokenHash: unique("sh"),
   userId,

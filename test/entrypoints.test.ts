@@ -46,8 +46,8 @@ describe("entry points", () => {
 
   const drivers: Record<string, ReadonlyArray<string>> = {
     sql: ["effect", "@effect/sql"],
-    sqlite: ["effect", "@effect/sql", "@effect/sql-sqlite-node", "@effect/experimental"],
-    pg: ["effect", "@effect/sql", "@effect/sql-pg"],
+    sqlite: ["effect", "@effect/sql", "@effect/sql-sqlite-node", "@effect/experimental", "better-sqlite3"],
+    pg: ["effect", "@effect/sql", "@effect/sql-pg", "@effect/experimental", "pg"],
     mysql: ["effect", "@effect/sql", "@effect/sql-mysql2"]
   }
   it.each(Object.keys(drivers))("src/%s.ts loads only its own driver (the others are optional peers)", (entry) => {

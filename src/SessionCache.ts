@@ -1,0 +1,196 @@
+/**
+ * An optional in-process cache of session look-ups, as a `UserStore` decorator: a cached `findSession` costs a map
+ * look-up instead of a query. Put it over any store:
+ *
+ * ```ts
+ * const Store = SessionCache.layer({ ttl: "5 seconds" }).pipe(
+ *   Layer.provideMerge(SqliteUserStore.layer({ filename: "app.db" }))
+ * )
+ * ```
+ *
+ * How it stays correct on revocation:
+ * - In this process, at once: every store method that ends or changes sessions or their user (`deleteSession`,
+ *   `deleteUserSessions`, `deleteUserSession`, `deleteOtherUserSessions`, `trimUserSessions`, `updatePassword`,
+ *   `deleteUser`, `markVerified`, `renewSession`) drops the affected entries when it returns, so logout, logout
+ *   everywhere, password change and reset, and account deletion take effect before they return. For one `ttl` after
+ *   such a call, look-ups of the affected sessions are not cached again: a read that raced the revocation (or one
+ *   made before an enclosing transaction commits) cannot put the old row back. Inside `withTransaction` the cache is
+ *   bypassed, and the revocations made in it are applied again when the outermost transaction ends.
+ * - Across processes, within `ttl`: an entry is served for at most `ttl` after it was read from the store, so a
+ *   revocation made by another process (or directly in the database) is seen within that bound.
+ *
+ * Only sessions that exist are cached; a miss always asks the store, so a session created by another process is
+ * usable at once. An app that runs store calls inside its own `sql.withTransaction` (rather than the store's
+ * `withTransaction`) should not validate sessions in that transaction: the cache cannot see it.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type { UserId } from "./User.js"
+import { type SessionWithUser, UserStore } from "./UserStore.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * How long an entry is served without asking the store: the bound on how late this process sees a revocation made
+   * elsewhere. 5 seconds by default.
+   */
+  readonly ttl?: Duration.DurationInput | undefined
+  /** How many sessions are kept; the least recently used go first. 10,000 by default. */
+  readonly capacity?: number | undefined
+}
+
+interface Entry {
+  readonly value: SessionWithUser
+  readonly readAt: number
+}
+
+/** Keys that must not be cached again before their time: `key → until` in insertion (and so time) order. */
+class Tombstones<K> {
+  private readonly until = new Map<K, number>()
+  add(key: K, until: number): void {
+    // Re-inserted, so the map stays ordered by expiry and `prune` can stop at the first live one.
+    this.until.delete(key)
+    this.until.set(key, until)
+  }
+  has(key: K, now: number): boolean {
+    const until = this.until.get(key)
+    return until !== undefined && until > now
+  }
+  prune(now: number): void {
+    for (const [key, until] of this.until) {
+      if (until > now) return
+      this.until.delete(key)
+    }
+  }
+}
+
+/**
+ * Wraps the `UserStore` in context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], never, UserStore> =>
+  Effect.gen(function*() {
+    const store = yield* UserStore
+    const ttl = Duration.toMillis(options.ttl ?? "5 seconds")
+    const capacity = Math.max(1, options.capacity ?? 10_000)
+
+    const entries = new Map<string, Entry>()
+    const byUser = new Map<UserId, Set<string>>()
+    const revokedTokens = new Tombstones<string>()
+    const revokedUsers = new Tombstones<UserId>()
+    // Revocations made inside the current transaction, to apply again once it ends; `undefined` outside one.
+    const pending = FiberRef.unsafeMake<Array<() => Effect.Effect<void>> | undefined>(undefined)
+
+    const forget = (tokenHash: string) => {
+      const entry = entries.get(tokenHash)
+      if (entry === undefined) return
+      entries.delete(tokenHash)
+      const tokens = byUser.get(entry.value.user.id)
+      tokens?.delete(tokenHash)
+      if (tokens?.size === 0) byUser.delete(entry.value.user.id)
+    }
+
+    const remember = (tokenHash: string, value: SessionWithUser, now: number) => {
+      if (revokedTokens.has(tokenHash, now) || revokedUsers.has(value.user.id, now)) return
+      forget(tokenHash)
+      entries.set(tokenHash, { value, readAt: now })
+      const tokens = byUser.get(value.user.id)
+      if (tokens === undefined) byUser.set(value.user.id, new Set([tokenHash]))
+      else tokens.add(tokenHash)
+      // Maps iterate in insertion order and hits re-insert, so the first key is the least recently used.
+      if (entries.size > capacity) {
+        const oldest = entries.keys().next()
+        if (oldest.done !== true) forget(oldest.value)
+      }
+    }
+
+    const revokeToken = (tokenHash: string): Effect.Effect<void> =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        forget(tokenHash)
+        revokedTokens.prune(now)
+        revokedTokens.add(tokenHash, now + ttl)
+      })
+
+    const revokeUser = (userId: UserId): Effect.Effect<void> =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        for (const tokenHash of byUser.get(userId) ?? []) forget(tokenHash)
+        revokedUsers.prune(now)
+        revokedUsers.add(userId, now + ttl)
+      })
+
+    // After the write, whether it succeeded or not (a failed write may still have committed); inside a transaction,
+    // also once more when it ends, since a reader outside it sees the old rows until then.
+    const revoking = <A, E>(write: Effect.Effect<A, E>, revoke: () => Effect.Effect<void>): Effect.Effect<A, E> =>
+      Effect.ensuring(
+        write,
+        Effect.flatMap(FiberRef.get(pending), (inTransaction) => {
+          inTransaction?.push(revoke)
+          return revoke()
+        })
+      )
+
+    const findSession = (tokenHash: string) =>
+      Effect.flatMap(FiberRef.get(pending), (inTransaction) =>
+        inTransaction !== undefined
+          ? store.findSession(tokenHash)
+          : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const hit = entries.get(tokenHash)
+            if (hit !== undefined && now - hit.readAt < ttl) {
+              entries.delete(tokenHash)
+              entries.set(tokenHash, hit)
+              return Effect.succeedSome(hit.value)
+            }
+            forget(tokenHash)
+            return Effect.tap(store.findSession(tokenHash), (found) =>
+              Option.isSome(found)
+                ? Effect.map(Clock.currentTimeMillis, (readAt) => remember(tokenHash, found.value, readAt))
+                : Effect.void)
+          }))
+
+    const withTransaction = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+      Effect.flatMap(FiberRef.get(pending), (outer) => {
+        if (outer !== undefined) return store.withTransaction(self)
+        const revocations: Array<() => Effect.Effect<void>> = []
+        return store.withTransaction(Effect.locally(self, pending, revocations)).pipe(
+          Effect.ensuring(Effect.suspend(() => Effect.forEach(revocations, (revoke) => revoke(), { discard: true })))
+        )
+      })
+
+    return UserStore.of({
+      ...store,
+      findSession,
+      withTransaction,
+      markVerified: (id) => revoking(store.markVerified(id), () => revokeUser(id)),
+      updatePassword: (update) => revoking(store.updatePassword(update), () => revokeUser(update.userId)),
+      deleteUser: (id) => revoking(store.deleteUser(id), () => revokeUser(id)),
+      renewSession: (tokenHash, expiresAt, lastUsedAt) =>
+        revoking(store.renewSession(tokenHash, expiresAt, lastUsedAt), () => Effect.sync(() => forget(tokenHash))),
+      deleteSession: (tokenHash) => revoking(store.deleteSession(tokenHash), () => revokeToken(tokenHash)),
+      deleteUserSessions: (userId) => revoking(store.deleteUserSessions(userId), () => revokeUser(userId)),
+      deleteUserSession: (userId, sessionId) =>
+        revoking(store.deleteUserSession(userId, sessionId), () => revokeUser(userId)),
+      deleteOtherUserSessions: (userId, keepTokenHash) =>
+        revoking(store.deleteOtherUserSessions(userId, keepTokenHash), () => revokeUser(userId)),
+      trimUserSessions: (userId, keep) => revoking(store.trimUserSessions(userId, keep), () => revokeUser(userId))
+    })
+  })
+
+/**
+ * The cache over the `UserStore` it is provided with; see the module comment for its guarantees.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<UserStore, never, UserStore> =>
+  Layer.effect(UserStore, make(options))

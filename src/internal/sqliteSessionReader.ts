@@ -1,0 +1,44 @@
+import Database from "better-sqlite3"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { StoreError } from "../Errors.js"
+import type { UserStore } from "../UserStore.js"
+import { firstSession, outsideTransactions, sessionQuery } from "./sessionRow.js"
+
+/** Whether a second connection to `filename` reaches the same database (not `:memory:` nor a temporary one). */
+export const isSharedFile = (filename: string): boolean => filename !== "" && filename !== ":memory:"
+
+/**
+ * The SQLite fast path: the session look-up on a second, read-only connection to the same file, with the statement
+ * prepared once. In WAL mode a reader sees every committed write and never waits for the writer, so a look-up also
+ * no longer queues behind a transaction that holds the client's only connection. Call it after the migrations ran
+ * (the statement needs the tables); failing to open or prepare is a `StoreError`.
+ */
+export const make = (
+  filename: string,
+  busyTimeoutMillis: number,
+  fallback: UserStore["Type"]["findSession"]
+): Effect.Effect<UserStore["Type"]["findSession"], StoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const db = yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => new Database(filename, { readonly: true, fileMustExist: true, timeout: busyTimeoutMillis }),
+        catch: (cause) => new StoreError({ operation: "connect", cause })
+      }),
+      (db) => Effect.sync(() => db.close())
+    )
+    const statement = yield* Effect.try({
+      try: () => db.prepare(sessionQuery("?")),
+      catch: (cause) => new StoreError({ operation: "connect", cause })
+    })
+    return outsideTransactions(fallback, (tokenHash) =>
+      Effect.suspend(() => {
+        let rows: Array<unknown>
+        try {
+          rows = statement.all(tokenHash)
+        } catch (cause) {
+          return Effect.fail(new StoreError({ operation: "findSession", cause }))
+        }
+        return firstSession(rows)
+      }))
+  })
