@@ -1,10 +1,14 @@
 /**
  * `npm run demo`: the whole account flow of the Python userharbor README, on an embedded SQLite file under
- * `./.data/`, with emails printed to the console. The demo reads each token out of the email it just "sent", as
- * a user would by clicking the link.
+ * `./.data/`, with email going through the transactional outbox and printed to the console. The demo reads each
+ * token out of the email it just "sent", as a user would by clicking the link.
+ *
+ * An app adds `OutboxWorker.layer()` to deliver in the background; the demo drains the outbox by hand after each
+ * step instead, so the printed emails appear next to the step that queued them.
  */
 import { Console, Context, Effect, Layer, Option, Redacted } from "effect"
 import { mkdirSync, rmSync } from "node:fs"
+import * as OutboxWorker from "../src/OutboxWorker.js"
 import * as ConsoleEmailSender from "../src/ConsoleEmailSender.js"
 import { EmailSender } from "../src/EmailSender.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
@@ -38,7 +42,10 @@ const Services = Layer.mergeAll(
   UserHarborConfig.layer({ secretKey: Redacted.make("demo-secret-key-do-not-use-in-production!") })
 )
 
-const DemoLive = UserHarbor.layer.pipe(Layer.provideMerge(Services))
+const DemoLive = UserHarbor.layerOutbox.pipe(Layer.provideMerge(Services))
+
+// Sends whatever the last step queued (each message was written in the same transaction as its data).
+const deliver = Effect.flatMap(OutboxWorker.make(), (worker) => worker.drain).pipe(Effect.orDie)
 
 const step = (title: string) => Console.log(`\n\x1b[1m== ${title}\x1b[0m`)
 
@@ -48,11 +55,12 @@ const lastToken = (kind: "VerificationEmail" | "PasswordResetEmail", email: stri
   )
 
 const program = Effect.gen(function*() {
-  const harbor = yield* UserHarbor.UserHarbor
+  const harbor = yield* UserHarbor.UserHarborOutbox
   const email = "jane@example.com"
 
   yield* step("register jane")
   yield* harbor.register({ username: "jane", email, password: "StrongPassword123!" })
+  yield* deliver
 
   yield* step("login before verifying the email")
   const early = yield* Effect.flip(harbor.login({ username: "jane", password: "StrongPassword123!" }))
@@ -87,11 +95,13 @@ const program = Effect.gen(function*() {
     oldPassword: "StrongPassword123!",
     newPassword: "EvenStrongerPassword123!"
   })
+  yield* deliver
   const oldValid = yield* harbor.verifySession(again.token)
   yield* Console.log(`old session valid: ${oldValid}, fresh session valid: ${yield* harbor.verifySession(fresh.token)}`)
 
   yield* step("forgotten password: request a reset")
   yield* harbor.sendPasswordReset(email)
+  yield* deliver
 
   yield* step("a weak new password is refused and does not burn the token")
   const resetToken = yield* lastToken("PasswordResetEmail", email)
@@ -100,11 +110,13 @@ const program = Effect.gen(function*() {
 
   yield* step("reset the password")
   yield* harbor.resetPassword({ token: resetToken, newPassword: "NewStrongPassword123!" })
+  yield* deliver
   yield* Console.log(`fresh session after reset: ${yield* harbor.verifySession(fresh.token)}`)
 
   yield* step("delete the account")
   const last = yield* harbor.login({ username: "jane", password: "NewStrongPassword123!" })
   yield* harbor.deleteAccount({ sessionToken: last.token, password: "NewStrongPassword123!" })
+  yield* deliver
   const gone = yield* Effect.flip(harbor.login({ username: "jane", password: "NewStrongPassword123!" }))
   yield* Console.log(`login after deletion: ${gone._tag}`)
 
