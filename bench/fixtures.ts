@@ -115,22 +115,25 @@ export const rawSqliteCheck = (filename: string) => {
 const silentSender = Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.void }))
 
 /** The library's services around a store layer: real argon2 at default parameters, real random bytes. */
-export const harborLayer = <E>(store: Layer.Layer<UserStore, E>) =>
+export const harborLayer = <E>(store: Layer.Layer<UserStore, E>, limits: Partial<PasswordHasher.Limits> = {}) =>
   UserHarbor.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
       store,
       silentSender,
       SecureRandom.layer,
-      PasswordHasher.layer(argon2Options),
+      PasswordHasher.layer(argon2Options, limits),
       UserHarborConfig.layer({ secretKey })
     ))
   )
 
 /** A `ManagedRuntime` of the library on a SQLite file (optionally with the session cache), and its service. */
-export const sqliteHarbor = async (filename: string, options: { readonly cache?: boolean } = {}) => {
+export const sqliteHarbor = async (
+  filename: string,
+  options: { readonly cache?: boolean; readonly limits?: Partial<PasswordHasher.Limits> } = {}
+) => {
   const store = SqliteUserStore.layer({ filename })
   const runtime = ManagedRuntime.make(
-    harborLayer(options.cache === true ? SessionCache.layer().pipe(Layer.provide(store)) : store)
+    harborLayer(options.cache === true ? SessionCache.layer().pipe(Layer.provide(store)) : store, options.limits)
   )
   const harbor = await runtime.runPromise(UserHarbor.UserHarbor)
   return { runtime, harbor }
