@@ -10,6 +10,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { EmailSender } from "../../src/EmailSender.js"
+import * as OutboxWorker from "../../src/OutboxWorker.js"
 import type { PasswordHasher } from "../../src/PasswordHasher.js"
 import * as SecureRandom from "../../src/SecureRandom.js"
 import * as UserHarbor from "../../src/UserHarbor.js"
@@ -27,6 +28,14 @@ export interface Options<StoreE, SenderE, HasherE, ConfigE> {
   readonly sender: Layer.Layer<EmailSender, SenderE, AppSettings>
   readonly hasher: Layer.Layer<PasswordHasher, HasherE>
   readonly config: Layer.Layer<UserHarborConfig, ConfigE>
+  /**
+   * `outbox`: each email is written (sealed) in the same transaction as its data and a background worker sends it,
+   * with retries; requests never wait for, or fail on, the mail server, and take the same time whether or not an
+   * address has an account. `inline`: sent during the request, after the commit. Default `outbox`.
+   */
+  readonly delivery?: "inline" | "outbox" | undefined
+  /** The outbox worker's settings (poll interval, retry schedule, ...); it polls every second by default. */
+  readonly outbox?: OutboxWorker.Options | undefined
   /** Defaults to the address the server listens on, `http://127.0.0.1:<port>`. */
   readonly origin?: string | undefined
   readonly secureCookies: boolean
@@ -69,15 +78,20 @@ const settingsLayer = (options: { readonly origin?: string | undefined; readonly
  */
 export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE, SenderE, HasherE, ConfigE>) => {
   const settings = settingsLayer(options)
-  const userHarbor = UserHarbor.layer.pipe(
-    Layer.provide(Layer.mergeAll(
-      options.store,
-      options.sender.pipe(Layer.provide(settings)),
-      options.hasher,
-      options.config,
-      SecureRandom.layer
-    ))
+  // One build of the services for the service and the worker: they must share the store.
+  const services = Layer.mergeAll(
+    options.store,
+    options.sender.pipe(Layer.provide(settings)),
+    options.hasher,
+    options.config,
+    SecureRandom.layer
   )
+  const userHarbor = options.delivery === "inline"
+    ? UserHarbor.layer.pipe(Layer.provide(services))
+    : Layer.merge(
+      UserHarbor.layerOutbox,
+      OutboxWorker.layer({ pollInterval: "1 second", ...options.outbox })
+    ).pipe(Layer.provide(services))
   const api = HttpApiBuilder.api(Api).pipe(
     Layer.provide([AccountsLive, SessionsLive, OriginCheckLive]),
     Layer.provide(AuthenticationLive)

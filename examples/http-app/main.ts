@@ -9,6 +9,8 @@
  * - `USERHARBOR_SQLITE_FILENAME` (default `.data/http-app.db`): the SQLite database, created and migrated at start.
  * - `EMAIL`: `console` (default) prints emails; `smtp` sends them with the `USERHARBOR_SMTP_*` settings (see
  *   `SmtpEmailSender.fromEnv`).
+ * - `DELIVERY`: `outbox` (default: emails go through the transactional outbox and a background worker) or
+ *   `inline` (sent during the request).
  * - `USERHARBOR_SECRET_KEY` and the other `USERHARBOR_*` settings (see `UserHarborConfig.fromEnv`); without a
  *   key, a random one is made at start, so sessions and links end with the process.
  */
@@ -45,11 +47,13 @@ const main = Layer.unwrapEffect(Effect.gen(function*() {
   const filename = yield* Config.string("USERHARBOR_SQLITE_FILENAME").pipe(Config.withDefault(".data/http-app.db"))
   mkdirSync(dirname(filename), { recursive: true })
   const email = yield* Config.literal("console", "smtp")("EMAIL").pipe(Config.withDefault("console" as const))
+  const delivery = yield* Config.literal("outbox", "inline")("DELIVERY").pipe(Config.withDefault("outbox" as const))
   return App.layer({
     store: SqliteUserStore.layer({ filename }),
     sender: email === "smtp" ? Mailer.layerSmtp : Mailer.layerConsole,
     hasher: PasswordHasher.layer(),
     config: userHarborConfig,
+    delivery,
     origin: Option.getOrUndefined(origin),
     secureCookies
   }).pipe(

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import { createServer } from "node:http"
 import { EmailSender } from "../../src/EmailSender.js"
 import * as EmailTemplates from "../../src/EmailTemplates.js"
@@ -33,7 +34,10 @@ export class TestApp extends Context.Tag("test/HttpApp")<TestApp, {
   readonly setStoreFailing: (failing: boolean) => Effect.Effect<void>
 }>() {}
 
-export const layer = (config: Partial<UserHarborConfig.Options> = {}): Layer.Layer<TestApp> =>
+export const layer = (
+  config: Partial<UserHarborConfig.Options> = {},
+  delivery: "inline" | "outbox" = "inline"
+): Layer.Layer<TestApp> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const mailbox = yield* Ref.make<ReadonlyArray<Delivered>>([])
     const deliveryFailing = yield* Ref.make(false)
@@ -67,6 +71,8 @@ export const layer = (config: Partial<UserHarborConfig.Options> = {}): Layer.Lay
       sender,
       hasher: PasswordHasher.layerInsecureForTesting,
       config: UserHarborConfig.layer({ secretKey: testSecretKey, ...config }),
+      delivery,
+      outbox: { pollInterval: "20 millis", retry: Schedule.spaced("200 millis") },
       secureCookies: true
     })
     const testApp = Layer.effect(
