@@ -24,6 +24,7 @@ import {
   InvalidSession,
   InvalidToken,
   InvalidUsername,
+  SessionNotFound,
   StoreError,
   TooManyAttempts,
   UsernameTaken,
@@ -55,6 +56,8 @@ export const InvalidCredentialsError = errorBody(InvalidCredentials, 401)
 export const EmailNotVerifiedError = errorBody(EmailNotVerified, 403)
 export const InvalidSessionError = errorBody(InvalidSession, 401)
 export const InvalidTokenError = errorBody(InvalidToken, 400)
+// Unknown, already ended, or another user's: the same 404, so ids of other people's sessions reveal nothing.
+export const SessionNotFoundError = errorBody(SessionNotFound, 404)
 // The mail server is the upstream that failed; `detail` is secret-free by the `EmailSender` contract.
 export const EmailDeliveryErrorBody = errorBody(EmailDeliveryError, 502)
 // Throttled login (`retryAfter` says how long) and a full hashing queue: both worth retrying later.
@@ -156,6 +159,23 @@ export const Account = Schema.Struct({
  */
 export const SessionCreated = Schema.Struct({ expiresAt: Schema.Date })
 
+/**
+ * One entry of `GET /api/sessions`: `UserHarbor.listSessions`' summary, which holds no token or hash. `current`
+ * marks the session that asked.
+ */
+export const SessionSummary = Schema.Struct({
+  id: Schema.String,
+  createdAt: Schema.Date,
+  lastUsedAt: Schema.Date,
+  expiresAt: Schema.Date,
+  current: Schema.Boolean
+})
+
+/**
+ * What `DELETE /api/sessions/others` returns: how many sessions it ended.
+ */
+export const SessionsRevoked = Schema.Struct({ revoked: Schema.Number })
+
 // ---------------------------------------------------------------------------------------------------------------
 // Endpoints
 // ---------------------------------------------------------------------------------------------------------------
@@ -239,6 +259,26 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
   .add(
     HttpApiEndpoint.del("logoutEverywhere", "/sessions")
       .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.get("listSessions", "/sessions")
+      .addSuccess(Schema.Array(SessionSummary))
+      .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  // Static paths win over `:id` in the router, so `current` and `others` never reach `revokeSession`.
+  .add(
+    HttpApiEndpoint.del("revokeOtherSessions", "/sessions/others")
+      .addSuccess(SessionsRevoked)
+      .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.del("revokeSession", "/sessions/:id")
+      .setPath(Schema.Struct({ id: Schema.String }))
+      .addError(InvalidSessionError)
+      .addError(SessionNotFoundError)
       .middleware(Authentication)
   )
   .addError(StoreErrorBody)

@@ -39,6 +39,12 @@ export interface Options<StoreE, SenderE, HasherE, ConfigE> {
   /** Defaults to the address the server listens on, `http://127.0.0.1:<port>`. */
   readonly origin?: string | undefined
   readonly secureCookies: boolean
+  /**
+   * The number of reverse proxies in front of the app, each appending the address it received from to
+   * `X-Forwarded-For`; login throttling then takes the client's address from that header. Default 0: the header
+   * is ignored (anyone can send it) and the client is the socket's peer.
+   */
+  readonly trustedProxies?: number | undefined
 }
 
 // Pages are tiny and answers are personal: nothing is cached. The CSP allows only this origin's script and styles,
@@ -60,7 +66,11 @@ const securityHeaders = HttpMiddleware.make((app) =>
   )
 )
 
-const settingsLayer = (options: { readonly origin?: string | undefined; readonly secureCookies: boolean }) =>
+const settingsLayer = (options: {
+  readonly origin?: string | undefined
+  readonly secureCookies: boolean
+  readonly trustedProxies?: number | undefined
+}) =>
   Layer.effect(
     AppSettings,
     Effect.gen(function*() {
@@ -69,7 +79,11 @@ const settingsLayer = (options: { readonly origin?: string | undefined; readonly
           address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : "http://localhost"
         )
       ))
-      return AppSettings.of({ origin, secureCookies: options.secureCookies })
+      return AppSettings.of({
+        origin,
+        secureCookies: options.secureCookies,
+        trustedProxies: options.trustedProxies ?? 0
+      })
     })
   )
 

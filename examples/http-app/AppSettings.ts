@@ -9,4 +9,6 @@ export class AppSettings extends Context.Tag("http-app/AppSettings")<AppSettings
   readonly origin: string
   /** `Secure` on the session cookie; turn it off only for plain-http development. */
   readonly secureCookies: boolean
+  /** How many reverse proxies in front of the app append to `X-Forwarded-For` (0: none, the header is ignored). */
+  readonly trustedProxies: number
 }>() {}

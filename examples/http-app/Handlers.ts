@@ -8,6 +8,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import { Api, Authentication, CrossOriginRequest, CurrentUser, OriginCheck, sessionCookie } from "./Api.js"
@@ -26,6 +27,25 @@ const clearSessionCookie = Effect.flatMap(AppSettings, (settings) =>
   HttpApp.appendPreResponseHandler((_request, response) =>
     Effect.succeed(HttpServerResponse.expireCookie(response, sessionCookie.key, cookieOptions(settings.secureCookies)))
   ))
+
+/**
+ * The client's address, the key of `login`'s per-client throttling. Without trusted proxies it is the socket's
+ * peer, and `X-Forwarded-For` is ignored: any client can send it, and would pick a fresh key per attempt. Behind
+ * `trustedProxies` proxies, each appends the address it received from, so the client is the `trustedProxies`-th
+ * entry from the right; the entries left of it are the client's own claims. A header with fewer entries means a
+ * request that bypassed the proxies: no key (per-account throttling still applies), rather than sharing the
+ * proxy's address with everyone.
+ */
+export const clientAddress = (
+  request: HttpServerRequest.HttpServerRequest,
+  trustedProxies: number
+): Option.Option<string> => {
+  if (trustedProxies === 0) return request.remoteAddress
+  const forwarded = (request.headers["x-forwarded-for"] ?? "").split(",").map((entry) => entry.trim())
+  return Option.fromNullable(forwarded[forwarded.length - trustedProxies]).pipe(
+    Option.filter((address) => address !== "")
+  )
+}
 
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"])
 
@@ -100,10 +120,14 @@ export const AccountsLive = HttpApiBuilder.group(Api, "accounts", (handlers) =>
 export const SessionsLive = HttpApiBuilder.group(Api, "sessions", (handlers) =>
   Effect.gen(function*() {
     const harbor = yield* UserHarbor
+    const settings = yield* AppSettings
     return handlers
-      .handle("login", ({ payload }) =>
+      .handle("login", ({ payload, request }) =>
         Effect.gen(function*() {
-          const session = yield* harbor.login(payload)
+          const session = yield* harbor.login(Option.match(clientAddress(request, settings.trustedProxies), {
+            onNone: () => payload,
+            onSome: (clientKey) => ({ ...payload, clientKey })
+          }))
           yield* setSessionCookie(session.token, session.expiresAt)
           return { expiresAt: session.expiresAt }
         }))
@@ -117,4 +141,16 @@ export const SessionsLive = HttpApiBuilder.group(Api, "sessions", (handlers) =>
           yield* harbor.logoutAll((yield* CurrentUser).token)
           yield* clearSessionCookie
         }))
+      .handle("listSessions", () => Effect.flatMap(CurrentUser, ({ token }) => harbor.listSessions(token)))
+      .handle("revokeSession", ({ path }) =>
+        Effect.gen(function*() {
+          const { session, token } = yield* CurrentUser
+          yield* harbor.revokeSession(token, path.id)
+          if (path.id === session.id) yield* clearSessionCookie
+        }))
+      .handle("revokeOtherSessions", () =>
+        Effect.map(
+          Effect.flatMap(CurrentUser, ({ token }) => harbor.revokeOtherSessions(token)),
+          (revoked) => ({ revoked })
+        ))
   }))

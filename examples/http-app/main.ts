@@ -6,6 +6,8 @@
  * - `APP_ORIGIN`: the origin users open, if not `http://127.0.0.1:<PORT>` (links in emails and the CSRF check).
  * - `COOKIE_SECURE` (default `true`): `false` drops `Secure` from the session cookie for plain http on another
  *   host than localhost (browsers accept `Secure` cookies from http://127.0.0.1 and http://localhost).
+ * - `TRUSTED_PROXIES` (default 0): how many reverse proxies in front of the app append to `X-Forwarded-For`;
+ *   login throttling takes the client's address from that header only when this is set (see `Handlers.ts`).
  * - `USERHARBOR_SQLITE_FILENAME` (default `.data/http-app.db`): the SQLite database, created and migrated at start.
  * - `EMAIL`: `console` (default) prints emails; `smtp` sends them with the `USERHARBOR_SMTP_*` settings (see
  *   `SmtpEmailSender.fromEnv`).
@@ -44,6 +46,10 @@ const main = Layer.unwrapEffect(Effect.gen(function*() {
   const port = yield* Config.port("PORT").pipe(Config.withDefault(3000))
   const origin = yield* Config.option(Config.string("APP_ORIGIN"))
   const secureCookies = yield* Config.boolean("COOKIE_SECURE").pipe(Config.withDefault(true))
+  const trustedProxies = yield* Config.integer("TRUSTED_PROXIES").pipe(
+    Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 }),
+    Config.withDefault(0)
+  )
   const filename = yield* Config.string("USERHARBOR_SQLITE_FILENAME").pipe(Config.withDefault(".data/http-app.db"))
   mkdirSync(dirname(filename), { recursive: true })
   const email = yield* Config.literal("console", "smtp")("EMAIL").pipe(Config.withDefault("console" as const))
@@ -55,7 +61,8 @@ const main = Layer.unwrapEffect(Effect.gen(function*() {
     config: userHarborConfig,
     delivery,
     origin: Option.getOrUndefined(origin),
-    secureCookies
+    secureCookies,
+    trustedProxies
   }).pipe(
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))

@@ -36,7 +36,8 @@ export class TestApp extends Context.Tag("test/HttpApp")<TestApp, {
 
 export const layer = (
   config: Partial<UserHarborConfig.Options> = {},
-  delivery: "inline" | "outbox" = "inline"
+  delivery: "inline" | "outbox" = "inline",
+  app: Pick<App.Options<never, never, never, never>, "trustedProxies"> = {}
 ): Layer.Layer<TestApp> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const mailbox = yield* Ref.make<ReadonlyArray<Delivered>>([])
@@ -66,14 +67,15 @@ export const layer = (
               failing ? Effect.fail(new StoreError({ operation: "findUserByEmail" })) : sqlite.findUserByEmail(key))
         }))
     ).pipe(Layer.provide(SqliteUserStore.layer({ filename: ":memory:" })))
-    const app = App.layer({
+    const server = App.layer({
       store,
       sender,
       hasher: PasswordHasher.layerInsecureForTesting,
       config: UserHarborConfig.layer({ secretKey: testSecretKey, ...config }),
       delivery,
       outbox: { pollInterval: "20 millis", retry: Schedule.spaced("200 millis") },
-      secureCookies: true
+      secureCookies: true,
+      trustedProxies: app.trustedProxies
     })
     const testApp = Layer.effect(
       TestApp,
@@ -86,7 +88,7 @@ export const layer = (
         }))
       )
     )
-    return Layer.merge(app, testApp).pipe(
+    return Layer.merge(server, testApp).pipe(
       Layer.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
       Layer.provide(Logger.remove(Logger.defaultLogger)),
       Layer.orDie

@@ -278,6 +278,97 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
         .toBe(204)
     }))
 
+  it.effect("lists the sessions and revokes one or all the others; each ends at once", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { cookie: first, user } = yield* signedUp()
+      const login = () =>
+        Effect.map(
+          request(app.url, "POST", "/api/sessions", { body: { email: user.email, password: user.password } }),
+          sessionValue
+        )
+      const second = yield* login()
+      const list = (cookie: string) =>
+        Effect.map(request(app.url, "GET", "/api/sessions", { cookie }), (reply) => {
+          expect(reply.status).toBe(200)
+          return reply.body as ReadonlyArray<{ readonly id: string; readonly current: boolean }>
+        })
+      const me = (cookie: string) => Effect.map(request(app.url, "GET", "/api/accounts/me", { cookie }), (r) => r.status)
+
+      const seenByFirst = yield* list(first)
+      expect(seenByFirst).toHaveLength(2)
+      for (const entry of seenByFirst) {
+        expect(Object.keys(entry).sort()).toEqual(["createdAt", "current", "expiresAt", "id", "lastUsedAt"])
+      }
+      expect(JSON.stringify(seenByFirst)).not.toContain(first)
+      expect(JSON.stringify(seenByFirst)).not.toContain(second)
+      const firstId = seenByFirst.find((entry) => entry.current)?.id
+      const secondId = seenByFirst.find((entry) => !entry.current)?.id
+      expect(seenByFirst.filter((entry) => entry.current)).toHaveLength(1)
+      // The other session sees the same two, with `current` on its own.
+      const seenBySecond = yield* list(second)
+      expect(seenBySecond.find((entry) => entry.current)?.id).toBe(secondId)
+      expect(seenBySecond.map((entry) => entry.id).sort()).toEqual(seenByFirst.map((entry) => entry.id).sort())
+
+      // Revoking another session leaves this one's cookie alone and ends the other at once.
+      const revoked = yield* request(app.url, "DELETE", `/api/sessions/${firstId}`, { cookie: second })
+      expect(revoked.status).toBe(204)
+      expect(revoked.cookies).toEqual([])
+      expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie: first }), 401, "InvalidSession")
+      expect(yield* me(second)).toBe(200)
+      expect((yield* list(second)).map((entry) => entry.id)).toEqual([secondId])
+
+      // Already revoked, unknown, and another user's session: all the same 404, and nothing ends.
+      const { cookie: stranger } = yield* signedUp()
+      const strangerId = (yield* list(stranger))[0]?.id
+      for (const id of [firstId, "no-such-session", strangerId]) {
+        const reply = yield* request(app.url, "DELETE", `/api/sessions/${id}`, { cookie: second })
+        expectError(reply, 404, "SessionNotFound")
+        expect(reply.body).toEqual({ _tag: "SessionNotFound", message: "Session not found" })
+      }
+      expect(yield* me(stranger)).toBe(200)
+
+      const third = yield* login()
+      const fourth = yield* login()
+      const others = yield* request(app.url, "DELETE", "/api/sessions/others", { cookie: second })
+      expect({ status: others.status, body: others.body, cookies: others.cookies })
+        .toEqual({ status: 200, body: { revoked: 2 }, cookies: [] })
+      expect([yield* me(second), yield* me(third), yield* me(fourth)]).toEqual([200, 401, 401])
+      expect((yield* list(second)).map((entry) => entry.id)).toEqual([secondId])
+      expect((yield* request(app.url, "DELETE", "/api/sessions/others", { cookie: second })).body)
+        .toEqual({ revoked: 0 })
+
+      // Revoking the current session by its id signs out: the cookie is cleared.
+      const own = yield* request(app.url, "DELETE", `/api/sessions/${secondId}`, { cookie: second })
+      expect(own.status).toBe(204)
+      expect(own.cookies.find((c) => c.startsWith("session="))).toMatch(/^session=; Max-Age=0;/)
+      expect(yield* me(second)).toBe(401)
+      expectError(yield* request(app.url, "GET", "/api/sessions", { cookie: second }), 401, "InvalidSession")
+    }))
+
+  it.effect("refuses cross-origin session revocation (CSRF)", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { cookie: first, user } = yield* signedUp()
+      const second = sessionValue(
+        yield* request(app.url, "POST", "/api/sessions", { body: { email: user.email, password: user.password } })
+      )
+      const sessions = (yield* request(app.url, "GET", "/api/sessions", { cookie: first })).body as ReadonlyArray<{
+        readonly id: string
+        readonly current: boolean
+      }>
+      const otherId = sessions.find((entry) => !entry.current)?.id
+      const evil = { cookie: first, origin: "https://evil.example" }
+      const crossSite = { cookie: first, origin: null, headers: { "sec-fetch-site": "cross-site" } }
+      for (const options of [evil, crossSite]) {
+        expectError(yield* request(app.url, "DELETE", `/api/sessions/${otherId}`, options), 403, "CrossOriginRequest")
+        expectError(yield* request(app.url, "DELETE", "/api/sessions/others", options), 403, "CrossOriginRequest")
+      }
+      // Nothing was revoked.
+      expect((yield* request(app.url, "GET", "/api/accounts/me", { cookie: second })).status).toBe(200)
+      expect((yield* request(app.url, "GET", "/api/sessions", { cookie: first })).body).toHaveLength(2)
+    }))
+
   it.effect("answers resend and reset requests the same for unknown and known addresses", () =>
     Effect.gen(function*() {
       const app = yield* Harness.TestApp
@@ -371,5 +462,58 @@ describe("outbox delivery", () => {
         })
         expect(login.status).toBe(200)
       }), { timeout: 30_000 })
+  })
+})
+
+// Failed sign-ins from one client count across usernames: a client cannot spray passwords over many accounts.
+const failLogin = (url: string, login: Record<string, string>, headers: Record<string, string> = {}) =>
+  request(url, "POST", "/api/sessions", { body: { password: "wrong passphrase", ...login }, headers })
+
+describe("login throttling by client address", () => {
+  layer(Harness.layer({ throttle: { clientFreeFailures: 3 } }), { excludeTestServices: true, timeout: "30 seconds" })(
+    (it) => {
+      it.effect("locks the socket's address after the free failures; X-Forwarded-For is not trusted", () =>
+        Effect.gen(function*() {
+          const app = yield* Harness.TestApp
+          const { user } = yield* signedUp()
+          // A different username and a different claimed address each time: neither resets the client's count.
+          for (let i = 0; i < 3; i++) {
+            const reply = yield* failLogin(app.url, { username: `nobody${i}` }, { "x-forwarded-for": `10.0.0.${i}` })
+            expectError(reply, 401, "InvalidCredentials")
+          }
+          const locked = yield* failLogin(app.url, { username: "nobody9" }, { "x-forwarded-for": "10.0.0.9" })
+          expectError(locked, 429, "TooManyAttempts")
+          // Even the right password for an untouched account waits: the lock is on the client.
+          const right = yield* request(app.url, "POST", "/api/sessions", {
+            body: { email: user.email, password: user.password }
+          })
+          expectError(right, 429, "TooManyAttempts")
+        }))
+    }
+  )
+  layer(Harness.layer({ throttle: { clientFreeFailures: 3 } }, "inline", { trustedProxies: 1 }), {
+    excludeTestServices: true,
+    timeout: "30 seconds"
+  })((it) => {
+    it.effect("behind a trusted proxy, keys on the address the proxy appended, not on the client's claims", () =>
+      Effect.gen(function*() {
+        const app = yield* Harness.TestApp
+        // The proxy appends the peer it saw (192.0.2.1); what the client put before it is its own claim.
+        for (let i = 0; i < 3; i++) {
+          const reply = yield* failLogin(app.url, { username: `ghost${i}` }, { "x-forwarded-for": `10.9.9.${i}, 192.0.2.1` })
+          expectError(reply, 401, "InvalidCredentials")
+        }
+        expectError(
+          yield* failLogin(app.url, { username: "ghost9" }, { "x-forwarded-for": "192.0.2.1" }),
+          429,
+          "TooManyAttempts"
+        )
+        // Another client behind the same proxy is not affected.
+        expectError(
+          yield* failLogin(app.url, { username: "ghost9" }, { "x-forwarded-for": "10.9.9.0, 192.0.2.2" }),
+          401,
+          "InvalidCredentials"
+        )
+      }))
   })
 })
