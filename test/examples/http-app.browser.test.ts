@@ -104,8 +104,31 @@ describe.runIf(available)("example http app in a browser", () => {
           await page.click("#sign-in button")
           await page.waitForURL(`${app.url}/account`)
           await expect.poll(() => page.locator("[data-field=username]").textContent()).toBe(user.username)
+
+          // A second device (its own cookie jar) signs in: the account page lists both sessions.
+          const other = await browser.newContext()
+          const otherPage = await other.newPage()
+          await otherPage.goto(`${app.url}/sign-in`)
+          await otherPage.fill("#sign-in [name=login]", user.email)
+          await otherPage.fill("#sign-in [name=password]", "a third passphrase")
+          await otherPage.click("#sign-in button")
+          await otherPage.waitForURL(`${app.url}/account`)
+          await page.reload()
+          const sessions = page.locator("#sessions li")
+          await expect.poll(() => sessions.count()).toBe(2)
+          expect(await sessions.filter({ hasText: "This device" }).count()).toBe(1)
+          expect(await sessions.locator("button", { hasText: "Sign out" }).count()).toBe(1)
           mkdirSync("test-results", { recursive: true })
           await page.screenshot({ path: "test-results/account-page.png", fullPage: true })
+
+          // "Sign out" on the other one ends it: the list shrinks and the other device is sent to sign in.
+          await sessions.locator("button", { hasText: "Sign out" }).click()
+          await expect.poll(() => page.locator("#sessions-status").textContent()).toContain("signed out")
+          await expect.poll(() => sessions.count()).toBe(1)
+          expect(await page.locator("#sign-out-others button").isDisabled()).toBe(true)
+          await otherPage.goto(`${app.url}/account`)
+          await otherPage.waitForURL(`${app.url}/sign-in`)
+          await other.close()
 
           await page.fill("#delete-account [name=password]", "a third passphrase")
           await page.click("#delete-account button")

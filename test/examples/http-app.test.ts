@@ -293,7 +293,8 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
           expect(reply.status).toBe(200)
           return reply.body as ReadonlyArray<{ readonly id: string; readonly current: boolean }>
         })
-      const me = (cookie: string) => Effect.map(request(app.url, "GET", "/api/accounts/me", { cookie }), (r) => r.status)
+      const me = (cookie: string) =>
+        Effect.map(request(app.url, "GET", "/api/accounts/me", { cookie }), (reply) => reply.status)
 
       const seenByFirst = yield* list(first)
       expect(seenByFirst).toHaveLength(2)
@@ -500,8 +501,8 @@ describe("login throttling by client address", () => {
         const app = yield* Harness.TestApp
         // The proxy appends the peer it saw (192.0.2.1); what the client put before it is its own claim.
         for (let i = 0; i < 3; i++) {
-          const reply = yield* failLogin(app.url, { username: `ghost${i}` }, { "x-forwarded-for": `10.9.9.${i}, 192.0.2.1` })
-          expectError(reply, 401, "InvalidCredentials")
+          const forwarded = { "x-forwarded-for": `10.9.9.${i}, 192.0.2.1` }
+          expectError(yield* failLogin(app.url, { username: `ghost${i}` }, forwarded), 401, "InvalidCredentials")
         }
         expectError(
           yield* failLogin(app.url, { username: "ghost9" }, { "x-forwarded-for": "192.0.2.1" }),

@@ -37,6 +37,45 @@ const bind = (id, send, done) => {
   })
 }
 
+const when = (value) => new Date(value).toLocaleString()
+
+// Fills `#sessions` from `GET /api/sessions`: one item per live session, built with `textContent` (never HTML),
+// the current one marked "this device", the others with a "Sign out" button that carries the session's id.
+const showSessions = async () => {
+  const list = document.getElementById("sessions")
+  const result = await call("GET", "/api/sessions")
+  if (!result.ok) return show(document.getElementById("sessions-status"), explain(result), false)
+  // This device first, then the most recently used.
+  const sessions = [...result.data].sort((a, b) =>
+    Number(b.current) - Number(a.current) || Date.parse(b.lastUsedAt) - Date.parse(a.lastUsedAt))
+  list.replaceChildren(...sessions.map((session) => {
+    const item = document.createElement("li")
+    item.dataset.sessionId = session.id
+    const text = document.createElement("span")
+    text.className = "when"
+    text.textContent = `Signed in ${when(session.createdAt)}`
+    const dates = document.createElement("span")
+    dates.className = "dates"
+    dates.textContent = `Last used ${when(session.lastUsedAt)} · expires ${when(session.expiresAt)}`
+    text.append(dates)
+    item.append(text)
+    if (session.current) {
+      const current = document.createElement("span")
+      current.className = "current"
+      current.textContent = "This device"
+      item.append(current)
+    } else {
+      const button = document.createElement("button")
+      button.type = "button"
+      button.textContent = "Sign out"
+      button.dataset.revoke = session.id
+      item.append(button)
+    }
+    return item
+  }))
+  document.querySelector("#sign-out-others button").disabled = !sessions.some((session) => !session.current)
+}
+
 const pages = {
   "sign-up": () => {
     bind("sign-up", (fields) => call("POST", "/api/accounts", fields), (_, status) =>
@@ -61,6 +100,21 @@ const pages = {
     }
     bind("change-password", (fields) => call("POST", "/api/accounts/me/password", fields), (_, status) =>
       show(status, "Password changed. Your other sessions were signed out.", true))
+    await showSessions()
+    document.getElementById("sessions").addEventListener("click", async (event) => {
+      const id = event.target.dataset?.revoke
+      if (id === undefined) return
+      const result = await call("DELETE", `/api/sessions/${encodeURIComponent(id)}`)
+      const status = document.getElementById("sessions-status")
+      if (!result.ok) return show(status, explain(result), false)
+      show(status, "That device is signed out.", true)
+      await showSessions()
+    })
+    bind("sign-out-others", () => call("DELETE", "/api/sessions/others"), async ({ data }, status) => {
+      const devices = data.revoked === 1 ? "1 other device" : `${data.revoked} other devices`
+      show(status, `Signed out ${devices}.`, true)
+      await showSessions()
+    })
     bind("sign-out", () => call("DELETE", "/api/sessions/current"), () => location.assign("/sign-in"))
     bind("sign-out-everywhere", () => call("DELETE", "/api/sessions"), () => location.assign("/sign-in"))
     bind("delete-account", (fields) => call("DELETE", "/api/accounts/me", fields), () => location.assign("/sign-up"))
