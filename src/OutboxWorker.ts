@@ -118,10 +118,13 @@ const build = Effect.fnUntraced(function*(options: Options) {
   // Not SecureRandom: the test kit makes that one deterministic, and two workers must never share an id.
   const workerId = randomUUID()
 
-  // The wait after the `attempts`-th failure, or `None` once the schedule has ended.
+  // The wait after the `attempts`-th failure, or `None` once the schedule has ended. Whole milliseconds: a jittered
+  // delay is fractional, and the SQL stores keep instants in integer columns (SQLite would store a REAL).
   const delayAfter = (attempts: number, now: number) =>
     Effect.map(Schedule.run(delays, now, Array.from({ length: attempts }, () => undefined)), (all) =>
-      Chunk.size(all) < attempts ? Option.none() : Option.map(Chunk.last(all), Duration.toMillis))
+      Chunk.size(all) < attempts
+        ? Option.none()
+        : Option.map(Chunk.last(all), (delay) => Math.ceil(Duration.toMillis(delay))))
 
   const giveUp = (row: OutboxRecord, message: EmailMessage, why: string) =>
     Effect.zipRight(

@@ -127,14 +127,17 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
   readonly logoutAll: (sessionToken: SecretInput) => Effect.Effect<void, InvalidSession | StoreError>
   readonly changePassword: (
     input: ChangePasswordInput
-  ) => Effect.Effect<Session, InvalidSession | InvalidCredentials | WeakPassword | Busy | StoreError>
+  ) => Effect.Effect<
+    Session,
+    InvalidSession | InvalidCredentials | TooManyAttempts | WeakPassword | Busy | StoreError
+  >
   readonly sendPasswordReset: (email: string) => Effect.Effect<void, EmailDeliveryError | StoreError>
   readonly resetPassword: (
     input: ResetPasswordInput
   ) => Effect.Effect<void, InvalidToken | WeakPassword | Busy | StoreError>
   readonly deleteAccount: (
     input: DeleteAccountInput
-  ) => Effect.Effect<void, InvalidSession | InvalidCredentials | Busy | StoreError>
+  ) => Effect.Effect<void, InvalidSession | InvalidCredentials | TooManyAttempts | Busy | StoreError>
 
   // session management
   /** The caller's live sessions, oldest first, the one `sessionToken` belongs to marked `current`. */
@@ -259,6 +262,17 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       ? Effect.as(hasher.verify(Redacted.make(""), dummyHash), false)
       : hasher.verify(normalized, hash)
   }
+
+  // The signed-in user's password, re-checked before a sensitive change, on the user's own throttling counter: a
+  // stolen session must not become an unlimited password oracle. Throttled before any hashing.
+  const reauthenticate = Effect.fnUntraced(function*(password: SecretInput, user: UserRecord) {
+    const attempt = yield* throttle.beginReauth(user.id)
+    if (!(yield* verifyPassword(password, user.passwordHash))) {
+      yield* attempt.failed
+      return yield* new InvalidCredentials()
+    }
+    yield* attempt.succeeded([])
+  })
 
   // The user, and the throttling counter of the name as typed (canonical when valid, so `ALICE` is `alice`).
   const findForLogin = (
@@ -455,7 +469,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
   const changePassword = Effect.fn("UserHarbor.changePassword")(function*(input: ChangePasswordInput) {
     const { user } = yield* checkSession(input.sessionToken)
-    if (!(yield* verifyPassword(input.oldPassword, user.passwordHash))) return yield* new InvalidCredentials()
+    yield* reauthenticate(input.oldPassword, user)
     const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
     const passwordHash = yield* hasher.hash(password)
     const [session, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
@@ -505,8 +519,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       yield* store.markVerified(userId)
       yield* store.deleteUserSessions(userId)
       yield* store.deleteUserTokens(userId, "verify-email")
-      // A reset is the way out of a disabled password login (NIST SP 800-63B 5.2.2).
-      yield* throttle.clear(identifiers(user.value))
+      // A reset is the way out of a disabled password login or re-check (NIST SP 800-63B 5.2.2).
+      yield* throttle.clear([...identifiers(user.value), throttle.reauthIdentifier(userId)])
       return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user.value) }))] as const
     }))
     yield* consumeIn("reset-password")(outcome)
@@ -515,7 +529,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
   const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(function*(input: DeleteAccountInput) {
     const { user } = yield* checkSession(input.sessionToken)
-    if (!(yield* verifyPassword(input.password, user.passwordHash))) return yield* new InvalidCredentials()
+    yield* reauthenticate(input.password, user)
     // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
     const afterCommit = yield* store.withTransaction(
       Effect.zipRight(store.deleteUser(user.id), delivery.notice(new AccountDeletedEmail({ to: recipient(user) })))

@@ -1,10 +1,11 @@
 /**
  * Outbox workers racing on each SQL backend: three workers drain 20 queued messages at once, through one shared
  * recording sender, and every message is sent exactly once (atomic claims: `SKIP LOCKED` on PostgreSQL and
- * MariaDB, one `UPDATE … RETURNING` on SQLite). The SQLite database is a file, as an app would use.
+ * MariaDB, one `UPDATE … RETURNING` on SQLite). The SQLite database is a file, as an app would use. And a failed
+ * delivery is rescheduled on the default (jittered) retry schedule and goes out once the sender recovers.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, type Layer } from "effect"
+import { Effect, type Layer, TestClock } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -33,6 +34,31 @@ const race = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
       const addresses = messages.map((message) => message.to.email).sort()
       assert.deepStrictEqual(addresses, Array.from({ length: 20 }, (_, i) => `racer${i}@example.com`).sort())
     }).pipe(Effect.provide(UserHarborTest.layerOutboxWithStore(store()))), 60_000)
+
+// The default schedule's jittered delays are fractional milliseconds; the stores keep whole ones.
+const retry = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
+  it.effect(`${name}: a failed delivery is retried on the default schedule and delivered once`, () =>
+    Effect.gen(function*() {
+      const harbor = yield* UserHarborOutbox
+      const recorder = yield* RecordingEmailSender.RecordingEmailSender
+      const worker = yield* OutboxWorker.make()
+      yield* recorder.setFailing(true)
+      yield* harbor.register({ username: "retried", email: "retried@example.com", password: "Retried-Secret-42" })
+      yield* worker.drain
+      yield* recorder.setFailing(false)
+      yield* worker.drain
+      assert.deepStrictEqual(yield* recorder.messages, [])
+      yield* TestClock.adjust("1 minute")
+      yield* worker.drain
+      yield* worker.drain
+      assert.deepStrictEqual((yield* recorder.messages).map((message) => message.to.email), ["retried@example.com"])
+    }).pipe(Effect.provide(UserHarborTest.layerOutboxWithStore(store()))), 60_000)
+
+describe("outbox retries on SQL stores", () => {
+  retry("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
+  describe.runIf(pgUrl !== undefined)("PostgreSQL", () => retry("postgres", () => pgStore(pgUrl ?? "")))
+  describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => retry("mysql", () => mysqlStore(mysqlUrl ?? "")))
+})
 
 describe("outbox workers on SQL stores", () => {
   race("sqlite file", () => SqliteUserStore.layer({ filename: join(dir, "race.db") }))

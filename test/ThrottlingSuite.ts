@@ -27,7 +27,16 @@ import { UserHarbor } from "../src/UserHarbor.js"
 import type * as UserHarborConfig from "../src/UserHarborConfig.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
 import { UserStore } from "../src/UserStore.js"
-import { alice, bob, lastToken, newPassword, password, registerVerified, storedUser } from "./UserHarborSuite.js"
+import {
+  alice,
+  bob,
+  lastToken,
+  loggedIn,
+  newPassword,
+  password,
+  registerVerified,
+  storedUser
+} from "./UserHarborSuite.js"
 
 /** The store key of a login name's failure counter, as the library derives it. */
 export const identifierKey = (kind: "username" | "email", key: string) =>
@@ -299,6 +308,84 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
           expect(yield* Ref.get(verifications)).toBe(0)
           expect((yield* Metric.value(Metrics.throttled)).count).toBe(before + 1)
         })), 60_000)
+
+    describe("password re-checks (changePassword, deleteAccount) on the account's own counter", () => {
+      const reauthKey = Effect.map(Effect.flatten(storedUser(alice.email)), (user) => `reauth:${user.id}`)
+      const reauthCount = Effect.flatMap(UserStore, (store) =>
+        Effect.flatMap(reauthKey, (key) => Effect.map(store.getCounter(key), Option.map((c) => c.count))))
+      const change = (sessionToken: Redacted.Redacted<string>, oldPassword: string, to = newPassword) =>
+        Effect.flatMap(UserHarbor, (h) => h.changePassword({ sessionToken, oldPassword, newPassword: to }))
+      const remove = (sessionToken: Redacted.Redacted<string>, pw: string) =>
+        Effect.flatMap(UserHarbor, (h) => h.deleteAccount({ sessionToken, password: pw }))
+      // Alternates the two operations: they share the counter.
+      const either = (i: number, sessionToken: Redacted.Redacted<string>, pw: string) =>
+        i % 2 === 0 ? outcome(change(sessionToken, pw)) : outcome(remove(sessionToken, pw))
+      const lockOf = <A, R>(effect: Effect.Effect<A, { readonly _tag: string }, R>) =>
+        Effect.map(Effect.flip(effect), (error) =>
+          error._tag === "TooManyAttempts" && "retryAfter" in error && Duration.isDuration(error.retryAfter)
+            ? Duration.toMillis(error.retryAfter)
+            : error._tag)
+
+      it.effect("5 failures lock both for 30 s without hashing, the lock doubles, and a correct password clears", () =>
+        withHasher("verify", ({ verifications }) =>
+          Effect.gen(function*() {
+            const session = yield* loggedIn(alice)
+            const failures = yield* Effect.forEach(Array.from({ length: 5 }), (_, i) => either(i, session.token, wrong))
+            expect(failures).toEqual(Array(5).fill("InvalidCredentials"))
+            expect(yield* reauthCount).toEqual(Option.some(5))
+            yield* Ref.set(verifications, 0)
+            // Locked: even the right password is refused, and no argon2 verification runs.
+            expect(yield* lockOf(change(session.token, password))).toBe(30_000)
+            expect(yield* lockOf(remove(session.token, password))).toBe(30_000)
+            expect(yield* Ref.get(verifications)).toBe(0)
+            expect(Option.isSome(yield* storedUser(alice.email))).toBe(true)
+            // The login counters are separate: the lock neither comes from them nor reaches them.
+            expect(yield* outcome(login("Alice", password))).toBe("ok")
+            yield* TestClock.adjust("29 seconds")
+            expect(yield* lockOf(change(session.token, password))).toBe(1000)
+            yield* TestClock.adjust("1 second")
+            expect(yield* outcome(change(session.token, wrong))).toBe("InvalidCredentials")
+            expect(yield* lockOf(change(session.token, password))).toBe(60_000)
+            yield* TestClock.adjust("60 seconds")
+            const fresh = yield* change(session.token, password)
+            expect(yield* reauthCount).toEqual(Option.none())
+            // Cleared: five more free failures, then locked again.
+            const again = yield* Effect.forEach(Array.from({ length: 6 }), () => outcome(remove(fresh.token, wrong)))
+            expect(again).toEqual([...Array(5).fill("InvalidCredentials"), "TooManyAttempts"])
+          })), 60_000)
+
+      test("failed logins do not lock the re-check, and a password reset clears a locked one", () =>
+        Effect.gen(function*() {
+          const session = yield* loggedIn(alice)
+          yield* failTimes(6, "Alice")
+          expect(yield* outcome(login("Alice", password))).toBe("TooManyAttempts")
+          for (let i = 0; i < 5; i++) expect(yield* outcome(remove(session.token, wrong))).toBe("InvalidCredentials")
+          expect(yield* outcome(remove(session.token, password))).toBe("TooManyAttempts")
+          expect(yield* reauthCount).toEqual(Option.some(5))
+          const h = yield* UserHarbor
+          yield* h.sendPasswordReset(alice.email)
+          yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
+          expect(yield* reauthCount).toEqual(Option.none())
+          const fresh = yield* login("Alice", newPassword)
+          yield* remove(fresh.token, newPassword)
+          expect(yield* storedUser(alice.email)).toEqual(Option.none())
+        }))
+
+      it.effect("20 concurrent wrong re-checks: exactly 5 are verified, 15 refused unhashed", () =>
+        withHasher("verify", ({ verifications }) =>
+          Effect.gen(function*() {
+            const session = yield* loggedIn(alice)
+            yield* Ref.set(verifications, 0)
+            const { lines, result } = yield* withLogs(Effect.all(
+              Array.from({ length: 20 }, (_, i) => either(i, session.token, wrong)),
+              { concurrency: "unbounded" }
+            ))
+            expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(5)
+            expect(result.filter((tag) => tag === "TooManyAttempts")).toHaveLength(15)
+            expect(yield* Ref.get(verifications)).toBe(5)
+            expect(lines.filter((line) => line === "UserHarbor: password re-check locked")).toHaveLength(1)
+          })), 60_000)
+    })
 
     it.effect("a login whose password is reset while it verifies creates no session and fails", () =>
       withHasher("verify", ({ arm, started }) =>

@@ -14,6 +14,12 @@ notice("PostgreSQL behaviour", "USERHARBOR_TEST_PG_URL", pgUrl)
 notice("MariaDB/MySQL behaviour", "USERHARBOR_TEST_MYSQL_URL", mysqlUrl)
 
 behaviourSuite("sqlite :memory:", () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" })))
+// Outbox mode on SQLite only: the outbox statements have their own conformance suite on every database.
+behaviourSuite(
+  "sqlite :memory:",
+  () => UserHarborTest.layerOutboxWithStore(SqliteUserStore.layer({ filename: ":memory:" })),
+  "outbox"
+)
 
 describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
   behaviourSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(pgUrl ?? "")))

@@ -39,12 +39,12 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<ErrorOf<"logout">>().toEqualTypeOf<InvalidSession | StoreError>()
     expectTypeOf<ErrorOf<"logoutAll">>().toEqualTypeOf<InvalidSession | StoreError>()
     expectTypeOf<ErrorOf<"changePassword">>().toEqualTypeOf<
-      InvalidSession | InvalidCredentials | WeakPassword | Busy | StoreError
+      InvalidSession | InvalidCredentials | TooManyAttempts | WeakPassword | Busy | StoreError
     >()
     expectTypeOf<ErrorOf<"sendPasswordReset">>().toEqualTypeOf<EmailDeliveryError | StoreError>()
     expectTypeOf<ErrorOf<"resetPassword">>().toEqualTypeOf<InvalidToken | WeakPassword | Busy | StoreError>()
     expectTypeOf<ErrorOf<"deleteAccount">>().toEqualTypeOf<
-      InvalidSession | InvalidCredentials | Busy | StoreError
+      InvalidSession | InvalidCredentials | TooManyAttempts | Busy | StoreError
     >()
     expectTypeOf<ErrorOf<"listSessions">>().toEqualTypeOf<InvalidSession | StoreError>()
     expectTypeOf<ErrorOf<"revokeSession">>().toEqualTypeOf<InvalidSession | SessionNotFound | StoreError>()

@@ -24,6 +24,7 @@ import {
 } from "./UserHarborSuite.js"
 
 behaviourSuite("memory", () => UserHarborTest.layer)
+behaviourSuite("memory", () => UserHarborTest.layerOutboxWithStore(MemoryUserStore.layer), "outbox")
 
 const snapshot = Effect.flatMap(MemoryUserStore.MemoryUserStore, (inspector) => inspector.snapshot)
 

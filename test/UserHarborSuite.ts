@@ -3,9 +3,13 @@
  * SQL backend. `makeLayer` is called once per test and must give a fresh, empty store (the deterministic random
  * source repeats its ids and tokens in every test). "Nothing changed" is checked only through the `UserStore` port
  * and the recording sender, because a SQL store has no snapshot.
+ *
+ * It runs in either delivery mode. In outbox mode the operations only write messages to the outbox, and the helpers
+ * that read what was sent (`lastToken`, `messages`, `clearMessages`) first drain it with an `OutboxWorker`, so the
+ * same cases check the same mail; the few cases about a failing mail server have an outbox counterpart.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Equal, Exit, Layer, Option, Redacted, TestClock } from "effect"
+import { Context, Duration, Effect, Equal, Exit, Layer, Option, Redacted, TestClock } from "effect"
 import { createHmac } from "node:crypto"
 import {
   AccountDeletedEmail,
@@ -29,6 +33,7 @@ import {
   WeakPassword
 } from "../src/Errors.js"
 import * as Email from "../src/Email.js"
+import * as OutboxWorker from "../src/OutboxWorker.js"
 import { RecordingEmailSender } from "../src/RecordingEmailSender.js"
 import type { Session } from "../src/User.js"
 import { UserHarbor } from "../src/UserHarbor.js"
@@ -55,12 +60,29 @@ const day = Duration.toMillis("1 day")
 export const recorder = RecordingEmailSender
 export const harbor = UserHarbor
 
+/**
+ * Hands over the messages the operations have written but not yet sent: nothing to do inline (the default); in
+ * outbox mode, a worker's `drain`.
+ */
+export class PendingDelivery extends Context.Reference<PendingDelivery>()("test/PendingDelivery", {
+  defaultValue: (): Effect.Effect<void> => Effect.void
+}) {}
+
+export const deliverPending = Effect.flatten(PendingDelivery)
+
+/** Outbox mode's `PendingDelivery`: a worker over the kit's store, sender and config. */
+const drainOutbox = Layer.effect(
+  PendingDelivery,
+  Effect.map(OutboxWorker.make(), (worker) => Effect.orDie(worker.drain))
+).pipe(Layer.orDie)
+
 /** The raw token of the newest message of `kind` to `email`; fails the test when there is none. */
 export const lastToken = (kind: "VerificationEmail" | "PasswordResetEmail", email: string) =>
-  Effect.flatMap(RecordingEmailSender, (r) => Effect.flatten(r.lastToken(kind, email)))
+  Effect.zipRight(deliverPending, Effect.flatMap(RecordingEmailSender, (r) => Effect.flatten(r.lastToken(kind, email))))
 
-export const messages = Effect.flatMap(RecordingEmailSender, (r) => r.messages)
-export const clearMessages = Effect.flatMap(RecordingEmailSender, (r) => r.clear)
+export const messages = Effect.zipRight(deliverPending, Effect.flatMap(RecordingEmailSender, (r) => r.messages))
+/** Forgets what was sent so far, including what was still waiting in the outbox. */
+export const clearMessages = Effect.zipRight(deliverPending, Effect.flatMap(RecordingEmailSender, (r) => r.clear))
 export const setFailing = (failing: boolean) => Effect.flatMap(RecordingEmailSender, (r) => r.setFailing(failing))
 
 export const registerVerified = (input: RegisterInput) =>
@@ -95,10 +117,21 @@ export const storedSession = (token: string | Redacted.Redacted<string>) =>
 
 const tags = (all: ReadonlyArray<EmailMessage>) => all.map((m) => `${m._tag} ${m.to.email}`)
 
-export const behaviourSuite = <E>(name: string, makeLayer: () => Layer.Layer<UserHarborTest.StoreServices, E>) =>
-  describe(`UserHarbor behaviour (${name})`, () => {
+/**
+ * `makeLayer` gives the kit: `UserHarborTest.layerWithStore` inline, `UserHarborTest.layerOutboxWithStore` for
+ * `"outbox"` (the suite adds the draining worker).
+ */
+export const behaviourSuite = <E>(
+  name: string,
+  makeLayer: () => Layer.Layer<UserHarborTest.StoreServices, E>,
+  delivery: "inline" | "outbox" = "inline"
+) =>
+  describe(`UserHarbor behaviour (${delivery === "inline" ? name : `${name}, outbox`})`, () => {
+    const kit = delivery === "inline" ? makeLayer : () => drainOutbox.pipe(Layer.provideMerge(makeLayer()))
     const test = <A, E2>(title: string, body: () => Effect.Effect<A, E2, UserHarborTest.StoreServices>) =>
-      it.effect(title, () => Effect.provide(body(), makeLayer()))
+      it.effect(title, () => Effect.provide(body(), kit()))
+    // A failed delivery is retried after 10 s (jittered by at most a fifth), so this is past the first retry.
+    const pastFirstRetry = "1 minute"
 
     describe("register", () => {
       test("stores an unverified user and mails a 43-character verification token after commit", () =>
@@ -198,20 +231,38 @@ export const behaviourSuite = <E>(name: string, makeLayer: () => Layer.Layer<Use
           yield* loginAs(alice)
         }))
 
-      test("fails with EmailDeliveryError when the mail cannot go out, and resendVerification recovers", () =>
-        Effect.gen(function*() {
-          const h = yield* harbor
-          yield* setFailing(true)
-          const error = yield* Effect.flip(h.register(alice))
-          expect(error).toBeInstanceOf(EmailDeliveryError)
-          expect(yield* messages).toEqual([])
-          const user = yield* Effect.flatten(storedUser(alice.email))
-          expect(user.verified).toBe(false)
-          yield* setFailing(false)
-          yield* h.resendVerification(alice.email)
-          yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
-          yield* loginAs(alice)
-        }))
+      if (delivery === "inline") {
+        test("fails with EmailDeliveryError when the mail cannot go out, and resendVerification recovers", () =>
+          Effect.gen(function*() {
+            const h = yield* harbor
+            yield* setFailing(true)
+            const error = yield* Effect.flip(h.register(alice))
+            expect(error).toBeInstanceOf(EmailDeliveryError)
+            expect(yield* messages).toEqual([])
+            const user = yield* Effect.flatten(storedUser(alice.email))
+            expect(user.verified).toBe(false)
+            yield* setFailing(false)
+            yield* h.resendVerification(alice.email)
+            yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
+            yield* loginAs(alice)
+          }))
+      } else {
+        test("succeeds while the mail cannot go out, and the worker delivers once it can", () =>
+          Effect.gen(function*() {
+            const h = yield* harbor
+            yield* setFailing(true)
+            yield* h.register(alice)
+            expect(yield* messages).toEqual([])
+            expect((yield* Effect.flatten(storedUser(alice.email))).verified).toBe(false)
+            yield* setFailing(false)
+            // Not before the retry is due.
+            expect(yield* messages).toEqual([])
+            yield* TestClock.adjust(pastFirstRetry)
+            yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
+            expect(tags(yield* messages)).toEqual(["VerificationEmail alice@example.com"])
+            yield* loginAs(alice)
+          }))
+      }
 
       test("lets only one of two concurrent registrations of a name win", () =>
         Effect.gen(function*() {
@@ -342,6 +393,8 @@ export const behaviourSuite = <E>(name: string, makeLayer: () => Layer.Layer<Use
           yield* clearMessages
           for (const address of addresses) {
             expect(yield* Effect.exit(h.sendPasswordReset(address))).toStrictEqual(Exit.void)
+            // One at a time: a worker's batch goes out in no particular order.
+            yield* deliverPending
           }
           const sent = yield* messages
           expect(tags(sent)).toEqual(["PasswordResetEmail bob@example.com", "PasswordResetEmail alice@example.com"])
@@ -350,16 +403,35 @@ export const behaviourSuite = <E>(name: string, makeLayer: () => Layer.Layer<Use
           else expect.fail("expected a PasswordResetEmail")
         }))
 
-      test("sendPasswordReset fails with EmailDeliveryError when the mail cannot go out, and can be retried", () =>
-        Effect.gen(function*() {
-          const h = yield* harbor
-          yield* registerVerified(alice)
-          yield* setFailing(true)
-          expect(yield* Effect.flip(h.sendPasswordReset(alice.email))).toBeInstanceOf(EmailDeliveryError)
-          yield* setFailing(false)
-          yield* h.sendPasswordReset(alice.email)
-          yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
-        }))
+      if (delivery === "inline") {
+        test("sendPasswordReset fails with EmailDeliveryError when the mail cannot go out, and can be retried", () =>
+          Effect.gen(function*() {
+            const h = yield* harbor
+            yield* registerVerified(alice)
+            yield* setFailing(true)
+            expect(yield* Effect.flip(h.sendPasswordReset(alice.email))).toBeInstanceOf(EmailDeliveryError)
+            yield* setFailing(false)
+            yield* h.sendPasswordReset(alice.email)
+            yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
+          }))
+      } else {
+        test("sendPasswordReset succeeds while the mail cannot go out, and the worker delivers once it can", () =>
+          Effect.gen(function*() {
+            const h = yield* harbor
+            yield* registerVerified(alice)
+            yield* clearMessages
+            yield* setFailing(true)
+            yield* h.sendPasswordReset(alice.email)
+            expect(yield* messages).toEqual([])
+            yield* setFailing(false)
+            yield* TestClock.adjust(pastFirstRetry)
+            yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
+            expect(tags(yield* messages)).toEqual([
+              "PasswordResetEmail alice@example.com",
+              "PasswordChangedEmail alice@example.com"
+            ])
+          }))
+      }
     })
 
     describe("login", () => {

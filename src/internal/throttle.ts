@@ -12,6 +12,12 @@
  * free failures. So N concurrent guesses against a locked-to-be identifier get exactly `freeFailures` argon2
  * verifications between them, never one per request. A success deletes the counters; a failure just keeps its
  * reservation. The lock is derived from (count, last update), never stored.
+ *
+ * The password re-checks of `changePassword` and `deleteAccount` count per account instead (`reauth:<userId>`), on
+ * the login schedule: their caller holds a session, so the account is known and a per-account key reveals nothing.
+ * It is a counter of its own rather than the account's login-name counters, so that someone failing logins as
+ * `alice` cannot stop the real Alice, signed in, from changing her password, and a thief holding her session
+ * cannot lock her out of logging in. A success or a password reset clears it.
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -47,6 +53,13 @@ export interface Throttle {
     Attempt,
     TooManyAttempts | StoreError
   >
+  /**
+   * Admits a re-check of the signed-in user's password (before any hashing) or fails with `TooManyAttempts`. Its
+   * `succeeded` clears the user's re-check counter.
+   */
+  readonly beginReauth: (userId: UserId) => Effect.Effect<Attempt, TooManyAttempts | StoreError>
+  /** The counter key of a user's password re-checks (cleared with the login counters by a password reset). */
+  readonly reauthIdentifier: (userId: UserId) => string
   /** Clears the login counters of these identifiers (after a password reset). */
   readonly clear: (identifiers: ReadonlyArray<string>) => Effect.Effect<void, StoreError>
   /** Counts a message of `purpose` to the user; `false` once the limit for the window is reached. */
@@ -93,43 +106,45 @@ export const make = (
     Effect.forEach(identifiers, store.deleteCounter, { discard: true })
   const open: Attempt = { failed: Effect.void, succeeded: () => Effect.void }
 
-  const begin = Effect.fnUntraced(function*(identifier: string, clientKey: string | undefined) {
-    if (!settings.enabled) return open
-    const now = yield* Clock.currentTimeMillis
-    const client = clientKey === undefined ? undefined : clientCounter(clientKey)
-    const before = yield* store.getCounter(identifier)
-    const clientBefore = client === undefined ? Option.none() : yield* store.getCounter(client)
-    const waitFor = Math.max(
-      wait(before, (c) => identifierWait(settings, c, now)),
-      wait(clientBefore, (c) => clientWait(settings, c, now))
-    )
-    if (waitFor > 0) return yield* tooMany(waitFor)
-    const count = yield* store.incrementCounter(identifier, now, forever)
-    const expected = Option.match(before, { onNone: () => 1, onSome: (c) => c.count + 1 })
-    // Someone else's attempt landed between our read and our increment, past the free failures: theirs took the
-    // single guess this lock period allows. Ours stays counted, as the guess it would have been.
-    if (count > settings.freeFailures && count !== expected) {
-      return yield* tooMany(identifierWait(settings, { count, windowStart: now, updatedAt: now }, now))
-    }
-    const attempt: Attempt = {
-      failed: Effect.gen(function*() {
-        // Exactly one attempt holds each count, so each transition is reported once, however many race.
-        if (count === settings.freeFailures) {
-          yield* Effect.logWarning("UserHarbor: login locked").pipe(Effect.annotateLogs("failures", count))
-        }
-        if (count === settings.disableAfter) {
-          yield* Effect.logWarning("UserHarbor: password login disabled until reset").pipe(
-            Effect.annotateLogs("failures", count)
-          )
-        }
-        if (client === undefined) return
-        const clientCount = yield* store.incrementCounter(client, now, Duration.toMillis(settings.clientWindow))
-        if (clientCount === settings.clientFreeFailures) yield* Effect.logWarning("UserHarbor: client locked")
-      }),
-      succeeded: (identifiers) => clear(identifiers.includes(identifier) ? identifiers : [identifier, ...identifiers])
-    }
-    return attempt
-  })
+  // `what` names the counter in the warnings logged when it locks and when it disables.
+  const admit = (what: { readonly locked: string; readonly disabled: string }) =>
+    Effect.fnUntraced(function*(identifier: string, clientKey: string | undefined) {
+      if (!settings.enabled) return open
+      const now = yield* Clock.currentTimeMillis
+      const client = clientKey === undefined ? undefined : clientCounter(clientKey)
+      const before = yield* store.getCounter(identifier)
+      const clientBefore = client === undefined ? Option.none() : yield* store.getCounter(client)
+      const waitFor = Math.max(
+        wait(before, (c) => identifierWait(settings, c, now)),
+        wait(clientBefore, (c) => clientWait(settings, c, now))
+      )
+      if (waitFor > 0) return yield* tooMany(waitFor)
+      const count = yield* store.incrementCounter(identifier, now, forever)
+      const expected = Option.match(before, { onNone: () => 1, onSome: (c) => c.count + 1 })
+      // Someone else's attempt landed between our read and our increment, past the free failures: theirs took the
+      // single guess this lock period allows. Ours stays counted, as the guess it would have been.
+      if (count > settings.freeFailures && count !== expected) {
+        return yield* tooMany(identifierWait(settings, { count, windowStart: now, updatedAt: now }, now))
+      }
+      const attempt: Attempt = {
+        failed: Effect.gen(function*() {
+          // Exactly one attempt holds each count, so each transition is reported once, however many race.
+          if (count === settings.freeFailures) {
+            yield* Effect.logWarning(`UserHarbor: ${what.locked} locked`).pipe(Effect.annotateLogs("failures", count))
+          }
+          if (count === settings.disableAfter) {
+            yield* Effect.logWarning(`UserHarbor: ${what.disabled} disabled until reset`).pipe(
+              Effect.annotateLogs("failures", count)
+            )
+          }
+          if (client === undefined) return
+          const clientCount = yield* store.incrementCounter(client, now, Duration.toMillis(settings.clientWindow))
+          if (clientCount === settings.clientFreeFailures) yield* Effect.logWarning("UserHarbor: client locked")
+        }),
+        succeeded: (identifiers) => clear(identifiers.includes(identifier) ? identifiers : [identifier, ...identifiers])
+      }
+      return attempt
+    })
 
   const mailAllowed = Effect.fnUntraced(function*(purpose: TokenPurpose, userId: UserId) {
     if (!settings.enabled) return true
@@ -140,9 +155,15 @@ export const make = (
     return false
   })
 
+  // The user id is no secret (the mail counters carry it too), so the key needs no HMAC.
+  const reauthIdentifier = (userId: UserId) => `reauth:${userId}`
+  const reauth = admit({ locked: "password re-check", disabled: "password re-check" })
+
   return {
     identifier: (kind, name) => `login:${digest(`${kind}:${name}`)}`,
-    begin,
+    begin: admit({ locked: "login", disabled: "password login" }),
+    beginReauth: (userId) => reauth(reauthIdentifier(userId), undefined),
+    reauthIdentifier,
     clear: (identifiers) => settings.enabled ? clear(identifiers) : Effect.void,
     mailAllowed
   }
