@@ -164,12 +164,13 @@ export const make = Effect.gen(function*() {
     findUserByEmail: (key) => read((s) => Option.flatMap(HashMap.get(s.emails, key), (id) => HashMap.get(s.users, id))),
     markVerified: (id) =>
       write((s) => [undefined, { ...s, users: HashMap.modify(s.users, id, (user) => ({ ...user, verified: true })) }]),
-    updatePassword: ({ expectedVersion, passwordHash, userId }) =>
+    updatePassword: ({ expectedVersion, passwordHash, rehash, userId }) =>
       write((s) => {
         const user = HashMap.get(s.users, userId)
         if (Option.isNone(user)) return [false, s]
         if (expectedVersion !== undefined && user.value.passwordVersion !== expectedVersion) return [false, s]
-        const updated = { ...user.value, passwordHash, passwordVersion: user.value.passwordVersion + 1 }
+        const passwordVersion = user.value.passwordVersion + (rehash === true ? 0 : 1)
+        const updated = { ...user.value, passwordHash, passwordVersion }
         return [true, { ...s, users: HashMap.set(s.users, userId, updated) }]
       }),
     deleteUser: (id) =>

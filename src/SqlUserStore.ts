@@ -444,10 +444,11 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         Effect.asVoid,
         Effect.catchTag("SqlError", storeError("markVerified"))
       ),
-    updatePassword: ({ expectedVersion, passwordHash, userId }) =>
+    updatePassword: ({ expectedVersion, passwordHash, rehash, userId }) =>
       affected(
         "updatePassword",
-        sql`UPDATE userharbor_users SET password_hash = ${passwordHash}, password_version = password_version + 1
+        sql`UPDATE userharbor_users SET password_hash = ${passwordHash},
+          password_version = password_version + ${rehash === true ? 0 : 1}
           WHERE id = ${userId}${
           expectedVersion === undefined ? sql`` : sql` AND password_version = ${expectedVersion}`
         }`.raw

@@ -342,6 +342,25 @@ const userCases: ReadonlyArray<Case> = [
     yield* checkEqual(again, false, "a second update expecting the version the first one replaced")
     yield* expectUser(user.id, after, "the user after the second, refused update")
   }),
+  gen("updatePassword with rehash keeps passwordVersion and is still conditional", function*(store) {
+    const user = yield* storedUser({ passwordVersion: 4 })
+    const stale = yield* store.updatePassword({
+      userId: user.id,
+      passwordHash: "$argon2id$stale",
+      expectedVersion: 3,
+      rehash: true
+    })
+    yield* checkEqual(stale, false, "a rehash with a stale expectedVersion")
+    yield* expectUser(user.id, user, "the user after a refused rehash")
+    const rehashed = yield* store.updatePassword({
+      userId: user.id,
+      passwordHash: "$argon2id$rehashed",
+      expectedVersion: 4,
+      rehash: true
+    })
+    yield* checkEqual(rehashed, true, "a rehash with the current expectedVersion")
+    yield* expectUser(user.id, { ...user, passwordHash: "$argon2id$rehashed" }, "the user after a rehash")
+  }),
   gen("updatePassword of a missing user returns false", function*(store) {
     const missing = UserId.make(hex(16))
     yield* checkEqual(

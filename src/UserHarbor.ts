@@ -409,7 +409,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     if (normalized === undefined || !hasher.needsRehash(user.passwordHash)) return Effect.void
     return hasher.hash(normalized).pipe(
       Effect.flatMap((passwordHash) =>
-        store.updatePassword({ userId: user.id, passwordHash, expectedVersion: user.passwordVersion })
+        store.updatePassword({ userId: user.id, passwordHash, expectedVersion: user.passwordVersion, rehash: true })
       ),
       Effect.catchAll((error) =>
         Effect.logWarning("UserHarbor: password hash not upgraded").pipe(Effect.annotateLogs("reason", error._tag))

@@ -94,6 +94,11 @@ export interface PasswordUpdate {
   readonly passwordHash: string
   /** Update only if the stored version still equals this one (guards against a concurrent change). */
   readonly expectedVersion?: number
+  /**
+   * The same password under new hashing parameters: `passwordVersion` stays as it is, so a session being created
+   * against the version just verified is not refused. Default `false` (a new password: the version grows).
+   */
+  readonly rehash?: boolean
 }
 
 /**

@@ -438,7 +438,8 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         const after = yield* stored
         expect(before.passwordHash).not.toMatch(upgradeParams)
         expect(after.passwordHash).toMatch(upgradeParams)
-        expect(after.passwordVersion).toBe(before.passwordVersion + 1)
+        // Same password, so the version stays: a login verifying it at this moment still gets its session.
+        expect(after.passwordVersion).toBe(before.passwordVersion)
         yield* login("Alice", password).pipe(Effect.provide(upgraded))
         expect((yield* stored).passwordHash).toBe(after.passwordHash)
       }).pipe(Effect.scoped), 60_000)
@@ -483,5 +484,25 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         expect((yield* stored).passwordHash).not.toMatch(upgradeParams)
         expect(yield* outcome(login("Alice", newPassword).pipe(Effect.provide(old)))).toBe("ok")
         expect(yield* outcome(login("Alice", password).pipe(Effect.provide(old)))).toBe("InvalidCredentials")
+      }).pipe(Effect.scoped), 60_000)
+
+    it.effect("a login that verified the password gets its session even if another login upgraded the hash", () =>
+      Effect.gen(function*() {
+        const { old, stored, withHasher } = yield* twoKits
+        yield* registerVerified(alice).pipe(Effect.provide(old))
+        const { arm, hasher, started } = yield* instrumented(yield* upgradeHasher, "verify")
+        const first = yield* Effect.scoped(Effect.gen(function*() {
+          const paused = yield* withHasher(hasher)
+          const release = yield* arm
+          // The first login has read the user and is verifying (version v) when the second one upgrades the hash.
+          const fiber = yield* Effect.fork(Effect.provide(outcome(login("Alice", password)), paused))
+          yield* Deferred.await(started)
+          // The gate stops only the first verification: this login runs through, and upgrades the hash.
+          expect(yield* outcome(login("Alice", password).pipe(Effect.provide(paused)))).toBe("ok")
+          expect((yield* stored).passwordHash).toMatch(upgradeParams)
+          yield* release
+          return yield* Fiber.join(fiber)
+        }))
+        expect(first).toBe("ok")
       }).pipe(Effect.scoped), 60_000)
   })
