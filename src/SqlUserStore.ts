@@ -27,6 +27,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { EmailTaken, StoreError, TokenPurpose, UsernameTaken } from "./Errors.js"
+import { firstSession, sessionQuery } from "./internal/sessionRow.js"
 import * as SqlMigrations from "./SqlMigrations.js"
 import { SessionId, UserId } from "./User.js"
 import { type OutboxRecord, type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
@@ -79,9 +80,6 @@ const sessionFields = {
   lastUsedAt: column(Integer, "last_used_at")
 }
 
-// The joined row holds both; the session's clashing columns are aliased, so each struct reads its own.
-const SessionWithUserRow = Schema.Struct({ user: UserRow, session: Schema.Struct(sessionFields) })
-
 const TokenRow = Schema.Struct({
   tokenHash: column(Schema.String, "token_hash"),
   purpose: TokenPurpose,
@@ -127,9 +125,6 @@ const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => {
 }
 const decodeUsers = decodeRows(UserRow)
 // Decoders are built once here: building a Schema (and its parser) per call costs more than the query itself.
-const decodeSessionRows = decodeRows(SessionWithUserRow)
-const decodeSessions = (rows: ReadonlyArray<unknown>) =>
-  decodeSessionRows(rows.map((row) => ({ user: row, session: row })))
 const decodeTokens = decodeRows(TokenRow)
 const decodeKeys = decodeRows(KeyRow)
 const decodeOutbox = decodeRows(OutboxRow)
@@ -224,6 +219,8 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         isSqlError(defect) ? Option.some(Effect.fail(new StoreError({ operation, cause: defect }))) : Option.none()
       )
     )
+
+  const sessionLookup = sessionQuery(sql.onDialectOrElse({ pg: () => "$1", orElse: () => "?" }))
 
   const userColumns = sql`u.id, u.username, u.username_key, u.email, u.email_key, u.password_hash,
     u.password_version, u.verified, u.created_at`
@@ -481,14 +478,12 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
           last_used_at: session.lastUsedAt
         })
       }`.pipe(Effect.asVoid, Effect.catchTag("SqlError", storeError("insertSession"))),
+    // The drivers' fast paths run this same statement and decoder, outside transactions (internal/sessionRow.ts).
+    // The token hash is a bind parameter; `unsafe` only because the text is shared with them.
     findSession: (tokenHash) =>
-      sql`SELECT ${userColumns}, s.id AS session_id, s.token_hash, s.user_id, s.created_at AS session_created_at,
-          s.expires_at, s.last_used_at
-        FROM userharbor_sessions s JOIN userharbor_users u ON u.id = s.user_id
-        WHERE s.token_hash = ${tokenHash}`.pipe(
-        Effect.flatMap(decodeSessions),
-        Effect.map((rows) => Option.fromNullable(rows[0])),
-        Effect.catchTag("SqlError", storeError("findSession"))
+      sql.unsafe(sessionLookup, [tokenHash]).pipe(
+        Effect.catchTag("SqlError", storeError("findSession")),
+        Effect.flatMap(firstSession)
       ),
     renewSession: (tokenHash, expiresAt, lastUsedAt) =>
       sql`UPDATE userharbor_sessions SET expires_at = ${expiresAt}, last_used_at = ${lastUsedAt}

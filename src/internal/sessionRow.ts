@@ -8,8 +8,8 @@ import { SessionId, UserId } from "../User.js"
 import type { SessionWithUser, UserStore } from "../UserStore.js"
 
 /**
- * The session look-up of `SqlUserStore.findSession` (the same SQL), for the drivers' fast paths, which run it with
- * a statement prepared once and no `SqlClient` in between. Why: session checks run on every request, and through
+ * The session look-up, shared by `SqlUserStore.findSession` and the drivers' fast paths, which run it with a
+ * statement prepared once and no `SqlClient` in between. Why: session checks run on every request, and through
  * `SqlClient` one look-up costs several times the query itself (statement compilation, the prepared-statement
  * cache, connection handling, a span); see docs/performance.md.
  */
@@ -20,10 +20,10 @@ export const sessionQuery = (placeholder: string) =>
   FROM userharbor_sessions s JOIN userharbor_users u ON u.id = s.user_id
   WHERE s.token_hash = ${placeholder}`
 
-// As `SqlUserStore` decodes them: integers as numbers, or as decimal strings (pg's BIGINT); booleans as booleans
-// (PostgreSQL) or 0/1 (SQLite).
+// As the drivers return them: integers as numbers, bigints (better-sqlite3's safe-integer mode) or decimal strings
+// (pg's BIGINT); booleans as booleans (PostgreSQL) or 0/1 (SQLite, MySQL).
 const integer = (u: unknown): number | undefined => {
-  const n = Predicate.isString(u) && /^-?\d+$/.test(u) ? Number(u) : u
+  const n = (Predicate.isString(u) && /^-?\d+$/.test(u)) || Predicate.isBigInt(u) ? Number(u) : u
   return typeof n === "number" && Number.isSafeInteger(n) ? n : undefined
 }
 const boolean = (u: unknown): boolean | undefined =>
