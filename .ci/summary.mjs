@@ -17,7 +17,11 @@ const skippedRequired = report.testResults.flatMap((suite) =>
     : []
 )
 const requiredFiles = report.testResults.filter((suite) => mustRun.test(suite.name)).length
-console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped`)
+console.log(
+  `${report.numPassedTests} passed, ${report.numFailedTests} failed, ${
+    report.numPendingTests + report.numTodoTests
+  } skipped`
+)
 if (skippedRequired.length > 0) {
   console.error(`suites CI must run were skipped:\n  ${skippedRequired.join("\n  ")}`)
   process.exit(1)

@@ -10,8 +10,8 @@
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { performance } from "node:perf_hooks"
 import { join } from "node:path"
+import { performance } from "node:perf_hooks"
 import { EmailSender } from "../src/EmailSender.js"
 import * as OutboxWorker from "../src/OutboxWorker.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
@@ -63,8 +63,7 @@ const settle = (effect: Effect.Effect<unknown, unknown>, runtime: Runtime | type
   runtime.runPromise(Effect.either(effect))
 
 // Each call is timed on its own, from the caller's side, as a client would see it.
-const timed = (run: (i: number) => Promise<unknown>) =>
-async (from: number, count: number, samples: Array<number>) => {
+const timed = (run: (i: number) => Promise<unknown>) => async (from: number, count: number, samples: Array<number>) => {
   for (let i = from; i < from + count; i++) {
     const start = performance.now()
     await run(i)

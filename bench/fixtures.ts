@@ -8,8 +8,8 @@ import Database from "better-sqlite3"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { createHmac, createSecretKey } from "node:crypto"
 import { existsSync, mkdirSync, rmSync } from "node:fs"
-import * as PasswordHasher from "../src/PasswordHasher.js"
 import { EmailSender } from "../src/EmailSender.js"
+import * as PasswordHasher from "../src/PasswordHasher.js"
 import * as SecureRandom from "../src/SecureRandom.js"
 import * as SessionCache from "../src/SessionCache.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
@@ -42,8 +42,7 @@ export const passwordHash = (): Promise<string> =>
   cachedHash ??= argon2.hash(password, { type: argon2.argon2id, ...argon2Options })
 
 /** Runs the library's migrations on `filename` by building its store layer once. */
-const migrate = (filename: string) =>
-  Effect.runPromise(Effect.scoped(Layer.build(SqliteUserStore.layer({ filename }))))
+const migrate = (filename: string) => Effect.runPromise(Effect.scoped(Layer.build(SqliteUserStore.layer({ filename }))))
 
 /**
  * A SQLite file with `sessions` live sessions (`sessionsPerUser` per user), built through the library's migrations

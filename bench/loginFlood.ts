@@ -31,9 +31,14 @@ const program = Effect.gen(function*() {
   delay.enable()
   const started = performance.now()
   const outcomes = yield* Effect.all(
-    Array.from({ length: logins }, (_, i) =>
-      Effect.map(Effect.either(h.login({ username: `flood${i}`, password: "not-the-password-1" })), (r) =>
-        Either.isLeft(r) ? r.left._tag : "ok")),
+    Array.from(
+      { length: logins },
+      (_, i) =>
+        Effect.map(
+          Effect.either(h.login({ username: `flood${i}`, password: "not-the-password-1" })),
+          (r) => Either.isLeft(r) ? r.left._tag : "ok"
+        )
+    ),
     { concurrency: "unbounded" }
   )
   const elapsed = performance.now() - started

@@ -139,11 +139,16 @@ export const loginAttempts = async (n: number) => {
   const { harbor, runtime } = await sqliteHarbor(filename)
   try {
     const before = process.resourceUsage().maxRSS
-    const outcomes = await Promise.all(Array.from({ length: n }, (_, i) =>
-      runtime.runPromise(Effect.match(harbor.login({ email: emailFor(i % users), password }), {
-        onFailure: (error) => error._tag,
-        onSuccess: () => "ok"
-      }))))
+    const outcomes = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) =>
+          runtime.runPromise(Effect.match(harbor.login({ email: emailFor(i % users), password }), {
+            onFailure: (error) => error._tag,
+            onSuccess: () => "ok"
+          }))
+      )
+    )
     const counts: Record<string, number> = {}
     for (const outcome of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1
     return { attempts: n, maxRssKbBefore: before, maxRssKb: process.resourceUsage().maxRSS, outcomes: counts }

@@ -3,8 +3,8 @@
  * running the same query, in a fresh schema dropped afterwards.
  */
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
-import pg, { type Pool } from "pg"
 import { randomBytes } from "node:crypto"
+import pg, { type Pool } from "pg"
 import * as PgUserStore from "../src/PgUserStore.js"
 import * as SessionCache from "../src/SessionCache.js"
 import * as UserHarbor from "../src/UserHarbor.js"
@@ -40,8 +40,13 @@ const seed = async (pool: Pool, sessions: number) => {
     await pool.query(
       `INSERT INTO userharbor_sessions (token_hash, id, user_id, created_at, expires_at, last_used_at)
       SELECT h, 's' || i, u, $4, $5, $4 FROM unnest($1::text[], $2::int[], $3::text[]) AS t(h, i, u)`,
-      [rows.map((i) => hashToken(tokenFor(i))), rows, rows.map((i) => userIdFor(Math.floor(i / sessionsPerUser))),
-        now, now + 30 * 86_400_000]
+      [
+        rows.map((i) => hashToken(tokenFor(i))),
+        rows,
+        rows.map((i) => userIdFor(Math.floor(i / sessionsPerUser))),
+        now,
+        now + 30 * 86_400_000
+      ]
     )
   }
   await pool.query("ANALYZE")

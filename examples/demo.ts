@@ -8,9 +8,9 @@
  */
 import { Console, Context, Effect, Layer, Option, Redacted } from "effect"
 import { mkdirSync, rmSync } from "node:fs"
-import * as OutboxWorker from "../src/OutboxWorker.js"
 import * as ConsoleEmailSender from "../src/ConsoleEmailSender.js"
 import { EmailSender } from "../src/EmailSender.js"
+import * as OutboxWorker from "../src/OutboxWorker.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 import * as RecordingEmailSender from "../src/RecordingEmailSender.js"
 import * as SecureRandom from "../src/SecureRandom.js"

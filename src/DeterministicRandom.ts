@@ -22,7 +22,9 @@ export const make = (seed: string): Effect.Effect<SecureRandom["Type"]> =>
       nextBytes: (size) =>
         Effect.sync(() => {
           const out = new Uint8Array(size)
-          for (let offset = 0; offset < size; offset += 32) out.set(block().subarray(0, Math.min(32, size - offset)), offset)
+          for (let offset = 0; offset < size; offset += 32) {
+            out.set(block().subarray(0, Math.min(32, size - offset)), offset)
+          }
           return out
         })
     })

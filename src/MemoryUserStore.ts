@@ -139,8 +139,10 @@ export const make = Effect.gen(function*() {
 
   const withTransaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
     // Snapshot on entry, restore on any failure: an outer call is a transaction, a nested one a savepoint.
-    const body = Effect.flatMap(Ref.get(state), (snapshot) =>
-      Effect.onExit(self, (exit) => Exit.isSuccess(exit) ? Effect.void : Ref.set(state, snapshot)))
+    const body = Effect.flatMap(
+      Ref.get(state),
+      (snapshot) => Effect.onExit(self, (exit) => Exit.isSuccess(exit) ? Effect.void : Ref.set(state, snapshot))
+    )
     return Effect.flatMap(
       FiberRef.get(inTransaction),
       (inside) => inside ? body : lock.withPermits(1)(Effect.locally(body, inTransaction, true))
@@ -149,18 +151,21 @@ export const make = Effect.gen(function*() {
 
   const store = UserStore.of({
     insertUser: (user) =>
-      statement(Effect.flatten(Ref.modify(state, (s): readonly [Effect.Effect<void, UsernameTaken | EmailTaken>, State] => {
-        if (HashMap.has(s.usernames, user.usernameKey)) return [Effect.fail(new UsernameTaken()), s]
-        if (HashMap.has(s.emails, user.emailKey)) return [Effect.fail(new EmailTaken()), s]
-        return [Effect.void, {
-          ...s,
-          users: HashMap.set(s.users, user.id, user),
-          usernames: HashMap.set(s.usernames, user.usernameKey, user.id),
-          emails: HashMap.set(s.emails, user.emailKey, user.id)
-        }]
-      }))),
+      statement(
+        Effect.flatten(Ref.modify(state, (s): readonly [Effect.Effect<void, UsernameTaken | EmailTaken>, State] => {
+          if (HashMap.has(s.usernames, user.usernameKey)) return [Effect.fail(new UsernameTaken()), s]
+          if (HashMap.has(s.emails, user.emailKey)) return [Effect.fail(new EmailTaken()), s]
+          return [Effect.void, {
+            ...s,
+            users: HashMap.set(s.users, user.id, user),
+            usernames: HashMap.set(s.usernames, user.usernameKey, user.id),
+            emails: HashMap.set(s.emails, user.emailKey, user.id)
+          }]
+        }))
+      ),
     findUserById: (id) => read((s) => HashMap.get(s.users, id)),
-    findUserByUsername: (key) => read((s) => Option.flatMap(HashMap.get(s.usernames, key), (id) => HashMap.get(s.users, id))),
+    findUserByUsername: (key) =>
+      read((s) => Option.flatMap(HashMap.get(s.usernames, key), (id) => HashMap.get(s.users, id))),
     findUserByEmail: (key) => read((s) => Option.flatMap(HashMap.get(s.emails, key), (id) => HashMap.get(s.users, id))),
     markVerified: (id) =>
       write((s) => [undefined, { ...s, users: HashMap.modify(s.users, id, (user) => ({ ...user, verified: true })) }]),
@@ -218,8 +223,10 @@ export const make = Effect.gen(function*() {
       write((s) => [undefined, { ...s, sessions: HashMap.set(s.sessions, session.tokenHash, session) }]),
     findSession: (tokenHash) =>
       read((s) =>
-        Option.flatMap(HashMap.get(s.sessions, tokenHash), (session) =>
-          Option.map(HashMap.get(s.users, session.userId), (user) => ({ session, user })))
+        Option.flatMap(
+          HashMap.get(s.sessions, tokenHash),
+          (session) => Option.map(HashMap.get(s.users, session.userId), (user) => ({ session, user }))
+        )
       ),
     renewSession: (tokenHash, expiresAt, lastUsedAt) =>
       write((s) => [undefined, {
@@ -333,5 +340,8 @@ export const make = Effect.gen(function*() {
  * @category layers
  */
 export const layer: Layer.Layer<UserStore | MemoryUserStore> = Layer.effectContext(
-  Effect.map(make, ({ inspector, store }) => Context.make(UserStore, store).pipe(Context.add(MemoryUserStore, inspector)))
+  Effect.map(
+    make,
+    ({ inspector, store }) => Context.make(UserStore, store).pipe(Context.add(MemoryUserStore, inspector))
+  )
 )

@@ -7,8 +7,8 @@
  *
  * @since 0.1.0
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -55,10 +55,14 @@ const withTimeout = (options: Options): Effect.Effect<Redacted.Redacted, StoreEr
 export const layerClient = (
   options: Options
 ): Layer.Layer<MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> =>
-  Layer.unwrapEffect(Effect.map(withTimeout(options), (url) =>
-    MysqlClient.layer({ url, maxConnections: options.maxConnections ?? 10 }).pipe(
-      Layer.mapError((cause) => new StoreError({ operation: "connect", cause }))
-    )))
+  Layer.unwrapEffect(
+    Effect.map(withTimeout(options), (url) =>
+      MysqlClient.layer({ url, maxConnections: options.maxConnections ?? 10 }).pipe(
+        Layer.mapError((cause) =>
+          new StoreError({ operation: "connect", cause })
+        )
+      ))
+  )
 
 /**
  * The store on MariaDB or MySQL, migrated, with its client.

@@ -25,7 +25,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { randomUUID } from "node:crypto"
-import { EmailSender, type EmailMessage } from "./EmailSender.js"
+import { type EmailMessage, EmailSender } from "./EmailSender.js"
 import type { StoreError } from "./Errors.js"
 import * as OutboxCrypto from "./internal/outboxCrypto.js"
 import { outboxAbandoned, outboxDelivered, outboxFailedAttempts } from "./Metrics.js"
@@ -121,10 +121,13 @@ const build = Effect.fnUntraced(function*(options: Options) {
   // The wait after the `attempts`-th failure, or `None` once the schedule has ended. Whole milliseconds: a jittered
   // delay is fractional, and the SQL stores keep instants in integer columns (SQLite would store a REAL).
   const delayAfter = (attempts: number, now: number) =>
-    Effect.map(Schedule.run(delays, now, Array.from({ length: attempts }, () => undefined)), (all) =>
-      Chunk.size(all) < attempts
-        ? Option.none()
-        : Option.map(Chunk.last(all), (delay) => Math.ceil(Duration.toMillis(delay))))
+    Effect.map(
+      Schedule.run(delays, now, Array.from({ length: attempts }, () => undefined)),
+      (all) =>
+        Chunk.size(all) < attempts
+          ? Option.none()
+          : Option.map(Chunk.last(all), (delay) => Math.ceil(Duration.toMillis(delay)))
+    )
 
   const giveUp = (row: OutboxRecord, message: EmailMessage, why: string) =>
     Effect.zipRight(
@@ -167,7 +170,8 @@ const build = Effect.fnUntraced(function*(options: Options) {
           return store.completeEmail(row.id, workerId).pipe(
             Effect.tap(() => Metric.increment(outboxDelivered)),
             Effect.tap((held) =>
-              held ? Effect.void : Effect.logWarning("OutboxWorker: claim lost before completion (lease too short?)"))
+              held ? Effect.void : Effect.logWarning("OutboxWorker: claim lost before completion (lease too short?)")
+            )
           )
         }
         // Released by `poll`'s interruption handler once this region ends.

@@ -60,7 +60,9 @@ export const run = (options: Options = {}): Effect.Effect<void, never, UserStore
         Effect.annotateLogs({ operation: error.operation })
       )),
     // A defect here must not silently end the background fiber: log it and try again next time.
-    Effect.catchAllDefect((defect) => Effect.logError("UserHarbor: purge crashed", defect)),
+    Effect.catchAllDefect((defect) =>
+      Effect.logError("UserHarbor: purge crashed", defect)
+    ),
     Effect.repeat(options.schedule ?? Schedule.spaced("1 hour")),
     Effect.asVoid
   )

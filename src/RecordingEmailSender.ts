@@ -10,7 +10,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import { EmailSender, type EmailMessage } from "./EmailSender.js"
+import { type EmailMessage, EmailSender } from "./EmailSender.js"
 import { EmailDeliveryError } from "./Errors.js"
 
 /**
@@ -67,5 +67,8 @@ export const make = Effect.gen(function*() {
  * @category layers
  */
 export const layer: Layer.Layer<EmailSender | RecordingEmailSender> = Layer.effectContext(
-  Effect.map(make, ({ recorder, sender }) => Context.make(EmailSender, sender).pipe(Context.add(RecordingEmailSender, recorder)))
+  Effect.map(
+    make,
+    ({ recorder, sender }) => Context.make(EmailSender, sender).pipe(Context.add(RecordingEmailSender, recorder))
+  )
 )

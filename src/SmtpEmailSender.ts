@@ -337,5 +337,4 @@ export const fromEnv: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   config: Config.Config.Wrap<Options> = fromEnv
-): Layer.Layer<EmailSender, ConfigError.ConfigError> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+): Layer.Layer<EmailSender, ConfigError.ConfigError> => Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -202,8 +202,10 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
   const detect: Effect.Effect<boolean, SqlError> = sql.onDialectOrElse({
     sqlite: () => Effect.as(sql`PRAGMA foreign_keys = ON`, true),
     mysql: () =>
-      Effect.map(sql<{ readonly version: unknown }>`SELECT VERSION() AS version`, (rows) =>
-        rows.some((row) => Predicate.isString(row.version) && row.version.includes("MariaDB"))),
+      Effect.map(
+        sql<{ readonly version: unknown }>`SELECT VERSION() AS version`,
+        (rows) => rows.some((row) => Predicate.isString(row.version) && row.version.includes("MariaDB"))
+      ),
     orElse: () => Effect.succeed(true)
   })
   const hasDeleteReturning = yield* Effect.catchTag(detect, "SqlError", storeError("connect"))

@@ -20,8 +20,8 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import { randomBytes } from "node:crypto"
 import type { YieldWrap } from "effect/Utils"
+import { randomBytes } from "node:crypto"
 import { isDeepStrictEqual } from "node:util"
 import type { TokenPurpose } from "./Errors.js"
 import { SessionId, UserId } from "./User.js"
@@ -168,31 +168,46 @@ const storedUser = (overrides: Partial<UserRecord> = {}) =>
   })
 
 const expectUser = (id: UserId, expected: UserRecord, what: string) =>
-  Effect.flatMap(UserStore, (store) =>
-    Effect.flatMap(store.findUserById(id), (found) =>
-      Effect.flatMap(checkSome(found, what), (user) => checkEqual(userFields(user), userFields(expected), what))))
+  Effect.flatMap(
+    UserStore,
+    (store) =>
+      Effect.flatMap(store.findUserById(id), (found) =>
+        Effect.flatMap(checkSome(found, what), (user) =>
+          checkEqual(userFields(user), userFields(expected), what)))
+  )
 
 const expectNoUser = (id: UserId, what: string) =>
   Effect.flatMap(UserStore, (store) => Effect.flatMap(store.findUserById(id), (found) => checkNone(found, what)))
 
 const expectToken = (token: TokenRecord, what: string) =>
-  Effect.flatMap(UserStore, (store) =>
-    Effect.flatMap(store.findToken(token.purpose, token.tokenHash), (found) =>
-      Effect.flatMap(checkSome(found, what), (record) => checkEqual(tokenFields(record), tokenFields(token), what))))
+  Effect.flatMap(
+    UserStore,
+    (store) =>
+      Effect.flatMap(store.findToken(token.purpose, token.tokenHash), (found) =>
+        Effect.flatMap(checkSome(found, what), (record) =>
+          checkEqual(tokenFields(record), tokenFields(token), what)))
+  )
 
 const expectNoToken = (token: TokenRecord, what: string) =>
-  Effect.flatMap(UserStore, (store) =>
-    Effect.flatMap(store.findToken(token.purpose, token.tokenHash), (found) => checkNone(found, what)))
+  Effect.flatMap(
+    UserStore,
+    (store) => Effect.flatMap(store.findToken(token.purpose, token.tokenHash), (found) => checkNone(found, what))
+  )
 
 const expectSession = (session: SessionRecord, what: string) =>
-  Effect.flatMap(UserStore, (store) =>
-    Effect.flatMap(store.findSession(session.tokenHash), (found) =>
-      Effect.flatMap(checkSome(found, what), (joined) =>
-        checkEqual(sessionFields(joined.session), sessionFields(session), what))))
+  Effect.flatMap(
+    UserStore,
+    (store) =>
+      Effect.flatMap(store.findSession(session.tokenHash), (found) =>
+        Effect.flatMap(checkSome(found, what), (joined) =>
+          checkEqual(sessionFields(joined.session), sessionFields(session), what)))
+  )
 
 const expectNoSession = (session: SessionRecord, what: string) =>
-  Effect.flatMap(UserStore, (store) =>
-    Effect.flatMap(store.findSession(session.tokenHash), (found) => checkNone(found, what)))
+  Effect.flatMap(
+    UserStore,
+    (store) => Effect.flatMap(store.findSession(session.tokenHash), (found) => checkNone(found, what))
+  )
 
 /** A failure a case raises inside a transaction, to see that it comes out unchanged. */
 class Probe extends Data.TaggedError("userharbor/ConformanceProbe")<{ readonly id: string }> {}
@@ -726,7 +741,10 @@ const transactionCases: ReadonlyArray<Case> = [
     yield* store.withTransaction(Effect.gen(function*() {
       yield* store.insertUser(before)
       const nested = yield* Effect.either(store.withTransaction(Effect.zipRight(store.insertUser(inner), probe)))
-      yield* check(Either.isLeft(nested) && same(nested.left, probe), "the nested transaction should fail with its error")
+      yield* check(
+        Either.isLeft(nested) && same(nested.left, probe),
+        "the nested transaction should fail with its error"
+      )
       yield* expectNoUser(inner.id, "the nested write, inside the outer transaction after the nested failure")
       yield* expectUser(before.id, before, "the outer write before the nested one, inside the outer transaction")
       yield* store.insertUser(after)
@@ -740,7 +758,10 @@ const transactionCases: ReadonlyArray<Case> = [
     const outer = yield* Effect.either(store.withTransaction(probe))
     yield* check(Either.isLeft(outer) && same(outer.left, probe), "withTransaction should fail with the same error")
     const nested = yield* Effect.either(store.withTransaction(store.withTransaction(probe)))
-    yield* check(Either.isLeft(nested) && same(nested.left, probe), "nested withTransaction should fail with that error")
+    yield* check(
+      Either.isLeft(nested) && same(nested.left, probe),
+      "nested withTransaction should fail with that error"
+    )
     const taken = yield* storedUser()
     const duplicate = makeUser({ usernameKey: taken.usernameKey })
     const caught = yield* Effect.either(store.withTransaction(store.insertUser(duplicate)))
@@ -860,8 +881,11 @@ const outboxCases: ReadonlyArray<Case> = [
     const early = yield* store.claimEmails(now + 499, 10, lease, "worker-b")
     yield* checkEqual(early, [], "claimEmails before nextAttemptAt")
     const again = yield* store.claimEmails(now + 500, 10, lease, "worker-b")
-    yield* checkEqual(again.map(outboxFields), [outboxFields({ ...row, attempts: 1, nextAttemptAt: now + 500 })],
-      "claimEmails at nextAttemptAt")
+    yield* checkEqual(
+      again.map(outboxFields),
+      [outboxFields({ ...row, attempts: 1, nextAttemptAt: now + 500 })],
+      "claimEmails at nextAttemptAt"
+    )
     yield* check(yield* store.completeEmail(row.id, "worker-b"), "completeEmail by the new holder")
   }),
   gen("outbox: a claim whose lease ended can be taken over, and the old holder loses it", function*(store) {
@@ -931,14 +955,17 @@ const outboxCases: ReadonlyArray<Case> = [
 const counterKey = () => `conformance:${hex(12)}`
 
 const expectCounter = (key: string, expected: CounterRecord, what: string) =>
-  Effect.flatMap(UserStore, (store) =>
-    Effect.flatMap(store.getCounter(key), (found) =>
-      Effect.flatMap(checkSome(found, what), (counter) =>
-        checkEqual(
-          { count: counter.count, windowStart: counter.windowStart, updatedAt: counter.updatedAt },
-          expected,
-          what
-        ))))
+  Effect.flatMap(
+    UserStore,
+    (store) =>
+      Effect.flatMap(store.getCounter(key), (found) =>
+        Effect.flatMap(checkSome(found, what), (counter) =>
+          checkEqual(
+            { count: counter.count, windowStart: counter.windowStart, updatedAt: counter.updatedAt },
+            expected,
+            what
+          )))
+  )
 
 const counterCases: ReadonlyArray<Case> = [
   gen("incrementCounter starts a counter at 1 and getCounter reads it; an unknown key has none", function*(store) {

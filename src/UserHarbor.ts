@@ -193,396 +193,408 @@ const recipient = (record: UserRecord): Recipient => ({ username: record.usernam
 type TokenOutcome = "ok" | "unknown" | "expired"
 
 // The operations for one delivery mode; `E` is what handing a message over can fail with.
-const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>) => Effect.gen(function*() {
-  const delivery = yield* makeDelivery
-  const store = yield* UserStore
-  const hasher = Observe.timedHasher(yield* PasswordHasher)
-  const config = yield* UserHarborConfig
-  const tokens = Tokens.make(config.secretKey, yield* SecureRandom)
-  // A bounded hasher shared with running traffic may be busy; building waits for it rather than failing.
-  const dummyHash = yield* Effect.eventually(
-    Effect.flatMap(tokens.newId, (id) => hasher.hash(Redacted.make(id))).pipe(
-      Effect.tapError(() => Effect.sleep("50 millis"))
-    )
-  )
-  const throttle = Throttle.make(store, config.throttle, tokens.digest)
-  const identifiers = (user: UserRecord) => [
-    throttle.identifier("username", user.usernameKey),
-    throttle.identifier("email", user.emailKey)
-  ]
-  const sessionPolicy = SessionPolicy.fromSettings(config)
-  const policy = config.passwordPolicy
-  // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
-  const decoyUserId = UserId.make(yield* tokens.newId)
-
-  // With a cap, the oldest sessions make room before the insert, in one transaction: the new session is never the
-  // one evicted, and an insert that fails undoes the eviction. Concurrent logins of one user can still overshoot
-  // the cap briefly; the next login trims it.
-  const { maxPerUser } = sessionPolicy
-  const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>) =>
-    maxPerUser === undefined
-      ? insert
-      : store.withTransaction(Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert))
-
-  // With `passwordVersion`, the session is created only while the password is still the one just verified; a
-  // refused insert fails inside the cap's transaction, so it evicts nothing either.
-  const newSession = Effect.fnUntraced(function*(userId: UserId, passwordVersion?: number) {
-    const { token, tokenHash } = yield* tokens.issue
-    const id = SessionId.make(yield* tokens.newId)
-    const now = yield* Clock.currentTimeMillis
-    const expiresAt = SessionPolicy.expiryFrom(sessionPolicy, now, now)
-    const session = { id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now }
-    yield* withinCap(
-      userId,
-      passwordVersion === undefined
-        ? store.insertSession(session)
-        : Effect.flatMap(store.insertSessionIfPasswordVersion(session, passwordVersion), (inserted) =>
-          inserted ? Effect.void : Effect.fail(new InvalidCredentials()))
-    )
-    return { id, token, expiresAt: new Date(expiresAt) } satisfies Session
-  })
-
-  const checkSession = Effect.fnUntraced(function*(sessionToken: SecretInput) {
-    const tokenHash = tokens.hashOf(redact(sessionToken))
-    if (tokenHash === undefined) return yield* new InvalidSession({ reason: "unknown" })
-    const found: Option.Option<SessionWithUser> = yield* store.findSession(tokenHash)
-    if (Option.isNone(found)) return yield* new InvalidSession({ reason: "unknown" })
-    const now = yield* Clock.currentTimeMillis
-    if (now >= SessionPolicy.deadline(sessionPolicy, found.value.session)) {
-      yield* store.deleteSession(tokenHash)
-      return yield* new InvalidSession({ reason: "expired" })
-    }
-    return { tokenHash, now, ...found.value }
-  })
-
-  // A password that cannot be valid is still checked against the dummy hash, so it costs the same as a real one.
-  const verifyPassword = (password: SecretInput, hash: string) => {
-    const normalized = PasswordPolicy.normalize(redact(password))
-    return normalized === undefined
-      ? Effect.as(hasher.verify(Redacted.make(""), dummyHash), false)
-      : hasher.verify(normalized, hash)
-  }
-
-  // The signed-in user's password, re-checked before a sensitive change, on the user's own throttling counter: a
-  // stolen session must not become an unlimited password oracle. Throttled before any hashing.
-  const reauthenticate = Effect.fnUntraced(function*(password: SecretInput, user: UserRecord) {
-    const attempt = yield* throttle.beginReauth(user.id)
-    if (!(yield* verifyPassword(password, user.passwordHash))) {
-      yield* attempt.failed
-      return yield* new InvalidCredentials()
-    }
-    yield* attempt.succeeded([])
-  })
-
-  // The user, and the throttling counter of the name as typed (canonical when valid, so `ALICE` is `alice`).
-  const findForLogin = (
-    input: LoginInput
-  ): Effect.Effect<{ readonly identifier: string; readonly user: Option.Option<UserRecord> }, StoreError> => {
-    const found = (
-      kind: Throttle.IdentifierKind,
-      key: string,
-      user: Effect.Effect<Option.Option<UserRecord>, StoreError>
-    ) =>
-      Effect.map(user, (user) => ({ identifier: throttle.identifier(kind, key), user }))
-    const unknown = (kind: Throttle.IdentifierKind, name: string) =>
-      Effect.succeed({ identifier: throttle.identifier(kind, name), user: Option.none<UserRecord>() })
-    if ("username" in input) {
-      return Username.validate(input.username).pipe(
-        Effect.flatMap((valid) => found("username", valid.key, store.findUserByUsername(valid.key))),
-        Effect.catchTag("InvalidUsername", () => unknown("username", input.username))
+const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>) =>
+  Effect.gen(function*() {
+    const delivery = yield* makeDelivery
+    const store = yield* UserStore
+    const hasher = Observe.timedHasher(yield* PasswordHasher)
+    const config = yield* UserHarborConfig
+    const tokens = Tokens.make(config.secretKey, yield* SecureRandom)
+    // A bounded hasher shared with running traffic may be busy; building waits for it rather than failing.
+    const dummyHash = yield* Effect.eventually(
+      Effect.flatMap(tokens.newId, (id) => hasher.hash(Redacted.make(id))).pipe(
+        Effect.tapError(() => Effect.sleep("50 millis"))
       )
+    )
+    const throttle = Throttle.make(store, config.throttle, tokens.digest)
+    const identifiers = (user: UserRecord) => [
+      throttle.identifier("username", user.usernameKey),
+      throttle.identifier("email", user.emailKey)
+    ]
+    const sessionPolicy = SessionPolicy.fromSettings(config)
+    const policy = config.passwordPolicy
+    // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
+    const decoyUserId = UserId.make(yield* tokens.newId)
+
+    // With a cap, the oldest sessions make room before the insert, in one transaction: the new session is never the
+    // one evicted, and an insert that fails undoes the eviction. Concurrent logins of one user can still overshoot
+    // the cap briefly; the next login trims it.
+    const { maxPerUser } = sessionPolicy
+    const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>) =>
+      maxPerUser === undefined
+        ? insert
+        : store.withTransaction(Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert))
+
+    // With `passwordVersion`, the session is created only while the password is still the one just verified; a
+    // refused insert fails inside the cap's transaction, so it evicts nothing either.
+    const newSession = Effect.fnUntraced(function*(userId: UserId, passwordVersion?: number) {
+      const { token, tokenHash } = yield* tokens.issue
+      const id = SessionId.make(yield* tokens.newId)
+      const now = yield* Clock.currentTimeMillis
+      const expiresAt = SessionPolicy.expiryFrom(sessionPolicy, now, now)
+      const session = { id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now }
+      yield* withinCap(
+        userId,
+        passwordVersion === undefined
+          ? store.insertSession(session)
+          : Effect.flatMap(store.insertSessionIfPasswordVersion(session, passwordVersion), (inserted) =>
+            inserted ? Effect.void : Effect.fail(new InvalidCredentials()))
+      )
+      return { id, token, expiresAt: new Date(expiresAt) } satisfies Session
+    })
+
+    const checkSession = Effect.fnUntraced(function*(sessionToken: SecretInput) {
+      const tokenHash = tokens.hashOf(redact(sessionToken))
+      if (tokenHash === undefined) {
+        return yield* new InvalidSession({ reason: "unknown" })
+      }
+      const found: Option.Option<SessionWithUser> = yield* store.findSession(tokenHash)
+      if (Option.isNone(found)) {
+        return yield* new InvalidSession({ reason: "unknown" })
+      }
+      const now = yield* Clock.currentTimeMillis
+      if (now >= SessionPolicy.deadline(sessionPolicy, found.value.session)) {
+        yield* store.deleteSession(tokenHash)
+        return yield* new InvalidSession({ reason: "expired" })
+      }
+      return { tokenHash, now, ...found.value }
+    })
+
+    // A password that cannot be valid is still checked against the dummy hash, so it costs the same as a real one.
+    const verifyPassword = (password: SecretInput, hash: string) => {
+      const normalized = PasswordPolicy.normalize(redact(password))
+      return normalized === undefined
+        ? Effect.as(hasher.verify(Redacted.make(""), dummyHash), false)
+        : hasher.verify(normalized, hash)
     }
-    return Email.validate(input.email).pipe(
-      Effect.flatMap((valid) => found("email", valid.key, store.findUserByEmail(valid.key))),
-      Effect.catchTag("InvalidEmail", () => unknown("email", input.email))
-    )
-  }
 
-  const findByEmail = (email: string): Effect.Effect<Option.Option<UserRecord>, StoreError> =>
-    Email.validate(email).pipe(
-      Effect.flatMap((valid) => store.findUserByEmail(valid.key)),
-      Effect.catchTag("InvalidEmail", () => Effect.succeedNone)
-    )
+    // The signed-in user's password, re-checked before a sensitive change, on the user's own throttling counter: a
+    // stolen session must not become an unlimited password oracle. Throttled before any hashing.
+    const reauthenticate = Effect.fnUntraced(function*(password: SecretInput, user: UserRecord) {
+      const attempt = yield* throttle.beginReauth(user.id)
+      if (!(yield* verifyPassword(password, user.passwordHash))) {
+        yield* attempt.failed
+        return yield* new InvalidCredentials()
+      }
+      yield* attempt.succeeded([])
+    })
 
-  // Issues a token and hands over its message in one transaction. Without an account (`None`) it does the same
-  // work on a decoy, so the answer and the time it takes do not tell whether the address has one.
-  const tokenMail = Effect.fnUntraced(function*(
-    user: Option.Option<UserRecord>,
-    email: string,
-    purpose: TokenPurpose,
-    ttl: Duration.Duration,
-    message: (fields: { to: Recipient; token: Redacted.Redacted<string>; expiresAt: Date }) => EmailMessage
-  ) {
-    // Over the mail limit the caller sees the same quiet success and gets a decoy. The decoy has a counter of its
-    // own, so both paths make the same counter write.
-    const allowed = yield* throttle.mailAllowed(purpose, Option.isSome(user) ? user.value.id : decoyUserId)
-    const target = allowed ? user : Option.none<UserRecord>()
-    const { token, tokenHash } = yield* tokens.issue
-    const now = yield* Clock.currentTimeMillis
-    const expiresAt = now + Duration.toMillis(ttl)
-    const afterCommit = yield* store.withTransaction(Option.match(target, {
-      onSome: (found) =>
-        Effect.zipRight(
-          store.issueToken({ tokenHash, purpose, userId: found.id, createdAt: now, expiresAt }),
-          delivery.stage(message({ to: recipient(found), token, expiresAt: new Date(expiresAt) }))
-        ),
-      onNone: () =>
-        Effect.zipRight(
-          store.deleteUserTokens(decoyUserId, purpose),
-          delivery.decoy(message({ to: { username: "", email }, token, expiresAt: new Date(expiresAt) }))
+    // The user, and the throttling counter of the name as typed (canonical when valid, so `ALICE` is `alice`).
+    const findForLogin = (
+      input: LoginInput
+    ): Effect.Effect<{ readonly identifier: string; readonly user: Option.Option<UserRecord> }, StoreError> => {
+      const found = (
+        kind: Throttle.IdentifierKind,
+        key: string,
+        user: Effect.Effect<Option.Option<UserRecord>, StoreError>
+      ) =>
+        Effect.map(user, (user) => ({ identifier: throttle.identifier(kind, key), user }))
+      const unknown = (kind: Throttle.IdentifierKind, name: string) =>
+        Effect.succeed({ identifier: throttle.identifier(kind, name), user: Option.none<UserRecord>() })
+      if ("username" in input) {
+        return Username.validate(input.username).pipe(
+          Effect.flatMap((valid) => found("username", valid.key, store.findUserByUsername(valid.key))),
+          Effect.catchTag("InvalidUsername", () => unknown("username", input.username))
         )
-    }))
-    yield* afterCommit
-  })
-
-  const register = Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
-    const username = yield* Username.validate(input.username)
-    const email = yield* Email.validate(input.email)
-    const password = yield* PasswordPolicy.check(policy, redact(input.password), {
-      username: username.display,
-      email: email.address
-    })
-    // Slow: before the transaction, so it never holds a connection.
-    const passwordHash = yield* hasher.hash(password)
-    const id = UserId.make(yield* tokens.newId)
-    const { token, tokenHash } = yield* tokens.issue
-    const now = yield* Clock.currentTimeMillis
-    const expiresAt = now + Duration.toMillis(config.verificationTokenTtl)
-    const to = { username: username.display, email: email.address }
-    const record: UserRecord = {
-      id,
-      username: username.display,
-      usernameKey: username.key,
-      email: email.address,
-      emailKey: email.key,
-      passwordHash,
-      passwordVersion: 1,
-      verified: false,
-      createdAt: now
-    }
-    const afterCommit = yield* store.withTransaction(Effect.gen(function*() {
-      // A savepoint: a taken email undoes only the insert, and the attempt notice joins the same transaction.
-      const created = yield* store.withTransaction(Effect.zipRight(
-        store.insertUser(record),
-        store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
-      )).pipe(
-        Effect.as(true),
-        Effect.catchTag("EmailTaken", () => Effect.succeed(false))
+      }
+      return Email.validate(input.email).pipe(
+        Effect.flatMap((valid) => found("email", valid.key, store.findUserByEmail(valid.key))),
+        Effect.catchTag("InvalidEmail", () => unknown("email", input.email))
       )
-      if (created) return yield* delivery.stage(new VerificationEmail({ to, token, expiresAt: new Date(expiresAt) }))
-      // The caller gets the same answer as for a new address; only the address's owner learns of the attempt.
-      const owner = yield* store.findUserByEmail(email.key)
-      return yield* Option.isSome(owner)
-        ? delivery.stage(new RegistrationAttemptEmail({ to: recipient(owner.value) }))
-        : delivery.decoy(new RegistrationAttemptEmail({ to }))
-    }))
-    yield* afterCommit
-  }, Observe.withOutcome)
-
-  const consumeIn = (purpose: TokenPurpose) => (outcome: TokenOutcome) =>
-    outcome === "ok" ? Effect.void : Effect.fail(new InvalidToken({ purpose, reason: outcome }))
-
-  const verifyEmail = Effect.fn("UserHarbor.verifyEmail")(function*(token: SecretInput) {
-    const tokenHash = tokens.hashOf(redact(token))
-    if (tokenHash === undefined) return yield* new InvalidToken({ purpose: "verify-email", reason: "unknown" })
-    const outcome = yield* store.withTransaction(Effect.gen(function*() {
-      const record = yield* store.consumeToken("verify-email", tokenHash)
-      if (Option.isNone(record)) return "unknown" as const
-      if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return "expired" as const
-      yield* store.markVerified(record.value.userId)
-      return "ok" as const
-    }))
-    yield* consumeIn("verify-email")(outcome)
-  }, Observe.withOutcome)
-
-  const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
-    // A verified account gets a decoy too: otherwise the time would tell unverified accounts from the rest.
-    const user = Option.filter(yield* findByEmail(email), (found) => !found.verified)
-    const ttl = config.verificationTokenTtl
-    yield* tokenMail(user, email, "verify-email", ttl, (fields) => new VerificationEmail(fields))
-  }, Observe.withOutcome)
-
-  // Opportunistic: a login that could not upgrade its hash (busy, store down, password changed meanwhile) still
-  // succeeds, and the next one tries again. Conditional on the version, so a concurrent change always wins.
-  const upgradeHash = (password: SecretInput, user: UserRecord) => {
-    const normalized = PasswordPolicy.normalize(redact(password))
-    if (normalized === undefined || !hasher.needsRehash(user.passwordHash)) return Effect.void
-    return hasher.hash(normalized).pipe(
-      Effect.flatMap((passwordHash) =>
-        store.updatePassword({ userId: user.id, passwordHash, expectedVersion: user.passwordVersion, rehash: true })
-      ),
-      Effect.catchAll((error) =>
-        Effect.logWarning("UserHarbor: password hash not upgraded").pipe(Effect.annotateLogs("reason", error._tag))
-      ),
-      Effect.asVoid
-    )
-  }
-
-  const login = Effect.fn("UserHarbor.login")(function*(input: LoginInput) {
-    const { identifier, user } = yield* findForLogin(input)
-    // Before any hashing: a throttled attempt costs no argon2 work.
-    const attempt = yield* throttle.begin(identifier, input.clientKey)
-    const matches = yield* verifyPassword(input.password, Option.isSome(user) ? user.value.passwordHash : dummyHash)
-    if (Option.isNone(user) || !matches) {
-      yield* attempt.failed
-      return yield* new InvalidCredentials()
     }
-    yield* attempt.succeeded(identifiers(user.value))
-    // Only after the right password, so this answer reveals nothing to someone who does not know it.
-    if (!user.value.verified) return yield* new EmailNotVerified()
-    const session = yield* newSession(user.value.id, user.value.passwordVersion)
-    yield* upgradeHash(input.password, user.value)
-    return session
-  }, Observe.countLogin, Observe.withOutcome)
 
-  // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
-  const validateSession = Tracing.fn("UserHarbor.validateSession", function*(sessionToken: SecretInput) {
-    const { now, session, tokenHash, user } = yield* checkSession(sessionToken)
-    const { expiresAt, renewed, write } = SessionPolicy.use(sessionPolicy, session, now)
-    if (write) yield* store.renewSession(tokenHash, expiresAt, now)
-    return {
-      user: toUser(user),
-      session: { id: session.id, createdAt: new Date(session.createdAt), expiresAt: new Date(expiresAt), renewed }
-    } satisfies ValidatedSession
-  }, Observe.withOutcome)
+    const findByEmail = (email: string): Effect.Effect<Option.Option<UserRecord>, StoreError> =>
+      Email.validate(email).pipe(
+        Effect.flatMap((valid) => store.findUserByEmail(valid.key)),
+        Effect.catchTag("InvalidEmail", () => Effect.succeedNone)
+      )
 
-  const verifySession = Tracing.fn("UserHarbor.verifySession", function*(sessionToken: SecretInput) {
-    return yield* validateSession(sessionToken).pipe(
-      Effect.as(true),
-      Effect.catchTag("InvalidSession", () => Effect.succeed(false))
-    )
-  }, Observe.withOutcome)
-
-  const getCurrentUser = Tracing.fn("UserHarbor.getCurrentUser", function*(sessionToken: SecretInput) {
-    return (yield* validateSession(sessionToken)).user
-  }, Observe.withOutcome)
-
-  const logout = Effect.fn("UserHarbor.logout")(function*(sessionToken: SecretInput) {
-    const { tokenHash } = yield* checkSession(sessionToken)
-    yield* store.deleteSession(tokenHash)
-  }, Observe.withOutcome)
-
-  const logoutAll = Effect.fn("UserHarbor.logoutAll")(function*(sessionToken: SecretInput) {
-    const { user } = yield* checkSession(sessionToken)
-    yield* store.deleteUserSessions(user.id)
-  }, Observe.withOutcome)
-
-  const changePassword = Effect.fn("UserHarbor.changePassword")(function*(input: ChangePasswordInput) {
-    const { user } = yield* checkSession(input.sessionToken)
-    yield* reauthenticate(input.oldPassword, user)
-    const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
-    const passwordHash = yield* hasher.hash(password)
-    const [session, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
-      // Conditional on the version the old password was checked against: a concurrent change or reset wins.
-      const updated = yield* store.updatePassword({
-        userId: user.id,
-        passwordHash,
-        expectedVersion: user.passwordVersion
-      })
-      if (!updated) return yield* new InvalidSession({ reason: "unknown" })
-      yield* store.deleteUserSessions(user.id)
-      yield* store.deleteUserTokens(user.id, "reset-password")
-      const session = yield* newSession(user.id)
-      return [session, yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user) }))] as const
-    }))
-    yield* afterCommit
-    return session
-  }, Observe.withOutcome)
-
-  const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
-    const user = yield* findByEmail(email)
-    yield* tokenMail(user, email, "reset-password", config.resetTokenTtl, (fields) => new PasswordResetEmail(fields))
-  }, Observe.withOutcome)
-
-  const resetPassword = Effect.fn("UserHarbor.resetPassword")(function*(input: ResetPasswordInput) {
-    const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
-    const tokenHash = tokens.hashOf(redact(input.token))
-    if (tokenHash === undefined) return yield* invalid("unknown")
-    // Look before consuming: a weak new password must not burn the token.
-    const found = yield* store.findToken("reset-password", tokenHash)
-    if (Option.isNone(found)) return yield* invalid("unknown")
-    if ((yield* Clock.currentTimeMillis) >= found.value.expiresAt) {
-      yield* store.consumeToken("reset-password", tokenHash)
-      return yield* invalid("expired")
-    }
-    const user = yield* store.findUserById(found.value.userId)
-    if (Option.isNone(user)) return yield* invalid("unknown")
-    const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user.value)
-    const passwordHash = yield* hasher.hash(password)
-    const userId = user.value.id
-    const [outcome, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
-      const record = yield* store.consumeToken("reset-password", tokenHash)
-      if (Option.isNone(record)) return ["unknown", Effect.void] as const
-      if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return ["expired", Effect.void] as const
-      if (!(yield* store.updatePassword({ userId, passwordHash }))) return ["unknown", Effect.void] as const
-      // Receiving the reset mail proves the address.
-      yield* store.markVerified(userId)
-      yield* store.deleteUserSessions(userId)
-      yield* store.deleteUserTokens(userId, "verify-email")
-      // A reset is the way out of a disabled password login or re-check (NIST SP 800-63B 5.2.2).
-      yield* throttle.clear([...identifiers(user.value), throttle.reauthIdentifier(userId)])
-      return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user.value) }))] as const
-    }))
-    yield* consumeIn("reset-password")(outcome)
-    yield* afterCommit
-  }, Observe.withOutcome)
-
-  const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(function*(input: DeleteAccountInput) {
-    const { user } = yield* checkSession(input.sessionToken)
-    yield* reauthenticate(input.password, user)
-    // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
-    const afterCommit = yield* store.withTransaction(
-      Effect.zipRight(store.deleteUser(user.id), delivery.notice(new AccountDeletedEmail({ to: recipient(user) })))
-    )
-    yield* afterCommit
-  }, Observe.withOutcome)
-
-  const listSessions = Effect.fn("UserHarbor.listSessions")(function*(sessionToken: SecretInput) {
-    const { now, tokenHash, user } = yield* checkSession(sessionToken)
-    const all = yield* store.listUserSessions(user.id)
-    return all.flatMap((session): Array<SessionSummary> => {
-      const expiresAt = SessionPolicy.deadline(sessionPolicy, session)
-      // Expired rows wait for `purgeExpired`; they are not sessions any more.
-      return now >= expiresAt ? [] : [{
-        id: session.id,
-        createdAt: new Date(session.createdAt),
-        lastUsedAt: new Date(session.lastUsedAt),
-        expiresAt: new Date(expiresAt),
-        current: session.tokenHash === tokenHash
-      }]
+    // Issues a token and hands over its message in one transaction. Without an account (`None`) it does the same
+    // work on a decoy, so the answer and the time it takes do not tell whether the address has one.
+    const tokenMail = Effect.fnUntraced(function*(
+      user: Option.Option<UserRecord>,
+      email: string,
+      purpose: TokenPurpose,
+      ttl: Duration.Duration,
+      message: (fields: { to: Recipient; token: Redacted.Redacted<string>; expiresAt: Date }) => EmailMessage
+    ) {
+      // Over the mail limit the caller sees the same quiet success and gets a decoy. The decoy has a counter of its
+      // own, so both paths make the same counter write.
+      const allowed = yield* throttle.mailAllowed(purpose, Option.isSome(user) ? user.value.id : decoyUserId)
+      const target = allowed ? user : Option.none<UserRecord>()
+      const { token, tokenHash } = yield* tokens.issue
+      const now = yield* Clock.currentTimeMillis
+      const expiresAt = now + Duration.toMillis(ttl)
+      const afterCommit = yield* store.withTransaction(Option.match(target, {
+        onSome: (found) =>
+          Effect.zipRight(
+            store.issueToken({ tokenHash, purpose, userId: found.id, createdAt: now, expiresAt }),
+            delivery.stage(message({ to: recipient(found), token, expiresAt: new Date(expiresAt) }))
+          ),
+        onNone: () =>
+          Effect.zipRight(
+            store.deleteUserTokens(decoyUserId, purpose),
+            delivery.decoy(message({ to: { username: "", email }, token, expiresAt: new Date(expiresAt) }))
+          )
+      }))
+      yield* afterCommit
     })
-  }, Observe.withOutcome)
 
-  const revokeSession = Effect.fn("UserHarbor.revokeSession")(function*(sessionToken: SecretInput, sessionId: string) {
-    const { user } = yield* checkSession(sessionToken)
-    // Scoped to the caller in the store itself: another user's id deletes nothing and reads like an unknown one.
-    if (!(yield* store.deleteUserSession(user.id, SessionId.make(sessionId)))) return yield* new SessionNotFound()
-  }, Observe.withOutcome)
+    const register = Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
+      const username = yield* Username.validate(input.username)
+      const email = yield* Email.validate(input.email)
+      const password = yield* PasswordPolicy.check(policy, redact(input.password), {
+        username: username.display,
+        email: email.address
+      })
+      // Slow: before the transaction, so it never holds a connection.
+      const passwordHash = yield* hasher.hash(password)
+      const id = UserId.make(yield* tokens.newId)
+      const { token, tokenHash } = yield* tokens.issue
+      const now = yield* Clock.currentTimeMillis
+      const expiresAt = now + Duration.toMillis(config.verificationTokenTtl)
+      const to = { username: username.display, email: email.address }
+      const record: UserRecord = {
+        id,
+        username: username.display,
+        usernameKey: username.key,
+        email: email.address,
+        emailKey: email.key,
+        passwordHash,
+        passwordVersion: 1,
+        verified: false,
+        createdAt: now
+      }
+      const afterCommit = yield* store.withTransaction(Effect.gen(function*() {
+        // A savepoint: a taken email undoes only the insert, and the attempt notice joins the same transaction.
+        const created = yield* store.withTransaction(Effect.zipRight(
+          store.insertUser(record),
+          store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
+        )).pipe(
+          Effect.as(true),
+          Effect.catchTag("EmailTaken", () => Effect.succeed(false))
+        )
+        if (created) return yield* delivery.stage(new VerificationEmail({ to, token, expiresAt: new Date(expiresAt) }))
+        // The caller gets the same answer as for a new address; only the address's owner learns of the attempt.
+        const owner = yield* store.findUserByEmail(email.key)
+        return yield* Option.isSome(owner)
+          ? delivery.stage(new RegistrationAttemptEmail({ to: recipient(owner.value) }))
+          : delivery.decoy(new RegistrationAttemptEmail({ to }))
+      }))
+      yield* afterCommit
+    }, Observe.withOutcome)
 
-  const revokeOtherSessions = Effect.fn("UserHarbor.revokeOtherSessions")(function*(sessionToken: SecretInput) {
-    const { tokenHash, user } = yield* checkSession(sessionToken)
-    return yield* store.deleteOtherUserSessions(user.id, tokenHash)
-  }, Observe.withOutcome)
+    const consumeIn = (purpose: TokenPurpose) => (outcome: TokenOutcome) =>
+      outcome === "ok" ? Effect.void : Effect.fail(new InvalidToken({ purpose, reason: outcome }))
 
-  return {
-    register,
-    verifyEmail,
-    resendVerification,
-    login,
-    verifySession,
-    validateSession,
-    getCurrentUser,
-    logout,
-    logoutAll,
-    changePassword,
-    sendPasswordReset,
-    resetPassword,
-    deleteAccount,
-    listSessions,
-    revokeSession,
-    revokeOtherSessions
-  }
-})
+    const verifyEmail = Effect.fn("UserHarbor.verifyEmail")(function*(token: SecretInput) {
+      const tokenHash = tokens.hashOf(redact(token))
+      if (tokenHash === undefined) return yield* new InvalidToken({ purpose: "verify-email", reason: "unknown" })
+      const outcome = yield* store.withTransaction(Effect.gen(function*() {
+        const record = yield* store.consumeToken("verify-email", tokenHash)
+        if (Option.isNone(record)) return "unknown" as const
+        if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return "expired" as const
+        yield* store.markVerified(record.value.userId)
+        return "ok" as const
+      }))
+      yield* consumeIn("verify-email")(outcome)
+    }, Observe.withOutcome)
+
+    const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
+      // A verified account gets a decoy too: otherwise the time would tell unverified accounts from the rest.
+      const user = Option.filter(yield* findByEmail(email), (found) => !found.verified)
+      const ttl = config.verificationTokenTtl
+      yield* tokenMail(user, email, "verify-email", ttl, (fields) => new VerificationEmail(fields))
+    }, Observe.withOutcome)
+
+    // Opportunistic: a login that could not upgrade its hash (busy, store down, password changed meanwhile) still
+    // succeeds, and the next one tries again. Conditional on the version, so a concurrent change always wins.
+    const upgradeHash = (password: SecretInput, user: UserRecord) => {
+      const normalized = PasswordPolicy.normalize(redact(password))
+      if (normalized === undefined || !hasher.needsRehash(user.passwordHash)) return Effect.void
+      return hasher.hash(normalized).pipe(
+        Effect.flatMap((passwordHash) =>
+          store.updatePassword({ userId: user.id, passwordHash, expectedVersion: user.passwordVersion, rehash: true })
+        ),
+        Effect.catchAll((error) =>
+          Effect.logWarning("UserHarbor: password hash not upgraded").pipe(Effect.annotateLogs("reason", error._tag))
+        ),
+        Effect.asVoid
+      )
+    }
+
+    const login = Effect.fn("UserHarbor.login")(
+      function*(input: LoginInput) {
+        const { identifier, user } = yield* findForLogin(input)
+        // Before any hashing: a throttled attempt costs no argon2 work.
+        const attempt = yield* throttle.begin(identifier, input.clientKey)
+        const matches = yield* verifyPassword(input.password, Option.isSome(user) ? user.value.passwordHash : dummyHash)
+        if (Option.isNone(user) || !matches) {
+          yield* attempt.failed
+          return yield* new InvalidCredentials()
+        }
+        yield* attempt.succeeded(identifiers(user.value))
+        // Only after the right password, so this answer reveals nothing to someone who does not know it.
+        if (!user.value.verified) return yield* new EmailNotVerified()
+        const session = yield* newSession(user.value.id, user.value.passwordVersion)
+        yield* upgradeHash(input.password, user.value)
+        return session
+      },
+      Observe.countLogin,
+      Observe.withOutcome
+    )
+
+    // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
+    const validateSession = Tracing.fn("UserHarbor.validateSession", function*(sessionToken: SecretInput) {
+      const { now, session, tokenHash, user } = yield* checkSession(sessionToken)
+      const { expiresAt, renewed, write } = SessionPolicy.use(sessionPolicy, session, now)
+      if (write) yield* store.renewSession(tokenHash, expiresAt, now)
+      return {
+        user: toUser(user),
+        session: { id: session.id, createdAt: new Date(session.createdAt), expiresAt: new Date(expiresAt), renewed }
+      } satisfies ValidatedSession
+    }, Observe.withOutcome)
+
+    const verifySession = Tracing.fn("UserHarbor.verifySession", function*(sessionToken: SecretInput) {
+      return yield* validateSession(sessionToken).pipe(
+        Effect.as(true),
+        Effect.catchTag("InvalidSession", () => Effect.succeed(false))
+      )
+    }, Observe.withOutcome)
+
+    const getCurrentUser = Tracing.fn("UserHarbor.getCurrentUser", function*(sessionToken: SecretInput) {
+      return (yield* validateSession(sessionToken)).user
+    }, Observe.withOutcome)
+
+    const logout = Effect.fn("UserHarbor.logout")(function*(sessionToken: SecretInput) {
+      const { tokenHash } = yield* checkSession(sessionToken)
+      yield* store.deleteSession(tokenHash)
+    }, Observe.withOutcome)
+
+    const logoutAll = Effect.fn("UserHarbor.logoutAll")(function*(sessionToken: SecretInput) {
+      const { user } = yield* checkSession(sessionToken)
+      yield* store.deleteUserSessions(user.id)
+    }, Observe.withOutcome)
+
+    const changePassword = Effect.fn("UserHarbor.changePassword")(function*(input: ChangePasswordInput) {
+      const { user } = yield* checkSession(input.sessionToken)
+      yield* reauthenticate(input.oldPassword, user)
+      const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
+      const passwordHash = yield* hasher.hash(password)
+      const [session, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
+        // Conditional on the version the old password was checked against: a concurrent change or reset wins.
+        const updated = yield* store.updatePassword({
+          userId: user.id,
+          passwordHash,
+          expectedVersion: user.passwordVersion
+        })
+        if (!updated) return yield* new InvalidSession({ reason: "unknown" })
+        yield* store.deleteUserSessions(user.id)
+        yield* store.deleteUserTokens(user.id, "reset-password")
+        const session = yield* newSession(user.id)
+        return [session, yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user) }))] as const
+      }))
+      yield* afterCommit
+      return session
+    }, Observe.withOutcome)
+
+    const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
+      const user = yield* findByEmail(email)
+      yield* tokenMail(user, email, "reset-password", config.resetTokenTtl, (fields) => new PasswordResetEmail(fields))
+    }, Observe.withOutcome)
+
+    const resetPassword = Effect.fn("UserHarbor.resetPassword")(function*(input: ResetPasswordInput) {
+      const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
+      const tokenHash = tokens.hashOf(redact(input.token))
+      if (tokenHash === undefined) return yield* invalid("unknown")
+      // Look before consuming: a weak new password must not burn the token.
+      const found = yield* store.findToken("reset-password", tokenHash)
+      if (Option.isNone(found)) return yield* invalid("unknown")
+      if ((yield* Clock.currentTimeMillis) >= found.value.expiresAt) {
+        yield* store.consumeToken("reset-password", tokenHash)
+        return yield* invalid("expired")
+      }
+      const user = yield* store.findUserById(found.value.userId)
+      if (Option.isNone(user)) return yield* invalid("unknown")
+      const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user.value)
+      const passwordHash = yield* hasher.hash(password)
+      const userId = user.value.id
+      const [outcome, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
+        const record = yield* store.consumeToken("reset-password", tokenHash)
+        if (Option.isNone(record)) return ["unknown", Effect.void] as const
+        if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return ["expired", Effect.void] as const
+        if (!(yield* store.updatePassword({ userId, passwordHash }))) return ["unknown", Effect.void] as const
+        // Receiving the reset mail proves the address.
+        yield* store.markVerified(userId)
+        yield* store.deleteUserSessions(userId)
+        yield* store.deleteUserTokens(userId, "verify-email")
+        // A reset is the way out of a disabled password login or re-check (NIST SP 800-63B 5.2.2).
+        yield* throttle.clear([...identifiers(user.value), throttle.reauthIdentifier(userId)])
+        return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user.value) }))] as const
+      }))
+      yield* consumeIn("reset-password")(outcome)
+      yield* afterCommit
+    }, Observe.withOutcome)
+
+    const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(function*(input: DeleteAccountInput) {
+      const { user } = yield* checkSession(input.sessionToken)
+      yield* reauthenticate(input.password, user)
+      // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
+      const afterCommit = yield* store.withTransaction(
+        Effect.zipRight(store.deleteUser(user.id), delivery.notice(new AccountDeletedEmail({ to: recipient(user) })))
+      )
+      yield* afterCommit
+    }, Observe.withOutcome)
+
+    const listSessions = Effect.fn("UserHarbor.listSessions")(function*(sessionToken: SecretInput) {
+      const { now, tokenHash, user } = yield* checkSession(sessionToken)
+      const all = yield* store.listUserSessions(user.id)
+      return all.flatMap((session): Array<SessionSummary> => {
+        const expiresAt = SessionPolicy.deadline(sessionPolicy, session)
+        // Expired rows wait for `purgeExpired`; they are not sessions any more.
+        return now >= expiresAt ? [] : [{
+          id: session.id,
+          createdAt: new Date(session.createdAt),
+          lastUsedAt: new Date(session.lastUsedAt),
+          expiresAt: new Date(expiresAt),
+          current: session.tokenHash === tokenHash
+        }]
+      })
+    }, Observe.withOutcome)
+
+    const revokeSession = Effect.fn("UserHarbor.revokeSession")(
+      function*(sessionToken: SecretInput, sessionId: string) {
+        const { user } = yield* checkSession(sessionToken)
+        // Scoped to the caller in the store itself: another user's id deletes nothing and reads like an unknown one.
+        if (!(yield* store.deleteUserSession(user.id, SessionId.make(sessionId)))) return yield* new SessionNotFound()
+      },
+      Observe.withOutcome
+    )
+
+    const revokeOtherSessions = Effect.fn("UserHarbor.revokeOtherSessions")(function*(sessionToken: SecretInput) {
+      const { tokenHash, user } = yield* checkSession(sessionToken)
+      return yield* store.deleteOtherUserSessions(user.id, tokenHash)
+    }, Observe.withOutcome)
+
+    return {
+      register,
+      verifyEmail,
+      resendVerification,
+      login,
+      verifySession,
+      validateSession,
+      getCurrentUser,
+      logout,
+      logoutAll,
+      changePassword,
+      sendPasswordReset,
+      resetPassword,
+      deleteAccount,
+      listSessions,
+      revokeSession,
+      revokeOtherSessions
+    }
+  })
 
 /**
  * Builds the service from its ports, in inline mode: a message is sent through the `EmailSender` right after the

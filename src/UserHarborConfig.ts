@@ -177,32 +177,33 @@ const throttleSettings = Effect.fnUntraced(function*(options: Partial<ThrottleOp
  */
 export const make: (options: Options) => Effect.Effect<Settings, ConfigError.ConfigError> = Effect.fnUntraced(
   function*(options: Options) {
-  if (Buffer.byteLength(Redacted.value(options.secretKey), "utf8") < minSecretKeyBytes) {
-    return yield* invalid("secretKey", `must be at least ${minSecretKeyBytes} bytes`)
+    if (Buffer.byteLength(Redacted.value(options.secretKey), "utf8") < minSecretKeyBytes) {
+      return yield* invalid("secretKey", `must be at least ${minSecretKeyBytes} bytes`)
+    }
+    const passwordPolicy: PasswordPolicy.PasswordPolicy = { ...PasswordPolicy.defaultPolicy, ...options.passwordPolicy }
+    if (
+      !Number.isInteger(passwordPolicy.minLength) || !Number.isInteger(passwordPolicy.maxLength) ||
+      passwordPolicy.minLength < 8 || passwordPolicy.maxLength > 256 ||
+      passwordPolicy.minLength > passwordPolicy.maxLength
+    ) {
+      return yield* invalid("passwordPolicy", "lengths must be whole numbers with 8 <= minLength <= maxLength <= 256")
+    }
+    const { maxSessionsPerUser } = options
+    if (maxSessionsPerUser !== undefined && !(Number.isSafeInteger(maxSessionsPerUser) && maxSessionsPerUser >= 1)) {
+      return yield* invalid("maxSessionsPerUser", "must be a whole number of at least 1")
+    }
+    return UserHarborConfig.of({
+      secretKey: options.secretKey,
+      verificationTokenTtl: yield* positiveDuration("verificationTokenTtl", options.verificationTokenTtl ?? "24 hours"),
+      resetTokenTtl: yield* positiveDuration("resetTokenTtl", options.resetTokenTtl ?? "1 hour"),
+      sessionTtl: yield* positiveDuration("sessionTtl", options.sessionTtl ?? "30 days"),
+      sessionAbsoluteTtl: yield* positiveDuration("sessionAbsoluteTtl", options.sessionAbsoluteTtl ?? "90 days"),
+      maxSessionsPerUser,
+      passwordPolicy,
+      throttle: yield* throttleSettings(options.throttle)
+    })
   }
-  const passwordPolicy: PasswordPolicy.PasswordPolicy = { ...PasswordPolicy.defaultPolicy, ...options.passwordPolicy }
-  if (
-    !Number.isInteger(passwordPolicy.minLength) || !Number.isInteger(passwordPolicy.maxLength) ||
-    passwordPolicy.minLength < 8 || passwordPolicy.maxLength > 256 ||
-    passwordPolicy.minLength > passwordPolicy.maxLength
-  ) {
-    return yield* invalid("passwordPolicy", "lengths must be whole numbers with 8 <= minLength <= maxLength <= 256")
-  }
-  const { maxSessionsPerUser } = options
-  if (maxSessionsPerUser !== undefined && !(Number.isSafeInteger(maxSessionsPerUser) && maxSessionsPerUser >= 1)) {
-    return yield* invalid("maxSessionsPerUser", "must be a whole number of at least 1")
-  }
-  return UserHarborConfig.of({
-    secretKey: options.secretKey,
-    verificationTokenTtl: yield* positiveDuration("verificationTokenTtl", options.verificationTokenTtl ?? "24 hours"),
-    resetTokenTtl: yield* positiveDuration("resetTokenTtl", options.resetTokenTtl ?? "1 hour"),
-    sessionTtl: yield* positiveDuration("sessionTtl", options.sessionTtl ?? "30 days"),
-    sessionAbsoluteTtl: yield* positiveDuration("sessionAbsoluteTtl", options.sessionAbsoluteTtl ?? "90 days"),
-    maxSessionsPerUser,
-    passwordPolicy,
-    throttle: yield* throttleSettings(options.throttle)
-  })
-})
+)
 
 /**
  * @since 0.1.0
@@ -254,5 +255,7 @@ export const fromEnv: Config.Config<Options> = Config.all({
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (config: Config.Config<Options> = fromEnv): Layer.Layer<UserHarborConfig, ConfigError.ConfigError> =>
+export const layerConfig = (
+  config: Config.Config<Options> = fromEnv
+): Layer.Layer<UserHarborConfig, ConfigError.ConfigError> =>
   Layer.effect(UserHarborConfig, Effect.flatMap(config, make))

@@ -75,8 +75,7 @@ export const layerWithStore = <ROut, E, RIn>(
   store: Layer.Layer<ROut | UserStore, E, RIn>,
   options: Partial<UserHarborConfig.Options> = {},
   hasher: Layer.Layer<PasswordHasher.PasswordHasher> = PasswordHasher.layerInsecureForTesting
-): Layer.Layer<ROut | StoreServices, E, RIn> =>
-  UserHarbor.layer.pipe(Layer.provideMerge(ports(store, options, hasher)))
+): Layer.Layer<ROut | StoreServices, E, RIn> => UserHarbor.layer.pipe(Layer.provideMerge(ports(store, options, hasher)))
 
 /**
  * The test kit in outbox mode around any store: `UserHarbor.layerOutbox` (both tags) instead of the inline

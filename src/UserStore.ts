@@ -149,7 +149,10 @@ export class UserStore extends Context.Tag("userharbor/UserStore")<UserStore, {
 
   /** Stores the token and removes the user's previous token of the same purpose. */
   readonly issueToken: (token: TokenRecord) => Effect.Effect<void, StoreError>
-  readonly findToken: (purpose: TokenPurpose, tokenHash: string) => Effect.Effect<Option.Option<TokenRecord>, StoreError>
+  readonly findToken: (
+    purpose: TokenPurpose,
+    tokenHash: string
+  ) => Effect.Effect<Option.Option<TokenRecord>, StoreError>
   readonly consumeToken: (
     purpose: TokenPurpose,
     tokenHash: string

@@ -39,11 +39,13 @@ describe("ConsoleEmailSender", () => {
       const token = "tok-" + "x".repeat(39)
       yield* Effect.flatMap(EmailSender, (sender) =>
         Effect.zipRight(
-          sender.send(new VerificationEmail({
-            to: { username: "dave", email: "dave@example.com" },
-            token: Redacted.make(token),
-            expiresAt: new Date(0)
-          })),
+          sender.send(
+            new VerificationEmail({
+              to: { username: "dave", email: "dave@example.com" },
+              token: Redacted.make(token),
+              expiresAt: new Date(0)
+            })
+          ),
           sender.send(new AccountDeletedEmail({ to: { username: "erin", email: "erin@example.com" } }))
         )).pipe(
           Effect.provide(ConsoleEmailSender.layer({

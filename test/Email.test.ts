@@ -3,7 +3,8 @@ import { Either } from "effect"
 import * as Email from "../src/Email.js"
 import { InvalidEmail } from "../src/Errors.js"
 
-const reason = (input: string) => Either.match(Email.validate(input), { onLeft: (e) => e.reason, onRight: () => "valid" })
+const reason = (input: string) =>
+  Either.match(Email.validate(input), { onLeft: (e) => e.reason, onRight: () => "valid" })
 
 // 64 + 1 + 189 = 254 characters, every label within 63
 const longDomain = (lastLabel: number) => `${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(lastLabel)}.com`
@@ -46,11 +47,17 @@ describe("Email.validate", () => {
         "alice@example.com\u0085",
         "alice@example.com\nBcc: victim@example.com"
       ]
-    ) expect(Email.validate(address), JSON.stringify(address)).toStrictEqual(Either.left(new InvalidEmail({ reason: "invalid-format" })))
+    ) {
+      expect(Email.validate(address), JSON.stringify(address)).toStrictEqual(
+        Either.left(new InvalidEmail({ reason: "invalid-format" }))
+      )
+    }
   })
 
   it("refuses spaces and quoted local parts", () => {
-    for (const address of ["al ice@example.com", "alice@exam ple.com", "\"al ice\"@example.com", "alice @example.com"]) {
+    for (
+      const address of ["al ice@example.com", "alice@exam ple.com", "\"al ice\"@example.com", "alice @example.com"]
+    ) {
       expect(reason(address), address).toBe("invalid-format")
     }
   })
@@ -61,7 +68,16 @@ describe("Email.validate", () => {
   })
 
   it("refuses malformed local parts", () => {
-    for (const address of ["@example.com", "a..b@example.com", ".a@example.com", "a.@example.com", "a@b@example.com", "a(b)@example.com"]) {
+    for (
+      const address of [
+        "@example.com",
+        "a..b@example.com",
+        ".a@example.com",
+        "a.@example.com",
+        "a@b@example.com",
+        "a(b)@example.com"
+      ]
+    ) {
       expect(reason(address), address).toBe("invalid-format")
     }
   })

@@ -50,12 +50,14 @@ describe("EmailTemplates", () => {
     const bare = EmailTemplates.make()
     const [verification, reset] = allKinds(bob)
     if (verification === undefined || reset === undefined) throw new Error("missing messages")
-    for (const [templates, message, shown] of [
-      [linked, verification, `https://app.example/verify#${token}`],
-      [linked, reset, `https://app.example/reset/${token}`],
-      [bare, verification, token],
-      [bare, reset, token]
-    ] as const) {
+    for (
+      const [templates, message, shown] of [
+        [linked, verification, `https://app.example/verify#${token}`],
+        [linked, reset, `https://app.example/reset/${token}`],
+        [bare, verification, token],
+        [bare, reset, token]
+      ] as const
+    ) {
       const rendered = templates.render(message)
       for (const body of [rendered.text, rendered.html]) {
         expect(count(body, token)).toBe(1)

@@ -25,8 +25,8 @@ export class Instruments extends Context.Tag("test/Instruments")<Instruments, {
 export const injected = "injected fault"
 
 /** Wraps the `UserStore` and `PasswordHasher` below it; provides both again, and `Instruments`. */
-export const layer: Layer.Layer<UserStore | PasswordHasher | Instruments, never, UserStore | PasswordHasher> =
-  Layer.effectContext(Effect.gen(function*() {
+export const layer: Layer.Layer<UserStore | PasswordHasher | Instruments, never, UserStore | PasswordHasher> = Layer
+  .effectContext(Effect.gen(function*() {
     const inner = yield* UserStore
     const hasher = yield* PasswordHasher
     const statements = yield* Ref.make<ReadonlyArray<string>>([])
@@ -34,12 +34,16 @@ export const layer: Layer.Layer<UserStore | PasswordHasher | Instruments, never,
     const failAt = yield* Ref.make<number | undefined>(undefined)
     const hashes = yield* Ref.make<ReadonlyArray<"hash" | "verify">>([])
 
-    const statement = (name: string) =>
-    <Args extends ReadonlyArray<unknown>, A, E>(f: (...args: Args) => Effect.Effect<A, E>) =>
-    (...args: Args): Effect.Effect<A, E | StoreError> =>
-      Effect.flatMap(Ref.updateAndGet(statements, (all) => [...all, name]), (all) =>
-        Effect.flatMap(Ref.get(failAt), (n): Effect.Effect<A, E | StoreError> =>
-          n === all.length ? Effect.fail(new StoreError({ operation: injected })) : f(...args)))
+    const statement =
+      (name: string) =>
+      <Args extends ReadonlyArray<unknown>, A, E>(f: (...args: Args) => Effect.Effect<A, E>) =>
+      (...args: Args): Effect.Effect<A, E | StoreError> =>
+        Effect.flatMap(
+          Ref.updateAndGet(statements, (all) => [...all, name]),
+          (all) =>
+            Effect.flatMap(Ref.get(failAt), (n): Effect.Effect<A, E | StoreError> =>
+              n === all.length ? Effect.fail(new StoreError({ operation: injected })) : f(...args))
+        )
 
     const store = UserStore.of({
       ...inner,

@@ -148,8 +148,10 @@ describe("observability", () => {
         expected.push([`UserHarbor.${op}`, outcome])
         return Effect.option(effect)
       }
-      const keepHash = Effect.flatMap(storedUser(alice.email), (user) =>
-        Effect.sync(() => Option.map(user, (u) => hashes.push(u.passwordHash))))
+      const keepHash = Effect.flatMap(
+        storedUser(alice.email),
+        (user) => Effect.sync(() => Option.map(user, (u) => hashes.push(u.passwordHash)))
+      )
 
       const { after, before } = yield* Effect.gen(function*() {
         const h = yield* UserHarbor
@@ -182,16 +184,24 @@ describe("observability", () => {
         yield* call("revokeSession", "SessionNotFound", h.revokeSession(session.token, other.id))
         yield* call("revokeOtherSessions", "ok", h.revokeOtherSessions(session.token))
         yield* call("logout", "InvalidSession", h.logout(third.token))
-        yield* call("changePassword", "InvalidCredentials", h.changePassword({
-          sessionToken: session.token,
-          oldPassword: "wrong-password",
-          newPassword
-        }))
-        yield* call("changePassword", "WeakPassword", h.changePassword({
-          sessionToken: session.token,
-          oldPassword: password,
-          newPassword: "Alice@example.com"
-        }))
+        yield* call(
+          "changePassword",
+          "InvalidCredentials",
+          h.changePassword({
+            sessionToken: session.token,
+            oldPassword: "wrong-password",
+            newPassword
+          })
+        )
+        yield* call(
+          "changePassword",
+          "WeakPassword",
+          h.changePassword({
+            sessionToken: session.token,
+            oldPassword: password,
+            newPassword: "Alice@example.com"
+          })
+        )
         // The notice fails: the change stands and a warning is logged.
         yield* setFailing(true)
         const changed = yield* h.changePassword({ sessionToken: session.token, oldPassword: password, newPassword })
@@ -242,7 +252,9 @@ describe("observability", () => {
         expect(span.status._tag).toBe("Ended")
         expect(span.attributes.get(outcomeAttribute), span.name).toBeTypeOf("string")
       }
-      const operations = Object.keys(yield* Effect.provide(UserHarbor, UserHarborTest.layer)).map((op) => `UserHarbor.${op}`)
+      const operations = Object.keys(yield* Effect.provide(UserHarbor, UserHarborTest.layer)).map((op) =>
+        `UserHarbor.${op}`
+      )
       expect(operations).toHaveLength(16)
       expect(new Set(topLevel.map((span) => span.name))).toEqual(new Set(operations))
 

@@ -22,37 +22,49 @@ const dir = mkdtempSync(join(tmpdir(), "userharbor-outbox-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const race = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
-  it.live(`${name}: three workers draining at once send each of 20 messages exactly once`, () =>
-    Effect.gen(function*() {
-      const harbor = yield* UserHarborOutbox
-      for (let i = 0; i < 20; i++) {
-        yield* harbor.register({ username: `racer${i}`, email: `racer${i}@example.com`, password: "Racing-Secret-42" })
-      }
-      const workers = yield* Effect.all([1, 2, 3].map(() => OutboxWorker.make({ batchSize: 2 })))
-      yield* Effect.all(workers.map((worker) => worker.drain), { concurrency: "unbounded" })
-      const messages = yield* Effect.flatMap(RecordingEmailSender.RecordingEmailSender, (r) => r.messages)
-      const addresses = messages.map((message) => message.to.email).sort()
-      assert.deepStrictEqual(addresses, Array.from({ length: 20 }, (_, i) => `racer${i}@example.com`).sort())
-    }).pipe(Effect.provide(UserHarborTest.layerOutboxWithStore(store()))), 60_000)
+  it.live(
+    `${name}: three workers draining at once send each of 20 messages exactly once`,
+    () =>
+      Effect.gen(function*() {
+        const harbor = yield* UserHarborOutbox
+        for (let i = 0; i < 20; i++) {
+          yield* harbor.register({
+            username: `racer${i}`,
+            email: `racer${i}@example.com`,
+            password: "Racing-Secret-42"
+          })
+        }
+        const workers = yield* Effect.all([1, 2, 3].map(() => OutboxWorker.make({ batchSize: 2 })))
+        yield* Effect.all(workers.map((worker) => worker.drain), { concurrency: "unbounded" })
+        const messages = yield* Effect.flatMap(RecordingEmailSender.RecordingEmailSender, (r) => r.messages)
+        const addresses = messages.map((message) => message.to.email).sort()
+        assert.deepStrictEqual(addresses, Array.from({ length: 20 }, (_, i) => `racer${i}@example.com`).sort())
+      }).pipe(Effect.provide(UserHarborTest.layerOutboxWithStore(store()))),
+    60_000
+  )
 
 // The default schedule's jittered delays are fractional milliseconds; the stores keep whole ones.
 const retry = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
-  it.effect(`${name}: a failed delivery is retried on the default schedule and delivered once`, () =>
-    Effect.gen(function*() {
-      const harbor = yield* UserHarborOutbox
-      const recorder = yield* RecordingEmailSender.RecordingEmailSender
-      const worker = yield* OutboxWorker.make()
-      yield* recorder.setFailing(true)
-      yield* harbor.register({ username: "retried", email: "retried@example.com", password: "Retried-Secret-42" })
-      yield* worker.drain
-      yield* recorder.setFailing(false)
-      yield* worker.drain
-      assert.deepStrictEqual(yield* recorder.messages, [])
-      yield* TestClock.adjust("1 minute")
-      yield* worker.drain
-      yield* worker.drain
-      assert.deepStrictEqual((yield* recorder.messages).map((message) => message.to.email), ["retried@example.com"])
-    }).pipe(Effect.provide(UserHarborTest.layerOutboxWithStore(store()))), 60_000)
+  it.effect(
+    `${name}: a failed delivery is retried on the default schedule and delivered once`,
+    () =>
+      Effect.gen(function*() {
+        const harbor = yield* UserHarborOutbox
+        const recorder = yield* RecordingEmailSender.RecordingEmailSender
+        const worker = yield* OutboxWorker.make()
+        yield* recorder.setFailing(true)
+        yield* harbor.register({ username: "retried", email: "retried@example.com", password: "Retried-Secret-42" })
+        yield* worker.drain
+        yield* recorder.setFailing(false)
+        yield* worker.drain
+        assert.deepStrictEqual(yield* recorder.messages, [])
+        yield* TestClock.adjust("1 minute")
+        yield* worker.drain
+        yield* worker.drain
+        assert.deepStrictEqual((yield* recorder.messages).map((message) => message.to.email), ["retried@example.com"])
+      }).pipe(Effect.provide(UserHarborTest.layerOutboxWithStore(store()))),
+    60_000
+  )
 
 describe("outbox retries on SQL stores", () => {
   retry("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))

@@ -57,18 +57,31 @@ const setup = Effect.gen(function*() {
 type Operation = (fixture: Fixture) => Effect.Effect<unknown, unknown, UserHarborOutbox>
 
 const operations: ReadonlyArray<readonly [string, Operation]> = [
-  ["register (new address)", () =>
-    Effect.flatMap(UserHarborOutbox, (h) => h.register({ username: "carol", email: email("carol"), password }))],
-  ["register (taken address)", () =>
-    Effect.flatMap(UserHarborOutbox, (h) => h.register({ username: "mallory", email: email("alice"), password }))],
+  [
+    "register (new address)",
+    () => Effect.flatMap(UserHarborOutbox, (h) => h.register({ username: "carol", email: email("carol"), password }))
+  ],
+  [
+    "register (taken address)",
+    () => Effect.flatMap(UserHarborOutbox, (h) => h.register({ username: "mallory", email: email("alice"), password }))
+  ],
   ["verifyEmail", (f) => Effect.flatMap(UserHarborOutbox, (h) => h.verifyEmail(f.verifyToken))],
-  ["resetPassword", (f) =>
-    Effect.flatMap(UserHarborOutbox, (h) => h.resetPassword({ token: f.resetToken, newPassword }))],
-  ["changePassword", (f) =>
-    Effect.flatMap(UserHarborOutbox, (h) =>
-      h.changePassword({ sessionToken: f.sessionToken, oldPassword: password, newPassword }))],
-  ["deleteAccount", (f) =>
-    Effect.flatMap(UserHarborOutbox, (h) => h.deleteAccount({ sessionToken: f.sessionToken, password }))],
+  [
+    "resetPassword",
+    (f) => Effect.flatMap(UserHarborOutbox, (h) => h.resetPassword({ token: f.resetToken, newPassword }))
+  ],
+  [
+    "changePassword",
+    (f) =>
+      Effect.flatMap(
+        UserHarborOutbox,
+        (h) => h.changePassword({ sessionToken: f.sessionToken, oldPassword: password, newPassword })
+      )
+  ],
+  [
+    "deleteAccount",
+    (f) => Effect.flatMap(UserHarborOutbox, (h) => h.deleteAccount({ sessionToken: f.sessionToken, password }))
+  ],
   ["sendPasswordReset", () => Effect.flatMap(UserHarborOutbox, (h) => h.sendPasswordReset(email("bob")))],
   ["resendVerification", () => Effect.flatMap(UserHarborOutbox, (h) => h.resendVerification(email("bob")))]
 ]

@@ -13,7 +13,13 @@ import { lastToken, password } from "./UserHarborSuite.js"
 const real = Symbol("real")
 type Input = string | typeof real
 
-const huge = ["a".repeat(100_000), "\u00e9".repeat(50_000), "𝒜".repeat(30_000), "\u0000".repeat(10_000), "@".repeat(5000)]
+const huge = [
+  "a".repeat(100_000),
+  "\u00e9".repeat(50_000),
+  "𝒜".repeat(30_000),
+  "\u0000".repeat(10_000),
+  "@".repeat(5000)
+]
 const rtl = ["\u202e", "\u200f", "مرحبا", "שלום", "\u202ealice@example.com", "user\u202e@moc.elpmaxe"]
 
 const anyString: fc.Arbitrary<string> = fc.oneof(
@@ -23,16 +29,26 @@ const anyString: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 70 }),
   // any UTF-16 units: lone surrogates and control characters included
   fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 80 }).map((units) => String.fromCharCode(...units)),
-  fc.tuple(fc.constantFrom("Alice", "alice@example.com", password), fc.constantFrom("\n", "\r\n", "\u0000", "\t", "\u007f"))
+  fc.tuple(
+    fc.constantFrom("Alice", "alice@example.com", password),
+    fc.constantFrom("\n", "\r\n", "\u0000", "\t", "\u007f")
+  )
     .map(([a, b]) => a + b),
   fc.string({ unit: fc.constantFrom(...rtl), maxLength: 5 }),
   fc.constantFrom(...huge),
   fc.constant(""),
-  fc.string({ unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), minLength: 43, maxLength: 43 })
+  fc.string({
+    unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+    minLength: 43,
+    maxLength: 43
+  })
 )
 
 /** Mostly arbitrary, sometimes the real value of the fixture. */
-const input: fc.Arbitrary<Input> = fc.oneof({ weight: 4, arbitrary: anyString }, { weight: 1, arbitrary: fc.constant(real) })
+const input: fc.Arbitrary<Input> = fc.oneof({ weight: 4, arbitrary: anyString }, {
+  weight: 1,
+  arbitrary: fc.constant(real)
+})
 /** A secret input, as a string or `Redacted`. */
 const secret = fc.tuple(input, fc.boolean())
 
@@ -107,14 +123,26 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
       })
     ))
 
-  check("verifyEmail", fc.tuple(secret), ["InvalidToken", "StoreError"], (f, [token]) =>
-    harbor((h) => h.verifyEmail(resolveSecret(token, f.verification))))
+  check(
+    "verifyEmail",
+    fc.tuple(secret),
+    ["InvalidToken", "StoreError"],
+    (f, [token]) => harbor((h) => h.verifyEmail(resolveSecret(token, f.verification)))
+  )
 
-  check("resendVerification", fc.tuple(input), ["EmailDeliveryError", "StoreError"], (f, [email]) =>
-    harbor((h) => h.resendVerification(resolve(email, f.email))))
+  check(
+    "resendVerification",
+    fc.tuple(input),
+    ["EmailDeliveryError", "StoreError"],
+    (f, [email]) => harbor((h) => h.resendVerification(resolve(email, f.email)))
+  )
 
-  check("sendPasswordReset", fc.tuple(input), ["EmailDeliveryError", "StoreError"], (f, [email]) =>
-    harbor((h) => h.sendPasswordReset(resolve(email, f.email))))
+  check(
+    "sendPasswordReset",
+    fc.tuple(input),
+    ["EmailDeliveryError", "StoreError"],
+    (f, [email]) => harbor((h) => h.sendPasswordReset(resolve(email, f.email)))
+  )
 
   check("login", fc.tuple(fc.boolean(), input, secret), [
     "InvalidCredentials",
@@ -134,20 +162,45 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
       )
     ))
 
-  check("verifySession", fc.tuple(secret), ["StoreError"], (f, [token]) =>
-    harbor((h) => h.verifySession(resolveSecret(token, f.session))))
+  check(
+    "verifySession",
+    fc.tuple(secret),
+    ["StoreError"],
+    (f, [token]) => harbor((h) => h.verifySession(resolveSecret(token, f.session)))
+  )
 
-  const sessionOps = ["validateSession", "getCurrentUser", "logout", "logoutAll", "listSessions", "revokeOtherSessions"] as const
+  const sessionOps = [
+    "validateSession",
+    "getCurrentUser",
+    "logout",
+    "logoutAll",
+    "listSessions",
+    "revokeOtherSessions"
+  ] as const
   for (const op of sessionOps) {
-    check(op, fc.tuple(secret), ["InvalidSession", "StoreError"], (f, [token]) =>
-      harbor((h) => h[op](resolveSecret(token, f.session))))
+    check(
+      op,
+      fc.tuple(secret),
+      ["InvalidSession", "StoreError"],
+      (f, [token]) => harbor((h) => h[op](resolveSecret(token, f.session)))
+    )
   }
 
   const revokeErrors = ["InvalidSession", "SessionNotFound", "StoreError"]
-  check("revokeSession", fc.tuple(secret, input), revokeErrors, (f, [token, id]) =>
-    harbor((h) => h.revokeSession(resolveSecret(token, f.session), resolve(id, f.sessionId))))
+  check(
+    "revokeSession",
+    fc.tuple(secret, input),
+    revokeErrors,
+    (f, [token, id]) => harbor((h) => h.revokeSession(resolveSecret(token, f.session), resolve(id, f.sessionId)))
+  )
 
-  check("changePassword", fc.tuple(secret, secret, secret), ["InvalidSession", "InvalidCredentials", "WeakPassword", "Busy", "StoreError"], (
+  check("changePassword", fc.tuple(secret, secret, secret), [
+    "InvalidSession",
+    "InvalidCredentials",
+    "WeakPassword",
+    "Busy",
+    "StoreError"
+  ], (
     f,
     [token, oldPassword, newPassword]
   ) =>
@@ -159,14 +212,26 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
       })
     ))
 
-  check("resetPassword", fc.tuple(secret, secret), ["InvalidToken", "WeakPassword", "Busy", "StoreError"], (f, [token, newPassword]) =>
-    harbor((h) =>
-      h.resetPassword({
-        token: resolveSecret(token, f.reset),
-        newPassword: resolveSecret(newPassword, "a-fresh-and-uncommon-passphrase")
-      })
-    ))
+  check(
+    "resetPassword",
+    fc.tuple(secret, secret),
+    ["InvalidToken", "WeakPassword", "Busy", "StoreError"],
+    (f, [token, newPassword]) =>
+      harbor((h) =>
+        h.resetPassword({
+          token: resolveSecret(token, f.reset),
+          newPassword: resolveSecret(newPassword, "a-fresh-and-uncommon-passphrase")
+        })
+      )
+  )
 
-  check("deleteAccount", fc.tuple(secret, secret), ["InvalidSession", "InvalidCredentials", "Busy", "StoreError"], (f, [token, pw]) =>
-    harbor((h) => h.deleteAccount({ sessionToken: resolveSecret(token, f.session), password: resolveSecret(pw, password) })))
+  check(
+    "deleteAccount",
+    fc.tuple(secret, secret),
+    ["InvalidSession", "InvalidCredentials", "Busy", "StoreError"],
+    (f, [token, pw]) =>
+      harbor((h) =>
+        h.deleteAccount({ sessionToken: resolveSecret(token, f.session), password: resolveSecret(pw, password) })
+      )
+  )
 })

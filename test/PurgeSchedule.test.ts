@@ -8,12 +8,15 @@ import { UserStore } from "../src/UserStore.js"
 import { userRecord } from "./SqlStoreSuite.js"
 
 const Count = Schema.Array(Schema.Struct({ n: Schema.Number }))
-const sessionCount = Effect.flatMap(SqlClient.SqlClient, (sql) =>
-  sql`SELECT COUNT(*) AS n FROM userharbor_sessions`.pipe(
-    Effect.orDie,
-    Effect.flatMap(Schema.decodeUnknown(Count)),
-    Effect.map((rows) => rows[0]?.n ?? -1)
-  ))
+const sessionCount = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) =>
+    sql`SELECT COUNT(*) AS n FROM userharbor_sessions`.pipe(
+      Effect.orDie,
+      Effect.flatMap(Schema.decodeUnknown(Count)),
+      Effect.map((rows) => rows[0]?.n ?? -1)
+    )
+)
 
 /** Lets the background fiber run (its I/O is synchronous on SQLite) until `done` holds, or gives up. */
 const eventually = (done: Effect.Effect<boolean, unknown, SqlClient.SqlClient>) =>

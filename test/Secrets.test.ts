@@ -8,7 +8,17 @@ import * as util from "node:util"
 import { EmailTaken, StoreError } from "../src/Errors.js"
 import { UserHarbor } from "../src/UserHarbor.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
-import { alice, bob, bobPassword, lastToken, messages, newPassword, password, setFailing, tokenHash } from "./UserHarborSuite.js"
+import {
+  alice,
+  bob,
+  bobPassword,
+  lastToken,
+  messages,
+  newPassword,
+  password,
+  setFailing,
+  tokenHash
+} from "./UserHarborSuite.js"
 
 const resetPassword = "a-third-password-after-reset"
 const weakSecretPassword = "Alice@example.com"
@@ -84,7 +94,9 @@ describe("secrets", () => {
         yield* keep(h.getCurrentUser(session.token))
         yield* fail(h.changePassword({ sessionToken: session.token, oldPassword: password, newPassword: "weak" }))
         yield* setFailing(true)
-        const changed = yield* keep(h.changePassword({ sessionToken: session.token, oldPassword: password, newPassword }))
+        const changed = yield* keep(
+          h.changePassword({ sessionToken: session.token, oldPassword: password, newPassword })
+        )
         yield* setFailing(false)
         tokens.push(Redacted.value(changed.token))
         yield* h.sendPasswordReset(alice.email)
@@ -146,13 +158,20 @@ describe("secrets", () => {
       for (const value of [...errors, ...produced]) expectNoSecret("a value", renderings(value), secrets)
       expectNoSecret("the logs", logs, secrets)
       for (const span of spans) {
-        expectNoSecret(`span ${span.name}`, [util.inspect(span.attributes, { depth: 10 }), util.inspect(span.status, { depth: 10 })], secrets)
+        expectNoSecret(`span ${span.name}`, [
+          util.inspect(span.attributes, { depth: 10 }),
+          util.inspect(span.status, { depth: 10 })
+        ], secrets)
       }
     }))
 
   it("a StoreError keeps its cause out of its message, string, JSON and pretty cause", () => {
     const hash = tokenHash("A".repeat(43))
     const error = new StoreError({ operation: "insertSession", cause: new Error(`duplicate key token_hash=${hash}`) })
-    expectNoSecret("StoreError", [String(error), JSON.stringify(error), error.message, Cause.pretty(Cause.fail(error))], [hash])
+    expectNoSecret(
+      "StoreError",
+      [String(error), JSON.stringify(error), error.message, Cause.pretty(Cause.fail(error))],
+      [hash]
+    )
   })
 })

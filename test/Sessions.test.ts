@@ -107,13 +107,17 @@ const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserSt
         expect(yield* storedSession(session.token)).toEqual(Option.none())
       }))
 
-    test("an unused session ends at the idle timeout", { sessionTtl: "1 hour", sessionAbsoluteTtl: "8 hours" }, () =>
-      Effect.gen(function*() {
-        const h = yield* UserHarbor
-        const session = yield* loggedIn(alice)
-        yield* TestClock.setTime(hour)
-        expect(yield* Effect.flip(h.getCurrentUser(session.token))).toStrictEqual(expired)
-      }))
+    test(
+      "an unused session ends at the idle timeout",
+      { sessionTtl: "1 hour", sessionAbsoluteTtl: "8 hours" },
+      () =>
+        Effect.gen(function*() {
+          const h = yield* UserHarbor
+          const session = yield* loggedIn(alice)
+          yield* TestClock.setTime(hour)
+          expect(yield* Effect.flip(h.getCurrentUser(session.token))).toStrictEqual(expired)
+        })
+    )
 
     test("an absolute timeout shorter than the idle one is the only limit", {
       sessionTtl: "30 days",
@@ -145,7 +149,8 @@ const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserSt
           Effect.map(UserStore, (inner) =>
             UserStore.of({
               ...inner,
-              insertSession: (session) => failWhenAsked(inner.insertSession(session)),
+              insertSession: (session) =>
+                failWhenAsked(inner.insertSession(session)),
               insertSessionIfPasswordVersion: (session, version) =>
                 failWhenAsked(inner.insertSessionIfPasswordVersion(session, version))
             }))

@@ -3,8 +3,8 @@ import { Config, ConfigProvider, Effect, Either, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import * as net from "node:net"
 import {
-  EmailSender,
   type EmailMessage,
+  EmailSender,
   PasswordChangedEmail,
   PasswordResetEmail,
   type Recipient,
@@ -110,10 +110,12 @@ describe("SmtpEmailSender", () => {
 
       const [first, second] = (yield* server.received).map((received) => parseMessage(received.raw))
       expect(first?.header("subject")).toEqual(["Reset your Example App password"])
-      for (const [message, token, shown] of [
-        [first, linked, `https://app.example/reset/${linked}`],
-        [second, bare, bare]
-      ] as const) {
+      for (
+        const [message, token, shown] of [
+          [first, linked, `https://app.example/reset/${linked}`],
+          [second, bare, bare]
+        ] as const
+      ) {
         if (message === undefined) throw new Error("message missing")
         for (const body of [partOf(message, "text/plain"), partOf(message, "text/html")]) {
           expect(occurrences(body, token)).toBe(1)
@@ -350,7 +352,9 @@ describe("SmtpEmailSender", () => {
             SmtpEmailSender.layer({ ...baseOptions(server.port, certificate), pool: { maxConnections: 2 } })
           )
         )
-      const bodies = (yield* server.received).map((received) => partOf(parseMessage(received.raw), "text/plain"))
+      const bodies = (yield* server.received).map((received) =>
+        partOf(parseMessage(received.raw), "text/plain")
+      )
       expect(bodies).toHaveLength(3)
       for (const token of tokens) expect(bodies.filter((body) => body.includes(token))).toHaveLength(1)
     }))

@@ -47,8 +47,10 @@ class Boom extends Schema.TaggedError<Boom>()("Boom", {}) {}
 export const sqlSuite = (name: string, store: Layer.Layer<UserStore | SqlClient.SqlClient, StoreError>) =>
   layer(store, { timeout: "60 seconds" })(`SqlUserStore (${name})`, (it) => {
     const rows = (table: string, column: string, value: string) =>
-      Effect.flatMap(SqlClient.SqlClient, (sql) =>
-        count(sql`SELECT COUNT(*) AS n FROM ${sql(table)} WHERE ${sql(column)} = ${value}`))
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => count(sql`SELECT COUNT(*) AS n FROM ${sql(table)} WHERE ${sql(column)} = ${value}`)
+      )
 
     describe("migrations", () => {
       it.effect("are recorded once in userharbor_migrations and running them again is a no-op", () =>

@@ -30,12 +30,15 @@ const tally = (outcomes: ReadonlyArray<string>) =>
 
 const Count = Schema.Array(Schema.Struct({ n: Schema.Union(Schema.Number, Schema.NumberFromString) }))
 const rowsWith = (column: "username_key" | "email_key", value: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`SELECT COUNT(*) AS n FROM userharbor_users WHERE ${sql(column)} = ${value}`.pipe(
-      Effect.orDie,
-      Effect.flatMap(Schema.decodeUnknown(Count)),
-      Effect.map((rows) => rows[0]?.n ?? -1)
-    ))
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql`SELECT COUNT(*) AS n FROM userharbor_users WHERE ${sql(column)} = ${value}`.pipe(
+        Effect.orDie,
+        Effect.flatMap(Schema.decodeUnknown(Count)),
+        Effect.map((rows) => rows[0]?.n ?? -1)
+      )
+  )
 
 // Distinct letter cases of one name: bit i of n upper-cases letter i.
 const casing = (name: string, n: number) =>
@@ -69,11 +72,19 @@ const scenarios = (name: string, race: Race) =>
     assert.deepStrictEqual(report.resetPassword, { ok: 1, InvalidToken: racers - 1 })
     const logins = yield* Effect.forEach(passwords, (password) =>
       Effect.match(harbor.login({ email, password }), { onFailure: () => false, onSuccess: () => true }))
-    assert.deepStrictEqual(logins, reset.map((o) => o === "ok"), "only the winner's password logs in")
-    assert.isFalse(yield* Effect.match(harbor.login({ email, password: "Original-pass-1!" }), {
-      onFailure: () => false,
-      onSuccess: () => true
-    }))
+    assert.deepStrictEqual(
+      logins,
+      reset.map((o) =>
+        o === "ok"
+      ),
+      "only the winner's password logs in"
+    )
+    assert.isFalse(
+      yield* Effect.match(harbor.login({ email, password: "Original-pass-1!" }), {
+        onFailure: () => false,
+        onSuccess: () => true
+      })
+    )
 
     // register: one username in 20 letter cases.
     const username = `Racer${tag()}`
@@ -176,4 +187,3 @@ describe("concurrency on SQLite (WAL file, 20 processes)", () => {
       }).pipe(Effect.provide(harborOn(store)))
     }).pipe(Effect.scoped), { timeout: 180_000 })
 })
-

@@ -15,12 +15,16 @@ describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => {
   sqlSuite("mysql", mysqlStore(url))
   conformanceSuite("mysql", mysqlStore(url))
 
-  outageTests("MariaDB", Number(new URL(url).port || 3306), (port) =>
-    Layer.unwrapScoped(Effect.map(mysqlDatabase(url), (scoped) => {
-      const viaProxy = new URL(scoped)
-      viaProxy.port = String(port)
-      return MysqlUserStore.layer({ url: Redacted.make(viaProxy.toString()), connectTimeout: "1 second" })
-    })))
+  outageTests(
+    "MariaDB",
+    Number(new URL(url).port || 3306),
+    (port) =>
+      Layer.unwrapScoped(Effect.map(mysqlDatabase(url), (scoped) => {
+        const viaProxy = new URL(scoped)
+        viaProxy.port = String(port)
+        return MysqlUserStore.layer({ url: Redacted.make(viaProxy.toString()), connectTimeout: "1 second" })
+      }))
+  )
 
   it.live("an unreachable server fails with a StoreError in bounded time, naming no URL or password", () =>
     Effect.gen(function*() {
@@ -66,17 +70,21 @@ describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL under contention", () => {
       assert.deepStrictEqual(outcomes.filter((outcome) => outcome !== "ok"), [])
     }).pipe(Effect.provide(harborOn(mysqlStore(mysqlUrl ?? "", { maxConnections: 20 })))), { timeout: 60_000 })
 
-  it.live("20 concurrent password-reset requests for one account all succeed and leave one live token", () =>
-    Effect.gen(function*() {
-      const harbor = yield* UserHarbor
-      const tag = Math.random().toString(36).slice(2, 8)
-      const email = `contended.${tag}@example.com`
-      yield* harbor.register({ username: `contended${tag}`, email, password: "Contended-pass-1!" })
-      const outcomes = yield* Effect.forEach(
-        Array.from({ length: 20 }, () => harbor.sendPasswordReset(email)),
-        (request) => request.pipe(Effect.as("ok"), Effect.catchAll((error) => Effect.succeed(error._tag))),
-        { concurrency: "unbounded" }
-      )
-      assert.deepStrictEqual(outcomes.filter((outcome) => outcome !== "ok"), [])
-    }).pipe(Effect.provide(harborOn(mysqlStore(mysqlUrl ?? "", { maxConnections: 20 })))), { timeout: 60_000 })
+  it.live(
+    "20 concurrent password-reset requests for one account all succeed and leave one live token",
+    () =>
+      Effect.gen(function*() {
+        const harbor = yield* UserHarbor
+        const tag = Math.random().toString(36).slice(2, 8)
+        const email = `contended.${tag}@example.com`
+        yield* harbor.register({ username: `contended${tag}`, email, password: "Contended-pass-1!" })
+        const outcomes = yield* Effect.forEach(
+          Array.from({ length: 20 }, () => harbor.sendPasswordReset(email)),
+          (request) => request.pipe(Effect.as("ok"), Effect.catchAll((error) => Effect.succeed(error._tag))),
+          { concurrency: "unbounded" }
+        )
+        assert.deepStrictEqual(outcomes.filter((outcome) => outcome !== "ok"), [])
+      }).pipe(Effect.provide(harborOn(mysqlStore(mysqlUrl ?? "", { maxConnections: 20 })))),
+    { timeout: 60_000 }
+  )
 })

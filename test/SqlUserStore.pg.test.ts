@@ -13,12 +13,16 @@ describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
   sqlSuite("postgres", pgStore(url))
   conformanceSuite("postgres", pgStore(url))
 
-  outageTests("PostgreSQL", Number(new URL(url).port || 5432), (port) =>
-    Layer.unwrapScoped(Effect.map(pgSchema(url), (scoped) => {
-      const viaProxy = new URL(scoped)
-      viaProxy.port = String(port)
-      return PgUserStore.layer({ url: Redacted.make(viaProxy.toString()), connectTimeout: "1 second" })
-    })))
+  outageTests(
+    "PostgreSQL",
+    Number(new URL(url).port || 5432),
+    (port) =>
+      Layer.unwrapScoped(Effect.map(pgSchema(url), (scoped) => {
+        const viaProxy = new URL(scoped)
+        viaProxy.port = String(port)
+        return PgUserStore.layer({ url: Redacted.make(viaProxy.toString()), connectTimeout: "1 second" })
+      }))
+  )
 
   it.live("an unreachable server fails with a StoreError in bounded time, naming no URL or password", () =>
     Effect.gen(function*() {

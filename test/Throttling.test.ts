@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer } from "effect"
+import * as MemoryUserStore from "../src/MemoryUserStore.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 import { UserHarbor } from "../src/UserHarbor.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
-import * as MemoryUserStore from "../src/MemoryUserStore.js"
 import { throttlingSuite } from "./ThrottlingSuite.js"
 import { alice, password, registerVerified } from "./UserHarborSuite.js"
 
@@ -31,7 +31,8 @@ describe("UserHarbor with a bounded hasher (memory)", () => {
           { concurrency: "unbounded" }
         )
         const outcomes = exits.map((exit) =>
-          Exit.isSuccess(exit) ? "ok" : Cause.isFailType(exit.cause) ? exit.cause.error._tag : Cause.pretty(exit.cause))
+          Exit.isSuccess(exit) ? "ok" : Cause.isFailType(exit.cause) ? exit.cause.error._tag : Cause.pretty(exit.cause)
+        )
         expect(outcomes.filter((o) => o === "Busy").length).toBeGreaterThan(0)
         expect(outcomes.filter((o) => o !== "Busy").length).toBeGreaterThanOrEqual(3)
         expect(outcomes.every((o) => ["ok", "InvalidCredentials", "Busy"].includes(o))).toBe(true)

@@ -40,9 +40,7 @@ import {
 
 /** The store key of a login name's failure counter, as the library derives it. */
 export const identifierKey = (kind: "username" | "email", key: string) =>
-  `login:${
-    createHmac("sha256", Redacted.value(UserHarborTest.testSecretKey)).update(`${kind}:${key}`).digest("hex")
-  }`
+  `login:${createHmac("sha256", Redacted.value(UserHarborTest.testSecretKey)).update(`${kind}:${key}`).digest("hex")}`
 
 const wrong = "wrong-password-here"
 
@@ -101,13 +99,17 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
     ) => it.effect(title, () => Effect.provide(body(), UserHarborTest.layerWithStore(store(), options)), 60_000)
 
     const login = (username: string, pw: string, clientKey?: string) =>
-      Effect.flatMap(UserHarbor, (h) =>
-        h.login(clientKey === undefined ? { username, password: pw } : { username, password: pw, clientKey }))
+      Effect.flatMap(
+        UserHarbor,
+        (h) => h.login(clientKey === undefined ? { username, password: pw } : { username, password: pw, clientKey })
+      )
     const outcome = <A, E2 extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E2, R>) =>
       Effect.map(Effect.either(effect), Either.match({ onLeft: (e) => e._tag, onRight: () => "ok" }))
     const retryAfter = (username: string, pw: string) =>
-      Effect.map(Effect.flip(login(username, pw)), (error) =>
-        error._tag === "TooManyAttempts" ? Duration.toMillis(error.retryAfter) : error._tag)
+      Effect.map(
+        Effect.flip(login(username, pw)),
+        (error) => error._tag === "TooManyAttempts" ? Duration.toMillis(error.retryAfter) : error._tag
+      )
     const failTimes = (n: number, username: string) =>
       Effect.forEach(Array.from({ length: n }), () => outcome(login(username, wrong)))
 
@@ -231,17 +233,23 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
             Effect.all(Array.from({ length: n }, () => outcome(login("Alice", wrong))), { concurrency: "unbounded" })
           )
         })
-      const count = Effect.flatMap(UserStore, (store) =>
-        Effect.map(store.getCounter(identifierKey("username", "alice")), Option.map((c) => c.count)))
+      const count = Effect.flatMap(
+        UserStore,
+        (store) => Effect.map(store.getCounter(identifierKey("username", "alice")), Option.map((c) => c.count))
+      )
 
-      test("with freeFailures 200: all 200 are verified, the counter is exactly 200, one lock event", () =>
-        Effect.gen(function*() {
-          const { lines, result } = yield* concurrent(200)
-          expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(200)
-          expect(yield* count).toEqual(Option.some(200))
-          expect(lines.filter((line) => line === "UserHarbor: login locked")).toHaveLength(1)
-          expect(yield* outcome(login("Alice", password))).toBe("TooManyAttempts")
-        }), { throttle: { freeFailures: 200, disableAfter: 1000 } })
+      test(
+        "with freeFailures 200: all 200 are verified, the counter is exactly 200, one lock event",
+        () =>
+          Effect.gen(function*() {
+            const { lines, result } = yield* concurrent(200)
+            expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(200)
+            expect(yield* count).toEqual(Option.some(200))
+            expect(lines.filter((line) => line === "UserHarbor: login locked")).toHaveLength(1)
+            expect(yield* outcome(login("Alice", password))).toBe("TooManyAttempts")
+          }),
+        { throttle: { freeFailures: 200, disableAfter: 1000 } }
+      )
 
       // Holds every login's first counter read until all 200 have read: every check sees 0 failures, so only the
       // increments can stop the 195 surplus guesses.
@@ -257,22 +265,29 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
               getCounter: (key) =>
                 Effect.zipLeft(
                   inner.getCounter(key),
-                  Effect.flatMap(Ref.updateAndGet(reads, (n) => n + 1), (n) =>
-                    n >= 200 ? Deferred.succeed(all, undefined) : n < 200 ? Deferred.await(all) : Effect.void)
+                  Effect.flatMap(
+                    Ref.updateAndGet(reads, (n) => n + 1),
+                    (n) => n >= 200 ? Deferred.succeed(all, undefined) : n < 200 ? Deferred.await(all) : Effect.void
+                  )
                 )
             })
           })
         ).pipe(Layer.provide(makeStore()))
 
-      test("with freeFailures 5: exactly 5 guesses are verified, 195 are refused unhashed, one lock event", () =>
-        Effect.gen(function*() {
-          const { lines, result } = yield* concurrent(200)
-          expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(5)
-          expect(result.filter((tag) => tag === "TooManyAttempts")).toHaveLength(195)
-          // Every attempt got past the read, so every one holds its increment.
-          expect(yield* count).toEqual(Option.some(200))
-          expect(lines.filter((line) => line === "UserHarbor: login locked")).toHaveLength(1)
-        }), { throttle: { disableAfter: 1000 } }, readTogether)
+      test(
+        "with freeFailures 5: exactly 5 guesses are verified, 195 are refused unhashed, one lock event",
+        () =>
+          Effect.gen(function*() {
+            const { lines, result } = yield* concurrent(200)
+            expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(5)
+            expect(result.filter((tag) => tag === "TooManyAttempts")).toHaveLength(195)
+            // Every attempt got past the read, so every one holds its increment.
+            expect(yield* count).toEqual(Option.some(200))
+            expect(lines.filter((line) => line === "UserHarbor: login locked")).toHaveLength(1)
+          }),
+        { throttle: { disableAfter: 1000 } },
+        readTogether
+      )
     })
 
     test("throttling can be turned off", () =>
@@ -297,22 +312,28 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         )
       })
 
-    it.effect("a throttled attempt runs no argon2 verification", () =>
-      withHasher("verify", ({ verifications }) =>
-        Effect.gen(function*() {
-          yield* registerVerified(alice)
-          yield* failTimes(5, "Nobody")
-          yield* Ref.set(verifications, 0)
-          const before = (yield* Metric.value(Metrics.throttled)).count
-          expect(yield* outcome(login("Nobody", password))).toBe("TooManyAttempts")
-          expect(yield* Ref.get(verifications)).toBe(0)
-          expect((yield* Metric.value(Metrics.throttled)).count).toBe(before + 1)
-        })), 60_000)
+    it.effect(
+      "a throttled attempt runs no argon2 verification",
+      () =>
+        withHasher("verify", ({ verifications }) =>
+          Effect.gen(function*() {
+            yield* registerVerified(alice)
+            yield* failTimes(5, "Nobody")
+            yield* Ref.set(verifications, 0)
+            const before = (yield* Metric.value(Metrics.throttled)).count
+            expect(yield* outcome(login("Nobody", password))).toBe("TooManyAttempts")
+            expect(yield* Ref.get(verifications)).toBe(0)
+            expect((yield* Metric.value(Metrics.throttled)).count).toBe(before + 1)
+          })),
+      60_000
+    )
 
     describe("password re-checks (changePassword, deleteAccount) on the account's own counter", () => {
       const reauthKey = Effect.map(Effect.flatten(storedUser(alice.email)), (user) => `reauth:${user.id}`)
-      const reauthCount = Effect.flatMap(UserStore, (store) =>
-        Effect.flatMap(reauthKey, (key) => Effect.map(store.getCounter(key), Option.map((c) => c.count))))
+      const reauthCount = Effect.flatMap(
+        UserStore,
+        (store) => Effect.flatMap(reauthKey, (key) => Effect.map(store.getCounter(key), Option.map((c) => c.count)))
+      )
       const change = (sessionToken: Redacted.Redacted<string>, oldPassword: string, to = newPassword) =>
         Effect.flatMap(UserHarbor, (h) => h.changePassword({ sessionToken, oldPassword, newPassword: to }))
       const remove = (sessionToken: Redacted.Redacted<string>, pw: string) =>
@@ -321,38 +342,48 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
       const either = (i: number, sessionToken: Redacted.Redacted<string>, pw: string) =>
         i % 2 === 0 ? outcome(change(sessionToken, pw)) : outcome(remove(sessionToken, pw))
       const lockOf = <A, R>(effect: Effect.Effect<A, { readonly _tag: string }, R>) =>
-        Effect.map(Effect.flip(effect), (error) =>
-          error._tag === "TooManyAttempts" && "retryAfter" in error && Duration.isDuration(error.retryAfter)
-            ? Duration.toMillis(error.retryAfter)
-            : error._tag)
+        Effect.map(
+          Effect.flip(effect),
+          (error) =>
+            error._tag === "TooManyAttempts" && "retryAfter" in error && Duration.isDuration(error.retryAfter)
+              ? Duration.toMillis(error.retryAfter)
+              : error._tag
+        )
 
-      it.effect("5 failures lock both for 30 s without hashing, the lock doubles, and a correct password clears", () =>
-        withHasher("verify", ({ verifications }) =>
-          Effect.gen(function*() {
-            const session = yield* loggedIn(alice)
-            const failures = yield* Effect.forEach(Array.from({ length: 5 }), (_, i) => either(i, session.token, wrong))
-            expect(failures).toEqual(Array(5).fill("InvalidCredentials"))
-            expect(yield* reauthCount).toEqual(Option.some(5))
-            yield* Ref.set(verifications, 0)
-            // Locked: even the right password is refused, and no argon2 verification runs.
-            expect(yield* lockOf(change(session.token, password))).toBe(30_000)
-            expect(yield* lockOf(remove(session.token, password))).toBe(30_000)
-            expect(yield* Ref.get(verifications)).toBe(0)
-            expect(Option.isSome(yield* storedUser(alice.email))).toBe(true)
-            // The login counters are separate: the lock neither comes from them nor reaches them.
-            expect(yield* outcome(login("Alice", password))).toBe("ok")
-            yield* TestClock.adjust("29 seconds")
-            expect(yield* lockOf(change(session.token, password))).toBe(1000)
-            yield* TestClock.adjust("1 second")
-            expect(yield* outcome(change(session.token, wrong))).toBe("InvalidCredentials")
-            expect(yield* lockOf(change(session.token, password))).toBe(60_000)
-            yield* TestClock.adjust("60 seconds")
-            const fresh = yield* change(session.token, password)
-            expect(yield* reauthCount).toEqual(Option.none())
-            // Cleared: five more free failures, then locked again.
-            const again = yield* Effect.forEach(Array.from({ length: 6 }), () => outcome(remove(fresh.token, wrong)))
-            expect(again).toEqual([...Array(5).fill("InvalidCredentials"), "TooManyAttempts"])
-          })), 60_000)
+      it.effect(
+        "5 failures lock both for 30 s without hashing, the lock doubles, and a correct password clears",
+        () =>
+          withHasher("verify", ({ verifications }) =>
+            Effect.gen(function*() {
+              const session = yield* loggedIn(alice)
+              const failures = yield* Effect.forEach(
+                Array.from({ length: 5 }),
+                (_, i) => either(i, session.token, wrong)
+              )
+              expect(failures).toEqual(Array(5).fill("InvalidCredentials"))
+              expect(yield* reauthCount).toEqual(Option.some(5))
+              yield* Ref.set(verifications, 0)
+              // Locked: even the right password is refused, and no argon2 verification runs.
+              expect(yield* lockOf(change(session.token, password))).toBe(30_000)
+              expect(yield* lockOf(remove(session.token, password))).toBe(30_000)
+              expect(yield* Ref.get(verifications)).toBe(0)
+              expect(Option.isSome(yield* storedUser(alice.email))).toBe(true)
+              // The login counters are separate: the lock neither comes from them nor reaches them.
+              expect(yield* outcome(login("Alice", password))).toBe("ok")
+              yield* TestClock.adjust("29 seconds")
+              expect(yield* lockOf(change(session.token, password))).toBe(1000)
+              yield* TestClock.adjust("1 second")
+              expect(yield* outcome(change(session.token, wrong))).toBe("InvalidCredentials")
+              expect(yield* lockOf(change(session.token, password))).toBe(60_000)
+              yield* TestClock.adjust("60 seconds")
+              const fresh = yield* change(session.token, password)
+              expect(yield* reauthCount).toEqual(Option.none())
+              // Cleared: five more free failures, then locked again.
+              const again = yield* Effect.forEach(Array.from({ length: 6 }), () => outcome(remove(fresh.token, wrong)))
+              expect(again).toEqual([...Array(5).fill("InvalidCredentials"), "TooManyAttempts"])
+            })),
+        60_000
+      )
 
       test("failed logins do not lock the re-check, and a password reset clears a locked one", () =>
         Effect.gen(function*() {
@@ -371,41 +402,49 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
           expect(yield* storedUser(alice.email)).toEqual(Option.none())
         }))
 
-      it.effect("20 concurrent wrong re-checks: exactly 5 are verified, 15 refused unhashed", () =>
-        withHasher("verify", ({ verifications }) =>
-          Effect.gen(function*() {
-            const session = yield* loggedIn(alice)
-            yield* Ref.set(verifications, 0)
-            const { lines, result } = yield* withLogs(Effect.all(
-              Array.from({ length: 20 }, (_, i) => either(i, session.token, wrong)),
-              { concurrency: "unbounded" }
-            ))
-            expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(5)
-            expect(result.filter((tag) => tag === "TooManyAttempts")).toHaveLength(15)
-            expect(yield* Ref.get(verifications)).toBe(5)
-            expect(lines.filter((line) => line === "UserHarbor: password re-check locked")).toHaveLength(1)
-          })), 60_000)
+      it.effect(
+        "20 concurrent wrong re-checks: exactly 5 are verified, 15 refused unhashed",
+        () =>
+          withHasher("verify", ({ verifications }) =>
+            Effect.gen(function*() {
+              const session = yield* loggedIn(alice)
+              yield* Ref.set(verifications, 0)
+              const { lines, result } = yield* withLogs(Effect.all(
+                Array.from({ length: 20 }, (_, i) => either(i, session.token, wrong)),
+                { concurrency: "unbounded" }
+              ))
+              expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(5)
+              expect(result.filter((tag) => tag === "TooManyAttempts")).toHaveLength(15)
+              expect(yield* Ref.get(verifications)).toBe(5)
+              expect(lines.filter((line) => line === "UserHarbor: password re-check locked")).toHaveLength(1)
+            })),
+        60_000
+      )
     })
 
-    it.effect("a login whose password is reset while it verifies creates no session and fails", () =>
-      withHasher("verify", ({ arm, started }) =>
-        Effect.gen(function*() {
-          const h = yield* UserHarbor
-          const store = yield* UserStore
-          yield* registerVerified(alice)
-          yield* h.sendPasswordReset(alice.email)
-          const token = yield* lastToken("PasswordResetEmail", alice.email)
-          const release = yield* arm
-          const fiber = yield* Effect.fork(Effect.either(login("Alice", password)))
-          yield* Deferred.await(started)
-          yield* h.resetPassword({ token, newPassword })
-          yield* release
-          const result = yield* Fiber.join(fiber)
-          expect(Either.isLeft(result) && result.left._tag).toBe("InvalidCredentials")
-          const user = yield* Effect.flatten(storedUser(alice.email))
-          expect(yield* store.deleteUserSessions(user.id)).toBe(0)
-          yield* login("Alice", newPassword)
-        })), 60_000)
+    it.effect(
+      "a login whose password is reset while it verifies creates no session and fails",
+      () =>
+        withHasher("verify", ({ arm, started }) =>
+          Effect.gen(function*() {
+            const h = yield* UserHarbor
+            const store = yield* UserStore
+            yield* registerVerified(alice)
+            yield* h.sendPasswordReset(alice.email)
+            const token = yield* lastToken("PasswordResetEmail", alice.email)
+            const release = yield* arm
+            const fiber = yield* Effect.fork(Effect.either(login("Alice", password)))
+            yield* Deferred.await(started)
+            yield* h.resetPassword({ token, newPassword })
+            yield* release
+            const result = yield* Fiber.join(fiber)
+            expect(Either.isLeft(result) && result.left._tag).toBe("InvalidCredentials")
+            const user = yield* Effect.flatten(storedUser(alice.email))
+            expect(yield* store.deleteUserSessions(user.id)).toBe(0)
+            yield* login("Alice", newPassword)
+          })),
+      60_000
+    )
 
     // Hashes made by the insecure test hasher (m=256, t=1) are below the upgrade hasher's parameters.
     const upgrade = { memoryCost: 7168, timeCost: 5, parallelism: 1 }
@@ -428,21 +467,25 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
       }
     })
 
-    it.effect("a login with a hash made at other parameters stores a rehash at the current ones, once", () =>
-      Effect.gen(function*() {
-        const { old, stored, withHasher } = yield* twoKits
-        yield* registerVerified(alice).pipe(Effect.provide(old))
-        const before = yield* stored
-        const upgraded = yield* withHasher(yield* upgradeHasher)
-        yield* login("Alice", password).pipe(Effect.provide(upgraded))
-        const after = yield* stored
-        expect(before.passwordHash).not.toMatch(upgradeParams)
-        expect(after.passwordHash).toMatch(upgradeParams)
-        // Same password, so the version stays: a login verifying it at this moment still gets its session.
-        expect(after.passwordVersion).toBe(before.passwordVersion)
-        yield* login("Alice", password).pipe(Effect.provide(upgraded))
-        expect((yield* stored).passwordHash).toBe(after.passwordHash)
-      }).pipe(Effect.scoped), 60_000)
+    it.effect(
+      "a login with a hash made at other parameters stores a rehash at the current ones, once",
+      () =>
+        Effect.gen(function*() {
+          const { old, stored, withHasher } = yield* twoKits
+          yield* registerVerified(alice).pipe(Effect.provide(old))
+          const before = yield* stored
+          const upgraded = yield* withHasher(yield* upgradeHasher)
+          yield* login("Alice", password).pipe(Effect.provide(upgraded))
+          const after = yield* stored
+          expect(before.passwordHash).not.toMatch(upgradeParams)
+          expect(after.passwordHash).toMatch(upgradeParams)
+          // Same password, so the version stays: a login verifying it at this moment still gets its session.
+          expect(after.passwordVersion).toBe(before.passwordVersion)
+          yield* login("Alice", password).pipe(Effect.provide(upgraded))
+          expect((yield* stored).passwordHash).toBe(after.passwordHash)
+        }).pipe(Effect.scoped),
+      60_000
+    )
 
     test("an imported scrypt hash logs in and is upgraded to argon2id on that login", () =>
       Effect.gen(function*() {
@@ -486,23 +529,27 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         expect(yield* outcome(login("Alice", password).pipe(Effect.provide(old)))).toBe("InvalidCredentials")
       }).pipe(Effect.scoped), 60_000)
 
-    it.effect("a login that verified the password gets its session even if another login upgraded the hash", () =>
-      Effect.gen(function*() {
-        const { old, stored, withHasher } = yield* twoKits
-        yield* registerVerified(alice).pipe(Effect.provide(old))
-        const { arm, hasher, started } = yield* instrumented(yield* upgradeHasher, "verify")
-        const first = yield* Effect.scoped(Effect.gen(function*() {
-          const paused = yield* withHasher(hasher)
-          const release = yield* arm
-          // The first login has read the user and is verifying (version v) when the second one upgrades the hash.
-          const fiber = yield* Effect.fork(Effect.provide(outcome(login("Alice", password)), paused))
-          yield* Deferred.await(started)
-          // The gate stops only the first verification: this login runs through, and upgrades the hash.
-          expect(yield* outcome(login("Alice", password).pipe(Effect.provide(paused)))).toBe("ok")
-          expect((yield* stored).passwordHash).toMatch(upgradeParams)
-          yield* release
-          return yield* Fiber.join(fiber)
-        }))
-        expect(first).toBe("ok")
-      }).pipe(Effect.scoped), 60_000)
+    it.effect(
+      "a login that verified the password gets its session even if another login upgraded the hash",
+      () =>
+        Effect.gen(function*() {
+          const { old, stored, withHasher } = yield* twoKits
+          yield* registerVerified(alice).pipe(Effect.provide(old))
+          const { arm, hasher, started } = yield* instrumented(yield* upgradeHasher, "verify")
+          const first = yield* Effect.scoped(Effect.gen(function*() {
+            const paused = yield* withHasher(hasher)
+            const release = yield* arm
+            // The first login has read the user and is verifying (version v) when the second one upgrades the hash.
+            const fiber = yield* Effect.fork(Effect.provide(outcome(login("Alice", password)), paused))
+            yield* Deferred.await(started)
+            // The gate stops only the first verification: this login runs through, and upgrades the hash.
+            expect(yield* outcome(login("Alice", password).pipe(Effect.provide(paused)))).toBe("ok")
+            expect((yield* stored).passwordHash).toMatch(upgradeParams)
+            yield* release
+            return yield* Fiber.join(fiber)
+          }))
+          expect(first).toBe("ok")
+        }).pipe(Effect.scoped),
+      60_000
+    )
   })

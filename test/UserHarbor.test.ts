@@ -132,7 +132,9 @@ describe("UserHarbor (memory only)", () => {
 
   it.effect("an unknown user costs the same argon2 verification as a wrong password", () =>
     Effect.gen(function*() {
-      const { count, counting } = yield* countingLayer.pipe(Effect.provide(PasswordHasherModule.layerInsecureForTesting))
+      const { count, counting } = yield* countingLayer.pipe(
+        Effect.provide(PasswordHasherModule.layerInsecureForTesting)
+      )
       const kit = UserHarborModule.layer.pipe(
         Layer.provideMerge(Layer.mergeAll(
           MemoryUserStore.layer,

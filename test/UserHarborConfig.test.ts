@@ -5,7 +5,9 @@ import * as UserHarborConfig from "../src/UserHarborConfig.js"
 
 const key = "k".repeat(32)
 const build = (layer: Layer.Layer<UserHarborConfig.UserHarborConfig, ConfigError.ConfigError>) =>
-  Effect.scoped(Effect.flatMap(Layer.build(layer), (context) => Effect.succeed(context.unsafeMap.values().next().value)))
+  Effect.scoped(
+    Effect.flatMap(Layer.build(layer), (context) => Effect.succeed(context.unsafeMap.values().next().value))
+  )
 const settings = (layer: Layer.Layer<UserHarborConfig.UserHarborConfig, ConfigError.ConfigError>) =>
   Effect.provide(UserHarborConfig.UserHarborConfig, layer)
 const fromMap = (entries: ReadonlyArray<readonly [string, string]>) =>
@@ -50,7 +52,9 @@ describe("UserHarborConfig", () => {
       for (const options of bad) {
         expect(ConfigError.isInvalidData(yield* Effect.flip(build(UserHarborConfig.layer(options))))).toBe(true)
       }
-      const custom = yield* settings(UserHarborConfig.layer({ secretKey, sessionTtl: "2 hours", passwordPolicy: { minLength: 12 } }))
+      const custom = yield* settings(
+        UserHarborConfig.layer({ secretKey, sessionTtl: "2 hours", passwordPolicy: { minLength: 12 } })
+      )
       expect(Duration.toMillis(custom.sessionTtl)).toBe(2 * 3_600_000)
       expect(custom.passwordPolicy.minLength).toBe(12)
       expect(custom.passwordPolicy.rejectCommon).toBe(true)
@@ -87,10 +91,14 @@ describe("UserHarborConfig", () => {
       expect(config.passwordPolicy).toEqual(PasswordPolicy.defaultPolicy)
       const missing = yield* Effect.flip(build(UserHarborConfig.layerConfig()).pipe(fromMap([])))
       expect(ConfigError.isMissingData(missing)).toBe(true)
-      const short = yield* Effect.flip(build(UserHarborConfig.layerConfig()).pipe(fromMap([["USERHARBOR_SECRET_KEY", "too-short"]])))
+      const short = yield* Effect.flip(
+        build(UserHarborConfig.layerConfig()).pipe(fromMap([["USERHARBOR_SECRET_KEY", "too-short"]]))
+      )
       expect(ConfigError.isInvalidData(short)).toBe(true)
       const badTtl = yield* Effect.flip(
-        build(UserHarborConfig.layerConfig()).pipe(fromMap([["USERHARBOR_SECRET_KEY", key], ["USERHARBOR_SESSION_TTL", "soon"]]))
+        build(UserHarborConfig.layerConfig()).pipe(
+          fromMap([["USERHARBOR_SECRET_KEY", key], ["USERHARBOR_SESSION_TTL", "soon"]])
+        )
       )
       expect(ConfigError.isConfigError(badTtl)).toBe(true)
     }))

@@ -11,6 +11,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Equal, Exit, Layer, Option, Redacted, TestClock } from "effect"
 import { createHmac } from "node:crypto"
+import * as Email from "../src/Email.js"
 import {
   AccountDeletedEmail,
   type EmailMessage,
@@ -32,7 +33,6 @@ import {
   UsernameTaken,
   WeakPassword
 } from "../src/Errors.js"
-import * as Email from "../src/Email.js"
 import * as OutboxWorker from "../src/OutboxWorker.js"
 import { RecordingEmailSender } from "../src/RecordingEmailSender.js"
 import type { Session } from "../src/User.js"
@@ -164,16 +164,40 @@ export const behaviourSuite = <E>(
       const invalidCases: ReadonlyArray<readonly [string, RegisterInput, unknown]> = [
         ["a too short username", { ...alice, username: "al" }, new InvalidUsername({ reason: "too-short" })],
         ["a too long username", { ...alice, username: "a".repeat(65) }, new InvalidUsername({ reason: "too-long" })],
-        ["a username with a space", { ...alice, username: "al ice" }, new InvalidUsername({ reason: "invalid-characters" })],
+        [
+          "a username with a space",
+          { ...alice, username: "al ice" },
+          new InvalidUsername({ reason: "invalid-characters" })
+        ],
         ["an empty username", { ...alice, username: "" }, new InvalidUsername({ reason: "too-short" })],
         ["an empty email", { ...alice, email: "   " }, new InvalidEmail({ reason: "empty" })],
-        ["an email without @", { ...alice, email: "alice.example.com" }, new InvalidEmail({ reason: "invalid-format" })],
-        ["an email with a newline", { ...alice, email: "alice@example.com\n" }, new InvalidEmail({ reason: "invalid-format" })],
-        ["a single-label domain", { ...alice, email: "alice@localhost" }, new InvalidEmail({ reason: "invalid-format" })],
+        [
+          "an email without @",
+          { ...alice, email: "alice.example.com" },
+          new InvalidEmail({ reason: "invalid-format" })
+        ],
+        [
+          "an email with a newline",
+          { ...alice, email: "alice@example.com\n" },
+          new InvalidEmail({ reason: "invalid-format" })
+        ],
+        [
+          "a single-label domain",
+          { ...alice, email: "alice@localhost" },
+          new InvalidEmail({ reason: "invalid-format" })
+        ],
         ["a short password", { ...alice, password: "short1" }, new WeakPassword({ reasons: ["too-short"] })],
         ["a common password", { ...alice, password: "password123" }, new WeakPassword({ reasons: ["common"] })],
-        ["the username as password", { ...alice, password: "aLiCeAlIcE", username: "AliceAlice" }, new WeakPassword({ reasons: ["same-as-username"] })],
-        ["the email as password", { ...alice, password: "ALICE@example.com" }, new WeakPassword({ reasons: ["same-as-email"] })]
+        [
+          "the username as password",
+          { ...alice, password: "aLiCeAlIcE", username: "AliceAlice" },
+          new WeakPassword({ reasons: ["same-as-username"] })
+        ],
+        [
+          "the email as password",
+          { ...alice, password: "ALICE@example.com" },
+          new WeakPassword({ reasons: ["same-as-email"] })
+        ]
       ]
       for (const [what, input, expected] of invalidCases) {
         test(`refuses ${what}, writing and sending nothing`, () =>
@@ -536,7 +560,8 @@ export const behaviourSuite = <E>(
             (token: Redacted.Redacted<string>) => h.getCurrentUser(token),
             (token: Redacted.Redacted<string>) => h.logout(token),
             (token: Redacted.Redacted<string>) => h.logoutAll(token),
-            (token: Redacted.Redacted<string>) => h.changePassword({ sessionToken: token, oldPassword: password, newPassword }),
+            (token: Redacted.Redacted<string>) =>
+              h.changePassword({ sessionToken: token, oldPassword: password, newPassword }),
             (token: Redacted.Redacted<string>) => h.deleteAccount({ sessionToken: token, password }),
             (token: Redacted.Redacted<string>) => h.listSessions(token),
             (token: Redacted.Redacted<string>) => h.revokeSession(token, "any-id"),
@@ -608,10 +633,22 @@ export const behaviourSuite = <E>(
           const before = yield* storedUser(alice.email)
           yield* clearMessages
           const attempts = [
-            [{ sessionToken: "garbage", oldPassword: "wrong-password-here", newPassword: "weak" }, new InvalidSession({ reason: "unknown" })],
-            [{ sessionToken: session.token, oldPassword: "wrong-password-here", newPassword: "weak" }, new InvalidCredentials()],
-            [{ sessionToken: session.token, oldPassword: password, newPassword: "weak" }, new WeakPassword({ reasons: ["too-short"] })],
-            [{ sessionToken: session.token, oldPassword: password, newPassword: "ALICE" + "@example.com" }, new WeakPassword({ reasons: ["same-as-email"] })]
+            [
+              { sessionToken: "garbage", oldPassword: "wrong-password-here", newPassword: "weak" },
+              new InvalidSession({ reason: "unknown" })
+            ],
+            [
+              { sessionToken: session.token, oldPassword: "wrong-password-here", newPassword: "weak" },
+              new InvalidCredentials()
+            ],
+            [
+              { sessionToken: session.token, oldPassword: password, newPassword: "weak" },
+              new WeakPassword({ reasons: ["too-short"] })
+            ],
+            [
+              { sessionToken: session.token, oldPassword: password, newPassword: "ALICE" + "@example.com" },
+              new WeakPassword({ reasons: ["same-as-email"] })
+            ]
           ] as const
           for (const [input, expected] of attempts) {
             expect(yield* Effect.flip(h.changePassword(input))).toStrictEqual(expected)
@@ -758,7 +795,9 @@ export const behaviourSuite = <E>(
           yield* h.sendPasswordReset(alice.email)
           const token = yield* lastToken("PasswordResetEmail", alice.email)
           const results = yield* Effect.all(
-            [newPassword, "yet-another-fine-pass"].map((p) => Effect.either(h.resetPassword({ token, newPassword: p }))),
+            [newPassword, "yet-another-fine-pass"].map((p) =>
+              Effect.either(h.resetPassword({ token, newPassword: p }))
+            ),
             { concurrency: "unbounded" }
           )
           expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)

@@ -2,13 +2,26 @@ import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import * as Username from "../src/Username.js"
 
-const reason = (input: string) => Either.match(Username.validate(input), { onLeft: (e) => e.reason, onRight: () => "valid" })
+const reason = (input: string) =>
+  Either.match(Username.validate(input), { onLeft: (e) => e.reason, onRight: () => "valid" })
 const key = (input: string) => Either.getOrThrow(Username.validate(input)).key
 
 describe("Username.validate", () => {
   it("accepts 3 to 64 letters or digits in any script", () => {
     for (
-      const name of ["Alice", "bob42", "123", "Δημήτρης", "Müller", "नमस्ते", "ユーザー", "مرحبا", "שלום", "٣٤٥", "a".repeat(64)]
+      const name of [
+        "Alice",
+        "bob42",
+        "123",
+        "Δημήτρης",
+        "Müller",
+        "नमस्ते",
+        "ユーザー",
+        "مرحبا",
+        "שלום",
+        "٣٤٥",
+        "a".repeat(64)
+      ]
     ) expect(reason(name), name).toBe("valid")
   })
 

@@ -2,9 +2,9 @@
  * Private databases for the PostgreSQL and MariaDB/MySQL tests: each layer gets a schema (PostgreSQL) or database
  * (MySQL) of its own, created for the run and dropped when the layer's scope closes, so runs cannot interfere.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Layer, Redacted, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import * as MysqlUserStore from "../src/MysqlUserStore.js"

@@ -42,7 +42,7 @@ export const tcpProxy = (targetPort: number): Effect.Effect<Proxy, never, Scope.
             setMode: (next) =>
               Effect.sync(() => {
                 mode = next
-                if (next !== "forward") for (const socket of open) socket.destroy()
+                if (next !== "forward") { for (const socket of open) socket.destroy() }
               })
           },
           close: () => {

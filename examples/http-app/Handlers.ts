@@ -20,13 +20,21 @@ const cookieOptions = (secure: boolean) => ({ secure, httpOnly: true, sameSite: 
  * Sets the session cookie on the response about to be sent (whatever the handler returns, even an error).
  */
 const setSessionCookie = (token: Redacted.Redacted<string>, expires: Date) =>
-  Effect.flatMap(AppSettings, (settings) =>
-    HttpApiBuilder.securitySetCookie(sessionCookie, token, { ...cookieOptions(settings.secureCookies), expires }))
+  Effect.flatMap(
+    AppSettings,
+    (settings) =>
+      HttpApiBuilder.securitySetCookie(sessionCookie, token, { ...cookieOptions(settings.secureCookies), expires })
+  )
 
-const clearSessionCookie = Effect.flatMap(AppSettings, (settings) =>
-  HttpApp.appendPreResponseHandler((_request, response) =>
-    Effect.succeed(HttpServerResponse.expireCookie(response, sessionCookie.key, cookieOptions(settings.secureCookies)))
-  ))
+const clearSessionCookie = Effect.flatMap(
+  AppSettings,
+  (settings) =>
+    HttpApp.appendPreResponseHandler((_request, response) =>
+      Effect.succeed(
+        HttpServerResponse.expireCookie(response, sessionCookie.key, cookieOptions(settings.secureCookies))
+      )
+    )
+)
 
 /**
  * The client's address, the key of `login`'s per-client throttling. Without trusted proxies it is the socket's
@@ -113,7 +121,8 @@ export const AccountsLive = HttpApiBuilder.group(Api, "accounts", (handlers) =>
           yield* harbor.deleteAccount({ sessionToken: token, password: payload.password })
           yield* clearSessionCookie
         }))
-      .handle("requestPasswordReset", ({ payload }) => harbor.sendPasswordReset(payload.email))
+      .handle("requestPasswordReset", ({ payload }) =>
+        harbor.sendPasswordReset(payload.email))
       .handle("resetPassword", ({ payload }) => harbor.resetPassword(payload))
   }))
 

@@ -1,6 +1,6 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { EmailSender, type EmailMessage } from "../EmailSender.js"
+import { type EmailMessage, EmailSender } from "../EmailSender.js"
 import type { EmailDeliveryError, StoreError } from "../Errors.js"
 import { SecureRandom } from "../SecureRandom.js"
 import { UserHarborConfig } from "../UserHarborConfig.js"
@@ -37,13 +37,15 @@ export const inline: Effect.Effect<Delivery<EmailDeliveryError>, never, EmailSen
   (sender): Delivery<EmailDeliveryError> => ({
     stage: (message) => after(sender.send(message)),
     notice: (message) =>
-      after(sender.send(message).pipe(
-        Effect.catchTag("EmailDeliveryError", (error) =>
-          // The operation already committed; failing it now would tell the caller something false.
-          Effect.logWarning("UserHarbor: notice not delivered").pipe(
-            Effect.annotateLogs({ message: message._tag, reason: error.reason })
-          ))
-      )),
+      after(
+        sender.send(message).pipe(
+          Effect.catchTag("EmailDeliveryError", (error) =>
+            // The operation already committed; failing it now would tell the caller something false.
+            Effect.logWarning("UserHarbor: notice not delivered").pipe(
+              Effect.annotateLogs({ message: message._tag, reason: error.reason })
+            ))
+        )
+      ),
     decoy: () => after(Effect.void)
   })
 )

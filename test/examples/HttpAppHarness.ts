@@ -11,6 +11,9 @@ import * as Logger from "effect/Logger"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { createServer } from "node:http"
+import * as App from "../../examples/http-app/App.js"
+import { AppSettings } from "../../examples/http-app/AppSettings.js"
+import * as Mailer from "../../examples/http-app/Mailer.js"
 import { EmailSender } from "../../src/EmailSender.js"
 import * as EmailTemplates from "../../src/EmailTemplates.js"
 import { EmailDeliveryError, StoreError } from "../../src/Errors.js"
@@ -19,9 +22,6 @@ import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import { testSecretKey } from "../../src/UserHarborTest.js"
 import { UserStore } from "../../src/UserStore.js"
-import * as App from "../../examples/http-app/App.js"
-import { AppSettings } from "../../examples/http-app/AppSettings.js"
-import * as Mailer from "../../examples/http-app/Mailer.js"
 
 export interface Delivered extends EmailTemplates.RenderedEmail {
   readonly to: string
@@ -63,8 +63,11 @@ export const layer = (
         UserStore.of({
           ...sqlite,
           findUserByEmail: (key) =>
-            Effect.flatMap(Ref.get(storeFailing), (failing) =>
-              failing ? Effect.fail(new StoreError({ operation: "findUserByEmail" })) : sqlite.findUserByEmail(key))
+            Effect.flatMap(
+              Ref.get(storeFailing),
+              (failing) =>
+                failing ? Effect.fail(new StoreError({ operation: "findUserByEmail" })) : sqlite.findUserByEmail(key)
+            )
         }))
     ).pipe(Layer.provide(SqliteUserStore.layer({ filename: ":memory:" })))
     const server = App.layer({

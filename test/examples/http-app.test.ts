@@ -438,31 +438,35 @@ describe("session renewal", () => {
 
 describe("outbox delivery", () => {
   layer(Harness.layer({}, "outbox"), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
-    it.effect("answers before the email is sent; the worker delivers the link, which verifies the account", () =>
-      Effect.gen(function*() {
-        const app = yield* Harness.TestApp
-        const user = newUser()
-        yield* app.setDeliveryFailing(true)
-        // The mail server is down: the request still succeeds, the message waits in the outbox.
-        expect((yield* request(app.url, "POST", "/api/accounts", { body: user })).status).toBe(202)
-        // The worker (polling every 20 ms here) tries and fails a few times.
-        yield* Effect.sleep("300 millis")
-        expect((yield* app.emails).filter((email) => email.to === user.email)).toEqual([])
-        yield* app.setDeliveryFailing(false)
-        // Retried every 200 ms in this harness (exponential from 10 seconds by default).
-        yield* app.emails.pipe(
-          Effect.filterOrFail((emails) => emails.some((email) => email.to === user.email)),
-          Effect.retry(Schedule.spaced("50 millis")),
-          Effect.timeout("10 seconds")
-        )
-        const link = Harness.linkIn(yield* app.emails, user.email, "verify")
-        const token = decodeURIComponent(new URL(link).hash.slice("#token=".length))
-        expect((yield* request(app.url, "POST", "/api/accounts/verify-email", { body: { token } })).status).toBe(204)
-        const login = yield* request(app.url, "POST", "/api/sessions", {
-          body: { email: user.email, password: user.password }
-        })
-        expect(login.status).toBe(200)
-      }), { timeout: 30_000 })
+    it.effect(
+      "answers before the email is sent; the worker delivers the link, which verifies the account",
+      () =>
+        Effect.gen(function*() {
+          const app = yield* Harness.TestApp
+          const user = newUser()
+          yield* app.setDeliveryFailing(true)
+          // The mail server is down: the request still succeeds, the message waits in the outbox.
+          expect((yield* request(app.url, "POST", "/api/accounts", { body: user })).status).toBe(202)
+          // The worker (polling every 20 ms here) tries and fails a few times.
+          yield* Effect.sleep("300 millis")
+          expect((yield* app.emails).filter((email) => email.to === user.email)).toEqual([])
+          yield* app.setDeliveryFailing(false)
+          // Retried every 200 ms in this harness (exponential from 10 seconds by default).
+          yield* app.emails.pipe(
+            Effect.filterOrFail((emails) => emails.some((email) => email.to === user.email)),
+            Effect.retry(Schedule.spaced("50 millis")),
+            Effect.timeout("10 seconds")
+          )
+          const link = Harness.linkIn(yield* app.emails, user.email, "verify")
+          const token = decodeURIComponent(new URL(link).hash.slice("#token=".length))
+          expect((yield* request(app.url, "POST", "/api/accounts/verify-email", { body: { token } })).status).toBe(204)
+          const login = yield* request(app.url, "POST", "/api/sessions", {
+            body: { email: user.email, password: user.password }
+          })
+          expect(login.status).toBe(200)
+        }),
+      { timeout: 30_000 }
+    )
   })
 })
 

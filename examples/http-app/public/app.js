@@ -47,7 +47,8 @@ const showSessions = async () => {
   if (!result.ok) return show(document.getElementById("sessions-status"), explain(result), false)
   // This device first, then the most recently used.
   const sessions = [...result.data].sort((a, b) =>
-    Number(b.current) - Number(a.current) || Date.parse(b.lastUsedAt) - Date.parse(a.lastUsedAt))
+    Number(b.current) - Number(a.current) || Date.parse(b.lastUsedAt) - Date.parse(a.lastUsedAt)
+  )
   list.replaceChildren(...sessions.map((session) => {
     const item = document.createElement("li")
     item.dataset.sessionId = session.id
@@ -78,15 +79,24 @@ const showSessions = async () => {
 
 const pages = {
   "sign-up": () => {
-    bind("sign-up", (fields) => call("POST", "/api/accounts", fields), (_, status) =>
-      show(status, "Check your inbox for a link to confirm your address.", true))
-    bind("resend", (fields) => call("POST", "/api/accounts/verify-email/resend", fields), (_, status) =>
-      show(status, "If that address has an unconfirmed account, a new link is on its way.", true))
+    bind(
+      "sign-up",
+      (fields) => call("POST", "/api/accounts", fields),
+      (_, status) => show(status, "Check your inbox for a link to confirm your address.", true)
+    )
+    bind(
+      "resend",
+      (fields) => call("POST", "/api/accounts/verify-email/resend", fields),
+      (_, status) => show(status, "If that address has an unconfirmed account, a new link is on its way.", true)
+    )
   },
   "sign-in": () => {
-    bind("sign-in", ({ login, password }) =>
-      call("POST", "/api/sessions", login.includes("@") ? { email: login, password } : { username: login, password }),
-      () => location.assign("/account"))
+    bind(
+      "sign-in",
+      ({ login, password }) =>
+        call("POST", "/api/sessions", login.includes("@") ? { email: login, password } : { username: login, password }),
+      () => location.assign("/account")
+    )
   },
   account: async () => {
     const me = await call("GET", "/api/accounts/me")
@@ -96,10 +106,15 @@ const pages = {
       const value = me.data[element.dataset.field]
       element.textContent = dates.has(element.dataset.field)
         ? new Date(value).toLocaleString()
-        : typeof value === "boolean" ? (value ? "yes" : "no") : value
+        : typeof value === "boolean"
+        ? (value ? "yes" : "no")
+        : value
     }
-    bind("change-password", (fields) => call("POST", "/api/accounts/me/password", fields), (_, status) =>
-      show(status, "Password changed. Your other sessions were signed out.", true))
+    bind(
+      "change-password",
+      (fields) => call("POST", "/api/accounts/me/password", fields),
+      (_, status) => show(status, "Password changed. Your other sessions were signed out.", true)
+    )
     await showSessions()
     document.getElementById("sessions").addEventListener("click", async (event) => {
       const id = event.target.dataset?.revoke
@@ -127,14 +142,19 @@ const pages = {
     show(status, result.ok ? "Your email address is confirmed. You can sign in." : explain(result), result.ok)
   },
   "forgot-password": () => {
-    bind("forgot-password", (fields) => call("POST", "/api/accounts/password-reset", fields), (_, status) =>
-      show(status, "If an account uses that address, a reset link is on its way.", true))
+    bind(
+      "forgot-password",
+      (fields) => call("POST", "/api/accounts/password-reset", fields),
+      (_, status) => show(status, "If an account uses that address, a reset link is on its way.", true)
+    )
   },
   reset: () => {
     const token = takeToken()
-    bind("reset", ({ newPassword }) =>
-      call("POST", "/api/accounts/password-reset/confirm", { token: token ?? "", newPassword }), (_, status) =>
-      show(status, "Your password is changed. You can sign in.", true))
+    bind(
+      "reset",
+      ({ newPassword }) => call("POST", "/api/accounts/password-reset/confirm", { token: token ?? "", newPassword }),
+      (_, status) => show(status, "Your password is changed. You can sign in.", true)
+    )
   }
 }
 
