@@ -1,7 +1,7 @@
 /**
  * The HTTP API: two groups (`accounts`, `sessions`), one endpoint per UserHarbor operation, every domain error
- * mapped to a status, and the two middlewares that guard it (`OriginCheck` for CSRF, `Authentication` for the
- * session cookie).
+ * mapped to a status, and the middlewares that guard it (`BodyLimit` for request sizes, `OriginCheck` for CSRF,
+ * `Authentication` for the session cookie).
  *
  * This file only describes the API; `Handlers.ts` implements it. An `HttpApiClient` or an OpenAPI generator can
  * use it as it is.
@@ -11,7 +11,6 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
-import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as Context from "effect/Context"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -87,14 +86,27 @@ export class CrossOriginRequest extends Schema.TaggedError<CrossOriginRequest>()
   HttpApiSchema.annotations({ status: 403 })
 ) {}
 
+/**
+ * A request body larger than the app accepts (see `BodyLimit`).
+ */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  { message: Schema.String, maxBytes: Schema.Number },
+  HttpApiSchema.annotations({ status: 413 })
+) {}
+
+/**
+ * A request body sent without `Content-Length` (chunked): its size is unknown until it has all been read.
+ */
+export class LengthRequired extends Schema.TaggedError<LengthRequired>()(
+  "LengthRequired",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 411 })
+) {}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Middlewares
 // ---------------------------------------------------------------------------------------------------------------
-
-/**
- * The cookie that carries the session token.
- */
-export const sessionCookie = HttpApiSecurity.apiKey({ in: "cookie", key: "session" })
 
 /**
  * The signed-in user, provided to the handlers of every endpoint that declares `Authentication`. The token is
@@ -108,12 +120,21 @@ export class CurrentUser extends Context.Tag("http-app/CurrentUser")<CurrentUser
 
 /**
  * Resolves the session cookie to a `CurrentUser` with `UserHarbor.validateSession`, and refreshes the cookie when
- * the session was renewed.
+ * the session was renewed. Not an `HttpApiSecurity` scheme: the cookie's name depends on a setting
+ * (`__Host-session`, or `session` without `Secure`), and a request carrying the name twice must have no session,
+ * where the platform's cookie parser keeps one of them.
  */
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("http-app/Authentication", {
   provides: CurrentUser,
-  failure: Schema.Union(InvalidSessionError, StoreErrorBody),
-  security: { session: sessionCookie }
+  failure: Schema.Union(InvalidSessionError, StoreErrorBody)
+}) {}
+
+/**
+ * Refuses a request body over the app's limit before any of it is read: by its `Content-Length`, and a body without
+ * one (chunked) altogether, since its size is known only after buffering it.
+ */
+export class BodyLimit extends HttpApiMiddleware.Tag<BodyLimit>()("http-app/BodyLimit", {
+  failure: Schema.Union(PayloadTooLarge, LengthRequired)
 }) {}
 
 /**
@@ -292,4 +313,6 @@ export class Api extends HttpApi.make("userharbor")
   .add(SessionsGroup)
   .prefix("/api")
   .middleware(OriginCheck)
+  // Added last, so it runs first: nothing else looks at a request that is too large.
+  .middleware(BodyLimit)
 {}

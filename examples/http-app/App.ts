@@ -4,11 +4,13 @@
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { EmailSender } from "../../src/EmailSender.js"
 import * as OutboxWorker from "../../src/OutboxWorker.js"
 import type { PasswordHasher } from "../../src/PasswordHasher.js"
@@ -18,7 +20,14 @@ import type { UserHarborConfig } from "../../src/UserHarborConfig.js"
 import type { UserStore } from "../../src/UserStore.js"
 import { Api } from "./Api.js"
 import { AppSettings } from "./AppSettings.js"
-import { AccountsLive, AuthenticationLive, OriginCheckLive, SessionsLive } from "./Handlers.js"
+import {
+  AccountsLive,
+  AuthenticationLive,
+  BodyLimitLive,
+  ErrorResponsesLive,
+  OriginCheckLive,
+  SessionsLive
+} from "./Handlers.js"
 import { PagesLive } from "./Pages.js"
 
 // One error type per layer, so each keeps its own (`StoreError`, `ConfigError`) in the app layer's type.
@@ -38,7 +47,18 @@ export interface Options<StoreE, SenderE, HasherE, ConfigE> {
   readonly outbox?: OutboxWorker.Options | undefined
   /** Defaults to the address the server listens on, `http://127.0.0.1:<port>`. */
   readonly origin?: string | undefined
+  /**
+   * `Secure` on the session cookie, named `__Host-session` then, and an HSTS header on every response. Turn it off
+   * only for plain-http development on a host other than localhost (browsers accept `Secure` cookies from
+   * `http://localhost` and `http://127.0.0.1`): the cookie is then named `session`, since browsers refuse a
+   * `__Host-` cookie without `Secure`.
+   */
   readonly secureCookies: boolean
+  /**
+   * The largest request body accepted, in bytes (default 64 KiB, far above any of the API's payloads). A larger
+   * `Content-Length` gets 413 before the body is read, and a body without one (chunked) 411.
+   */
+  readonly maxBodyBytes?: number | undefined
   /**
    * The number of reverse proxies in front of the app, each appending the address it received from to
    * `X-Forwarded-For`; login throttling then takes the client's address from that header. Default 0: the header
@@ -48,28 +68,40 @@ export interface Options<StoreE, SenderE, HasherE, ConfigE> {
 }
 
 // Pages are tiny and answers are personal: nothing is cached. The CSP allows only this origin's script and styles,
-// and no framing (clickjacking). Server middleware runs around the response already being written, so headers
-// are added with a pre-response handler.
-const securityHeaders = HttpMiddleware.make((app) =>
-  Effect.zipRight(
-    HttpApp.appendPreResponseHandler((_request, response) =>
-      Effect.succeed(HttpServerResponse.setHeaders(response, {
-        "cache-control": "no-store",
-        "content-security-policy":
-          "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
-          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        "referrer-policy": "no-referrer",
-        "x-content-type-options": "nosniff"
-      }))
-    ),
-    app
+// and no framing (clickjacking); `Permissions-Policy` turns off the powerful features no page here uses, and
+// `Cross-Origin-Opener-Policy` keeps pages of other sites that open this one (or that it opens) out of its window.
+// HSTS is sent only with `Secure` cookies: browsers ignore it over plain http, and it pins https for a year once
+// seen over https. Server middleware runs around the response already being written, so headers are added with
+// a pre-response handler.
+const securityHeaders = (secure: boolean) =>
+  HttpMiddleware.make((app) =>
+    Effect.zipRight(
+      HttpApp.appendPreResponseHandler((_request, response) =>
+        Effect.succeed(HttpServerResponse.setHeaders(response, {
+          "cache-control": "no-store",
+          "content-security-policy":
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+          "cross-origin-opener-policy": "same-origin",
+          "cross-origin-resource-policy": "same-origin",
+          "permissions-policy": "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), " +
+            "microphone=(), payment=(), usb=()",
+          "referrer-policy": "no-referrer",
+          "x-content-type-options": "nosniff",
+          ...(secure ? { "strict-transport-security": "max-age=31536000; includeSubDomains" } : {})
+        }))
+      ),
+      app
+    )
   )
-)
+
+const defaultMaxBodyBytes = 64 * 1024
 
 const settingsLayer = (options: {
   readonly origin?: string | undefined
   readonly secureCookies: boolean
   readonly trustedProxies?: number | undefined
+  readonly maxBodyBytes?: number | undefined
 }) =>
   Layer.effect(
     AppSettings,
@@ -82,7 +114,8 @@ const settingsLayer = (options: {
       return AppSettings.of({
         origin,
         secureCookies: options.secureCookies,
-        trustedProxies: options.trustedProxies ?? 0
+        trustedProxies: options.trustedProxies ?? 0,
+        maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes
       })
     })
   )
@@ -107,11 +140,16 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
       OutboxWorker.layer({ pollInterval: "1 second", ...options.outbox })
     ).pipe(Layer.provide(services))
   const api = HttpApiBuilder.api(Api).pipe(
-    Layer.provide([AccountsLive, SessionsLive, OriginCheckLive]),
+    Layer.provide([AccountsLive, SessionsLive, OriginCheckLive, BodyLimitLive]),
     Layer.provide(AuthenticationLive)
   )
-  return HttpApiBuilder.serve((app) => securityHeaders(HttpMiddleware.logger(app))).pipe(
-    Layer.provide([api, PagesLive]),
+  // `BodyLimit` refuses oversized bodies by their length before reading; the platform's reading limit is a second
+  // bound should a body ever be read without that check.
+  const bodyReadLimit = HttpIncomingMessage.withMaxBodySize(Option.some(options.maxBodyBytes ?? defaultMaxBodyBytes))
+  return HttpApiBuilder.serve((app) =>
+    securityHeaders(options.secureCookies)(HttpMiddleware.logger(bodyReadLimit(app)))
+  ).pipe(
+    Layer.provide([api, PagesLive, ErrorResponsesLive]),
     Layer.provide([userHarbor, settings])
   )
 }

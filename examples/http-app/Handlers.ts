@@ -1,59 +1,221 @@
 /**
- * The implementation of `Api`: the two middlewares and the handlers of both groups. Each handler is one call to
+ * The implementation of `Api`: the middlewares and the handlers of both groups. Each handler is one call to
  * `UserHarbor`; the only HTTP work is the session cookie.
  */
+import * as Cookies from "@effect/platform/Cookies"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
+import { isIPv4, isIPv6 } from "node:net"
+import { InvalidSession, TooManyAttempts } from "../../src/Errors.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
-import { Api, Authentication, CrossOriginRequest, CurrentUser, OriginCheck, sessionCookie } from "./Api.js"
+import {
+  Api,
+  Authentication,
+  BodyLimit,
+  CrossOriginRequest,
+  CurrentUser,
+  LengthRequired,
+  OriginCheck,
+  PayloadTooLarge
+} from "./Api.js"
 import { AppSettings } from "./AppSettings.js"
 
+// ---------------------------------------------------------------------------------------------------------------
+// The session cookie
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The session cookie's name. With the `__Host-` prefix, browsers store the cookie only if it is `Secure`, has
+ * `Path=/` and no `Domain`, so a sibling subdomain (which may set cookies for the whole parent domain) cannot plant
+ * one under this name. Browsers refuse a `__Host-` cookie without `Secure`, so plain-http development on a non-local
+ * host (`secureCookies: false`) uses `session`, without that protection.
+ */
+export const sessionCookieName = (secureCookies: boolean): string => secureCookies ? "__Host-session" : "session"
+
 const cookieOptions = (secure: boolean) => ({ secure, httpOnly: true, sameSite: "lax", path: "/" }) as const
+
+/**
+ * The session token a request carries: the value of the one cookie named `name`. Two cookies by that name is what
+ * cookie tossing looks like (another host of the site set one with a `Domain` or a longer `Path`, which the browser
+ * sends first): the request gets no session rather than whichever comes first.
+ */
+export const sessionToken = (
+  request: HttpServerRequest.HttpServerRequest,
+  name: string
+): Option.Option<Redacted.Redacted<string>> => {
+  const header = request.headers["cookie"] ?? ""
+  const named = header.split(";").filter((pair) => pair.split("=")[0]?.trim() === name)
+  if (named.length !== 1) return Option.none()
+  return Option.fromNullable(Cookies.parseHeader(header)[name]).pipe(
+    Option.filter((value) => value !== ""),
+    Option.map(Redacted.make)
+  )
+}
 
 /**
  * Sets the session cookie on the response about to be sent (whatever the handler returns, even an error).
  */
 const setSessionCookie = (token: Redacted.Redacted<string>, expires: Date) =>
-  Effect.flatMap(
-    AppSettings,
-    (settings) =>
-      HttpApiBuilder.securitySetCookie(sessionCookie, token, { ...cookieOptions(settings.secureCookies), expires })
-  )
+  Effect.flatMap(AppSettings, (settings) =>
+    HttpApp.appendPreResponseHandler((_request, response) =>
+      Effect.succeed(
+        HttpServerResponse.unsafeSetCookie(response, sessionCookieName(settings.secureCookies), Redacted.value(token), {
+          ...cookieOptions(settings.secureCookies),
+          expires
+        })
+      )
+    ))
 
 const clearSessionCookie = Effect.flatMap(
   AppSettings,
   (settings) =>
     HttpApp.appendPreResponseHandler((_request, response) =>
       Effect.succeed(
-        HttpServerResponse.expireCookie(response, sessionCookie.key, cookieOptions(settings.secureCookies))
+        HttpServerResponse.expireCookie(
+          response,
+          sessionCookieName(settings.secureCookies),
+          cookieOptions(settings.secureCookies)
+        )
       )
     )
 )
 
+// ---------------------------------------------------------------------------------------------------------------
+// The client's address
+// ---------------------------------------------------------------------------------------------------------------
+
+// The eight 16-bit groups of a valid IPv6 address.
+const ipv6Groups = (address: string): ReadonlyArray<number> => {
+  // A dotted IPv4 tail (`::ffff:192.0.2.1`) stands for the last two groups.
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address)
+  let hex = address
+  if (dotted !== null) {
+    const [, prefix = "", a = "0", b = "0", c = "0", d = "0"] = dotted
+    hex = `${prefix}${(Number(a) * 256 + Number(b)).toString(16)}:${(Number(c) * 256 + Number(d)).toString(16)}`
+  }
+  const [head = "", tail] = hex.split("::")
+  const parse = (part: string) => part === "" ? [] : part.split(":").map((group) => parseInt(group, 16))
+  const left = parse(head)
+  const right = tail === undefined ? [] : parse(tail)
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right]
+}
+
 /**
- * The client's address, the key of `login`'s per-client throttling. Without trusted proxies it is the socket's
- * peer, and `X-Forwarded-For` is ignored: any client can send it, and would pick a fresh key per attempt. Behind
- * `trustedProxies` proxies, each appends the address it received from, so the client is the `trustedProxies`-th
- * entry from the right; the entries left of it are the client's own claims. A header with fewer entries means a
- * request that bypassed the proxies: no key (per-account throttling still applies), rather than sharing the
- * proxy's address with everyone.
+ * The throttling key of a client address. An IPv6 subscriber is usually given a whole /64, so keying on the full
+ * address would hand one client 2^64 allowances: the key is the /64 prefix. An IPv4 peer of a dual-stack socket is
+ * reported as IPv4-mapped IPv6 (`::ffff:192.0.2.1`): the key is the IPv4 address, the same as over IPv4. A port
+ * (`192.0.2.1:5678`, `[2001:db8::1]:443`, as some proxies write them) and an IPv6 zone are dropped. Anything that is
+ * not an IP address is kept as it is.
+ */
+export const throttleKey = (address: string): string => {
+  const trimmed = address.trim()
+  const host = /^\[([^\]]+)\](?::\d+)?$/.exec(trimmed)?.[1] ?? /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(trimmed)?.[1] ??
+    trimmed
+  const unzoned = host.replace(/%.*$/, "")
+  if (isIPv4(unzoned)) return unzoned
+  if (!isIPv6(unzoned)) return trimmed
+  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = ipv6Groups(unzoned.toLowerCase())
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) {
+    return `${g >> 8}.${g & 255}.${h >> 8}.${h & 255}`
+  }
+  return `${[a, b, c, d].map((group) => group.toString(16)).join(":")}::/64`
+}
+
+/**
+ * The client's throttling key (see `throttleKey`) for `login`'s per-client throttling. Without trusted proxies the
+ * address is the socket's peer, and `X-Forwarded-For` is ignored: any client can send it, and would pick a fresh key
+ * per attempt. Behind `trustedProxies` proxies, each appends the address it received from, so the client is the
+ * `trustedProxies`-th entry from the right; the entries left of it are the client's own claims. A header with fewer
+ * entries means a request that bypassed the proxies: no key (per-account throttling still applies), rather than
+ * sharing the proxy's address with everyone.
  */
 export const clientAddress = (
   request: HttpServerRequest.HttpServerRequest,
   trustedProxies: number
 ): Option.Option<string> => {
-  if (trustedProxies === 0) return request.remoteAddress
+  if (trustedProxies === 0) return Option.map(request.remoteAddress, throttleKey)
   const forwarded = (request.headers["x-forwarded-for"] ?? "").split(",").map((entry) => entry.trim())
   return Option.fromNullable(forwarded[forwarded.length - trustedProxies]).pipe(
-    Option.filter((address) => address !== "")
+    Option.filter((address) => address !== ""),
+    Option.map(throttleKey)
   )
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Middlewares
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Node's parser never delivers more body than `Content-Length` says, so checking the header bounds what any
+ * handler can read. A chunked body's size is known only once it has been read, so it is refused outright: browsers
+ * send `Content-Length` with every `fetch` and form body.
+ */
+export const BodyLimitLive = Layer.effect(
+  BodyLimit,
+  Effect.map(AppSettings, (settings) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const length = request.headers["content-length"]
+      if (length === undefined) {
+        if (request.headers["transfer-encoding"] === undefined) return
+        return yield* new LengthRequired({ message: "A request body needs a Content-Length header" })
+      }
+      // Written so that a malformed length is refused too.
+      if (!(Number(length) <= settings.maxBodyBytes)) {
+        return yield* new PayloadTooLarge({
+          message: `The request body is larger than ${settings.maxBodyBytes} bytes`,
+          maxBytes: settings.maxBodyBytes
+        })
+      }
+    }))
+)
+
+/**
+ * A decode failure's own message quotes the input (Schema's `actual`), password included, and so do the messages
+ * of its issues ("Expected string, actual …"): the answer names the fields only.
+ */
+const withoutInput = (error: HttpApiDecodeError): HttpApiDecodeError => {
+  const fields = new Set(error.issues.map((issue) => issue.path.map(String).join(".")).filter((path) => path !== ""))
+  return new HttpApiDecodeError({
+    issues: error.issues.map(({ _tag, path }) => ({
+      _tag,
+      path,
+      message: _tag === "Missing" ? "is missing" : "is invalid"
+    })),
+    message: fields.size === 0 ? "The request body is not valid" : `Invalid or missing: ${[...fields].join(", ")}`
+  })
+}
+
+/**
+ * Between the handlers and the encoding of their errors: `Retry-After` (whole seconds, rounded up) on a throttled
+ * request, and decode failures without the input they quote.
+ */
+export const ErrorResponsesLive = HttpApiBuilder.middleware(Api, (app) =>
+  Effect.catchAllCause(app, (cause) => {
+    const failure: Option.Option<unknown> = Cause.failureOption(cause)
+    if (Option.isNone(failure)) return Effect.failCause(cause)
+    const error = failure.value
+    if (error instanceof HttpApiDecodeError) return Effect.fail(withoutInput(error))
+    if (error instanceof TooManyAttempts && Duration.isFinite(error.retryAfter)) {
+      const seconds = String(Math.ceil(Duration.toSeconds(error.retryAfter)))
+      return Effect.zipRight(
+        HttpApp.appendPreResponseHandler((_request, response) =>
+          Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", seconds))
+        ),
+        Effect.failCause(cause)
+      )
+    }
+    return Effect.failCause(cause)
+  }))
 
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"])
 
@@ -83,17 +245,19 @@ export const AuthenticationLive = Layer.effect(
   Effect.gen(function*() {
     const harbor = yield* UserHarbor
     const settings = yield* AppSettings
-    return Authentication.of({
-      session: (token) =>
-        Effect.gen(function*() {
-          const { session, user } = yield* harbor.validateSession(token)
-          // A security middleware may add response headers through a pre-response handler, so the renewed expiry
-          // reaches the browser on the same response.
-          if (session.renewed) {
-            yield* setSessionCookie(token, session.expiresAt).pipe(Effect.provideService(AppSettings, settings))
-          }
-          return CurrentUser.of({ user, session, token })
-        })
+    const name = sessionCookieName(settings.secureCookies)
+    return Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const token = yield* Option.match(sessionToken(request, name), {
+        onNone: () => new InvalidSession({ reason: "unknown" }),
+        onSome: Effect.succeed
+      })
+      const { session, user } = yield* harbor.validateSession(token)
+      // The renewed expiry reaches the browser on this same response, through a pre-response handler.
+      if (session.renewed) {
+        yield* setSessionCookie(token, session.expiresAt).pipe(Effect.provideService(AppSettings, settings))
+      }
+      return CurrentUser.of({ user, session, token })
     })
   })
 )
@@ -137,6 +301,12 @@ export const SessionsLive = HttpApiBuilder.group(Api, "sessions", (handlers) =>
             onNone: () => payload,
             onSome: (clientKey) => ({ ...payload, clientKey })
           }))
+          // The browser's previous session ends with its cookie: a session planted in the browser before sign-in
+          // (fixation), or another account's, does not live on unseen.
+          yield* Option.match(sessionToken(request, sessionCookieName(settings.secureCookies)), {
+            onNone: () => Effect.void,
+            onSome: (previous) => Effect.catchTag(harbor.logout(previous), "InvalidSession", () => Effect.void)
+          })
           yield* setSessionCookie(session.token, session.expiresAt)
           return { expiresAt: session.expiresAt }
         }))

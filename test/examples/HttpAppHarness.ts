@@ -37,7 +37,7 @@ export class TestApp extends Context.Tag("test/HttpApp")<TestApp, {
 export const layer = (
   config: Partial<UserHarborConfig.Options> = {},
   delivery: "inline" | "outbox" = "inline",
-  app: Pick<App.Options<never, never, never, never>, "trustedProxies"> = {}
+  app: Partial<Pick<App.Options<never, never, never, never>, "trustedProxies" | "secureCookies">> = {}
 ): Layer.Layer<TestApp> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const mailbox = yield* Ref.make<ReadonlyArray<Delivered>>([])
@@ -77,7 +77,7 @@ export const layer = (
       config: UserHarborConfig.layer({ secretKey: testSecretKey, ...config }),
       delivery,
       outbox: { pollInterval: "20 millis", retry: Schedule.spaced("200 millis") },
-      secureCookies: true,
+      secureCookies: app.secureCookies ?? true,
       trustedProxies: app.trustedProxies
     })
     const testApp = Layer.effect(

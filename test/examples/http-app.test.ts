@@ -1,5 +1,7 @@
-import { describe, expect, layer } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
+import { request as httpRequest } from "node:http"
+import { throttleKey } from "../../examples/http-app/Handlers.js"
 import * as Harness from "./HttpAppHarness.js"
 
 interface Reply {
@@ -10,11 +12,16 @@ interface Reply {
 }
 
 interface RequestOptions {
+  /** The session cookie's value, sent as `__Host-session`. */
   readonly cookie?: string | undefined
+  /** A whole `Cookie` header, instead of `cookie`. */
+  readonly cookieHeader?: string | undefined
   readonly body?: unknown
   readonly origin?: string | null
   readonly headers?: Record<string, string>
 }
+
+const cookieName = "__Host-session"
 
 // A real HTTP client: `fetch` against the listening socket. Browsers send `Origin` on every non-GET request, so
 // the helper does too unless told otherwise (`origin: null`).
@@ -22,7 +29,8 @@ const request = (url: string, method: string, path: string, options: RequestOpti
   Effect.promise(async (): Promise<Reply> => {
     const headers: Record<string, string> = { ...options.headers }
     if (options.origin !== null && method !== "GET") headers["origin"] = options.origin ?? url
-    if (options.cookie !== undefined) headers["cookie"] = `session=${options.cookie}`
+    if (options.cookie !== undefined) headers["cookie"] = `${cookieName}=${options.cookie}`
+    if (options.cookieHeader !== undefined) headers["cookie"] = options.cookieHeader
     if (options.body !== undefined) headers["content-type"] = "application/json"
     const init: RequestInit = options.body === undefined
       ? { method, headers }
@@ -31,15 +39,15 @@ const request = (url: string, method: string, path: string, options: RequestOpti
     const text = await response.text()
     return {
       status: response.status,
-      body: text === "" ? undefined : JSON.parse(text),
+      body: text === "" ? undefined : response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text,
       cookies: response.headers.getSetCookie(),
       headers: response.headers
     }
   })
 
-const sessionValue = (reply: Reply): string => {
-  const cookie = reply.cookies.find((cookie) => cookie.startsWith("session="))
-  const value = cookie?.slice("session=".length).split(";")[0]
+const sessionValue = (reply: Reply, name = cookieName): string => {
+  const cookie = reply.cookies.find((cookie) => cookie.startsWith(`${name}=`))
+  const value = cookie?.slice(`${name}=`.length).split(";")[0]
   if (value === undefined || value === "") throw new Error(`no session cookie in ${JSON.stringify(reply.cookies)}`)
   return value
 }
@@ -57,7 +65,7 @@ const newUser = () => {
 }
 
 // Registers and verifies through the API and the captured email, then signs in.
-const signedUp = (user = newUser()) =>
+const signedUp = (user = newUser(), name = cookieName) =>
   Effect.gen(function*() {
     const app = yield* Harness.TestApp
     expect((yield* request(app.url, "POST", "/api/accounts", { body: user })).status).toBe(202)
@@ -68,8 +76,41 @@ const signedUp = (user = newUser()) =>
       body: { email: user.email, password: user.password }
     })
     expect(login.status).toBe(200)
-    return { user, cookie: sessionValue(login), login }
+    return { user, cookie: sessionValue(login, name), login }
   })
+
+/**
+ * A POST through `node:http`, for what `fetch` does not do: a body without `Content-Length` (chunked), or a body
+ * left unfinished (`end: false`) to see whether the server answers before reading it.
+ */
+const rawPost = (url: string, path: string, headers: Record<string, string>, body: string, end: boolean) =>
+  Effect.async<{ readonly status: number; readonly body: unknown }>((resume) => {
+    const outgoing = httpRequest(`${url}${path}`, { method: "POST", headers: { origin: url, ...headers } }, (res) => {
+      let text = ""
+      res.setEncoding("utf8")
+      res.on("data", (chunk: string) => {
+        text += chunk
+      })
+      res.on("end", () => {
+        outgoing.destroy()
+        resume(Effect.succeed({ status: res.statusCode ?? 0, body: text === "" ? undefined : JSON.parse(text) }))
+      })
+    })
+    // Destroyed on purpose once answered, possibly mid-body.
+    outgoing.on("error", () => {})
+    outgoing.write(body)
+    if (end) outgoing.end()
+    return Effect.sync(() => outgoing.destroy())
+  }).pipe(Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`no answer from ${path}`) }))
+
+const securityHeaderNames = [
+  "content-security-policy",
+  "cross-origin-opener-policy",
+  "permissions-policy",
+  "referrer-policy",
+  "x-content-type-options",
+  "cache-control"
+]
 
 layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("example http app", (it) => {
   it.effect("runs the whole account flow over HTTP", () =>
@@ -94,7 +135,7 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
 
       const logout = yield* request(app.url, "DELETE", "/api/sessions/current", { cookie: changedCookie })
       expect(logout.status).toBe(204)
-      expect(logout.cookies.find((c) => c.startsWith("session="))).toMatch(/^session=; Max-Age=0;/)
+      expect(logout.cookies.find((c) => c.startsWith(cookieName))).toMatch(/^__Host-session=; Max-Age=0;/)
       expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie: changedCookie }), 401, "InvalidSession")
 
       const reset = yield* request(app.url, "POST", "/api/accounts/password-reset", { body: { email: user.email } })
@@ -129,7 +170,7 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
         body: { password: third }
       })
       expect(deleted.status).toBe(204)
-      expect(deleted.cookies.find((c) => c.startsWith("session="))).toMatch(/^session=; Max-Age=0;/)
+      expect(deleted.cookies.find((c) => c.startsWith(cookieName))).toMatch(/^__Host-session=; Max-Age=0;/)
       expectError(
         yield* request(app.url, "POST", "/api/sessions", { body: { email: user.email, password: third } }),
         401,
@@ -139,10 +180,11 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
       expect(subjects).toHaveLength(5)
     }))
 
-  it.effect("sets the session cookie HttpOnly, Secure, SameSite=Lax, Path=/, expiring with the session", () =>
+  it.effect("sets the session cookie __Host-session, HttpOnly, Secure, SameSite=Lax, Path=/, no Domain", () =>
     Effect.gen(function*() {
       const { login } = yield* signedUp()
-      const cookie = login.cookies.find((c) => c.startsWith("session="))
+      expect(login.cookies).toHaveLength(1)
+      const cookie = login.cookies.find((c) => c.startsWith("__Host-session="))
       const attributes = new Set(cookie?.split("; ").slice(1).map((part) => part.split("=")[0]?.toLowerCase()))
       expect(attributes).toEqual(new Set(["expires", "path", "httponly", "secure", "samesite"]))
       expect(cookie).toContain("; Path=/")
@@ -342,7 +384,7 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
       // Revoking the current session by its id signs out: the cookie is cleared.
       const own = yield* request(app.url, "DELETE", `/api/sessions/${secondId}`, { cookie: second })
       expect(own.status).toBe(204)
-      expect(own.cookies.find((c) => c.startsWith("session="))).toMatch(/^session=; Max-Age=0;/)
+      expect(own.cookies.find((c) => c.startsWith(cookieName))).toMatch(/^__Host-session=; Max-Age=0;/)
       expect(yield* me(second)).toBe(401)
       expectError(yield* request(app.url, "GET", "/api/sessions", { cookie: second }), 401, "InvalidSession")
     }))
@@ -403,6 +445,130 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
       expect(emails.filter((email) => email.to === verified.email).map((email) => email.subject)).toHaveLength(3)
     }))
 
+  it.effect("has no session when the cookie comes twice (cookie tossing) or without its __Host- prefix", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { cookie: victim } = yield* signedUp()
+      const { cookie: attacker } = yield* signedUp()
+      const me = (cookieHeader: string) => request(app.url, "GET", "/api/accounts/me", { cookieHeader })
+      for (
+        const header of [
+          `${cookieName}=${attacker}; ${cookieName}=${victim}`,
+          `${cookieName}=${victim}; ${cookieName}=${victim}`,
+          `${cookieName}=${victim};${cookieName}=`,
+          `session=${victim}`,
+          `__host-session=${victim}`
+        ]
+      ) {
+        expectError(yield* me(header), 401, "InvalidSession")
+      }
+      // Other cookies beside it are no duplicate.
+      const mixed = yield* me(`theme=dark; session=${attacker}; ${cookieName}=${victim}`)
+      expect(mixed.status).toBe(200)
+      expect((yield* me(`${cookieName}=${victim}`)).body).toEqual(mixed.body)
+    }))
+
+  it.effect("refuses a body over the limit with 413 before reading it, and a chunked body with 411", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const limit = 64 * 1024
+      // `{"token":"…"}` of exactly the limit reaches the handler; one byte more does not.
+      const tokenOfSize = (size: number) => ({ token: "t".repeat(size - JSON.stringify({ token: "" }).length) })
+      expectError(
+        yield* request(app.url, "POST", "/api/accounts/verify-email", { body: tokenOfSize(limit) }),
+        400,
+        "InvalidToken"
+      )
+      const over = yield* request(app.url, "POST", "/api/accounts/verify-email", { body: tokenOfSize(limit + 1) })
+      expectError(over, 413, "PayloadTooLarge")
+      expect(over.body).toMatchObject({ maxBytes: limit })
+      const megabyte = { email: `${"a".repeat(1024 * 1024)}@example.com` }
+      for (const path of ["/api/accounts/password-reset", "/api/accounts", "/api/sessions"]) {
+        expectError(yield* request(app.url, "POST", path, { body: megabyte }), 413, "PayloadTooLarge")
+      }
+      // The answer comes from the headers: the client has sent 4 KiB of the 64 MiB it announced and is still
+      // sending.
+      const announced = yield* rawPost(
+        app.url,
+        "/api/accounts/password-reset",
+        { "content-type": "application/json", "content-length": String(64 * 1024 * 1024) },
+        `{"email":"${"a".repeat(4096)}`,
+        false
+      )
+      expect(announced).toMatchObject({ status: 413, body: { _tag: "PayloadTooLarge" } })
+      const chunked = yield* rawPost(
+        app.url,
+        "/api/accounts/password-reset",
+        { "content-type": "application/json", "transfer-encoding": "chunked" },
+        JSON.stringify({ email: "someone@example.com" }),
+        true
+      )
+      expect(chunked).toMatchObject({ status: 411, body: { _tag: "LengthRequired" } })
+      // Before any other check: a cross-origin oversized request is refused for its size.
+      const crossOrigin = yield* request(app.url, "POST", "/api/sessions", {
+        body: megabyte,
+        origin: "https://evil.example"
+      })
+      expectError(crossOrigin, 413, "PayloadTooLarge")
+    }))
+
+  it.effect("answers an invalid payload with 400 naming the fields, never echoing the input", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const secret = "my secret passphrase 8b1f"
+      const email = "echo-probe@example.com"
+      const cases: ReadonlyArray<readonly [string, unknown, ReadonlyArray<string>]> = [
+        ["/api/sessions", { username: 5, password: secret }, ["username"]],
+        ["/api/sessions", { email, password: 73914862 }, ["password"]],
+        ["/api/sessions", { email, pass: secret }, ["password"]],
+        ["/api/accounts", { username: ["x"], email, password: secret }, ["username"]],
+        ["/api/accounts/password-reset/confirm", { token: secret, newPassword: { secret } }, ["newPassword"]]
+      ]
+      for (const [path, body, fields] of cases) {
+        const reply = yield* request(app.url, "POST", path, { body })
+        expectError(reply, 400, "HttpApiDecodeError")
+        const text = JSON.stringify(reply.body)
+        for (const leaked of [secret, email, "73914862", "actual"]) expect(text).not.toContain(leaked)
+        for (const field of fields) expect((reply.body as { message: string }).message).toContain(field)
+      }
+    }))
+
+  it.effect("a new sign-in ends the browser's previous session; a failed one leaves it", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { cookie: first, user } = yield* signedUp()
+      const credentials = { email: user.email, password: user.password }
+      const me = (cookie: string) =>
+        Effect.map(request(app.url, "GET", "/api/accounts/me", { cookie }), (reply) => reply.status)
+
+      expectError(
+        yield* request(app.url, "POST", "/api/sessions", {
+          cookie: first,
+          body: { ...credentials, password: "wrong passphrase" }
+        }),
+        401,
+        "InvalidCredentials"
+      )
+      expect(yield* me(first)).toBe(200)
+
+      const again = yield* request(app.url, "POST", "/api/sessions", { cookie: first, body: credentials })
+      expect(again.status).toBe(200)
+      const second = sessionValue(again)
+      expect([yield* me(first), yield* me(second)]).toEqual([401, 200])
+      expect((yield* request(app.url, "GET", "/api/sessions", { cookie: second })).body).toHaveLength(1)
+
+      // An ended or made-up session in the cookie does not stand in the way.
+      for (const stale of [first, "forged"]) {
+        expect((yield* request(app.url, "POST", "/api/sessions", { cookie: stale, body: credentials })).status)
+          .toBe(200)
+      }
+      // Switching accounts in the same browser ends the other account's session.
+      const { cookie: other } = yield* signedUp()
+      const switched = yield* request(app.url, "POST", "/api/sessions", { cookie: other, body: credentials })
+      expect(switched.status).toBe(200)
+      expect(yield* me(other)).toBe(401)
+    }))
+
   it.effect("serves the pages with a strict CSP and no caching", () =>
     Effect.gen(function*() {
       const app = yield* Harness.TestApp
@@ -414,6 +580,54 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
         expect(response.headers.get("cache-control")).toBe("no-store")
       }
     }))
+
+  it.effect("sends the security headers, HSTS included, on every response", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const replies = [
+        yield* request(app.url, "GET", "/sign-in"),
+        yield* request(app.url, "POST", "/api/accounts/password-reset", { body: { email: "someone@example.com" } }),
+        yield* request(app.url, "GET", "/api/accounts/me"),
+        yield* request(app.url, "POST", "/api/sessions", { body: { email: "x@example.com" } }),
+        yield* request(app.url, "POST", "/api/sessions", { body: { email: "x".repeat(100_000) } })
+      ].map((reply) => ({ status: reply.status, headers: reply.headers }))
+      expect(replies.map((reply) => reply.status)).toEqual([200, 202, 401, 400, 413])
+      for (const { headers } of replies) {
+        for (const name of securityHeaderNames) expect(headers.get(name), name).not.toBeNull()
+        expect(headers.get("cross-origin-opener-policy")).toBe("same-origin")
+        expect(headers.get("permissions-policy")).toContain("camera=()")
+        expect(headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains")
+        expect(headers.get("retry-after")).toBeNull()
+      }
+    }))
+})
+
+describe("without Secure (plain-http development on another host)", () => {
+  layer(Harness.layer({}, "inline", { secureCookies: false }), { excludeTestServices: true, timeout: "30 seconds" })(
+    (it) => {
+      it.effect("names the cookie session, sends no HSTS, and still refuses a duplicated cookie", () =>
+        Effect.gen(function*() {
+          const app = yield* Harness.TestApp
+          const { cookie: victim, login } = yield* signedUp(newUser(), "session")
+          const { cookie: attacker } = yield* signedUp(newUser(), "session")
+          const cookie = login.cookies.find((c) => c.startsWith("session="))
+          expect(cookie?.split("; ").slice(1).map((part) => part.split("=")[0]?.toLowerCase()).sort())
+            .toEqual(["expires", "httponly", "path", "samesite"])
+          expect(login.headers.get("strict-transport-security")).toBeNull()
+          const me = (cookieHeader: string) => request(app.url, "GET", "/api/accounts/me", { cookieHeader })
+          expect((yield* me(`session=${victim}`)).status).toBe(200)
+          // A sibling subdomain's `session=M; Domain=…; Path=/api` comes first: no session at all, not M's.
+          expectError(yield* me(`session=${attacker}; session=${victim}`), 401, "InvalidSession")
+          expectError(yield* me(`__Host-session=${victim}`), 401, "InvalidSession")
+          const logout = yield* request(app.url, "DELETE", "/api/sessions/current", {
+            cookieHeader: `session=${victim}`
+          })
+          expect(logout.cookies).toEqual([
+            expect.stringMatching(/^session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/)
+          ])
+        }))
+    }
+  )
 })
 
 describe("session renewal", () => {
@@ -488,6 +702,10 @@ describe("login throttling by client address", () => {
           }
           const locked = yield* failLogin(app.url, { username: "nobody9" }, { "x-forwarded-for": "10.0.0.9" })
           expectError(locked, 429, "TooManyAttempts")
+          // Whole seconds, rounded up, from the error's `retryAfter`.
+          const { millis } = (locked.body as { retryAfter: { millis: number } }).retryAfter
+          expect(millis).toBeGreaterThan(0)
+          expect(locked.headers.get("retry-after")).toBe(String(Math.ceil(millis / 1000)))
           // Even the right password for an untouched account waits: the lock is on the client.
           const right = yield* request(app.url, "POST", "/api/sessions", {
             body: { email: user.email, password: user.password }
@@ -520,5 +738,59 @@ describe("login throttling by client address", () => {
           "InvalidCredentials"
         )
       }))
+
+    it.effect("keys IPv6 clients by their /64 and IPv4-mapped addresses as the IPv4 address", () =>
+      Effect.gen(function*() {
+        const app = yield* Harness.TestApp
+        const from = (client: string, i: number) =>
+          failLogin(app.url, { username: `spray${i}` }, { "x-forwarded-for": client })
+        // Three addresses of one /64 share one allowance.
+        const subnet = ["2001:db8:5:6::1", "2001:db8:5:6:ffff::2", "2001:DB8:5:6:abcd:1234:5678:9abc"]
+        for (const [i, client] of subnet.entries()) expectError(yield* from(client, i), 401, "InvalidCredentials")
+        expectError(yield* from("2001:db8:5:6::99", 9), 429, "TooManyAttempts")
+        expectError(yield* from("2001:db8:5:7::1", 9), 401, "InvalidCredentials")
+        // 198.51.100.7, written three ways.
+        const mapped = ["::ffff:198.51.100.7", "198.51.100.7", "::ffff:c633:6407"]
+        for (const [i, client] of mapped.entries()) expectError(yield* from(client, i), 401, "InvalidCredentials")
+        expectError(yield* from("198.51.100.7", 9), 429, "TooManyAttempts")
+      }))
+  })
+})
+
+describe("throttleKey", () => {
+  it("keeps IPv4, drops ports and zones, maps IPv4-mapped IPv6 to IPv4, cuts IPv6 to its /64", () => {
+    expect([
+      "192.0.2.1",
+      "192.0.2.1:5678",
+      " 192.0.2.1 ",
+      "::ffff:192.0.2.1",
+      "::FFFF:c000:201",
+      "[::ffff:192.0.2.1]:443",
+      "2001:db8::1",
+      "2001:0DB8:0000:0000:ffff:ffff:ffff:ffff",
+      "[2001:db8::1]:443",
+      "fe80::1%eth0",
+      "::1",
+      "::",
+      "64:ff9b::192.0.2.1",
+      "2001:db8:1:2:3:4:5:6",
+      "proxy-said-unknown"
+    ].map(throttleKey)).toEqual([
+      "192.0.2.1",
+      "192.0.2.1",
+      "192.0.2.1",
+      "192.0.2.1",
+      "192.0.2.1",
+      "192.0.2.1",
+      "2001:db8:0:0::/64",
+      "2001:db8:0:0::/64",
+      "2001:db8:0:0::/64",
+      "fe80:0:0:0::/64",
+      "0:0:0:0::/64",
+      "0:0:0:0::/64",
+      "64:ff9b:0:0::/64",
+      "2001:db8:1:2::/64",
+      "proxy-said-unknown"
+    ])
   })
 })
