@@ -134,12 +134,22 @@ const pages = {
     bind("sign-out-everywhere", () => call("DELETE", "/api/sessions"), () => location.assign("/sign-in"))
     bind("delete-account", (fields) => call("DELETE", "/api/accounts/me", fields), () => location.assign("/sign-up"))
   },
-  verify: async () => {
-    const status = document.querySelector(".status")
+  // Loading the page only reads the token: a mail scanner that opens the link (even one that runs scripts) must
+  // not confirm the address, so the POST waits for the user's click.
+  verify: () => {
     const token = takeToken()
-    if (token === null) return show(status, "This link has no token.", false)
-    const result = await call("POST", "/api/accounts/verify-email", { token })
-    show(status, result.ok ? "Your email address is confirmed. You can sign in." : explain(result), result.ok)
+    if (token === null) {
+      document.querySelector("#verify button").disabled = true
+      return show(document.querySelector("#verify .status"), "This link has no token.", false)
+    }
+    bind(
+      "verify",
+      () => call("POST", "/api/accounts/verify-email", { token }),
+      (_, status) => {
+        document.querySelector("#verify button").disabled = true
+        show(status, "Your email address is confirmed. You can sign in.", true)
+      }
+    )
   },
   "forgot-password": () => {
     bind(
