@@ -4,8 +4,9 @@
  * Environment:
  * - `PORT` (default 3000); the server listens on 127.0.0.1 only.
  * - `APP_ORIGIN`: the origin users open, if not `http://127.0.0.1:<PORT>` (links in emails and the CSRF check).
- * - `COOKIE_SECURE` (default `true`): `false` drops `Secure` from the session cookie for plain http on another
- *   host than localhost (browsers accept `Secure` cookies from http://127.0.0.1 and http://localhost).
+ * - `COOKIE_SECURE` (default `true`): the session cookie is `__Host-session`, `Secure`, and every response carries
+ *   HSTS. `false` is for plain http on another host than localhost only (browsers accept `Secure` cookies from
+ *   http://127.0.0.1 and http://localhost): the cookie is then `session`, without `Secure`, and there is no HSTS.
  * - `TRUSTED_PROXIES` (default 0): how many reverse proxies in front of the app append to `X-Forwarded-For`;
  *   login throttling takes the client's address from that header only when this is set (see `Handlers.ts`).
  * - `USERHARBOR_SQLITE_FILENAME` (default `.data/http-app.db`): the SQLite database, created and migrated at start.
