@@ -19,6 +19,7 @@
  * could hide TypeScript from the check (`typescript`, `tsx`, `js`, ...). Prints how many blocks were compiled and
  * run.
  */
+import { Effect, Layer, Option, Redacted } from "effect"
 import { execFileSync, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -26,6 +27,12 @@ import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { basename, dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as PasswordHasher from "../src/PasswordHasher.js"
+import * as RecordingEmailSender from "../src/RecordingEmailSender.js"
+import * as SecureRandom from "../src/SecureRandom.js"
+import * as SqliteUserStore from "../src/SqliteUserStore.js"
+import * as UserHarbor from "../src/UserHarbor.js"
+import * as UserHarborConfig from "../src/UserHarborConfig.js"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const scratch = join(root, ".scratch", "docs")
@@ -157,8 +164,11 @@ interface Started {
   readonly kill: (signal: NodeJS.Signals) => void
 }
 
-const start = (script: string, env: NodeJS.ProcessEnv): Started => {
-  const cwd = mkdtempSync(join(tmpdir(), "userharbor-docs-"))
+const start = (
+  script: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string = mkdtempSync(join(tmpdir(), "userharbor-docs-"))
+): Started => {
   const child = spawn(process.execPath, ["--enable-source-maps", script], { cwd, env, stdio: "pipe" })
   let output = ""
   child.stdout.on("data", (chunk: Buffer) => output += chunk.toString())
@@ -211,6 +221,28 @@ const privateDatabase = async (
   return { url: scoped.toString(), drop: () => admin(`DROP DATABASE ${name}`) }
 }
 
+// A verified account in a SQLite file, made through the library itself (from src: this is the check's own setup,
+// not a doc block), so a server block can be driven through a successful login too.
+const seedVerifiedUser = (filename: string, secretKey: string, user: typeof jane): Promise<void> =>
+  Effect.gen(function*() {
+    const harbor = yield* UserHarbor.UserHarbor
+    const mail = yield* RecordingEmailSender.RecordingEmailSender
+    yield* harbor.register(user)
+    const token = yield* mail.lastToken("VerificationEmail", user.email)
+    yield* harbor.verifyEmail(Option.getOrThrow(token))
+  }).pipe(
+    Effect.provide(UserHarbor.layer.pipe(Layer.provideMerge(Layer.mergeAll(
+      SqliteUserStore.layer({ filename }),
+      RecordingEmailSender.layer,
+      PasswordHasher.layer(),
+      SecureRandom.layer,
+      UserHarborConfig.layer({ secretKey: Redacted.make(secretKey) })
+    )))),
+    Effect.runPromise
+  )
+
+const jane = { username: "jane", email: "jane@example.com", password: "StrongPassword123!" }
+
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms))
 
 const check = (condition: boolean, message: string): void => {
@@ -225,7 +257,10 @@ const drivers: Record<string, (script: string, env: NodeJS.ProcessEnv) => Promis
   // message, not an unhandled rejection.
   "express-login": async (script, env) => {
     const port = await freePort()
-    const server = start(script, { ...env, PORT: String(port), USERHARBOR_SQLITE_FILENAME: "app.db" })
+    const directory = mkdtempSync(join(tmpdir(), "userharbor-docs-"))
+    const filename = join(directory, "app.db")
+    await seedVerifiedUser(filename, env.USERHARBOR_SECRET_KEY ?? "", jane)
+    const server = start(script, { ...env, PORT: String(port), USERHARBOR_SQLITE_FILENAME: filename }, directory)
     let alive = true
     void server.exited.then(() => alive = false)
     const url = `http://127.0.0.1:${port}/login`
@@ -242,10 +277,17 @@ const drivers: Record<string, (script: string, env: NodeJS.ProcessEnv) => Promis
       check(malformed.status === 400, `malformed JSON: expected 400, got ${malformed.status}`)
       const wrongShape = await post(JSON.stringify({ email: 42 }))
       check(wrongShape.status === 400, `wrong body shape: expected 400, got ${wrongShape.status}`)
+      const ok = await post(JSON.stringify({ email: jane.email, password: jane.password }))
+      const cookie = ok.headers.get("set-cookie") ?? ""
+      check(ok.status === 204, `the right password: expected 204, got ${ok.status}`)
+      check(
+        /^session=[\w-]{20,};/.test(cookie) && /HttpOnly/i.test(cookie) && /SameSite=Lax/i.test(cookie),
+        `the session cookie: ${cookie.replace(/=[^;]*/, "=<token>")}`
+      )
       const statuses: Array<number> = []
       let retryAfter: string | null = null
       for (let i = 0; i < 7; i++) {
-        const response = await post(JSON.stringify({ email: "jane@example.com", password: `wrong guess ${i}` }))
+        const response = await post(JSON.stringify({ email: jane.email, password: `wrong guess ${i}` }))
         statuses.push(response.status)
         const body: unknown = await response.json()
         check(
@@ -259,6 +301,8 @@ const drivers: Record<string, (script: string, env: NodeJS.ProcessEnv) => Promis
         `seven wrong logins: expected 401 x5 then 429 x2, got ${statuses.join(",")}`
       )
       check(retryAfter !== null && Number(retryAfter) > 0, `429 without a positive Retry-After (${retryAfter})`)
+      const locked = await post(JSON.stringify({ email: jane.email, password: jane.password }))
+      check(locked.status === 429, `the right password while locked: expected 429, got ${locked.status}`)
       check(alive, "the server died during the requests")
       server.kill("SIGTERM")
       const code = await server.exited
