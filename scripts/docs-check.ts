@@ -11,7 +11,8 @@
  *    random `USERHARBOR_SECRET_KEY`. Blocks that import `@effect/vitest` run through vitest instead.
  *    Marker options: `pg` / `mysql` (the block reads `USERHARBOR_DATABASE_URL`; it is set from
  *    `USERHARBOR_TEST_PG_URL` / `USERHARBOR_TEST_MYSQL_URL`, and the block is skipped with a notice when that is
- *    unset), `driver=<name>` (the block is a server: a driver below starts it and sends it requests).
+ *    unset), `driver=<name>` (the block is a server: a driver below starts it and sends it requests),
+ *    `harness=<name>` (the block only exports something: `scripts/docs-harness/<name>.ts` uses it).
  *
  * `npm run docs:check -- README.md docs/storage.md` checks only those files.
  *
@@ -22,7 +23,7 @@
 import { Effect, Layer, Option, Redacted } from "effect"
 import { execFileSync, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { basename, dirname, join, relative, resolve } from "node:path"
@@ -50,9 +51,14 @@ interface Block {
 interface RunSpec {
   readonly database: "pg" | "mysql" | undefined
   readonly driver: string | undefined
+  readonly harness: string | undefined
 }
 
 const problems: Array<string> = []
+
+// A block that only defines something (a module a reader imports) runs through a harness: a program kept in
+// scripts/docs-harness/, compiled next to the block with `./BLOCK.js` pointing at it.
+const harnessPath = (name: string) => join(root, "scripts", "docs-harness", `${name}.ts`)
 
 // `npm run docs:check -- docs/storage.md` checks only the files named; CI names none, so it checks them all.
 const only = process.argv.slice(2)
@@ -68,12 +74,14 @@ const parseMarker = (text: string, where: string): RunSpec | undefined => {
   if (match === null) return undefined
   let database: RunSpec["database"] = undefined
   let driver: string | undefined = undefined
+  let harness: string | undefined = undefined
   for (const option of (match[1] ?? "").trim().split(/\s+/).filter((word) => word !== "")) {
     if (option === "pg" || option === "mysql") database = option
     else if (option.startsWith("driver=")) driver = option.slice("driver=".length)
+    else if (option.startsWith("harness=")) harness = option.slice("harness=".length)
     else problems.push(`${where}: unknown docs:run option "${option}"`)
   }
-  return { database, driver }
+  return { database, driver, harness }
 }
 
 const hiddenLanguages = new Set(["typescript", "tsx", "mts", "cts", "js", "jsx", "javascript", "mjs", "cjs"])
@@ -335,8 +343,11 @@ const main = async (): Promise<void> => {
     if (block.run?.driver !== undefined && drivers[block.run.driver] === undefined) {
       problems.push(`${block.file}:${block.line}: unknown driver "${block.run.driver}"`)
     }
-    if (block.isTest && block.run?.driver !== undefined) {
-      problems.push(`${block.file}:${block.line}: a test block takes no driver`)
+    if (block.isTest && (block.run?.driver !== undefined || block.run?.harness !== undefined)) {
+      problems.push(`${block.file}:${block.line}: a test block takes no driver or harness`)
+    }
+    if (block.run?.harness !== undefined && !existsSync(harnessPath(block.run.harness))) {
+      problems.push(`${block.file}:${block.line}: no harness ${relative(root, harnessPath(block.run.harness))}`)
     }
   }
   if (problems.length > 0) throw new Error(problems.join("\n"))
@@ -353,6 +364,13 @@ const main = async (): Promise<void> => {
       join(scratch, "src", `${block.name}${block.isTest ? ".test" : ""}.ts`),
       header + block.code + "export {}\n"
     )
+    if (block.run?.harness !== undefined) {
+      const harness = readFileSync(harnessPath(block.run.harness), "utf8").replaceAll(
+        "./BLOCK.js",
+        `./${block.name}.js`
+      )
+      writeFileSync(join(scratch, "src", `${block.name}.harness.ts`), harness)
+    }
   }
   writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["src"] }, null, 2))
 
@@ -398,8 +416,13 @@ const main = async (): Promise<void> => {
       env.USERHARBOR_DATABASE_URL = scratchDatabase.url
       cleanups.push(scratchDatabase.drop)
     }
-    const script = join(scratch, "out", `${block.name}.js`)
-    console.log(`== run ${where}${block.run.driver === undefined ? "" : ` with driver ${block.run.driver}`}`)
+    const script = join(scratch, "out", `${block.name}${block.run.harness === undefined ? "" : ".harness"}.js`)
+    const how = block.run.driver !== undefined
+      ? ` with driver ${block.run.driver}`
+      : block.run.harness !== undefined
+      ? ` through scripts/docs-harness/${block.run.harness}.ts`
+      : ""
+    console.log(`== run ${where}${how}`)
     const blockStarted = performance.now()
     const driver = block.run.driver === undefined ? undefined : drivers[block.run.driver]
     if (driver !== undefined) {
