@@ -175,9 +175,10 @@ interface Started {
 const start = (
   script: string,
   env: NodeJS.ProcessEnv,
-  cwd: string = mkdtempSync(join(tmpdir(), "userharbor-docs-"))
+  cwd: string = mkdtempSync(join(tmpdir(), "userharbor-docs-")),
+  args: ReadonlyArray<string> = []
 ): Started => {
-  const child = spawn(process.execPath, ["--enable-source-maps", script], { cwd, env, stdio: "pipe" })
+  const child = spawn(process.execPath, ["--enable-source-maps", script, ...args], { cwd, env, stdio: "pipe" })
   let output = ""
   child.stdout.on("data", (chunk: Buffer) => output += chunk.toString())
   child.stderr.on("data", (chunk: Buffer) => output += chunk.toString())
@@ -259,6 +260,25 @@ const check = (condition: boolean, message: string): void => {
 
 // Drivers exercise blocks that are servers. Each gets the compiled script and the environment to start it with.
 const drivers: Record<string, (script: string, env: NodeJS.ProcessEnv) => Promise<void>> = {
+  // docs/integration.md's CLI: the command answers (the SMTP layer connects only to send, and an unknown address
+  // gets no mail), and a missing variable is reported by runMain with exit code 1.
+  "cli-reset": async (script, env) => {
+    const configured = {
+      ...env,
+      USERHARBOR_SQLITE_FILENAME: "app.db",
+      USERHARBOR_SMTP_HOST: "127.0.0.1",
+      USERHARBOR_SMTP_FROM: "no-reply@acme.example"
+    }
+    const command = start(script, configured, undefined, ["reset-password", "nobody@example.com"])
+    const code = await command.exited
+    check(code === 0, `reset-password: expected exit code 0, got ${code}:\n${command.output()}`)
+    check(command.output().includes("If the account exists"), `reset-password printed:\n${command.output()}`)
+    const { USERHARBOR_SMTP_HOST: _host, ...unconfigured } = configured
+    const broken = start(script, unconfigured, undefined, ["reset-password", "nobody@example.com"])
+    const brokenCode = await broken.exited
+    check(brokenCode === 1, `without USERHARBOR_SMTP_HOST: expected exit code 1, got ${brokenCode}`)
+    check(broken.output().includes("USERHARBOR_SMTP_HOST"), `the error names no variable:\n${broken.output()}`)
+  },
   // docs/integration.md's Express login handler: a malformed body, a body of the wrong shape, seven wrong
   // passwords (five answered 401, then 429 with Retry-After), and the process must still be serving; SIGTERM
   // shuts it down cleanly. Then a failed start-up (SQLite file in a missing directory) must exit 1 with a
