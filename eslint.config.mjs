@@ -6,7 +6,17 @@ import globals from "globals"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/dist", "**/node_modules", "**/.scratch", "**/test-results", "**/bench/results", "**/docs/api"] },
+  {
+    ignores: [
+      "**/dist",
+      "**/node_modules",
+      "**/.scratch",
+      "**/test-results",
+      "**/bench/results",
+      "**/docs/api",
+      "**/api-docs"
+    ]
+  },
   eslint.configs.recommended,
   tseslint.configs.recommended,
   ...effectEslint.configs.dprint,

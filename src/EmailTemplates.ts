@@ -239,6 +239,27 @@ const toAction = (token: Redacted.Redacted<string>, link: ((token: string) => st
 /**
  * The templates with the app's options: defaults for every kind not replaced.
  *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert"
+ * import { Redacted } from "effect"
+ * import { EmailSender, EmailTemplates } from "userharbor"
+ *
+ * const templates = EmailTemplates.make({
+ *   appName: "Acme",
+ *   verificationUrl: (token) => `https://acme.example/verify#${token}`
+ * })
+ * const { subject, text } = templates.render(
+ *   new EmailSender.VerificationEmail({
+ *     to: { username: "jane", email: "jane@example.com" },
+ *     token: Redacted.make("tok3n"),
+ *     expiresAt: new Date("2030-01-01T00:00:00Z")
+ *   })
+ * )
+ * ok(subject.includes("Acme"))
+ * ok(text.includes("https://acme.example/verify#tok3n"))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

@@ -218,12 +218,18 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
     return `User store failed during ${this.operation}`
   }
 
+  /**
+   * @since 0.1.0
+   */
   override toJSON(): unknown {
     // The cause may quote SQL parameters: keep it off the wire, like the message.
     return { _tag: this._tag, operation: this.operation }
   }
 
   // `util.inspect` (and so `console.log`) would print an Error's `cause`; show the safe form instead.
+  /**
+   * @since 0.1.0
+   */
   override [NodeInspectSymbol](): unknown {
     return this.toJSON()
   }

@@ -94,6 +94,20 @@ const problems = (policy: PasswordPolicy, password: string, context: PasswordCon
 /**
  * Checks a password against the policy and returns it normalised for hashing, or every reason it fails.
  *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert"
+ * import { Either, Redacted } from "effect"
+ * import { PasswordPolicy } from "userharbor"
+ *
+ * const context = { username: "jane", email: "jane@example.com" }
+ * const weak = PasswordPolicy.check(PasswordPolicy.defaultPolicy, Redacted.make("password123"), context)
+ * deepStrictEqual(Either.isLeft(weak) ? weak.left.reasons : [], ["common"])
+ *
+ * const strong = PasswordPolicy.check(PasswordPolicy.defaultPolicy, Redacted.make("correct horse battery"), context)
+ * deepStrictEqual(Either.isRight(strong), true)
+ * ```
+ *
  * @since 0.1.0
  * @category validation
  */

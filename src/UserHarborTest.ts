@@ -103,6 +103,27 @@ export const layerWith = (options: Partial<UserHarborConfig.Options> = {}): Laye
 /**
  * The test kit with the default settings.
  *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert"
+ * import { Effect, Option } from "effect"
+ * import { UserHarbor } from "userharbor"
+ * import { RecordingEmailSender, UserHarborTest } from "userharbor/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const harbor = yield* UserHarbor.UserHarbor
+ *   const mail = yield* RecordingEmailSender.RecordingEmailSender
+ *   yield* harbor.register({ username: "jane", email: "jane@example.com", password: "StrongPassword123!" })
+ *   const token = yield* mail.lastToken("VerificationEmail", "jane@example.com")
+ *   yield* harbor.verifyEmail(Option.getOrThrow(token))
+ *   const session = yield* harbor.login({ username: "jane", password: "StrongPassword123!" })
+ *   return yield* harbor.getCurrentUser(session.token)
+ * })
+ *
+ * const user = await Effect.runPromise(program.pipe(Effect.provide(UserHarborTest.layer)))
+ * strictEqual(user.verified, true)
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -26,6 +26,15 @@ const shape = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}]*$/u
  * The canonical form: NFKC, so look-alike compatibility characters (`ﬁ`, full-width letters) collide with their
  * plain forms, then a full case fold (upper then lower, so `ß` matches `SS`).
  *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert"
+ * import { Username } from "userharbor"
+ *
+ * // "Straße" and "STRASSE" are one username: registering the second is `UsernameTaken`
+ * strictEqual(Username.canonical("Straße"), Username.canonical("STRASSE"))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -33,6 +42,22 @@ export const canonical = (username: string): string =>
   username.normalize("NFKC").toUpperCase().toLowerCase().normalize("NFKC")
 
 /**
+ * Checks a username (3-64 Unicode letters or digits) and returns it with its canonical form.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert"
+ * import { Either } from "effect"
+ * import { Username } from "userharbor"
+ *
+ * const valid = Either.getOrThrow(Username.validate("Jane"))
+ * strictEqual(valid.display, "Jane")
+ * strictEqual(valid.key, "jane")
+ *
+ * const refused = Username.validate("jo")
+ * strictEqual(Either.isLeft(refused) && refused.left.reason, "too-short")
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

@@ -1,19 +1,71 @@
 /**
+ * The core entry point, `userharbor`: the account service, its ports (store, email sender, hasher, random
+ * source), the errors, the configuration, the console sender and the argon2id hasher.
+ *
+ * @since 0.1.0
+ */
+
+/**
  * @since 0.1.0
  */
 export * as ConsoleEmailSender from "./ConsoleEmailSender.js"
+/**
+ * @since 0.1.0
+ */
 export * as Email from "./Email.js"
+/**
+ * @since 0.1.0
+ */
 export * as EmailSender from "./EmailSender.js"
+/**
+ * @since 0.1.0
+ */
 export * as EmailTemplates from "./EmailTemplates.js"
+/**
+ * @since 0.1.0
+ */
 export * as Errors from "./Errors.js"
+/**
+ * @since 0.1.0
+ */
 export * as Metrics from "./Metrics.js"
+/**
+ * @since 0.1.0
+ */
 export * as OutboxWorker from "./OutboxWorker.js"
+/**
+ * @since 0.1.0
+ */
 export * as PasswordHasher from "./PasswordHasher.js"
+/**
+ * @since 0.1.0
+ */
 export * as PasswordPolicy from "./PasswordPolicy.js"
+/**
+ * @since 0.1.0
+ */
 export * as SecureRandom from "./SecureRandom.js"
+/**
+ * @since 0.1.0
+ */
 export * as SessionCache from "./SessionCache.js"
+/**
+ * @since 0.1.0
+ */
 export * as User from "./User.js"
+/**
+ * @since 0.1.0
+ */
 export * as UserHarbor from "./UserHarbor.js"
+/**
+ * @since 0.1.0
+ */
 export * as UserHarborConfig from "./UserHarborConfig.js"
+/**
+ * @since 0.1.0
+ */
 export * as Username from "./Username.js"
+/**
+ * @since 0.1.0
+ */
 export * as UserStore from "./UserStore.js"

@@ -3,4 +3,8 @@
  *
  * @since 0.1.0
  */
+
+/**
+ * @since 0.1.0
+ */
 export * as SmtpEmailSender from "./SmtpEmailSender.js"

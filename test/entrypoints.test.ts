@@ -10,7 +10,8 @@ const externalImports = (entry: string): Set<string> => {
   const visit = (file: string) => {
     if (seen.has(file)) return
     seen.add(file)
-    const source = readFileSync(file, "utf8")
+    // Doc comments hold example imports (`@example` blocks) that the module itself does not load.
+    const source = readFileSync(file, "utf8").replace(/\/\*\*[\s\S]*?\*\//g, "")
     for (const match of source.matchAll(/^\s*(?:import|export)[^"']*?from\s+["']([^"']+)["']/gm)) {
       const specifier = match[1]
       if (specifier === undefined) continue
