@@ -309,7 +309,7 @@ const drivers: Record<string, (script: string, env: NodeJS.ProcessEnv) => Promis
       const cookie = ok.headers.get("set-cookie") ?? ""
       check(ok.status === 204, `the right password: expected 204, got ${ok.status}`)
       check(
-        /^session=[\w-]{20,};/.test(cookie) && /HttpOnly/i.test(cookie) && /SameSite=Lax/i.test(cookie),
+        /^__Host-session=[\w-]{20,};/.test(cookie) && /HttpOnly/i.test(cookie) && /SameSite=Lax/i.test(cookie),
         `the session cookie: ${cookie.replace(/=[^;]*/, "=<token>")}`
       )
       const statuses: Array<number> = []
