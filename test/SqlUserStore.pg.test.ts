@@ -1,15 +1,12 @@
-import { assert, describe, it } from "@effect/vitest"
+import { assert, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import * as PgUserStore from "../src/PgUserStore.js"
-import { notice, pgSchema, pgStore, pgUrl } from "./sqlDatabases.js"
+import { describeOn, pgSchema, pgStore } from "./sqlDatabases.js"
 import { outageTests } from "./SqlOutage.js"
 import { sqlSuite } from "./SqlStoreSuite.js"
 import { conformanceSuite } from "./StoreConformanceSuite.js"
 
-notice("PostgreSQL", "USERHARBOR_TEST_PG_URL", pgUrl)
-
-describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
-  const url = pgUrl ?? ""
+describeOn("pg", "", (url) => {
   sqlSuite("postgres", pgStore(url))
   conformanceSuite("postgres", pgStore(url))
 
