@@ -168,7 +168,7 @@ const storeError = (operation: string) => (cause: SqlError) => Effect.fail(new S
 // (InnoDB's next-key locks make concurrent upserts on a table with two unique keys deadlock now and then).
 const transientCodes = new Set<unknown>(["ER_LOCK_DEADLOCK", "40P01", "40001"])
 const isTransient = (u: unknown): boolean => {
-  const sqlError = u instanceof StoreError ? u.cause : u
+  const sqlError = u instanceof StoreError ? u.unsafeDriverError() : u
   return isSqlError(sqlError) && Predicate.hasProperty(sqlError.cause, "code") &&
     transientCodes.has(sqlError.cause.code)
 }
