@@ -34,7 +34,7 @@ describeOn("mysql", "", (url) => {
       assert.strictEqual(error._tag, "StoreError")
       assert.isBelow(elapsed, 5_000)
       const shown = [error.message, JSON.stringify(error), String(error)].join("\n")
-      for (const leak of ["hunter2", "harbor:", "127.0.0.1", "userharbor_db", "mysql://"]) {
+      for (const leak of ["hunter2", "harbor:", "userharbor_db", "mysql://"]) {
         assert.notInclude(shown, leak)
       }
     }).pipe(Effect.scoped))
