@@ -220,9 +220,13 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   operation: Schema.String,
   reason: Schema.optional(Schema.String)
 }) {
-  // A private field: not an own property, so neither `"cause" in error` nor `Object.keys` (what Effect's renderers
-  // and `util.inspect` look at) can reach it. It does not survive encoding, by design.
-  readonly #driverError: unknown
+  /**
+   * The error the driver raised (usually an `SqlError` whose `cause` is the driver's own error), or `undefined`.
+   * It may hold SQL parameters, hosts, user names or passwords: read it to debug, never log or return it.
+   *
+   * @since 0.2.0
+   */
+  declare readonly unsafeDriverError: () => unknown
 
   constructor(
     props: { readonly operation: string; readonly reason?: string | undefined; readonly cause?: unknown },
@@ -235,23 +239,18 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
       },
       options
     )
-    this.#driverError = props.cause
+    // Held by a closure in a non-enumerable function: no renderer prints a function's captured values, and no
+    // `cause` property exists for Effect's renderers (which print the `cause` chain) to find. A private field
+    // would not do: Effect hands the error around wrapped in a Proxy (to attach the span), which has no
+    // private fields. It does not survive encoding, by design.
+    const driverError = props.cause
+    Object.defineProperty(this, "unsafeDriverError", { value: () => driverError, enumerable: false })
   }
 
   override get message(): string {
     return this.reason === undefined
       ? `User store failed during ${this.operation}`
       : `User store failed during ${this.operation}: ${this.reason}`
-  }
-
-  /**
-   * The error the driver raised (usually an `SqlError` whose `cause` is the driver's own error), or `undefined`.
-   * It may hold SQL parameters, hosts, user names or passwords: read it to debug, never log or return it.
-   *
-   * @since 0.2.0
-   */
-  unsafeDriverError(): unknown {
-    return this.#driverError
   }
 }
 

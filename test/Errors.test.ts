@@ -26,6 +26,12 @@ describe("StoreError", () => {
     expect("cause" in error && error.cause !== undefined).toBe(false)
   })
 
+  it.effect("keeps it reachable when Effect has wrapped the error to attach a span", () =>
+    Effect.gen(function*() {
+      const caught = yield* Effect.flip(Effect.withSpan(Effect.fail(error), "UserHarbor.login"))
+      expect(caught.unsafeDriverError()).toBe(cause)
+    }))
+
   it("never prints it, through its own renderings or Effect's", () => {
     const texts = renderings(error)
     for (const text of texts.slice(0, 5)) expect(text).toContain("insertSession")
