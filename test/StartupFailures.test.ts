@@ -5,6 +5,7 @@
  * driver and server; the message is printed, so the test log shows what a user sees.
  */
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
@@ -20,7 +21,7 @@ import * as SmtpEmailSender from "../src/SmtpEmailSender.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import * as UserHarborConfig from "../src/UserHarborConfig.js"
 import { renderings } from "./renderings.js"
-import { describeOn } from "./sqlDatabases.js"
+import { describeOn, pgSchema } from "./sqlDatabases.js"
 
 const dir = mkdtempSync(join(tmpdir(), "userharbor-startup-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -217,6 +218,29 @@ describeOn("pg", "start-up failures", (server) => {
           "database name in the url option"
       )
     }))
+
+  it.live("a user who may not create the tables (42501, at migration)", () =>
+    Effect.gen(function*() {
+      const role = `userharbor_reader_${unique}`
+      const scoped = new URL(yield* pgSchema(server))
+      const schema = (scoped.searchParams.get("options") ?? "").replace("-c search_path=", "")
+      const admin = (statement: string) =>
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(
+          Effect.provide(PgClient.layer({ url: Redacted.make(server) })),
+          Effect.orDie
+        )
+      yield* Effect.acquireRelease(
+        Effect.zipRight(admin(`CREATE ROLE ${role} LOGIN`), admin(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`)),
+        () => Effect.zipRight(admin(`DROP OWNED BY ${role}`), admin(`DROP ROLE ${role}`))
+      )
+      scoped.username = role
+      const { error } = yield* startupLine(PgUserStore.layer({ url: Redacted.make(scoped.toString()) }), [])
+      expectStoreError(
+        error,
+        "User store failed during migrate: the database user may not create or change the tables (42501); grant it " +
+          "that right, or run SqlMigrations once as the owner and build the store with layerWithoutMigrations"
+      )
+    }).pipe(Effect.scoped))
 
   it.live("an unknown role (28000)", () =>
     Effect.gen(function*() {

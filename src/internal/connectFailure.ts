@@ -119,3 +119,20 @@ const databaseName = (url: URL): string | undefined => {
     return undefined
   }
 }
+
+/** Why the migrations failed, when the driver's code says (most often: the user may not create tables). */
+export const migrateReason = (cause: unknown): string | undefined => {
+  const found = driverCode(cause)
+  if (found === undefined) return undefined
+  switch (found.code) {
+    case "42501":
+    case "ER_TABLEACCESS_DENIED_ERROR":
+    case "ER_DBACCESS_DENIED_ERROR":
+    case "ER_SPECIFIC_ACCESS_DENIED_ERROR":
+    case "SQLITE_READONLY":
+      return `the database user may not create or change the tables (${found.code}); grant it that right, or run ` +
+        "SqlMigrations once as the owner and build the store with layerWithoutMigrations"
+    default:
+      return `the database failed with ${found.code} while creating or updating the tables`
+  }
+}
