@@ -3,7 +3,7 @@ import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Predicate, Redacted } from "effect"
+import { Effect, Layer, Predicate, Redacted, Schema } from "effect"
 import { StoreError } from "../src/Errors.js"
 import { fiberFailureRenderings, renderings } from "./renderings.js"
 import { describeOn, mysqlDatabase } from "./sqlDatabases.js"
@@ -24,6 +24,15 @@ describe("StoreError", () => {
   it("keeps the driver error for deliberate debugging only", () => {
     expect(error.unsafeDriverError()).toBe(cause)
     expect("cause" in error && error.cause !== undefined).toBe(false)
+  })
+
+  it("encodes and decodes without the driver error, as an HttpApi or RPC schema would send it", () => {
+    const withReason = new StoreError({ operation: "connect", reason: "nothing listens on 127.0.0.1:1", cause })
+    const encoded = Schema.encodeSync(StoreError)(withReason)
+    expect(encoded).toEqual({ _tag: "StoreError", operation: "connect", reason: "nothing listens on 127.0.0.1:1" })
+    const decoded = Schema.decodeUnknownSync(StoreError)(encoded)
+    expect(decoded.message).toBe(withReason.message)
+    expect(decoded.unsafeDriverError()).toBeUndefined()
   })
 
   it.effect("keeps it reachable when Effect has wrapped the error to attach a span", () =>
