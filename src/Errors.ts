@@ -8,7 +8,6 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
-import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Schema from "effect/Schema"
 
 /**
@@ -204,34 +203,54 @@ export class EmailDeliveryError extends Schema.TaggedError<EmailDeliveryError>()
 
 /**
  * The store failed (connection lost, timeout, constraint the library did not expect). `operation` names the
- * store method; the cause is kept for debugging, but the message never includes it, because driver errors can
- * quote SQL parameters or connection strings.
+ * store method (`"connect"` while a layer starts). `reason`, when present, says in one secret-free line what went
+ * wrong and what to change (`directory ".data" does not exist; create it or set USERHARBOR_SQLITE_FILENAME to a
+ * path in an existing directory`); it is built from the driver's error code, never copied from its message.
+ *
+ * The driver's error itself is kept out of every field, so no renderer can print it: not the message, `String`,
+ * `JSON.stringify`, `util.inspect`, nor Effect's `Cause.pretty`, loggers, span attributes or `FiberFailure`s,
+ * all of which print an error's `cause` chain. Driver errors can quote SQL parameters (an email address in
+ * MySQL's `Duplicate entry '…'`), hosts, users or a connection string with its password. For deliberate
+ * debugging, `unsafeDriverError()` returns it.
  *
  * @since 0.1.0
  * @category errors
  */
 export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   operation: Schema.String,
-  cause: Schema.optional(Schema.Defect)
+  reason: Schema.optional(Schema.String)
 }) {
+  /**
+   * The error the driver raised (usually an `SqlError` whose `cause` is the driver's own error), or `undefined`.
+   * It may hold SQL parameters, hosts, user names or passwords: read it to debug, never log or return it.
+   *
+   * @since 0.2.0
+   */
+  declare readonly unsafeDriverError: () => unknown
+
+  constructor(
+    props: { readonly operation: string; readonly reason?: string | undefined; readonly cause?: unknown },
+    options?: Schema.MakeOptions
+  ) {
+    super(
+      props.reason === undefined ? { operation: props.operation } : {
+        operation: props.operation,
+        reason: props.reason
+      },
+      options
+    )
+    // Held by a closure in a non-enumerable function: no renderer prints a function's captured values, and no
+    // `cause` property exists for Effect's renderers (which print the `cause` chain) to find. A private field
+    // would not do: Effect hands the error around wrapped in a Proxy (to attach the span), which has no
+    // private fields. It does not survive encoding, by design.
+    const driverError = props.cause
+    Object.defineProperty(this, "unsafeDriverError", { value: () => driverError, enumerable: false })
+  }
+
   override get message(): string {
-    return `User store failed during ${this.operation}`
-  }
-
-  /**
-   * @since 0.1.0
-   */
-  override toJSON(): unknown {
-    // The cause may quote SQL parameters: keep it off the wire, like the message.
-    return { _tag: this._tag, operation: this.operation }
-  }
-
-  // `util.inspect` (and so `console.log`) would print an Error's `cause`; show the safe form instead.
-  /**
-   * @since 0.1.0
-   */
-  override [NodeInspectSymbol](): unknown {
-    return this.toJSON()
+    return this.reason === undefined
+      ? `User store failed during ${this.operation}`
+      : `User store failed during ${this.operation}: ${this.reason}`
   }
 }
 

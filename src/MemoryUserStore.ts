@@ -128,12 +128,19 @@ const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1
  */
 export const make = Effect.gen(function*() {
   const state = yield* Ref.make(empty)
+  // What another connection would read: `state` as of the last statement or transaction that ended. `snapshot`
+  // reads it without waiting, so it never sees a transaction's uncommitted (perhaps later rolled back) writes.
+  const committed = yield* Ref.make(empty)
+  const publish = Effect.flatMap(Ref.get(state), (s) => Ref.set(committed, s))
   const lock = yield* Effect.makeSemaphore(1)
   const inTransaction = FiberRef.unsafeMake(false)
 
   // A statement outside a transaction waits for the running transaction, like a row lock would.
   const statement = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    Effect.flatMap(FiberRef.get(inTransaction), (inside) => inside ? effect : lock.withPermits(1)(effect))
+    Effect.flatMap(
+      FiberRef.get(inTransaction),
+      (inside) => inside ? effect : lock.withPermits(1)(Effect.ensuring(effect, publish))
+    )
   const read = <A>(f: (s: State) => A) => statement(Effect.map(Ref.get(state), f))
   const write = <A>(f: (s: State) => readonly [A, State]) => statement(Ref.modify(state, f))
 
@@ -145,7 +152,8 @@ export const make = Effect.gen(function*() {
     )
     return Effect.flatMap(
       FiberRef.get(inTransaction),
-      (inside) => inside ? body : lock.withPermits(1)(Effect.locally(body, inTransaction, true))
+      (inside) =>
+        inside ? body : lock.withPermits(1)(Effect.ensuring(Effect.locally(body, inTransaction, true), publish))
     )
   }
 
@@ -323,7 +331,7 @@ export const make = Effect.gen(function*() {
       })
   })
 
-  const snapshot = Effect.map(Ref.get(state), (s): Snapshot => ({
+  const snapshot = Effect.map(Ref.get(committed), (s): Snapshot => ({
     users: Array.from(HashMap.values(s.users)).sort(byKey((user) => user.id)),
     sessions: Array.from(HashMap.values(s.sessions)).sort(byKey((session) => session.tokenHash)),
     tokens: Array.from(HashMap.values(s.tokens)).sort(byKey((token) => tokenKey(token.purpose, token.tokenHash))),

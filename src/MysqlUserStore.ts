@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { StoreError } from "./Errors.js"
+import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import { withClient } from "./internal/sqlLayers.js"
 import type { UserStore } from "./UserStore.js"
 
@@ -32,18 +33,14 @@ export interface Options {
   readonly connectTimeout?: Duration.DurationInput | undefined
 }
 
-// The URL is parsed only to add the timeout; a malformed one is reported without quoting it (it holds a password).
-const withTimeout = (options: Options): Effect.Effect<Redacted.Redacted, StoreError> =>
-  Effect.try({
-    try: () => {
-      const url = new URL(Redacted.value(options.url))
-      if (!url.searchParams.has("connectTimeout")) {
-        const millis = Math.round(Duration.toMillis(options.connectTimeout ?? "5 seconds"))
-        url.searchParams.set("connectTimeout", String(millis))
-      }
-      return Redacted.make(url.toString())
-    },
-    catch: () => new StoreError({ operation: "connect" })
+// The URL is parsed to add the timeout; a malformed one is reported without quoting it (it holds a password).
+const withTimeout = (options: Options, setting: string) =>
+  Effect.map(parseUrl(options.url, setting), (url) => {
+    if (!url.searchParams.has("connectTimeout")) {
+      const millis = Math.round(Duration.toMillis(options.connectTimeout ?? "5 seconds"))
+      url.searchParams.set("connectTimeout", String(millis))
+    }
+    return url
   })
 
 /**
@@ -54,13 +51,16 @@ const withTimeout = (options: Options): Effect.Effect<Redacted.Redacted, StoreEr
  */
 export const layerClient = (
   options: Options
+): Layer.Layer<MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> => clientLayer(options, urlOption)
+
+const clientLayer = (
+  options: Options,
+  setting: string
 ): Layer.Layer<MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> =>
   Layer.unwrapEffect(
-    Effect.map(withTimeout(options), (url) =>
-      MysqlClient.layer({ url, maxConnections: options.maxConnections ?? 10 }).pipe(
-        Layer.mapError((cause) =>
-          new StoreError({ operation: "connect", cause })
-        )
+    Effect.map(withTimeout(options, setting), (url) =>
+      MysqlClient.layer({ url: Redacted.make(url.toString()), maxConnections: options.maxConnections ?? 10 }).pipe(
+        Layer.mapError(connectFailure(url, setting))
       ))
   )
 
@@ -75,13 +75,19 @@ export const layer = (
 ): Layer.Layer<UserStore | MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> =>
   withClient(layerClient(options))
 
+const layerNaming = (options: Options, setting: string) => withClient(clientLayer(options, setting))
+
 /**
- * `layer` with its options from `Config`; by default the URL comes from `USERHARBOR_DATABASE_URL`.
+ * `layer` with its options from `Config`; by default the URL comes from `USERHARBOR_DATABASE_URL`, and a failure
+ * to connect names that variable.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config.Wrap<Options> = { url: Config.redacted("USERHARBOR_DATABASE_URL") }
+  config?: Config.Config.Wrap<Options>
 ): Layer.Layer<UserStore | MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError | ConfigError.ConfigError> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+  Layer.unwrapEffect(Effect.map(
+    Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),
+    (options) => layerNaming(options, config === undefined ? urlVariable : urlSetting)
+  ))

@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type { StoreError } from "./Errors.js"
+import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import * as PgSessionReader from "./internal/pgSessionReader.js"
 import { withClient } from "./internal/sqlLayers.js"
 import { UserStore } from "./UserStore.js"
@@ -74,15 +75,30 @@ const withSessionReader: Layer.Layer<UserStore, never, UserStore | PgSessionRead
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<UserStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
-  Layer.provideMerge(withSessionReader, withClient(PgSessionReader.layerClient(poolOptions(options))))
+  layerNaming(options, urlOption)
+
+// The URL is checked first: `pg` reads a malformed one as some host name and fails with a misleading error.
+const layerNaming = (
+  options: Options,
+  setting: string
+): Layer.Layer<UserStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
+  Layer.unwrapEffect(Effect.map(parseUrl(options.url, setting), (url) =>
+    Layer.provideMerge(
+      withSessionReader,
+      withClient(Layer.mapError(PgSessionReader.layerClient(poolOptions(options)), connectFailure(url, setting)))
+    )))
 
 /**
- * `layer` with its options from `Config`; by default the URL comes from `USERHARBOR_DATABASE_URL`.
+ * `layer` with its options from `Config`; by default the URL comes from `USERHARBOR_DATABASE_URL`, and a failure
+ * to connect names that variable.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config.Wrap<Options> = { url: Config.redacted("USERHARBOR_DATABASE_URL") }
+  config?: Config.Config.Wrap<Options>
 ): Layer.Layer<UserStore | PgClient.PgClient | SqlClient.SqlClient, StoreError | ConfigError.ConfigError> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+  Layer.unwrapEffect(Effect.map(
+    Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),
+    (options) => layerNaming(options, config === undefined ? urlVariable : urlSetting)
+  ))

@@ -10,6 +10,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Email from "./Email.js"
 import { type EmailMessage, EmailSender } from "./EmailSender.js"
 import { EmailDeliveryError } from "./Errors.js"
 
@@ -20,7 +21,7 @@ import { EmailDeliveryError } from "./Errors.js"
 export class RecordingEmailSender extends Context.Tag("userharbor/RecordingEmailSender")<RecordingEmailSender, {
   /** Every message delivered so far, oldest first. */
   readonly messages: Effect.Effect<ReadonlyArray<EmailMessage>>
-  /** The raw token of the newest verification or reset message to this address. */
+  /** The raw token of the newest verification or reset message to this address (compared case-insensitively). */
   readonly lastToken: (
     kind: "VerificationEmail" | "PasswordResetEmail",
     email: string
@@ -48,9 +49,11 @@ export const make = Effect.gen(function*() {
     messages: Ref.get(sent),
     lastToken: (kind, email) =>
       Effect.map(Ref.get(sent), (all) => {
+        // Addresses are case-insensitive everywhere in the library: compare them by its canonical key.
+        const key = Email.canonical(email.trim())
         for (let i = all.length - 1; i >= 0; i--) {
           const message = all[i]
-          if (message !== undefined && message._tag === kind && message.to.email === email) {
+          if (message !== undefined && message._tag === kind && Email.canonical(message.to.email.trim()) === key) {
             return Option.some(Redacted.value(message.token))
           }
         }

@@ -28,6 +28,7 @@ import type { SendMailOptions } from "nodemailer"
 import { type EmailMessage, EmailSender } from "./EmailSender.js"
 import * as EmailTemplates from "./EmailTemplates.js"
 import { EmailDeliveryError } from "./Errors.js"
+import { toVariables } from "./internal/configNames.js"
 
 /**
  * How the connection is protected.
@@ -336,5 +337,15 @@ export const fromEnv: Config.Config<Options> = Config.all({
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config.Wrap<Options> = fromEnv
-): Layer.Layer<EmailSender, ConfigError.ConfigError> => Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+  config?: Config.Config.Wrap<Options>
+): Layer.Layer<EmailSender, ConfigError.ConfigError> =>
+  config === undefined
+    ? Layer.mapError(Layer.unwrapEffect(Effect.map(fromEnv, layer)), envNames)
+    : Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+
+// An invalid value read by `fromEnv` is reported under the variable it came from.
+const envNames = toVariables({
+  host: "USERHARBOR_SMTP_HOST",
+  port: "USERHARBOR_SMTP_PORT",
+  "from.address": "USERHARBOR_SMTP_FROM"
+})

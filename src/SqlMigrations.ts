@@ -26,6 +26,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { StoreError } from "./Errors.js"
+import { migrateReason } from "./internal/connectFailure.js"
 
 /**
  * The table that records which of our migrations ran.
@@ -142,6 +143,8 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
 
 const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError
 
+const migrateFailure = (cause: unknown) => new StoreError({ operation: "migrate", reason: migrateReason(cause), cause })
+
 /**
  * Runs the pending migrations and returns the ones it ran (none when the schema is current). Failures are
  * `StoreError`s whose message names no SQL.
@@ -156,14 +159,14 @@ export const run: Effect.Effect<ReadonlyArray<readonly [id: number, name: string
     return yield* Migrator.make({})({ loader, table }).pipe(
       Effect.provideService(SqlClient.SqlClient, sql),
       Effect.catchTags({
-        SqlError: (cause) => Effect.fail(new StoreError({ operation: "migrate", cause })),
-        MigrationError: (cause) => Effect.fail(new StoreError({ operation: "migrate", cause }))
+        SqlError: (cause) => Effect.fail(migrateFailure(cause)),
+        MigrationError: (cause) => Effect.fail(migrateFailure(cause))
       }),
       // A failed migration is a defect in the Migrator, and so is a failed COMMIT; both hold the database's error,
       // which is a store failure (connection lost, permissions), not a bug here.
       Effect.catchSomeDefect((defect) =>
         defect instanceof Migrator.MigrationError || isSqlError(defect)
-          ? Option.some(Effect.fail(new StoreError({ operation: "migrate", cause: defect })))
+          ? Option.some(Effect.fail(migrateFailure(defect)))
           : Option.none()
       )
     )

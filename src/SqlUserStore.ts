@@ -20,11 +20,13 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import * as Schedule from "effect/Schedule"
+import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
 import { EmailTaken, StoreError, TokenPurpose, UsernameTaken } from "./Errors.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
@@ -168,25 +170,39 @@ const storeError = (operation: string) => (cause: SqlError) => Effect.fail(new S
 // (InnoDB's next-key locks make concurrent upserts on a table with two unique keys deadlock now and then).
 const transientCodes = new Set<unknown>(["ER_LOCK_DEADLOCK", "40P01", "40001"])
 const isTransient = (u: unknown): boolean => {
-  const sqlError = u instanceof StoreError ? u.cause : u
+  const sqlError = u instanceof StoreError ? u.unsafeDriverError() : u
   return isSqlError(sqlError) && Predicate.hasProperty(sqlError.cause, "code") &&
     transientCodes.has(sqlError.cause.code)
 }
 
+// The pauses between attempts run on a real clock of their own: on the fiber's `Clock` a test's `TestClock` would
+// never let the pause end, and the retried call would hang until the test times out. `self` keeps the fiber's
+// clock (the store's timestamps come from it).
+const realClock = Clock.make()
+const transientRetries = 5
+const pause = (attempt: number): Effect.Effect<void> =>
+  Effect.flatMap(
+    Random.nextRange(0.8, 1.2),
+    (jitter) => Effect.withClock(Effect.sleep(Duration.millis(5 * 2 ** attempt * jitter)), realClock)
+  )
+
 /**
- * Runs `self` again (up to 5 more times, with a short jittered pause) when the database rolled it back for a
- * deadlock or a serialization failure, but only outside a transaction: inside one, the statement's rollback took
- * the caller's earlier work with it, so only the outermost transaction can start over.
+ * Runs `self` again (up to 5 more times, with a short jittered exponential pause) when the database rolled it back
+ * for a deadlock or a serialization failure, but only outside a transaction: inside one, the statement's rollback
+ * took the caller's earlier work with it, so only the outermost transaction can start over.
  */
-const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (outer) =>
-    Option.isSome(outer)
-      ? self
-      : Effect.retry(self, {
-        times: 5,
-        while: isTransient,
-        schedule: Schedule.jittered(Schedule.exponential("5 millis"))
-      }))
+const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const attempt = (n: number): Effect.Effect<A, E, R> =>
+    Effect.catchIf(
+      self,
+      (error) => n < transientRetries && isTransient(error),
+      () => Effect.zipRight(pause(n), attempt(n + 1))
+    )
+  return Effect.flatMap(
+    Effect.serviceOption(SqlClient.TransactionConnection),
+    (outer) => Option.isSome(outer) ? self : attempt(0)
+  )
+}
 
 /**
  * Builds the store on the `SqlClient` in context, without running migrations. On SQLite it enables foreign keys;

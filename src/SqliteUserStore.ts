@@ -20,7 +20,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import { existsSync } from "node:fs"
+import { dirname, resolve } from "node:path"
 import { StoreError } from "./Errors.js"
+import { driverCode } from "./internal/connectFailure.js"
 import * as SessionReader from "./internal/sqliteSessionReader.js"
 import { withClient } from "./internal/sqlLayers.js"
 import { UserStore } from "./UserStore.js"
@@ -36,6 +39,27 @@ export interface Options {
   readonly busyTimeout?: Duration.DurationInput | undefined
 }
 
+// What the user sets, for the failure line: the option, or the variable `layerConfig` reads by default.
+const filenameOption = "the filename option"
+
+/** One secret-free line on why the file could not be opened, from the file system and the driver's error code. */
+const openFailure = (filename: string, setting: string) => (cause: unknown): StoreError => {
+  const file = JSON.stringify(filename)
+  const directory = dirname(resolve(filename))
+  const found = driverCode(cause)
+  const reason = !existsSync(directory)
+    // better-sqlite3 says so only in its message (a TypeError without a code), so look for ourselves.
+    ? `cannot open ${file}: directory ${
+      JSON.stringify(dirname(filename))
+    } does not exist; create it or set ${setting} to a file in an existing directory`
+    : found?.code === "SQLITE_CANTOPEN"
+    ? `cannot open ${file} (SQLITE_CANTOPEN: no permission, or a part of the path is not a directory); fix ${setting} or the permissions`
+    : found?.code === "SQLITE_NOTADB"
+    ? `${file} is not a SQLite database (SQLITE_NOTADB); set ${setting} to another file`
+    : `cannot use ${file}${found === undefined ? "" : ` (${found.code})`}; check ${setting}`
+  return new StoreError({ operation: "connect", reason, cause })
+}
+
 const busyTimeoutMillis = (options: Options): number =>
   Math.max(0, Math.round(Duration.toMillis(options.busyTimeout ?? "5 seconds")))
 
@@ -48,19 +72,24 @@ const busyTimeoutMillis = (options: Options): number =>
  */
 export const layerClient = (
   options: Options
+): Layer.Layer<SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> => clientLayer(options, filenameOption)
+
+const clientLayer = (
+  options: Options,
+  setting: string
 ): Layer.Layer<SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> =>
   Layer.scopedContext(
     SqliteClient.make({ filename: options.filename }).pipe(
       // better-sqlite3 opens the file synchronously inside `make` and throws, so the failure arrives as a defect.
       Effect.catchSomeDefect((defect) =>
         Predicate.isError(defect)
-          ? Option.some(Effect.fail(new StoreError({ operation: "connect", cause: defect })))
+          ? Option.some(Effect.fail(openFailure(options.filename, setting)(defect)))
           : Option.none()
       ),
       Effect.tap((client) => {
         // PRAGMA takes no bind parameters; the value is an integer we computed.
         return client.unsafe(`PRAGMA busy_timeout = ${busyTimeoutMillis(options)}`).pipe(
-          Effect.catchTag("SqlError", (cause) => Effect.fail(new StoreError({ operation: "connect", cause })))
+          Effect.mapError(openFailure(options.filename, setting))
         )
       }),
       Effect.map((client) =>
@@ -92,18 +121,30 @@ const withSessionReader = (options: Options): Layer.Layer<UserStore, StoreError,
  */
 export const layer = (
   options: Options
+): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> =>
+  layerNaming(options, filenameOption)
+
+const layerNaming = (
+  options: Options,
+  setting: string
 ): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> => {
-  const store = withClient(layerClient(options))
+  const store = withClient(clientLayer(options, setting))
   return SessionReader.isSharedFile(options.filename) ? Layer.provideMerge(withSessionReader(options), store) : store
 }
 
 /**
- * `layer` with its options from `Config`; by default the file name comes from `USERHARBOR_SQLITE_FILENAME`.
+ * `layer` with its options from `Config`; by default the file name comes from `USERHARBOR_SQLITE_FILENAME`, and a
+ * failure to open the file names that variable.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config.Wrap<Options> = { filename: Config.string("USERHARBOR_SQLITE_FILENAME") }
+  config?: Config.Config.Wrap<Options>
 ): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError | ConfigError.ConfigError> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+  Layer.unwrapEffect(Effect.map(
+    Config.unwrap(config ?? { filename: Config.string(filenameVariable) }),
+    (options) => layerNaming(options, config === undefined ? filenameVariable : "the filename setting")
+  ))
+
+const filenameVariable = "USERHARBOR_SQLITE_FILENAME"

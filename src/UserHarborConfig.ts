@@ -10,8 +10,11 @@ import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { toVariables } from "./internal/configNames.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 
 /**
@@ -130,6 +133,8 @@ export class UserHarborConfig extends Context.Tag("userharbor/UserHarborConfig")
  */
 export const minSecretKeyBytes = 32
 
+const randomKeyAdvice = "a random value, e.g. from `openssl rand -base64 48`"
+
 const invalid = (path: string, message: string): Effect.Effect<never, ConfigError.ConfigError> =>
   Effect.fail(ConfigError.InvalidData([path], message))
 
@@ -178,7 +183,10 @@ const throttleSettings = Effect.fnUntraced(function*(options: Partial<ThrottleOp
 export const make: (options: Options) => Effect.Effect<Settings, ConfigError.ConfigError> = Effect.fnUntraced(
   function*(options: Options) {
     if (Buffer.byteLength(Redacted.value(options.secretKey), "utf8") < minSecretKeyBytes) {
-      return yield* invalid("secretKey", `must be at least ${minSecretKeyBytes} bytes`)
+      return yield* invalid(
+        "secretKey",
+        `must be at least ${minSecretKeyBytes} bytes; use ${randomKeyAdvice}`
+      )
     }
     const passwordPolicy: PasswordPolicy.PasswordPolicy = { ...PasswordPolicy.defaultPolicy, ...options.passwordPolicy }
     if (
@@ -226,7 +234,15 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * @category config
  */
 export const fromEnv: Config.Config<Options> = Config.all({
-  secretKey: Config.redacted("USERHARBOR_SECRET_KEY"),
+  // `Config.redacted` would report a missing key as "<redacted>": say what to set instead.
+  secretKey: Config.option(Config.redacted("USERHARBOR_SECRET_KEY")).pipe(Config.mapOrFail(Option.match({
+    onNone: () =>
+      Either.left(ConfigError.MissingData(
+        ["USERHARBOR_SECRET_KEY"],
+        `not set; set it to at least ${minSecretKeyBytes} bytes: ${randomKeyAdvice}`
+      )),
+    onSome: Either.right
+  }))),
   verificationTokenTtl: optional(Config.duration("USERHARBOR_VERIFICATION_TOKEN_TTL")),
   resetTokenTtl: optional(Config.duration("USERHARBOR_RESET_TOKEN_TTL")),
   sessionTtl: optional(Config.duration("USERHARBOR_SESSION_TTL")),
@@ -258,4 +274,18 @@ export const fromEnv: Config.Config<Options> = Config.all({
 export const layerConfig = (
   config: Config.Config<Options> = fromEnv
 ): Layer.Layer<UserHarborConfig, ConfigError.ConfigError> =>
-  Layer.effect(UserHarborConfig, Effect.flatMap(config, make))
+  Layer.effect(
+    UserHarborConfig,
+    Effect.flatMap(config, (options) => config === fromEnv ? Effect.mapError(make(options), envNames) : make(options))
+  )
+
+// An invalid value read by `fromEnv` is reported under the variable it came from.
+const envNames = toVariables({
+  secretKey: "USERHARBOR_SECRET_KEY",
+  verificationTokenTtl: "USERHARBOR_VERIFICATION_TOKEN_TTL",
+  resetTokenTtl: "USERHARBOR_RESET_TOKEN_TTL",
+  sessionTtl: "USERHARBOR_SESSION_TTL",
+  sessionAbsoluteTtl: "USERHARBOR_SESSION_ABSOLUTE_TTL",
+  maxSessionsPerUser: "USERHARBOR_MAX_SESSIONS_PER_USER",
+  passwordPolicy: "USERHARBOR_PASSWORD_MIN_LENGTH"
+})

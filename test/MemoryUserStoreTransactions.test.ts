@@ -95,13 +95,36 @@ describe("MemoryUserStore transactions", () => {
         return yield* Effect.never
       })))
       yield* Deferred.await(inside)
-      expect(names(yield* inspector.snapshot)).toEqual(["Ann"]) // the write happened
+      expect(names(yield* inspector.snapshot)).toEqual([]) // written, but not committed
       const exit = yield* Fiber.interrupt(fiber)
       expect(Exit.isInterrupted(exit)).toBe(true)
       expect(names(yield* inspector.snapshot)).toEqual([])
       // The lock was released: the store still works.
       yield* store.insertUser(ben)
       expect(names(yield* inspector.snapshot)).toEqual(["Ben"])
+    }))
+
+  it.effect("snapshot sees only committed state, like a reader on another connection, without waiting", () =>
+    Effect.gen(function*() {
+      const { inspector, store } = yield* MemoryUserStore.make
+      yield* store.insertUser(ben)
+      const inside = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(store.withTransaction(Effect.gen(function*() {
+        yield* store.insertUser(ann)
+        yield* store.markVerified(ben.id)
+        yield* Deferred.succeed(inside, undefined)
+        yield* Deferred.await(release)
+      })))
+      yield* Deferred.await(inside)
+      const during = yield* inspector.snapshot
+      expect(names(during)).toEqual(["Ben"])
+      expect(during.users.map((u) => u.verified)).toEqual([false])
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(fiber)
+      const after = yield* inspector.snapshot
+      expect(names(after).sort()).toEqual(["Ann", "Ben"])
+      expect(after.users.find((u) => u.username === "Ben")?.verified).toBe(true)
     }))
 
   it.effect("a failed nested transaction undoes only its own part", () =>

@@ -16,7 +16,7 @@ import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import { UserHarborOutbox } from "../src/UserHarbor.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
 import type { UserStore } from "../src/UserStore.js"
-import { mysqlStore, mysqlUrl, pgStore, pgUrl } from "./sqlDatabases.js"
+import { describeOn, mysqlStore, pgStore } from "./sqlDatabases.js"
 
 const dir = mkdtempSync(join(tmpdir(), "userharbor-outbox-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -68,12 +68,12 @@ const retry = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
 
 describe("outbox retries on SQL stores", () => {
   retry("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
-  describe.runIf(pgUrl !== undefined)("PostgreSQL", () => retry("postgres", () => pgStore(pgUrl ?? "")))
-  describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => retry("mysql", () => mysqlStore(mysqlUrl ?? "")))
+  describeOn("pg", "outbox retries", (url) => retry("postgres", () => pgStore(url)))
+  describeOn("mysql", "outbox retries", (url) => retry("mysql", () => mysqlStore(url)))
 })
 
 describe("outbox workers on SQL stores", () => {
   race("sqlite file", () => SqliteUserStore.layer({ filename: join(dir, "race.db") }))
-  describe.runIf(pgUrl !== undefined)("PostgreSQL", () => race("postgres", () => pgStore(pgUrl ?? "")))
-  describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => race("mysql", () => mysqlStore(mysqlUrl ?? "")))
+  describeOn("pg", "outbox workers", (url) => race("postgres", () => pgStore(url)))
+  describeOn("mysql", "outbox workers", (url) => race("mysql", () => mysqlStore(url)))
 })

@@ -13,7 +13,7 @@ import type { StoreError } from "../src/Errors.js"
 import { decodeRow } from "../src/internal/sessionRow.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import { UserStore } from "../src/UserStore.js"
-import { notice, pgStore, pgUrl } from "./sqlDatabases.js"
+import { describeOn, pgStore } from "./sqlDatabases.js"
 import { session, userRecord } from "./SqlStoreSuite.js"
 
 const dir = mkdtempSync(join(tmpdir(), "userharbor-reader-"))
@@ -71,9 +71,8 @@ const sameAnswers = (name: string, layer: () => Layer.Layer<UserStore, StoreErro
   })
 
 sameAnswers("SQLite", fileStore)
-notice("PostgreSQL fast path", "USERHARBOR_TEST_PG_URL", pgUrl)
-describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
-  sameAnswers("PostgreSQL", () => pgStore(pgUrl ?? ""))
+describeOn("pg", "fast path", (url) => {
+  sameAnswers("PostgreSQL", () => pgStore(url))
 })
 
 describe("SQLite session fast path", () => {

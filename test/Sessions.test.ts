@@ -26,16 +26,13 @@ import { UserHarbor } from "../src/UserHarbor.js"
 import * as UserHarborConfig from "../src/UserHarborConfig.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
 import { UserStore } from "../src/UserStore.js"
-import { mysqlStore, mysqlUrl, notice, pgStore, pgUrl } from "./sqlDatabases.js"
+import { describeOn, mysqlStore, pgStore } from "./sqlDatabases.js"
 import { alice, bob, loggedIn, loginAs, newPassword, password, storedSession } from "./UserHarborSuite.js"
 
 const hour = Duration.toMillis("1 hour")
 const minute = Duration.toMillis("1 minute")
 const day = Duration.toMillis("1 day")
 const expired = new InvalidSession({ reason: "expired" })
-
-notice("PostgreSQL session policy", "USERHARBOR_TEST_PG_URL", pgUrl)
-notice("MariaDB/MySQL session policy", "USERHARBOR_TEST_MYSQL_URL", mysqlUrl)
 
 /** Runs on every store given: a fresh store per test, the harbor configured with `options`. */
 const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserStore, E>) =>
@@ -186,11 +183,11 @@ const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserSt
 
 sessionPolicySuite("memory", () => MemoryUserStore.layer)
 sessionPolicySuite("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
-describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
-  sessionPolicySuite("postgres", () => pgStore(pgUrl ?? ""))
+describeOn("pg", "session policy", (url) => {
+  sessionPolicySuite("postgres", () => pgStore(url))
 })
-describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => {
-  sessionPolicySuite("mysql", () => mysqlStore(mysqlUrl ?? ""))
+describeOn("mysql", "session policy", (url) => {
+  sessionPolicySuite("mysql", () => mysqlStore(url))
 })
 
 describe("session settings", () => {

@@ -3,6 +3,7 @@
  * conformance suite's job). Rows persist across the tests of one block, so every test uses its own ids.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
 import { assert, describe, layer } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, type Layer, Option, Schema } from "effect"
 import { StoreError } from "../src/Errors.js"
@@ -258,6 +259,58 @@ export const sqlSuite = (name: string, store: Layer.Layer<UserStore | SqlClient.
           yield* Fiber.interrupt(fiber)
           assert.isTrue(Option.isNone(yield* yield* inserted(interrupted)))
         }))
+
+      // Under `TestClock` (which `it.effect` provides) a retry that paused on the fiber's clock would never wake.
+      it.effect(
+        "a transaction rolled back for a serialization failure is run again, also under TestClock",
+        () =>
+          Effect.gen(function*() {
+            const store = yield* UserStore
+            let attempts = 0
+            const result = yield* store.withTransaction(Effect.suspend(() => {
+              attempts++
+              return attempts <= 2
+                ? Effect.fail(new SqlError({ cause: { code: "40001" }, message: "simulated serialization failure" }))
+                : Effect.succeed("committed")
+            }))
+            assert.strictEqual(result, "committed")
+            assert.strictEqual(attempts, 3)
+          }),
+        10_000
+      )
+
+      // SQLite has one connection, so two transactions cannot cross: the second waits for the first.
+      it.effect.skipIf(name.startsWith("sqlite"))(
+        "two transactions that deadlock: the database aborts one and the store runs it again, under TestClock",
+        () =>
+          Effect.gen(function*() {
+            const store = yield* UserStore
+            const [a, b] = [userRecord(), userRecord()]
+            yield* store.insertUser(a)
+            yield* store.insertUser(b)
+            const [aLocked, bLocked] = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
+            let attempts = 0
+            const cross = (
+              first: UserRecord,
+              firstLocked: typeof aLocked,
+              second: UserRecord,
+              secondLocked: typeof aLocked
+            ) =>
+              store.withTransaction(Effect.gen(function*() {
+                attempts++
+                yield* store.markVerified(first.id)
+                yield* Deferred.succeed(firstLocked, undefined)
+                yield* Deferred.await(secondLocked)
+                yield* store.markVerified(second.id)
+              }))
+            yield* Effect.all([cross(a, aLocked, b, bLocked), cross(b, bLocked, a, aLocked)], { concurrency: 2 })
+            assert.isAtLeast(attempts, 3)
+            for (const user of [a, b]) {
+              assert.isTrue(Option.exists(yield* store.findUserById(user.id), (found) => found.verified))
+            }
+          }),
+        30_000
+      )
 
       it.effect("a nested transaction's failure undoes only its own part", () =>
         Effect.gen(function*() {

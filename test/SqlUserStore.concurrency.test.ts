@@ -19,7 +19,7 @@ import { UserHarbor } from "../src/UserHarbor.js"
 import * as Username from "../src/Username.js"
 import { UserStore } from "../src/UserStore.js"
 import { type Command, execute, harborOn } from "./harborOn.js"
-import { notice, pgStore, pgUrl } from "./sqlDatabases.js"
+import { describeOn, pgStore } from "./sqlDatabases.js"
 
 const racers = 20
 
@@ -117,16 +117,14 @@ const scenarios = (name: string, race: Race) =>
 
 // --- PostgreSQL: 20 fibers in this process, a pool of 20 ---
 
-notice("PostgreSQL concurrency", "USERHARBOR_TEST_PG_URL", pgUrl)
-
-describe.runIf(pgUrl !== undefined)("concurrency on PostgreSQL", () => {
+describeOn("pg", "concurrency", (url) => {
   it.live("20 racing verifyEmail, resetPassword and register calls", () =>
     Effect.gen(function*() {
       const context = yield* Effect.context<UserHarbor>()
       const race: Race = (commands) =>
         Effect.forEach(commands, (c) => Effect.provide(execute(c), context), { concurrency: "unbounded" })
       yield* scenarios("postgres, pool of 20", race)
-    }).pipe(Effect.provide(harborOn(pgStore(pgUrl ?? "", { maxConnections: 20 })))), { timeout: 120_000 })
+    }).pipe(Effect.provide(harborOn(pgStore(url, { maxConnections: 20 })))), { timeout: 120_000 })
 })
 
 // --- SQLite: 20 processes on one WAL file ---

@@ -4,14 +4,10 @@
  * This file has no `layer(...)` block: @effect/vitest's `layer` rebinds the shared `it.effect` to its own runtime
  * and TestClock for every test collected after it, which would leak the clock between these tests.
  */
-import { describe } from "@effect/vitest"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
-import { mysqlStore, mysqlUrl, notice, pgStore, pgUrl } from "./sqlDatabases.js"
+import { describeOn, mysqlStore, pgStore } from "./sqlDatabases.js"
 import { behaviourSuite } from "./UserHarborSuite.js"
-
-notice("PostgreSQL behaviour", "USERHARBOR_TEST_PG_URL", pgUrl)
-notice("MariaDB/MySQL behaviour", "USERHARBOR_TEST_MYSQL_URL", mysqlUrl)
 
 behaviourSuite("sqlite :memory:", () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" })))
 // Outbox mode on SQLite only: the outbox statements have their own conformance suite on every database.
@@ -21,10 +17,10 @@ behaviourSuite(
   "outbox"
 )
 
-describe.runIf(pgUrl !== undefined)("PostgreSQL", () => {
-  behaviourSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(pgUrl ?? "")))
+describeOn("pg", "behaviour", (url) => {
+  behaviourSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
 })
 
-describe.runIf(mysqlUrl !== undefined)("MariaDB/MySQL", () => {
-  behaviourSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(mysqlUrl ?? "")))
+describeOn("mysql", "behaviour", (url) => {
+  behaviourSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
 })

@@ -47,7 +47,16 @@ describe("entry points", () => {
 
   const drivers: Record<string, ReadonlyArray<string>> = {
     sql: ["effect", "@effect/sql"],
-    sqlite: ["effect", "@effect/sql", "@effect/sql-sqlite-node", "@effect/experimental", "better-sqlite3"],
+    // node:fs and node:path: a file that cannot be opened is explained by looking at its directory.
+    sqlite: [
+      "effect",
+      "@effect/sql",
+      "@effect/sql-sqlite-node",
+      "@effect/experimental",
+      "better-sqlite3",
+      "node:fs",
+      "node:path"
+    ],
     pg: ["effect", "@effect/sql", "@effect/sql-pg", "@effect/experimental", "pg"],
     mysql: ["effect", "@effect/sql", "@effect/sql-mysql2"]
   }

@@ -5,17 +5,37 @@
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
+import { describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import * as MysqlUserStore from "../src/MysqlUserStore.js"
 import * as PgUserStore from "../src/PgUserStore.js"
 
-export const pgUrl = process.env.USERHARBOR_TEST_PG_URL
-export const mysqlUrl = process.env.USERHARBOR_TEST_MYSQL_URL
+const servers = {
+  pg: { name: "PostgreSQL", variable: "USERHARBOR_TEST_PG_URL" },
+  mysql: { name: "MariaDB/MySQL", variable: "USERHARBOR_TEST_MYSQL_URL" }
+} as const
 
-export const notice = (name: string, variable: string, url: string | undefined) => {
-  if (url === undefined) console.warn(`${variable} is not set: the ${name} tests are skipped`)
+/**
+ * A test setting read from the environment; an empty value counts as unset. When it is unset, `describeWith`
+ * prints one line and registers a skipped block whose body is never called: `describe.runIf(false)` would still
+ * run its callback to collect the tests, where a `new URL("")` throws and fails the whole file.
+ */
+export const describeWith = (variable: string, title: string, body: (value: string) => void): void => {
+  const value = process.env[variable]
+  if (value === undefined || value === "") {
+    console.warn(`${variable} is not set: skipping "${title}"`)
+    describe.skip(title, () => {
+      it.skip(`needs ${variable}`, () => {})
+    })
+    return
+  }
+  describe(title, () => body(value))
 }
+
+/** `describeWith` on the PostgreSQL or MariaDB/MySQL test URL; the title starts with the server's name. */
+export const describeOn = (server: keyof typeof servers, title: string, body: (url: string) => void): void =>
+  describeWith(servers[server].variable, title === "" ? servers[server].name : `${servers[server].name} ${title}`, body)
 
 const runName = () => `userharbor_test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`
 

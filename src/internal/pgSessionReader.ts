@@ -12,6 +12,11 @@ import { StoreError } from "../Errors.js"
 import type { UserStore } from "../UserStore.js"
 import { firstSession, outsideTransactions, sessionQuery } from "./sessionRow.js"
 
+// With the code Node gives a socket timeout, so the start-up failure can say what happened.
+class ConnectTimeout extends Error {
+  readonly code = "ETIMEDOUT"
+}
+
 /** The `pg` pool under the client, so the session fast path runs on the same connections. */
 export class SessionPool extends Context.Tag("userharbor/internal/SessionPool")<SessionPool, Pool>() {}
 
@@ -50,7 +55,7 @@ export const layerClient = (
     }).pipe(Effect.timeoutFail({
       duration: options.connectTimeout,
       onTimeout: () =>
-        new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" })
+        new SqlError({ cause: new ConnectTimeout("Connection timed out"), message: "PgClient: Connection timed out" })
     }))
     const client = yield* PgClient.fromPool({ acquire: Effect.succeed(pool), applicationName: options.applicationName })
     return Context.make(PgClient.PgClient, client).pipe(

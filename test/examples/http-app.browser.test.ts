@@ -1,45 +1,40 @@
-import { describe, expect, layer } from "@effect/vitest"
+import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, mkdirSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { chromium, type Page } from "playwright-core"
+import { describeWith } from "../sqlDatabases.js"
 import * as Harness from "./HttpAppHarness.js"
 
-// USERHARBOR_TEST_CHROMIUM names the browser (CI sets it, and then a missing file fails the test); without it,
-// Debian's chromium is used if installed, and the test is skipped if not.
-const configured = process.env["USERHARBOR_TEST_CHROMIUM"]
-const executablePath = configured ?? "/usr/bin/chromium"
-const available = configured !== undefined || existsSync(executablePath)
-if (!available) console.warn(`${executablePath} is missing: skipping the browser test of the example app`)
-
-const launch = Effect.acquireRelease(
-  Effect.promise(() =>
-    chromium.launch({
-      executablePath,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync"
-      ]
-    })
-  ),
-  (browser) => Effect.promise(() => browser.close())
-)
+const launch = (executablePath: string) =>
+  Effect.acquireRelease(
+    Effect.promise(() =>
+      chromium.launch({
+        executablePath,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync"
+        ]
+      })
+    ),
+    (browser) => Effect.promise(() => browser.close())
+  )
 
 const status = (page: Page, form: string) => page.locator(`#${form} .status`)
 
-describe.runIf(available)("example http app in a browser", () => {
+describeWith("USERHARBOR_TEST_CHROMIUM", "example http app in a browser", (executablePath) => {
   layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
     it.scoped(
       "signs up, verifies, signs in, changes and resets the password, signs out, deletes",
       () =>
         Effect.gen(function*() {
           const app = yield* Harness.TestApp
-          const browser = yield* launch
+          const browser = yield* launch(executablePath)
           const page = yield* Effect.promise(() => browser.newPage())
           const requested: Array<string> = []
           page.on("request", (request) => requested.push(request.url()))
