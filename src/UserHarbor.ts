@@ -116,7 +116,7 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
     InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | Busy | StoreError
   >
   readonly verifyEmail: (token: SecretInput) => Effect.Effect<void, InvalidToken | StoreError>
-  readonly resendVerification: (email: string) => Effect.Effect<void, EmailDeliveryError | StoreError>
+  readonly resendVerification: (email: string) => Effect.Effect<void, InvalidEmail | EmailDeliveryError | StoreError>
   readonly login: (
     input: LoginInput
   ) => Effect.Effect<Session, InvalidCredentials | EmailNotVerified | TooManyAttempts | Busy | StoreError>
@@ -131,7 +131,7 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
     Session,
     InvalidSession | InvalidCredentials | TooManyAttempts | WeakPassword | Busy | StoreError
   >
-  readonly sendPasswordReset: (email: string) => Effect.Effect<void, EmailDeliveryError | StoreError>
+  readonly sendPasswordReset: (email: string) => Effect.Effect<void, InvalidEmail | EmailDeliveryError | StoreError>
   readonly resetPassword: (
     input: ResetPasswordInput
   ) => Effect.Effect<void, InvalidToken | WeakPassword | Busy | StoreError>
@@ -303,17 +303,18 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       )
     }
 
-    const findByEmail = (email: string): Effect.Effect<Option.Option<UserRecord>, StoreError> =>
-      Email.validate(email).pipe(
-        Effect.flatMap((valid) => store.findUserByEmail(valid.key)),
-        Effect.catchTag("InvalidEmail", () => Effect.succeedNone)
-      )
+    // An invalid address is no account's address, so refusing it tells a caller nothing it did not know; it never
+    // reaches the decoy path, whose row would otherwise hold (and grow with) whatever was typed.
+    const findByEmail = Effect.fnUntraced(function*(email: string) {
+      const valid = yield* Email.validate(email)
+      return { address: valid.address, user: yield* store.findUserByEmail(valid.key) }
+    })
 
     // Issues a token and hands over its message in one transaction. Without an account (`None`) it does the same
     // work on a decoy, so the answer and the time it takes do not tell whether the address has one.
     const tokenMail = Effect.fnUntraced(function*(
       user: Option.Option<UserRecord>,
-      email: string,
+      address: string,
       purpose: TokenPurpose,
       ttl: Duration.Duration,
       message: (fields: { to: Recipient; token: Redacted.Redacted<string>; expiresAt: Date }) => EmailMessage
@@ -334,7 +335,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         onNone: () =>
           Effect.zipRight(
             store.deleteUserTokens(decoyUserId, purpose),
-            delivery.decoy(message({ to: { username: "", email }, token, expiresAt: new Date(expiresAt) }))
+            delivery.decoy(message({ to: { username: "", email: address }, token, expiresAt: new Date(expiresAt) }))
           )
       }))
       yield* afterCommit
@@ -402,9 +403,10 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
       // A verified account gets a decoy too: otherwise the time would tell unverified accounts from the rest.
-      const user = Option.filter(yield* findByEmail(email), (found) => !found.verified)
+      const { address, user } = yield* findByEmail(email)
+      const unverified = Option.filter(user, (found) => !found.verified)
       const ttl = config.verificationTokenTtl
-      yield* tokenMail(user, email, "verify-email", ttl, (fields) => new VerificationEmail(fields))
+      yield* tokenMail(unverified, address, "verify-email", ttl, (fields) => new VerificationEmail(fields))
     }, Observe.withOutcome)
 
     // Opportunistic: a login that could not upgrade its hash (busy, store down, password changed meanwhile) still
@@ -499,8 +501,14 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     }, Observe.withOutcome)
 
     const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
-      const user = yield* findByEmail(email)
-      yield* tokenMail(user, email, "reset-password", config.resetTokenTtl, (fields) => new PasswordResetEmail(fields))
+      const { address, user } = yield* findByEmail(email)
+      yield* tokenMail(
+        user,
+        address,
+        "reset-password",
+        config.resetTokenTtl,
+        (fields) => new PasswordResetEmail(fields)
+      )
     }, Observe.withOutcome)
 
     const resetPassword = Effect.fn("UserHarbor.resetPassword")(function*(input: ResetPasswordInput) {
