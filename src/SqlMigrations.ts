@@ -36,9 +36,9 @@ import { StoreError } from "./Errors.js"
 export const table = "userharbor_migrations"
 
 // Column sizes follow the validation limits and MariaDB's 3072-byte index limit (4 bytes per utf8mb4 character):
-// a username is at most 64 code points, its canonical key at most 768 (case folding and NFKC can lengthen it;
-// only a name made of the longest Arabic ligatures would exceed that); an address is at most 254 code points and
-// its lower-cased key at most 3 times that.
+// a username is at most 64 code points, its canonical key at most 768 (`Username.maxKeyLength`: case folding and
+// NFKC can lengthen it, and validation refuses a name whose key would not fit, such as 43 or more `ﷺ`); an address
+// is at most 254 code points and its lower-cased key at most 3 times that.
 interface Dialect {
   /** Binary comparison for keys (MySQL's default collations ignore case and accents). */
   readonly key: string

@@ -162,6 +162,10 @@ export const isUniqueViolation = (error: SqlError): boolean =>
 
 const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError
 
+// What the `VARCHAR(64)` ASCII id columns can hold: printable ASCII, 1 to 64 characters.
+const storableId = /^[\x21-\x7e]{1,64}$/
+const isStorableId = (id: string): boolean => storableId.test(id)
+
 const storeError = (operation: string) => (cause: SqlError) => Effect.fail(new StoreError({ operation, cause }))
 
 // Deadlocks and serialization failures: the database rolled the whole transaction back and asks for a retry
@@ -546,11 +550,15 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         Effect.flatMap(decodeSessionRecords),
         Effect.catchTag("SqlError", storeError("listUserSessions"))
       ),
+    // The id comes from the caller: one that no id column can hold (PostgreSQL refuses a NUL in text, MariaDB a
+    // lone surrogate or any non-ASCII value against an ASCII column) is no session's, and never reaches the SQL.
     deleteUserSession: (userId, sessionId) =>
-      affected(
-        "deleteUserSession",
-        sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId} AND id = ${sessionId}`.raw
-      ).pipe(Effect.map((n) => n > 0)),
+      isStorableId(sessionId)
+        ? affected(
+          "deleteUserSession",
+          sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId} AND id = ${sessionId}`.raw
+        ).pipe(Effect.map((n) => n > 0))
+        : Effect.succeed(false),
     deleteOtherUserSessions: (userId, keepTokenHash) =>
       affected(
         "deleteOtherUserSessions",

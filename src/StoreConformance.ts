@@ -256,6 +256,20 @@ const userCases: ReadonlyArray<Case> = [
     yield* checkNone(yield* store.findUserByEmail(`conf.${hex(8)}@example.test`), "findUserByEmail of an unknown key")
     yield* checkNone(yield* store.findUserByEmail(user.usernameKey), "findUserByEmail with a username key")
   }),
+  gen("insertUser holds the longest keys validation allows (768 and 762 code points, 4 UTF-8 bytes each)", function*(
+    store
+  ) {
+    // `Username.maxKeyLength` and the email key bound: a key validation accepts must never fail as a store error.
+    const tag = hex(4)
+    const user = makeUser({
+      usernameKey: `${tag}${"\u{1D49C}".repeat(768 - tag.length)}`,
+      emailKey: `${tag}${"\u{1D49C}".repeat(762 - tag.length)}`
+    })
+    yield* store.insertUser(user)
+    yield* expectUser(user.id, user, "findUserById of a user with the longest keys")
+    const found = yield* checkSome(yield* store.findUserByUsername(user.usernameKey), "findUserByUsername")
+    yield* checkEqual(found.id, user.id, "findUserByUsername of the longest key")
+  }),
   gen("insertUser fails with UsernameTaken on a duplicate username key", function*(store) {
     const first = yield* storedUser()
     const second = makeUser({ username: first.username.toUpperCase(), usernameKey: first.usernameKey })
@@ -1096,6 +1110,16 @@ const sessionManagementCases: ReadonlyArray<Case> = [
     yield* checkEqual(yield* store.deleteUserSession(user.id, mine.id), false, "deleteUserSession a second time")
     yield* checkEqual(yield* store.deleteUserSession(user.id, SessionId.make(hex(16))), false, "an unknown id")
     yield* expectSession(sibling, "the user's other session")
+  }),
+  gen("deleteUserSession answers false, never a store error, for ids no store could hold", function*(store) {
+    const user = yield* storedUser()
+    const session = makeSession(user)
+    yield* store.insertSession(session)
+    // A NUL (PostgreSQL refuses it in text), a lone surrogate (not UTF-8: MariaDB refuses it), non-ASCII, too long.
+    for (const id of ["\u0000", `${session.id}\u0000`, "\uD800", "\uDC00abc", "é", "x".repeat(10_000), ""]) {
+      yield* checkEqual(yield* store.deleteUserSession(user.id, SessionId.make(id)), false, `${show(id)} as an id`)
+    }
+    yield* expectSession(session, "the user's session")
   }),
   gen("deleteOtherUserSessions keeps the given session and other users' sessions", function*(store) {
     const user = yield* storedUser()

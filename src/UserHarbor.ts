@@ -573,8 +573,11 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const revokeSession = Effect.fn("UserHarbor.revokeSession")(
       function*(sessionToken: SecretInput, sessionId: string) {
         const { user } = yield* checkSession(sessionToken)
-        // Scoped to the caller in the store itself: another user's id deletes nothing and reads like an unknown one.
-        if (!(yield* store.deleteUserSession(user.id, SessionId.make(sessionId)))) return yield* new SessionNotFound()
+        // An id the library cannot have issued is no session's: it never reaches the store (whose columns may not
+        // even hold it). Scoped to the caller in the store itself: another user's id reads like an unknown one.
+        if (!Tokens.isId(sessionId) || !(yield* store.deleteUserSession(user.id, SessionId.make(sessionId)))) {
+          return yield* new SessionNotFound()
+        }
       },
       Observe.withOutcome
     )

@@ -20,6 +20,16 @@ export interface ValidUsername {
 
 const minLength = 3
 const maxLength = 64
+
+/**
+ * The longest canonical key, in code points: what every store's key column holds (`VARCHAR(768)`, the most that
+ * MariaDB can index at 4 bytes a character). NFKC and case folding can lengthen a name (`ﷺ` becomes 18 code
+ * points), so a name of at most 64 code points whose key is longer is refused as `too-long`, on every store alike.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxKeyLength = 768
 const shape = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}]*$/u
 
 /**
@@ -44,5 +54,7 @@ export const validate = (input: string): Either.Either<ValidUsername, InvalidUse
   if (length < minLength) return Either.left(new InvalidUsername({ reason: "too-short" }))
   if (length > maxLength) return Either.left(new InvalidUsername({ reason: "too-long" }))
   if (!shape.test(display)) return Either.left(new InvalidUsername({ reason: "invalid-characters" }))
-  return Either.right({ display, key: canonical(display) })
+  const key = canonical(display)
+  if ([...key].length > maxKeyLength) return Either.left(new InvalidUsername({ reason: "too-long" }))
+  return Either.right({ display, key })
 }

@@ -165,6 +165,12 @@ export const behaviourSuite = <E>(
         ["a too short username", { ...alice, username: "al" }, new InvalidUsername({ reason: "too-short" })],
         ["a too long username", { ...alice, username: "a".repeat(65) }, new InvalidUsername({ reason: "too-long" })],
         [
+          // 64 code points, but NFKC makes each one 18 (1,152): more than any store's key column holds.
+          "a username whose canonical form is too long",
+          { ...alice, username: "\uFDFA".repeat(64) },
+          new InvalidUsername({ reason: "too-long" })
+        ],
+        [
           "a username with a space",
           { ...alice, username: "al ice" },
           new InvalidUsername({ reason: "invalid-characters" })
@@ -395,7 +401,25 @@ export const behaviourSuite = <E>(
     })
 
     describe("resendVerification and sendPasswordReset", () => {
-      const addresses = ["nobody@example.com", bob.email, "ALICE@example.com", "not an address", ""]
+      const addresses = ["nobody@example.com", bob.email, "ALICE@example.com"]
+      // No account's address, whatever accounts exist: refusing them tells nothing, and writes nothing.
+      const invalidAddresses = [
+        ["not an address", new InvalidEmail({ reason: "invalid-format" })],
+        ["", new InvalidEmail({ reason: "empty" })],
+        ["x".repeat(1_000_000), new InvalidEmail({ reason: "too-long" })]
+      ] as const
+
+      test("resendVerification and sendPasswordReset refuse an invalid address, writing and sending nothing", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(bob)
+          yield* clearMessages
+          for (const [address, error] of invalidAddresses) {
+            expect(yield* Effect.flip(h.resendVerification(address))).toStrictEqual(error)
+            expect(yield* Effect.flip(h.sendPasswordReset(address))).toStrictEqual(error)
+          }
+          expect(yield* messages).toEqual([])
+        }))
 
       test("resendVerification answers the same for every address and mails only unverified accounts", () =>
         Effect.gen(function*() {
@@ -962,6 +986,10 @@ export const behaviourSuite = <E>(
           expect(yield* Effect.flip(h.revokeSession(current.token, bobs.id))).toStrictEqual(notFound)
           expect(yield* h.verifySession(bobs.token)).toBe(true)
           expect(yield* Effect.flip(h.revokeSession(current.token, "no-such-session"))).toStrictEqual(notFound)
+          // Ids that cannot be ids are unknown ones, on every store (PostgreSQL refuses NUL, MariaDB lone surrogates).
+          for (const id of ["\u0000", "\uD800", `${other.id}\u0000`, "é", "x".repeat(100_000)]) {
+            expect(yield* Effect.flip(h.revokeSession(current.token, id)), JSON.stringify(id)).toStrictEqual(notFound)
+          }
           expect(yield* Effect.flip(h.revokeSession("garbage", third.id))).toStrictEqual(
             new InvalidSession({ reason: "unknown" })
           )

@@ -36,6 +36,11 @@ describe("Username.validate", () => {
     expect(reason("ab")).toBe("too-short")
     expect(reason("a".repeat(65))).toBe("too-long")
     expect(reason("a".repeat(1_000_000))).toBe("too-long")
+    // Short as typed, but its canonical key would not fit a store's key column (Username.maxKeyLength).
+    expect("\uFDFA".normalize("NFKC").length).toBe(18)
+    expect(reason("\uFDFA".repeat(42))).toBe("valid")
+    expect(reason("\uFDFA".repeat(43))).toBe("too-long")
+    expect(reason("\uFDFA".repeat(64))).toBe("too-long")
   })
 
   it("refuses anything but letters, digits and following combining marks", () => {
