@@ -61,9 +61,21 @@ export const PasswordProblem = Schema.Literal(
   "too-short",
   "too-long",
   "malformed",
+  /** Fewer than 5 different visible characters, after NFKC and case folding (`aaaaaaaa`, 8 zero-width spaces). */
+  "too-few-distinct",
+  /** One shorter string repeated (`abcdeabcde`). */
+  "repetitive",
+  /** A run of consecutive characters, up or down (`abcdefgh`, `98765432`). */
+  "sequential",
   "common",
   "same-as-username",
+  /** Holds the username (3 or more characters) somewhere inside. */
+  "contains-username",
   "same-as-email",
+  /** Holds the email address's local part (3 or more characters) somewhere inside. */
+  "contains-email",
+  /** Holds one of the policy's `appNames`. */
+  "contains-app-name",
   "missing-lowercase",
   "missing-uppercase",
   "missing-digit",

@@ -42,6 +42,12 @@ export interface Options {
   readonly sessionAbsoluteTtl?: Duration.DurationInput
   /** At most this many live sessions per user; a login beyond it ends the oldest. Default: no cap. */
   readonly maxSessionsPerUser?: number
+  /**
+   * The policy to start from: `"default"` (at least 8 characters, for a password used with a second factor or
+   * where 8 is acceptable) or `"nist-single-factor"` (at least 15, NIST SP 800-63B-4 for a password that is the
+   * only factor). Default `"default"`; `passwordPolicy` overrides single fields on top of it.
+   */
+  readonly passwordPreset?: PasswordPolicy.Preset
   readonly passwordPolicy?: Partial<PasswordPolicy.PasswordPolicy>
   /** Brute-force throttling and mail send limits; see `ThrottleOptions`. */
   readonly throttle?: Partial<ThrottleOptions>
@@ -180,7 +186,14 @@ export const make: (options: Options) => Effect.Effect<Settings, ConfigError.Con
     if (Buffer.byteLength(Redacted.value(options.secretKey), "utf8") < minSecretKeyBytes) {
       return yield* invalid("secretKey", `must be at least ${minSecretKeyBytes} bytes`)
     }
-    const passwordPolicy: PasswordPolicy.PasswordPolicy = { ...PasswordPolicy.defaultPolicy, ...options.passwordPolicy }
+    const preset = options.passwordPreset ?? "default"
+    if (!Object.hasOwn(PasswordPolicy.presets, preset)) {
+      return yield* invalid("passwordPreset", `must be one of ${Object.keys(PasswordPolicy.presets).join(", ")}`)
+    }
+    const passwordPolicy: PasswordPolicy.PasswordPolicy = {
+      ...PasswordPolicy.presets[preset],
+      ...options.passwordPolicy
+    }
     if (
       !Number.isInteger(passwordPolicy.minLength) || !Number.isInteger(passwordPolicy.maxLength) ||
       passwordPolicy.minLength < 8 || passwordPolicy.maxLength > 256 ||
@@ -219,7 +232,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * The options read from `USERHARBOR_*` environment variables: `USERHARBOR_SECRET_KEY` (required),
  * `USERHARBOR_VERIFICATION_TOKEN_TTL`, `USERHARBOR_RESET_TOKEN_TTL`, `USERHARBOR_SESSION_TTL`,
  * `USERHARBOR_SESSION_ABSOLUTE_TTL` (durations such as `"12 hours"`), `USERHARBOR_MAX_SESSIONS_PER_USER`,
- * `USERHARBOR_PASSWORD_MIN_LENGTH` and `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
+ * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
+ * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated) and `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
  * lower-case letter, an upper-case letter, a digit and a symbol).
  *
  * @since 0.1.0
@@ -232,20 +246,24 @@ export const fromEnv: Config.Config<Options> = Config.all({
   sessionTtl: optional(Config.duration("USERHARBOR_SESSION_TTL")),
   sessionAbsoluteTtl: optional(Config.duration("USERHARBOR_SESSION_ABSOLUTE_TTL")),
   maxSessionsPerUser: optional(Config.integer("USERHARBOR_MAX_SESSIONS_PER_USER")),
+  passwordPreset: optional(Config.literal("default", "nist-single-factor")("USERHARBOR_PASSWORD_PRESET")),
   minLength: optional(Config.integer("USERHARBOR_PASSWORD_MIN_LENGTH")),
+  appNames: optional(Config.array(Config.string(), "USERHARBOR_PASSWORD_APP_NAMES")),
   requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false))
-}).pipe(Config.map(({ minLength, requireClasses, secretKey, ...ttls }): Options => {
+}).pipe(Config.map(({ appNames, minLength, passwordPreset, requireClasses, secretKey, ...ttls }): Options => {
   const classes = requireClasses
     ? { requireLowercase: true, requireUppercase: true, requireDigit: true, requireSymbol: true }
     : {}
+  const names = appNames === undefined ? {} : { appNames: appNames.map((name) => name.trim()) }
   return {
     secretKey,
+    ...(passwordPreset === undefined ? {} : { passwordPreset }),
     ...(ttls.verificationTokenTtl === undefined ? {} : { verificationTokenTtl: ttls.verificationTokenTtl }),
     ...(ttls.resetTokenTtl === undefined ? {} : { resetTokenTtl: ttls.resetTokenTtl }),
     ...(ttls.sessionTtl === undefined ? {} : { sessionTtl: ttls.sessionTtl }),
     ...(ttls.sessionAbsoluteTtl === undefined ? {} : { sessionAbsoluteTtl: ttls.sessionAbsoluteTtl }),
     ...(ttls.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: ttls.maxSessionsPerUser }),
-    passwordPolicy: minLength === undefined ? classes : { ...classes, minLength }
+    passwordPolicy: minLength === undefined ? { ...classes, ...names } : { ...classes, ...names, minLength }
   }
 }))
 

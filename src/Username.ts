@@ -6,6 +6,7 @@
  */
 import * as Either from "effect/Either"
 import { InvalidUsername } from "./Errors.js"
+import { foldCase } from "./internal/fold.js"
 
 /**
  * @since 0.1.0
@@ -39,8 +40,7 @@ const shape = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}]*$/u
  * @since 0.1.0
  * @category constructors
  */
-export const canonical = (username: string): string =>
-  username.normalize("NFKC").toUpperCase().toLowerCase().normalize("NFKC")
+export const canonical = (username: string): string => foldCase(username)
 
 /**
  * @since 0.1.0

@@ -51,7 +51,7 @@ export const tokenHash = (token: string | Redacted.Redacted<string>): string =>
 export const password = "purple-monkey-dishwasher-42"
 export const newPassword = "seven-green-lanterns-at-dawn"
 export const alice: RegisterInput = { username: "Alice", email: "alice@example.com", password }
-export const bobPassword = "bobs-own-secret-phrase"
+export const bobPassword = "steady-rain-over-lisbon"
 export const bob: RegisterInput = { username: "Bob", email: "bob@example.com", password: bobPassword }
 
 const hour = Duration.toMillis("1 hour")
@@ -197,12 +197,12 @@ export const behaviourSuite = <E>(
         [
           "the username as password",
           { ...alice, password: "aLiCeAlIcE", username: "AliceAlice" },
-          new WeakPassword({ reasons: ["same-as-username"] })
+          new WeakPassword({ reasons: ["repetitive", "same-as-username", "contains-email"] })
         ],
         [
           "the email as password",
           { ...alice, password: "ALICE@example.com" },
-          new WeakPassword({ reasons: ["same-as-email"] })
+          new WeakPassword({ reasons: ["contains-username", "same-as-email"] })
         ]
       ]
       for (const [what, input, expected] of invalidCases) {
@@ -227,7 +227,7 @@ export const behaviourSuite = <E>(
             new InvalidEmail({ reason: "invalid-format" })
           )
           expect(yield* Effect.flip(h.register({ ...all, username: "Carol", email: "carol@example.com" })))
-            .toStrictEqual(new WeakPassword({ reasons: ["too-short"] }))
+            .toStrictEqual(new WeakPassword({ reasons: ["too-short", "too-few-distinct"] }))
           expect(yield* storedUserByName("Carol")).toEqual(Option.none())
           expect(yield* messages).toEqual([])
         }))
@@ -667,11 +667,11 @@ export const behaviourSuite = <E>(
             ],
             [
               { sessionToken: session.token, oldPassword: password, newPassword: "weak" },
-              new WeakPassword({ reasons: ["too-short"] })
+              new WeakPassword({ reasons: ["too-short", "too-few-distinct"] })
             ],
             [
               { sessionToken: session.token, oldPassword: password, newPassword: "ALICE" + "@example.com" },
-              new WeakPassword({ reasons: ["same-as-email"] })
+              new WeakPassword({ reasons: ["contains-username", "same-as-email"] })
             ]
           ] as const
           for (const [input, expected] of attempts) {
@@ -756,10 +756,10 @@ export const behaviourSuite = <E>(
           const before = yield* storedUser(alice.email)
           yield* clearMessages
           expect(yield* Effect.flip(h.resetPassword({ token, newPassword: "12345678" }))).toStrictEqual(
-            new WeakPassword({ reasons: ["common"] })
+            new WeakPassword({ reasons: ["sequential", "common"] })
           )
           expect(yield* Effect.flip(h.resetPassword({ token, newPassword: "alice" }))).toStrictEqual(
-            new WeakPassword({ reasons: ["too-short", "same-as-username"] })
+            new WeakPassword({ reasons: ["too-short", "same-as-username", "contains-email"] })
           )
           expect(yield* storedUser(alice.email)).toStrictEqual(before)
           expect(Option.isSome(yield* storedToken("reset-password", token))).toBe(true)
