@@ -17,7 +17,13 @@ import * as Schema from "effect/Schema"
  * @since 0.1.0
  * @category models
  */
-export const UsernameProblem = Schema.Literal("too-short", "too-long", "invalid-characters")
+export const UsernameProblem = Schema.Literal(
+  "too-short",
+  "too-long",
+  "invalid-characters",
+  /** Letters of scripts that UTS #39's Highly Restrictive level does not let one name mix (Latin and Cyrillic). */
+  "mixed-scripts"
+)
 
 /**
  * @since 0.1.0
@@ -101,7 +107,8 @@ export class WeakPassword extends Schema.TaggedError<WeakPassword>()("WeakPasswo
 }
 
 /**
- * The username is already in use (compared case-insensitively).
+ * The username, or a look-alike of it, is already in use (compared on `Username.canonical`: case-insensitively and
+ * by confusable skeleton).
  *
  * @since 0.1.0
  * @category errors

@@ -244,6 +244,40 @@ export const behaviourSuite = <E>(
           expect(tags(yield* messages)).toEqual(["VerificationEmail alice@example.com"])
         }))
 
+      test("refuses every look-alike of a taken name: invisible code points, mixed scripts, confusables", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const lookAlikes: ReadonlyArray<readonly [string, unknown]> = [
+            ["Alice\u034F", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\uFE00", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\uFE0F", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\u180B", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\u{E0100}", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\u3164", new InvalidUsername({ reason: "invalid-characters" })],
+            ["\u3164\u3164\u3164", new InvalidUsername({ reason: "invalid-characters" })],
+            ["\u0430lice", new InvalidUsername({ reason: "mixed-scripts" })],
+            ["A1ice", new UsernameTaken()],
+            ["A1ICE", new UsernameTaken()]
+          ]
+          for (const [username, expected] of lookAlikes) {
+            const error = yield* Effect.flip(h.register({ ...bob, username }))
+            expect(error, JSON.stringify(username)).toStrictEqual(expected)
+          }
+          expect(yield* storedUser(bob.email)).toEqual(Option.none())
+          // Names in one other script are their own names; a whole-script look-alike of one is taken.
+          yield* h.register({ ...bob, username: "\u0430\u0456\u0441" })
+          const error = yield* Effect.flip(h.register({ ...alice, email: "aic@example.com", username: "aic" }))
+          expect(error).toStrictEqual(new UsernameTaken())
+          yield* h.register({ username: "Δημήτρης", email: "d@example.com", password })
+          yield* h.register({ username: "山田たろう", email: "y@example.com", password })
+          yield* h.register({ username: "алиса", email: "a@example.com", password })
+          expect(Option.isSome(yield* storedUserByName("Δημήτρης"))).toBe(true)
+          expect(Option.isSome(yield* storedUserByName("алиса"))).toBe(true)
+          yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
+          yield* h.login({ username: "ALICE", password })
+        }))
+
       test("answers a taken email like a new one, creates nothing and tells the owner", () =>
         Effect.gen(function*() {
           const h = yield* harbor
