@@ -14,28 +14,17 @@ import * as SqlUserStore from "../src/SqlUserStore.js"
 import * as Username from "../src/Username.js"
 import { mysqlDatabase, mysqlUrl, pgSchema, pgUrl } from "./sqlDatabases.js"
 
+const pg = (server: string) =>
+  Layer.orDie(Layer.unwrapScoped(Effect.map(pgSchema(server), (url) => PgClient.layer({ url: Redacted.make(url) }))))
+const mysql = (server: string) =>
+  Layer.orDie(
+    Layer.unwrapScoped(Effect.map(mysqlDatabase(server), (url) => MysqlClient.layer({ url: Redacted.make(url) })))
+  )
+
 const backends: ReadonlyArray<readonly [string, () => Layer.Layer<SqlClient.SqlClient>]> = [
   ["sqlite", () => Layer.orDie(SqliteClient.layer({ filename: ":memory:" }))],
-  ...(pgUrl === undefined ? [] : [
-    [
-      "postgres",
-      () =>
-        Layer.orDie(
-          Layer.unwrapScoped(Effect.map(pgSchema(pgUrl), (url) => PgClient.layer({ url: Redacted.make(url) })))
-        )
-    ] as const
-  ]),
-  ...(mysqlUrl === undefined ? [] : [
-    [
-      "mysql",
-      () =>
-        Layer.orDie(
-          Layer.unwrapScoped(
-            Effect.map(mysqlDatabase(mysqlUrl), (url) => MysqlClient.layer({ url: Redacted.make(url) }))
-          )
-        )
-    ] as const
-  ])
+  ...Option.toArray(Option.fromNullable(pgUrl)).map((url) => ["postgres", () => pg(url)] as const),
+  ...Option.toArray(Option.fromNullable(mysqlUrl)).map((url) => ["mysql", () => mysql(url)] as const)
 ]
 
 // The schema as 0.1 left it: only the migrations before 0004.
