@@ -14,6 +14,7 @@
  *   a notice outlives the account it is about. `lease_until` is 0 while a row is not claimed.
  * - `userharbor_counters` (0002): throttling counters keyed by `counter_key`, indexed by `updated_at` for purging.
  * - 0004 changes no table: it recomputes every `username_key` as the confusable skeleton (see `rekeyUsernames`).
+ * - 0005 indexes `userharbor_users` by `(verified, created_at)`, for purging expired unverified accounts.
  *
  * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
  * back there; PostgreSQL and SQLite run pending migrations in one transaction.
@@ -179,7 +180,10 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0001_create_tables": statementsMigration(createTables),
   "0002_throttling": statementsMigration(createCounters),
   "0003_outbox": statementsMigration(createOutbox),
-  "0004_username_skeleton": rekeyUsernames
+  "0004_username_skeleton": rekeyUsernames,
+  "0005_unverified_index": statementsMigration(() => [
+    "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
+  ])
 })
 
 const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError

@@ -509,6 +509,31 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         return sessions + (yield* purgeTable("userharbor_tokens", now, limit - sessions))
       }),
 
+    // Oldest first through the (verified, created_at) index; MySQL has `DELETE … ORDER BY … LIMIT`, the others a
+    // keyed sub-select. The cascade takes the users' sessions and tokens.
+    purgeUnverifiedUsers: (createdBefore, limit) =>
+      affected(
+        "purgeUnverifiedUsers",
+        sql.onDialectOrElse({
+          mysql: () =>
+            sql`DELETE FROM userharbor_users WHERE verified = FALSE AND created_at <= ${createdBefore}
+              ORDER BY created_at, id LIMIT ${Math.max(0, limit)}`.raw,
+          orElse: () =>
+            sql`DELETE FROM userharbor_users WHERE id IN (
+              SELECT id FROM userharbor_users WHERE verified = FALSE AND created_at <= ${createdBefore}
+              ORDER BY created_at, id LIMIT ${Math.max(0, limit)}) AND verified = FALSE`.raw
+        })
+      ),
+    // One statement per unique key, so each locks only the row it names (an OR across two indexes can lock every
+    // row InnoDB scans).
+    deleteUnverifiedUsers: ({ createdBefore, emailKey, usernameKey }) =>
+      Effect.gen(function*() {
+        const stale = sql`verified = FALSE AND created_at <= ${createdBefore}`
+        const byName = yield* sql`DELETE FROM userharbor_users WHERE username_key = ${usernameKey} AND ${stale}`.raw
+        const byEmail = yield* sql`DELETE FROM userharbor_users WHERE email_key = ${emailKey} AND ${stale}`.raw
+        return (yield* decodeAffected(byName)) + (yield* decodeAffected(byEmail))
+      }).pipe(Effect.catchTag("SqlError", storeError("deleteUnverifiedUsers"))),
+
     withTransaction: transaction("withTransaction"),
 
     incrementCounter,

@@ -28,6 +28,7 @@ import {
   type Busy,
   type EmailDeliveryError,
   EmailNotVerified,
+  type EmailTaken,
   InvalidCredentials,
   type InvalidEmail,
   InvalidSession,
@@ -341,6 +342,25 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       yield* afterCommit
     })
 
+    // An unverified account past `unverifiedAccountTtl` no longer holds its name and address.
+    const staleBefore = (now: number) => now - Duration.toMillis(config.unverifiedAccountTtl)
+
+    // The insert, in a savepoint. When the name or address is taken by an unverified account past its time, that
+    // account is deleted (its `verified` checked in the deleting statement, so one verified meanwhile stays) and
+    // the insert runs once more; of two registrations racing for it, the unique key lets one win.
+    const insertAccount = (
+      record: UserRecord,
+      insert: Effect.Effect<void, UsernameTaken | EmailTaken | StoreError>
+    ) => {
+      const released = (taken: UsernameTaken | EmailTaken) =>
+        store.deleteUnverifiedUsers({
+          usernameKey: record.usernameKey,
+          emailKey: record.emailKey,
+          createdBefore: staleBefore(record.createdAt)
+        }).pipe(Effect.flatMap((deleted) => deleted > 0 ? store.withTransaction(insert) : Effect.fail(taken)))
+      return store.withTransaction(insert).pipe(Effect.catchTags({ UsernameTaken: released, EmailTaken: released }))
+    }
+
     const register = Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
       const username = yield* Username.validate(input.username)
       const email = yield* Email.validate(input.email)
@@ -368,10 +388,13 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       }
       const afterCommit = yield* store.withTransaction(Effect.gen(function*() {
         // A savepoint: a taken email undoes only the insert, and the attempt notice joins the same transaction.
-        const created = yield* store.withTransaction(Effect.zipRight(
-          store.insertUser(record),
-          store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
-        )).pipe(
+        const created = yield* insertAccount(
+          record,
+          Effect.zipRight(
+            store.insertUser(record),
+            store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
+          )
+        ).pipe(
           Effect.as(true),
           Effect.catchTag("EmailTaken", () => Effect.succeed(false))
         )
@@ -404,7 +427,9 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
       // A verified account gets a decoy too: otherwise the time would tell unverified accounts from the rest.
       const { address, user } = yield* findByEmail(email)
-      const unverified = Option.filter(user, (found) => !found.verified)
+      const now = yield* Clock.currentTimeMillis
+      // An account past its time to verify gets no new token: it is as good as gone.
+      const unverified = Option.filter(user, (found) => !found.verified && found.createdAt > staleBefore(now))
       const ttl = config.verificationTokenTtl
       yield* tokenMail(unverified, address, "verify-email", ttl, (fields) => new VerificationEmail(fields))
     }, Observe.withOutcome)

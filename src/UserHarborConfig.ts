@@ -28,6 +28,12 @@ export interface Options {
   /** Default 1 hour. */
   readonly resetTokenTtl?: Duration.DurationInput
   /**
+   * How long an account may stay unverified. Default 7 days: after it the account no longer holds its username
+   * and address (a new registration takes them over, deleting it), and `PurgeSchedule` deletes it. Unverified
+   * accounts must not live for ever: they squat names and addresses, and enumeration probes leave them behind.
+   */
+  readonly unverifiedAccountTtl?: Duration.DurationInput
+  /**
    * The idle timeout. Default 30 days: a session unused for this long expires. Sliding: each use once less than
    * half of it remains moves the expiry to now + `sessionTtl` (never past the absolute timeout). A session's
    * `lastUsedAt` is written on renewal and otherwise at most once an hour, so it is accurate to an hour without
@@ -116,6 +122,7 @@ export interface Settings {
   readonly secretKey: Redacted.Redacted<string>
   readonly verificationTokenTtl: Duration.Duration
   readonly resetTokenTtl: Duration.Duration
+  readonly unverifiedAccountTtl: Duration.Duration
   readonly sessionTtl: Duration.Duration
   readonly sessionAbsoluteTtl: Duration.Duration
   /** `undefined`: no cap. */
@@ -135,6 +142,12 @@ export class UserHarborConfig extends Context.Tag("userharbor/UserHarborConfig")
  * @category constants
  */
 export const minSecretKeyBytes = 32
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultUnverifiedAccountTtl: Duration.DurationInput = "7 days"
 
 const invalid = (path: string, message: string): Effect.Effect<never, ConfigError.ConfigError> =>
   Effect.fail(ConfigError.InvalidData([path], message))
@@ -209,6 +222,10 @@ export const make: (options: Options) => Effect.Effect<Settings, ConfigError.Con
       secretKey: options.secretKey,
       verificationTokenTtl: yield* positiveDuration("verificationTokenTtl", options.verificationTokenTtl ?? "24 hours"),
       resetTokenTtl: yield* positiveDuration("resetTokenTtl", options.resetTokenTtl ?? "1 hour"),
+      unverifiedAccountTtl: yield* positiveDuration(
+        "unverifiedAccountTtl",
+        options.unverifiedAccountTtl ?? defaultUnverifiedAccountTtl
+      ),
       sessionTtl: yield* positiveDuration("sessionTtl", options.sessionTtl ?? "30 days"),
       sessionAbsoluteTtl: yield* positiveDuration("sessionAbsoluteTtl", options.sessionAbsoluteTtl ?? "90 days"),
       maxSessionsPerUser,
@@ -230,7 +247,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
 
 /**
  * The options read from `USERHARBOR_*` environment variables: `USERHARBOR_SECRET_KEY` (required),
- * `USERHARBOR_VERIFICATION_TOKEN_TTL`, `USERHARBOR_RESET_TOKEN_TTL`, `USERHARBOR_SESSION_TTL`,
+ * `USERHARBOR_VERIFICATION_TOKEN_TTL`, `USERHARBOR_RESET_TOKEN_TTL`, `USERHARBOR_UNVERIFIED_ACCOUNT_TTL`,
+ * `USERHARBOR_SESSION_TTL`,
  * `USERHARBOR_SESSION_ABSOLUTE_TTL` (durations such as `"12 hours"`), `USERHARBOR_MAX_SESSIONS_PER_USER`,
  * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
  * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated) and `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
@@ -243,6 +261,7 @@ export const fromEnv: Config.Config<Options> = Config.all({
   secretKey: Config.redacted("USERHARBOR_SECRET_KEY"),
   verificationTokenTtl: optional(Config.duration("USERHARBOR_VERIFICATION_TOKEN_TTL")),
   resetTokenTtl: optional(Config.duration("USERHARBOR_RESET_TOKEN_TTL")),
+  unverifiedAccountTtl: optional(Config.duration("USERHARBOR_UNVERIFIED_ACCOUNT_TTL")),
   sessionTtl: optional(Config.duration("USERHARBOR_SESSION_TTL")),
   sessionAbsoluteTtl: optional(Config.duration("USERHARBOR_SESSION_ABSOLUTE_TTL")),
   maxSessionsPerUser: optional(Config.integer("USERHARBOR_MAX_SESSIONS_PER_USER")),
@@ -260,6 +279,7 @@ export const fromEnv: Config.Config<Options> = Config.all({
     ...(passwordPreset === undefined ? {} : { passwordPreset }),
     ...(ttls.verificationTokenTtl === undefined ? {} : { verificationTokenTtl: ttls.verificationTokenTtl }),
     ...(ttls.resetTokenTtl === undefined ? {} : { resetTokenTtl: ttls.resetTokenTtl }),
+    ...(ttls.unverifiedAccountTtl === undefined ? {} : { unverifiedAccountTtl: ttls.unverifiedAccountTtl }),
     ...(ttls.sessionTtl === undefined ? {} : { sessionTtl: ttls.sessionTtl }),
     ...(ttls.sessionAbsoluteTtl === undefined ? {} : { sessionAbsoluteTtl: ttls.sessionAbsoluteTtl }),
     ...(ttls.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: ttls.maxSessionsPerUser }),

@@ -34,6 +34,7 @@ import {
   WeakPassword
 } from "../src/Errors.js"
 import * as OutboxWorker from "../src/OutboxWorker.js"
+import * as PurgeSchedule from "../src/PurgeSchedule.js"
 import { RecordingEmailSender } from "../src/RecordingEmailSender.js"
 import type { Session } from "../src/User.js"
 import { UserHarbor } from "../src/UserHarbor.js"
@@ -337,6 +338,95 @@ export const behaviourSuite = <E>(
           )
           expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)
           expect(results.filter((r) => r._tag === "Left" && r.left._tag === "UsernameTaken")).toHaveLength(1)
+        }))
+    })
+
+    describe("unverified accounts", () => {
+      const week = Duration.toMillis("7 days")
+
+      test("hold their username and address for unverifiedAccountTtl (7 days), then a new registration takes them", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const stale = yield* lastToken("VerificationEmail", alice.email)
+          yield* TestClock.adjust(week - 1)
+          expect(yield* Effect.flip(h.register({ ...bob, username: alice.username }))).toStrictEqual(
+            new UsernameTaken()
+          )
+          yield* h.register({ ...bob, email: alice.email })
+          expect(yield* storedUserByName(bob.username)).toEqual(Option.none())
+          yield* TestClock.adjust(1)
+          // Exactly 7 days on, the name is free: the old account goes, with its token.
+          yield* h.register({ ...bob, username: alice.username })
+          const taken = Option.getOrThrow(yield* storedUserByName(alice.username))
+          expect(taken.email).toBe(bob.email)
+          expect(yield* storedUser(alice.email)).toEqual(Option.none())
+          expect(yield* Effect.flip(h.verifyEmail(stale))).toStrictEqual(
+            new InvalidToken({ purpose: "verify-email", reason: "unknown" })
+          )
+          yield* h.verifyEmail(yield* lastToken("VerificationEmail", bob.email))
+          yield* h.login({ username: alice.username, password: bobPassword })
+        }))
+
+      test("an expired one's address is free for a new account too, and gets no new verification mail", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          yield* TestClock.adjust(week)
+          yield* clearMessages
+          yield* h.resendVerification(alice.email)
+          expect(yield* messages).toEqual([])
+          yield* h.register({ ...bob, email: alice.email })
+          expect(Option.map(yield* storedUser(alice.email), (user) => user.username)).toEqual(Option.some(bob.username))
+          expect(yield* storedUserByName(alice.username)).toEqual(Option.none())
+        }))
+
+      test("a verified account is never released", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          yield* TestClock.adjust(Duration.toMillis("400 days"))
+          expect(yield* Effect.flip(h.register({ ...bob, username: alice.username }))).toStrictEqual(
+            new UsernameTaken()
+          )
+          yield* h.register({ ...bob, email: alice.email })
+          expect(Option.map(yield* storedUser(alice.email), (user) => user.username)).toEqual(
+            Option.some(alice.username)
+          )
+          yield* loginAs(alice)
+        }))
+
+      test("of two registrations racing for an expired account's name, one wins", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          yield* TestClock.adjust(week)
+          const results = yield* Effect.all(
+            [
+              h.register({ ...bob, username: alice.username }),
+              h.register({ username: "ALICE", email: "carol@example.com", password })
+            ].map(Effect.either),
+            { concurrency: "unbounded" }
+          )
+          expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)
+          expect(results.filter((r) => r._tag === "Left" && r.left._tag === "UsernameTaken")).toHaveLength(1)
+          expect(yield* storedUser(alice.email)).toEqual(Option.none())
+        }))
+
+      test("PurgeSchedule deletes them after unverifiedAccountTtl, and only them", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          yield* registerVerified(bob)
+          yield* TestClock.adjust(week - 1)
+          yield* PurgeSchedule.purgeAll()
+          expect(Option.isSome(yield* storedUser(alice.email))).toBe(true)
+          yield* TestClock.adjust(1)
+          yield* PurgeSchedule.purgeAll()
+          expect(yield* storedUser(alice.email)).toEqual(Option.none())
+          expect(yield* storedUserByName(alice.username)).toEqual(Option.none())
+          expect(Option.isSome(yield* storedUser(bob.email))).toBe(true)
+          yield* loginAs(bob)
         }))
     })
 
