@@ -1094,6 +1094,46 @@ export const behaviourSuite = <E>(
           expect(yield* Effect.flip(h.listSessions("garbage"))).toStrictEqual(new InvalidSession({ reason: "unknown" }))
         }))
 
+      test("strings no store could hold, as names, addresses, tokens, ids and client keys, never end in StoreError", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const current = yield* loggedIn(alice)
+          const hostile = ["\u0000", "\uD800", `alice\u0000`, `\uDC00${"x".repeat(100)}`, "é".repeat(2_000)]
+          const outcomes: Array<string> = []
+          const tag = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+            Effect.map(Effect.exit(effect), (exit) => outcomes.push(exit._tag === "Success" ? "ok" : exit.cause._tag))
+          const errorTag = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+            Effect.map(Effect.flip(effect), (error) => error._tag)
+          for (const value of hostile) {
+            const tags = [
+              yield* errorTag(h.login({ username: value, password })),
+              yield* errorTag(h.login({ email: value, password })),
+              yield* errorTag(h.login({ email: `${value}@example.com`, password, clientKey: value })),
+              yield* errorTag(h.verifyEmail(value)),
+              yield* errorTag(h.resetPassword({ token: value, newPassword })),
+              yield* errorTag(h.validateSession(value)),
+              yield* errorTag(h.resendVerification(`${value}@example.com`)),
+              yield* errorTag(h.sendPasswordReset(value)),
+              yield* errorTag(h.revokeSession(current.token, value)),
+              yield* errorTag(h.register({ username: value, email: "new@example.com", password }))
+            ]
+            expect(tags, JSON.stringify(value.slice(0, 8))).toEqual([
+              "InvalidCredentials",
+              "InvalidCredentials",
+              "InvalidCredentials",
+              "InvalidToken",
+              "InvalidToken",
+              "InvalidSession",
+              "InvalidEmail",
+              "InvalidEmail",
+              "SessionNotFound",
+              "InvalidUsername"
+            ])
+            yield* tag(h.login({ username: alice.username, password, clientKey: value }))
+          }
+          expect(outcomes).toEqual(hostile.map(() => "ok"))
+        }))
+
       test("revokeSession ends one of the caller's sessions and never another user's", () =>
         Effect.gen(function*() {
           const h = yield* harbor
