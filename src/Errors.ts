@@ -16,7 +16,13 @@ import * as Schema from "effect/Schema"
  * @since 0.1.0
  * @category models
  */
-export const UsernameProblem = Schema.Literal("too-short", "too-long", "invalid-characters")
+export const UsernameProblem = Schema.Literal(
+  "too-short",
+  "too-long",
+  "invalid-characters",
+  /** Letters of scripts that UTS #39's Highly Restrictive level does not let one name mix (Latin and Cyrillic). */
+  "mixed-scripts"
+)
 
 /**
  * @since 0.1.0
@@ -60,9 +66,21 @@ export const PasswordProblem = Schema.Literal(
   "too-short",
   "too-long",
   "malformed",
+  /** Fewer than 5 different visible characters, after NFKC and case folding (`aaaaaaaa`, 8 zero-width spaces). */
+  "too-few-distinct",
+  /** One shorter string repeated (`abcdeabcde`). */
+  "repetitive",
+  /** A run of consecutive characters, up or down (`abcdefgh`, `98765432`). */
+  "sequential",
   "common",
   "same-as-username",
+  /** Holds the username (3 or more characters) somewhere inside. */
+  "contains-username",
   "same-as-email",
+  /** Holds the email address's local part (3 or more characters) somewhere inside. */
+  "contains-email",
+  /** Holds one of the policy's `appNames`. */
+  "contains-app-name",
   "missing-lowercase",
   "missing-uppercase",
   "missing-digit",
@@ -88,7 +106,8 @@ export class WeakPassword extends Schema.TaggedError<WeakPassword>()("WeakPasswo
 }
 
 /**
- * The username is already in use (compared case-insensitively).
+ * The username, or a look-alike of it, is already in use (compared on `Username.canonical`: case-insensitively and
+ * by confusable skeleton).
  *
  * @since 0.1.0
  * @category errors

@@ -98,6 +98,21 @@ const removeUserSessions = (state: State, userId: UserId): [number, State] => {
   return [HashMap.size(doomed), { ...state, sessions: HashMap.removeMany(state.sessions, HashMap.keys(doomed)) }]
 }
 
+// The user with every session and token.
+const removeUser = (s: State, id: UserId): State => {
+  const user = HashMap.get(s.users, id)
+  if (Option.isNone(user)) return s
+  const [, withoutSessions] = removeUserSessions(s, id)
+  const doomed = HashMap.filter(s.tokens, (token) => token.userId === id)
+  const withoutTokens = HashMap.reduce(doomed, withoutSessions, (acc, _, key) => removeToken(acc, key))
+  return {
+    ...withoutTokens,
+    users: HashMap.remove(s.users, id),
+    usernames: HashMap.remove(s.usernames, user.value.usernameKey),
+    emails: HashMap.remove(s.emails, user.value.emailKey)
+  }
+}
+
 const claimedRow = (state: State, id: string, workerId: string): Option.Option<OutboxRow> =>
   Option.filter(HashMap.get(state.outbox, id), (row) => row.claimedBy === workerId)
 
@@ -186,19 +201,27 @@ export const make = Effect.gen(function*() {
         const updated = { ...user.value, passwordHash, passwordVersion }
         return [true, { ...s, users: HashMap.set(s.users, userId, updated) }]
       }),
-    deleteUser: (id) =>
+    deleteUser: (id) => write((s) => Option.isSome(HashMap.get(s.users, id)) ? [true, removeUser(s, id)] : [false, s]),
+    purgeUnverifiedUsers: (createdBefore, limit) =>
       write((s) => {
-        const user = HashMap.get(s.users, id)
-        if (Option.isNone(user)) return [false, s]
-        const [, withoutSessions] = removeUserSessions(s, id)
-        const doomed = HashMap.filter(s.tokens, (token) => token.userId === id)
-        const withoutTokens = HashMap.reduce(doomed, withoutSessions, (acc, _, key) => removeToken(acc, key))
-        return [true, {
-          ...withoutTokens,
-          users: HashMap.remove(s.users, id),
-          usernames: HashMap.remove(s.usernames, user.value.usernameKey),
-          emails: HashMap.remove(s.emails, user.value.emailKey)
-        }]
+        const doomed = Array.from(HashMap.values(s.users))
+          .filter((user) => !user.verified && user.createdAt <= createdBefore)
+          .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .slice(0, Math.max(0, limit))
+        return [doomed.length, doomed.reduce((acc, user) => removeUser(acc, user.id), s)]
+      }),
+    deleteUnverifiedUsers: ({ createdBefore, emailKey, usernameKey }) =>
+      write((s) => {
+        const holders = [HashMap.get(s.usernames, usernameKey), HashMap.get(s.emails, emailKey)]
+        const doomed = new Set(
+          holders.flatMap((id) =>
+            Option.toArray(Option.filter(
+              Option.flatMap(id, (id) => HashMap.get(s.users, id)),
+              (user) => !user.verified && user.createdAt <= createdBefore
+            ))
+          ).map((user) => user.id)
+        )
+        return [doomed.size, [...doomed].reduce(removeUser, s)]
       }),
 
     issueToken: (token) =>

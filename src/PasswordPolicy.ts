@@ -1,7 +1,9 @@
 /**
  * The password policy, after NIST SP 800-63B and OWASP ASVS: length matters, composition rules do not (they are
- * available as options), and common passwords are refused. Passwords are NFC-normalised, so the same password
- * typed on two keyboards hashes the same.
+ * available as options), and common, repetitive, sequential and context-specific passwords are refused (the
+ * username, the address's local part and the app's own names, `appNames`). Those checks compare NFKC, case-folded
+ * text with invisible code points removed, so `ＰＡＳＳＷＯＲＤ` and `pass\u200Bword` are `password`. Passwords are
+ * hashed NFC-normalised, so the same password typed on two keyboards hashes the same.
  *
  * @since 0.1.0
  */
@@ -10,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import { type PasswordProblem, WeakPassword } from "./Errors.js"
 import { commonPasswords } from "./internal/commonPasswords.js"
+import { foldCase, visible } from "./internal/fold.js"
 
 /**
  * @since 0.1.0
@@ -25,6 +28,12 @@ export interface PasswordPolicy {
   readonly requireUppercase: boolean
   readonly requireDigit: boolean
   readonly requireSymbol: boolean
+  /**
+   * The service's own names (the app, the company, the domain's name): a password holding one (case- and
+   * width-insensitively) is refused as `contains-app-name`, as NIST SP 800-63B asks. Names shorter than 3
+   * characters are ignored. Default none.
+   */
+  readonly appNames: ReadonlyArray<string>
 }
 
 /**
@@ -38,8 +47,43 @@ export const defaultPolicy: PasswordPolicy = {
   requireLowercase: false,
   requireUppercase: false,
   requireDigit: false,
-  requireSymbol: false
+  requireSymbol: false,
+  appNames: []
 }
+
+/**
+ * For a password that is the only authentication factor: NIST SP 800-63B-4 (3.1.1.2) asks for at least 15
+ * characters then, and 8 only when the password is part of multi-factor authentication.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const nistSingleFactor: PasswordPolicy = { ...defaultPolicy, minLength: 15 }
+
+/**
+ * The named policies an app can start from (`UserHarborConfig`'s `passwordPreset`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const presets = {
+  default: defaultPolicy,
+  "nist-single-factor": nistSingleFactor
+} as const satisfies Record<string, PasswordPolicy>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Preset = keyof typeof presets
+
+/**
+ * The fewest different visible characters a password may have.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const minDistinct = 5
 
 /**
  * The hard limit on a password's UTF-8 size, checked before anything else touches it.
@@ -75,15 +119,39 @@ export interface PasswordContext {
   readonly email: string
 }
 
+// The shortest context word that counts: shorter ones (`al`, `jo`) would refuse half of all passwords.
+const minWordLength = 3
+
+const repeated = /^(.+?)\1+$/su
+
+// Every step between neighbouring code points is +1, or every step is -1.
+const isSequential = (chars: ReadonlyArray<string>): boolean => {
+  const points = chars.map((c) => c.codePointAt(0) ?? 0)
+  const steps = points.slice(1).map((point, i) => point - points[i]!)
+  return steps.length > 0 && (steps.every((step) => step === 1) || steps.every((step) => step === -1))
+}
+
 const problems = (policy: PasswordPolicy, password: string, context: PasswordContext): Array<PasswordProblem> => {
   const length = [...password].length
-  const folded = password.toLowerCase()
+  // What a person sees and would type from memory: compatibility forms, case and invisible code points aside.
+  const shown = visible(foldCase(password))
+  const chars = [...shown]
+  const username = visible(foldCase(context.username))
+  const email = visible(foldCase(context.email))
+  const localPart = email.slice(0, Math.max(0, email.lastIndexOf("@")))
+  const contains = (word: string) => [...word].length >= minWordLength && shown.includes(word)
   const found: Array<PasswordProblem> = []
   if (length < Math.max(8, policy.minLength)) found.push("too-short")
   if (length > Math.min(256, policy.maxLength)) found.push("too-long")
-  if (policy.rejectCommon && commonPasswords.has(folded)) found.push("common")
-  if (folded === context.username.normalize("NFC").toLowerCase()) found.push("same-as-username")
-  if (folded === context.email.normalize("NFC").toLowerCase()) found.push("same-as-email")
+  if (new Set(chars).size < minDistinct) found.push("too-few-distinct")
+  if (repeated.test(shown)) found.push("repetitive")
+  if (isSequential(chars)) found.push("sequential")
+  if (policy.rejectCommon && commonPasswords.has(shown)) found.push("common")
+  if (shown === username) found.push("same-as-username")
+  else if (contains(username)) found.push("contains-username")
+  if (shown === email) found.push("same-as-email")
+  else if (contains(localPart)) found.push("contains-email")
+  if (policy.appNames.some((name) => contains(visible(foldCase(name))))) found.push("contains-app-name")
   if (policy.requireLowercase && !/\p{Ll}/u.test(password)) found.push("missing-lowercase")
   if (policy.requireUppercase && !/\p{Lu}/u.test(password)) found.push("missing-uppercase")
   if (policy.requireDigit && !/\p{Nd}/u.test(password)) found.push("missing-digit")

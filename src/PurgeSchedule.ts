@@ -1,15 +1,18 @@
 /**
- * Removes expired sessions and tokens in the background, with any `UserStore`. Each run deletes in batches until
- * a batch comes back less than full, so a large backlog never becomes one long lock. A failed run is logged and
- * the schedule goes on; the fiber stops when the layer's scope closes.
+ * Removes expired sessions and tokens, and unverified accounts past their time (`unverifiedAccountTtl`, 7 days by
+ * default), in the background, with any `UserStore`. Each run deletes in batches until a batch comes back less than
+ * full, so a large backlog never becomes one long lock. A failed run is logged and the schedule goes on; the fiber
+ * stops when the layer's scope closes.
  *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type { StoreError } from "./Errors.js"
+import { defaultUnverifiedAccountTtl, UserHarborConfig } from "./UserHarborConfig.js"
 import { UserStore } from "./UserStore.js"
 
 /**
@@ -21,25 +24,39 @@ export interface Options {
   readonly schedule?: Schedule.Schedule<unknown> | undefined
   /** Rows per statement; 1000 by default. */
   readonly batchSize?: number | undefined
+  /**
+   * Unverified accounts created longer ago than this are deleted. By default the `UserHarborConfig` setting of
+   * the same name when one is provided, else 7 days.
+   */
+  readonly unverifiedAccountTtl?: Duration.DurationInput | undefined
 }
 
 /**
- * Purges everything that has expired by now, batch by batch, and returns how many rows went.
+ * Purges everything that has expired by now, batch by batch: sessions and tokens, then unverified accounts created
+ * more than `unverifiedAccountTtl` ago (see `Options`). Returns how many rows went (an account counts as one).
  *
  * @since 0.1.0
  * @category purging
  */
-export const purgeAll = (batchSize = 1000): Effect.Effect<number, StoreError, UserStore> =>
+export const purgeAll = (
+  batchSize = 1000,
+  unverifiedAccountTtl?: Duration.DurationInput
+): Effect.Effect<number, StoreError, UserStore> =>
   Effect.gen(function*() {
     const store = yield* UserStore
     const size = Math.max(1, Math.floor(batchSize))
     const now = yield* Clock.currentTimeMillis
-    let total = 0
-    while (true) {
-      const removed = yield* store.purgeExpired(now, size)
-      total += removed
-      if (removed < size) return total
-    }
+    const config = yield* Effect.serviceOption(UserHarborConfig)
+    const ttl = Duration.toMillis(
+      unverifiedAccountTtl ?? (config._tag === "Some" ? config.value.unverifiedAccountTtl : defaultUnverifiedAccountTtl)
+    )
+    const drain = (purge: Effect.Effect<number, StoreError>) =>
+      Effect.iterate({ total: 0, last: size }, {
+        while: ({ last }) => last >= size,
+        body: ({ total }) => Effect.map(purge, (removed) => ({ total: total + removed, last: removed }))
+      }).pipe(Effect.map(({ total }) => total))
+    const expired = yield* drain(store.purgeExpired(now, size))
+    return expired + (yield* drain(store.purgeUnverifiedUsers(now - ttl, size)))
   })
 
 /**
@@ -49,20 +66,21 @@ export const purgeAll = (batchSize = 1000): Effect.Effect<number, StoreError, Us
  * @category purging
  */
 export const run = (options: Options = {}): Effect.Effect<void, never, UserStore> =>
-  purgeAll(options.batchSize).pipe(
+  purgeAll(options.batchSize, options.unverifiedAccountTtl).pipe(
     Effect.tap((removed) =>
       removed > 0
         ? Effect.logDebug("UserHarbor: purged expired rows").pipe(Effect.annotateLogs({ removed }))
         : Effect.void
     ),
-    Effect.catchTag("StoreError", (error) =>
-      Effect.logWarning("UserHarbor: purging expired sessions and tokens failed").pipe(
-        Effect.annotateLogs({ operation: error.operation })
-      )),
-    // A defect here must not silently end the background fiber: log it and try again next time.
-    Effect.catchAllDefect((defect) =>
-      Effect.logError("UserHarbor: purge crashed", defect)
+    Effect.catchTag(
+      "StoreError",
+      (error) =>
+        Effect.logWarning("UserHarbor: purging expired sessions and tokens failed").pipe(
+          Effect.annotateLogs({ operation: error.operation })
+        )
     ),
+    // A defect here must not silently end the background fiber: log it and try again next time.
+    Effect.catchAllDefect((defect) => Effect.logError("UserHarbor: purge crashed", defect)),
     Effect.repeat(options.schedule ?? Schedule.spaced("1 hour")),
     Effect.asVoid
   )

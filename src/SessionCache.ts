@@ -11,8 +11,9 @@
  * How it stays correct on revocation:
  * - In this process, at once: every store method that ends or changes sessions or their user (`deleteSession`,
  *   `deleteUserSessions`, `deleteUserSession`, `deleteOtherUserSessions`, `trimUserSessions`, `updatePassword`,
- *   `deleteUser`, `markVerified`, `renewSession`) drops the affected entries when it returns, so logout, logout
- *   everywhere, password change and reset, and account deletion take effect before they return. For one `ttl` after
+ *   `deleteUser`, `purgeUnverifiedUsers`, `deleteUnverifiedUsers`, `markVerified`, `renewSession`) drops the
+ *   affected entries when it returns, so logout, logout everywhere, password change and reset, and account deletion
+ *   take effect before they return. For one `ttl` after
  *   such a call, look-ups of the affected sessions are not cached again: a read that raced the revocation (or one
  *   made before an enclosing transaction commits) cannot put the old row back. Inside `withTransaction` the cache is
  *   bypassed, and the revocations made in it are applied again when the outermost transaction ends.
@@ -129,6 +130,14 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
         revokedUsers.add(userId, now + ttl)
       })
 
+    // The purges of unverified accounts do not say which users went: every cached user not verified might have.
+    const revokeUnverified = (): Effect.Effect<void> =>
+      Effect.forEach(
+        [...new Set([...entries.values()].filter((entry) => !entry.value.user.verified).map((e) => e.value.user.id))],
+        revokeUser,
+        { discard: true }
+      )
+
     // After the write, whether it succeeded or not (a failed write may still have committed); inside a transaction,
     // also once more when it ends, since a reader outside it sees the old rows until then.
     const revoking = <A, E>(write: Effect.Effect<A, E>, revoke: () => Effect.Effect<void>): Effect.Effect<A, E> =>
@@ -174,6 +183,9 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
       markVerified: (id) => revoking(store.markVerified(id), () => revokeUser(id)),
       updatePassword: (update) => revoking(store.updatePassword(update), () => revokeUser(update.userId)),
       deleteUser: (id) => revoking(store.deleteUser(id), () => revokeUser(id)),
+      purgeUnverifiedUsers: (createdBefore, limit) =>
+        revoking(store.purgeUnverifiedUsers(createdBefore, limit), revokeUnverified),
+      deleteUnverifiedUsers: (options) => revoking(store.deleteUnverifiedUsers(options), revokeUnverified),
       renewSession: (tokenHash, expiresAt, lastUsedAt) =>
         revoking(store.renewSession(tokenHash, expiresAt, lastUsedAt), () => Effect.sync(() => forget(tokenHash))),
       deleteSession: (tokenHash) => revoking(store.deleteSession(tokenHash), () => revokeToken(tokenHash)),

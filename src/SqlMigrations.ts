@@ -13,6 +13,8 @@
  * - `userharbor_outbox` (0003): the email outbox, keyed by `id`, indexed by `next_attempt_at`; no foreign key, so
  *   a notice outlives the account it is about. `lease_until` is 0 while a row is not claimed.
  * - `userharbor_counters` (0002): throttling counters keyed by `counter_key`, indexed by `updated_at` for purging.
+ * - 0004 changes no table: it recomputes every `username_key` as the confusable skeleton (see `rekeyUsernames`).
+ * - 0005 indexes `userharbor_users` by `(verified, created_at)`, for purging expired unverified accounts.
  *
  * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
  * back there; PostgreSQL and SQLite run pending migrations in one transaction.
@@ -25,8 +27,10 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { StoreError } from "./Errors.js"
 import { migrateReason } from "./internal/connectFailure.js"
+import * as Username from "./Username.js"
 
 /**
  * The table that records which of our migrations ran.
@@ -37,9 +41,9 @@ import { migrateReason } from "./internal/connectFailure.js"
 export const table = "userharbor_migrations"
 
 // Column sizes follow the validation limits and MariaDB's 3072-byte index limit (4 bytes per utf8mb4 character):
-// a username is at most 64 code points, its canonical key at most 768 (case folding and NFKC can lengthen it;
-// only a name made of the longest Arabic ligatures would exceed that); an address is at most 254 code points and
-// its lower-cased key at most 3 times that.
+// a username is at most 64 code points, its canonical key at most 768 (`Username.maxKeyLength`: case folding and
+// NFKC can lengthen it, and validation refuses a name whose key would not fit, such as 43 or more `ﷺ`); an address
+// is at most 254 code points and its lower-cased key at most 3 times that.
 interface Dialect {
   /** Binary comparison for keys (MySQL's default collations ignore case and accents). */
   readonly key: string
@@ -129,6 +133,44 @@ const createOutbox = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_outbox_next_attempt_at ON userharbor_outbox (next_attempt_at)"
 ]
 
+// What a key is replaced with when its row cannot have the new one: no name's key starts with U+FFFF (a
+// noncharacter, which validation refuses), and the id keeps it unique.
+const unreachableKey = (id: string) => `\uFFFF${id}`
+
+const LegacyUser = Schema.Struct({ id: Schema.String, username: Schema.String, username_key: Schema.String })
+const decodeLegacyUsers = Schema.decodeUnknown(Schema.Array(LegacyUser))
+
+/**
+ * 0004: usernames are keyed by their confusable skeleton (`Username.canonical`), which SQL cannot compute, so the
+ * keys are recomputed here from each stored name. Names that now collide (a look-alike that an earlier version let
+ * in) keep their key for the oldest account; the others get a key no name can have, so they log in by email
+ * address until renamed. Every changed row first gets a temporary key, so no intermediate state collides.
+ */
+const rekeyUsernames = Effect.gen(function*() {
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+  const rows = yield* sql`SELECT id, username, username_key FROM userharbor_users ORDER BY created_at, id`.pipe(
+    Effect.flatMap(decodeLegacyUsers),
+    Effect.orDie
+  )
+  const claimed = new Set<string>()
+  const changed: Array<{ readonly id: string; readonly key: string }> = []
+  for (const row of rows) {
+    const wanted = Username.canonical(row.username)
+    const key = claimed.has(wanted) || [...wanted].length > Username.maxKeyLength ? unreachableKey(row.id) : wanted
+    claimed.add(key)
+    if (key !== row.username_key) changed.push({ id: row.id, key })
+  }
+  for (const { id } of changed) {
+    yield* sql`UPDATE userharbor_users SET username_key = ${`${unreachableKey(id)}~`} WHERE id = ${id}`
+  }
+  for (const { id, key } of changed) {
+    yield* sql`UPDATE userharbor_users SET username_key = ${key} WHERE id = ${id}`
+  }
+  if (changed.some(({ id, key }) => key === unreachableKey(id))) {
+    yield* Effect.logWarning("UserHarbor: look-alike usernames found; the newer accounts log in by email address")
+  }
+})
+
 /**
  * The migrations, for an app that runs them through its own `Migrator` call (with `table` as the table).
  *
@@ -138,7 +180,11 @@ const createOutbox = (d: Dialect): ReadonlyArray<string> => [
 export const loader: Migrator.Loader = Migrator.fromRecord({
   "0001_create_tables": statementsMigration(createTables),
   "0002_throttling": statementsMigration(createCounters),
-  "0003_outbox": statementsMigration(createOutbox)
+  "0003_outbox": statementsMigration(createOutbox),
+  "0004_username_skeleton": rekeyUsernames,
+  "0005_unverified_index": statementsMigration(() => [
+    "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
+  ])
 })
 
 const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError

@@ -164,6 +164,10 @@ export const isUniqueViolation = (error: SqlError): boolean =>
 
 const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError
 
+// What the `VARCHAR(64)` ASCII id columns can hold: printable ASCII, 1 to 64 characters.
+const storableId = /^[\x21-\x7e]{1,64}$/
+const isStorableId = (id: string): boolean => storableId.test(id)
+
 const storeError = (operation: string) => (cause: SqlError) => Effect.fail(new StoreError({ operation, cause }))
 
 // Deadlocks and serialization failures: the database rolled the whole transaction back and asks for a retry
@@ -521,6 +525,31 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         return sessions + (yield* purgeTable("userharbor_tokens", now, limit - sessions))
       }),
 
+    // Oldest first through the (verified, created_at) index; MySQL has `DELETE … ORDER BY … LIMIT`, the others a
+    // keyed sub-select. The cascade takes the users' sessions and tokens.
+    purgeUnverifiedUsers: (createdBefore, limit) =>
+      affected(
+        "purgeUnverifiedUsers",
+        sql.onDialectOrElse({
+          mysql: () =>
+            sql`DELETE FROM userharbor_users WHERE verified = FALSE AND created_at <= ${createdBefore}
+              ORDER BY created_at, id LIMIT ${Math.max(0, limit)}`.raw,
+          orElse: () =>
+            sql`DELETE FROM userharbor_users WHERE id IN (
+              SELECT id FROM userharbor_users WHERE verified = FALSE AND created_at <= ${createdBefore}
+              ORDER BY created_at, id LIMIT ${Math.max(0, limit)}) AND verified = FALSE`.raw
+        })
+      ),
+    // One statement per unique key, so each locks only the row it names (an OR across two indexes can lock every
+    // row InnoDB scans).
+    deleteUnverifiedUsers: ({ createdBefore, emailKey, usernameKey }) =>
+      Effect.gen(function*() {
+        const stale = sql`verified = FALSE AND created_at <= ${createdBefore}`
+        const byName = yield* sql`DELETE FROM userharbor_users WHERE username_key = ${usernameKey} AND ${stale}`.raw
+        const byEmail = yield* sql`DELETE FROM userharbor_users WHERE email_key = ${emailKey} AND ${stale}`.raw
+        return (yield* decodeAffected(byName)) + (yield* decodeAffected(byEmail))
+      }).pipe(Effect.catchTag("SqlError", storeError("deleteUnverifiedUsers"))),
+
     withTransaction: transaction("withTransaction"),
 
     incrementCounter,
@@ -562,11 +591,15 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         Effect.flatMap(decodeSessionRecords),
         Effect.catchTag("SqlError", storeError("listUserSessions"))
       ),
+    // The id comes from the caller: one that no id column can hold (PostgreSQL refuses a NUL in text, MariaDB a
+    // lone surrogate or any non-ASCII value against an ASCII column) is no session's, and never reaches the SQL.
     deleteUserSession: (userId, sessionId) =>
-      affected(
-        "deleteUserSession",
-        sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId} AND id = ${sessionId}`.raw
-      ).pipe(Effect.map((n) => n > 0)),
+      isStorableId(sessionId)
+        ? affected(
+          "deleteUserSession",
+          sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId} AND id = ${sessionId}`.raw
+        ).pipe(Effect.map((n) => n > 0))
+        : Effect.succeed(false),
     deleteOtherUserSessions: (userId, keepTokenHash) =>
       affected(
         "deleteOtherUserSessions",

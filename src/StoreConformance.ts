@@ -212,18 +212,18 @@ const expectNoSession = (session: SessionRecord, what: string) =>
 /** A failure a case raises inside a transaction, to see that it comes out unchanged. */
 class Probe extends Data.TaggedError("userharbor/ConformanceProbe")<{ readonly id: string }> {}
 
-/**
- * Purges everything that expired at or before `at` (rows other cases or earlier runs left behind), so a purge
- * case can then count exactly its own rows.
- */
-const drainExpired = (at: number) =>
+/** Calls a purge until it removes nothing, so a case can then count exactly its own rows. */
+const drainWith = (name: string, purge: (store: UserStore["Type"]) => Effect.Effect<number, unknown>) =>
   Effect.flatMap(UserStore, (store) => {
     const loop = (rounds: number): Effect.Effect<void, unknown> =>
       rounds > 1000
-        ? violation("purgeExpired kept returning a positive count after 1000 rounds of 1000")
-        : Effect.flatMap(store.purgeExpired(at, 1000), (n) => n === 0 ? Effect.void : loop(rounds + 1))
+        ? violation(`${name} kept returning a positive count after 1000 rounds of 1000`)
+        : Effect.flatMap(purge(store), (n) => n === 0 ? Effect.void : loop(rounds + 1))
     return loop(0)
   })
+
+/** Purges everything that expired at or before `at` (rows other cases or earlier runs left behind). */
+const drainExpired = (at: number) => drainWith("purgeExpired", (store) => store.purgeExpired(at, 1000))
 
 type Step = YieldWrap<Effect.Effect<unknown, unknown, UserStore>>
 
@@ -255,6 +255,20 @@ const userCases: ReadonlyArray<Case> = [
     yield* checkEqual(userFields(found), userFields(user), "findUserByEmail")
     yield* checkNone(yield* store.findUserByEmail(`conf.${hex(8)}@example.test`), "findUserByEmail of an unknown key")
     yield* checkNone(yield* store.findUserByEmail(user.usernameKey), "findUserByEmail with a username key")
+  }),
+  gen("insertUser holds the longest keys validation allows (768 and 762 code points, 4 UTF-8 bytes each)", function*(
+    store
+  ) {
+    // `Username.maxKeyLength` and the email key bound: a key validation accepts must never fail as a store error.
+    const tag = hex(4)
+    const user = makeUser({
+      usernameKey: `${tag}${"\u{1D49C}".repeat(768 - tag.length)}`,
+      emailKey: `${tag}${"\u{1D49C}".repeat(762 - tag.length)}`
+    })
+    yield* store.insertUser(user)
+    yield* expectUser(user.id, user, "findUserById of a user with the longest keys")
+    const found = yield* checkSome(yield* store.findUserByUsername(user.usernameKey), "findUserByUsername")
+    yield* checkEqual(found.id, user.id, "findUserByUsername of the longest key")
   }),
   gen("insertUser fails with UsernameTaken on a duplicate username key", function*(store) {
     const first = yield* storedUser()
@@ -629,6 +643,89 @@ const purgeCases: ReadonlyArray<Case> = [
     for (const token of tokens) yield* expectNoToken(token, "an expired token after the purge")
     yield* expectSession(live, "a live session after the purge")
     yield* checkEqual(yield* store.purgeExpired(purgeAt, 2), 0, "purgeExpired after a full purge")
+  })
+]
+
+// Unverified users of these cases are created long before every other case's rows (which are unverified too).
+const unverifiedAt = now - 800 * day
+
+/** Purges every unverified user created at or before `at`. */
+const drainUnverified = (at: number) =>
+  drainWith("purgeUnverifiedUsers", (store) => store.purgeUnverifiedUsers(at, 1000))
+
+const unverifiedCases: ReadonlyArray<Case> = [
+  gen("purgeUnverifiedUsers removes unverified users created at or before the instant, oldest first", function*(
+    store
+  ) {
+    yield* drainUnverified(unverifiedAt)
+    const oldest = yield* storedUser({ createdAt: unverifiedAt - 3 * day })
+    const older = yield* storedUser({ createdAt: unverifiedAt - 2 * day })
+    const exactly = yield* storedUser({ createdAt: unverifiedAt })
+    const verified = yield* storedUser({ createdAt: unverifiedAt - 4 * day, verified: true })
+    const newer = yield* storedUser({ createdAt: unverifiedAt + 1 })
+    const token = makeToken(oldest, "verify-email", { createdAt: unverifiedAt - 3 * day, expiresAt: now + day })
+    const session = makeSession(oldest, { createdAt: unverifiedAt - 3 * day, expiresAt: now + day })
+    yield* store.issueToken(token)
+    yield* store.insertSession(session)
+    yield* checkEqual(yield* store.purgeUnverifiedUsers(unverifiedAt, 2), 2, "purgeUnverifiedUsers(at, 2)")
+    yield* expectNoUser(oldest.id, "the oldest unverified user")
+    yield* expectNoUser(older.id, "the second oldest unverified user")
+    yield* expectUser(exactly.id, exactly, "an unverified user beyond the limit")
+    yield* expectNoToken(token, "a purged user's token")
+    yield* expectNoSession(session, "a purged user's session")
+    yield* checkEqual(yield* store.purgeUnverifiedUsers(unverifiedAt, 10), 1, "purgeUnverifiedUsers again")
+    yield* expectNoUser(exactly.id, "an unverified user created exactly at the instant")
+    yield* expectUser(verified.id, verified, "a verified user, however old")
+    yield* expectUser(newer.id, newer, "an unverified user created after the instant")
+    yield* checkEqual(yield* store.purgeUnverifiedUsers(unverifiedAt, 10), 0, "purgeUnverifiedUsers a third time")
+    const freed = makeUser({ usernameKey: oldest.usernameKey, emailKey: oldest.emailKey })
+    yield* store.insertUser(freed)
+    yield* expectUser(freed.id, freed, "a new user with a purged user's name and address")
+  }),
+  gen("deleteUnverifiedUsers removes only stale unverified holders of the name or the address", function*(store) {
+    const byName = yield* storedUser({ createdAt: now - 10 * day })
+    const byEmail = yield* storedUser({ createdAt: now - 10 * day })
+    const token = makeToken(byName, "verify-email")
+    yield* store.issueToken(token)
+    const keys = { usernameKey: byName.usernameKey, emailKey: byEmail.emailKey }
+    yield* checkEqual(
+      yield* store.deleteUnverifiedUsers({ ...keys, createdBefore: now - 11 * day }),
+      0,
+      "deleteUnverifiedUsers before they are stale"
+    )
+    yield* expectUser(byName.id, byName, "a holder of the name that is not stale yet")
+    yield* checkEqual(
+      yield* store.deleteUnverifiedUsers({ ...keys, createdBefore: now - 10 * day }),
+      2,
+      "deleteUnverifiedUsers of two stale holders"
+    )
+    yield* expectNoUser(byName.id, "the stale holder of the name")
+    yield* expectNoUser(byEmail.id, "the stale holder of the address")
+    yield* expectNoToken(token, "a deleted user's token")
+    const verified = yield* storedUser({ createdAt: now - 10 * day, verified: true })
+    const both = yield* storedUser({ createdAt: now - 10 * day })
+    const unknown = makeUser()
+    const expected: ReadonlyArray<readonly [UserRecord, number, string]> = [
+      [verified, 0, "a verified holder"],
+      [both, 1, "one user holding both"],
+      [unknown, 0, "unknown keys"]
+    ]
+    for (const [holder, count, what] of expected) {
+      const { emailKey, usernameKey } = holder
+      const deleted = yield* store.deleteUnverifiedUsers({ usernameKey, emailKey, createdBefore: now })
+      yield* checkEqual(deleted, count, `deleteUnverifiedUsers of ${what}`)
+    }
+    yield* expectUser(verified.id, verified, "a verified holder")
+  }),
+  gen("deleteUnverifiedUsers rolls back with its transaction", function*(store) {
+    const user = yield* storedUser({ createdAt: now - 10 * day })
+    const probe = new Probe({ id: hex(4) })
+    const result = yield* Effect.either(store.withTransaction(Effect.zipRight(
+      store.deleteUnverifiedUsers({ usernameKey: user.usernameKey, emailKey: user.emailKey, createdBefore: now }),
+      probe
+    )))
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
+    yield* expectUser(user.id, user, "the user after the rollback")
   })
 ]
 
@@ -1097,6 +1194,16 @@ const sessionManagementCases: ReadonlyArray<Case> = [
     yield* checkEqual(yield* store.deleteUserSession(user.id, SessionId.make(hex(16))), false, "an unknown id")
     yield* expectSession(sibling, "the user's other session")
   }),
+  gen("deleteUserSession answers false, never a store error, for ids no store could hold", function*(store) {
+    const user = yield* storedUser()
+    const session = makeSession(user)
+    yield* store.insertSession(session)
+    // A NUL (PostgreSQL refuses it in text), a lone surrogate (not UTF-8: MariaDB refuses it), non-ASCII, too long.
+    for (const id of ["\u0000", `${session.id}\u0000`, "\uD800", "\uDC00abc", "é", "x".repeat(10_000), ""]) {
+      yield* checkEqual(yield* store.deleteUserSession(user.id, SessionId.make(id)), false, `${show(id)} as an id`)
+    }
+    yield* expectSession(session, "the user's session")
+  }),
   gen("deleteOtherUserSessions keeps the given session and other users' sessions", function*(store) {
     const user = yield* storedUser()
     const other = yield* storedUser()
@@ -1162,6 +1269,7 @@ export const cases: ReadonlyArray<Case> = [
   ...tokenCases,
   ...sessionCases,
   ...purgeCases,
+  ...unverifiedCases,
   ...transactionCases,
   ...instantCases,
   ...outboxCases,

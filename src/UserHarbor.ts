@@ -28,6 +28,7 @@ import {
   type Busy,
   type EmailDeliveryError,
   EmailNotVerified,
+  type EmailTaken,
   InvalidCredentials,
   type InvalidEmail,
   InvalidSession,
@@ -116,7 +117,7 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
     InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | Busy | StoreError
   >
   readonly verifyEmail: (token: SecretInput) => Effect.Effect<void, InvalidToken | StoreError>
-  readonly resendVerification: (email: string) => Effect.Effect<void, EmailDeliveryError | StoreError>
+  readonly resendVerification: (email: string) => Effect.Effect<void, InvalidEmail | EmailDeliveryError | StoreError>
   readonly login: (
     input: LoginInput
   ) => Effect.Effect<Session, InvalidCredentials | EmailNotVerified | TooManyAttempts | Busy | StoreError>
@@ -131,7 +132,7 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
     Session,
     InvalidSession | InvalidCredentials | TooManyAttempts | WeakPassword | Busy | StoreError
   >
-  readonly sendPasswordReset: (email: string) => Effect.Effect<void, EmailDeliveryError | StoreError>
+  readonly sendPasswordReset: (email: string) => Effect.Effect<void, InvalidEmail | EmailDeliveryError | StoreError>
   readonly resetPassword: (
     input: ResetPasswordInput
   ) => Effect.Effect<void, InvalidToken | WeakPassword | Busy | StoreError>
@@ -303,17 +304,18 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       )
     }
 
-    const findByEmail = (email: string): Effect.Effect<Option.Option<UserRecord>, StoreError> =>
-      Email.validate(email).pipe(
-        Effect.flatMap((valid) => store.findUserByEmail(valid.key)),
-        Effect.catchTag("InvalidEmail", () => Effect.succeedNone)
-      )
+    // An invalid address is no account's address, so refusing it tells a caller nothing it did not know; it never
+    // reaches the decoy path, whose row would otherwise hold (and grow with) whatever was typed.
+    const findByEmail = Effect.fnUntraced(function*(email: string) {
+      const valid = yield* Email.validate(email)
+      return { address: valid.address, user: yield* store.findUserByEmail(valid.key) }
+    })
 
     // Issues a token and hands over its message in one transaction. Without an account (`None`) it does the same
     // work on a decoy, so the answer and the time it takes do not tell whether the address has one.
     const tokenMail = Effect.fnUntraced(function*(
       user: Option.Option<UserRecord>,
-      email: string,
+      address: string,
       purpose: TokenPurpose,
       ttl: Duration.Duration,
       message: (fields: { to: Recipient; token: Redacted.Redacted<string>; expiresAt: Date }) => EmailMessage
@@ -334,11 +336,30 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         onNone: () =>
           Effect.zipRight(
             store.deleteUserTokens(decoyUserId, purpose),
-            delivery.decoy(message({ to: { username: "", email }, token, expiresAt: new Date(expiresAt) }))
+            delivery.decoy(message({ to: { username: "", email: address }, token, expiresAt: new Date(expiresAt) }))
           )
       }))
       yield* afterCommit
     })
+
+    // An unverified account past `unverifiedAccountTtl` no longer holds its name and address.
+    const staleBefore = (now: number) => now - Duration.toMillis(config.unverifiedAccountTtl)
+
+    // The insert, in a savepoint. When the name or address is taken by an unverified account past its time, that
+    // account is deleted (its `verified` checked in the deleting statement, so one verified meanwhile stays) and
+    // the insert runs once more; of two registrations racing for it, the unique key lets one win.
+    const insertAccount = (
+      record: UserRecord,
+      insert: Effect.Effect<void, UsernameTaken | EmailTaken | StoreError>
+    ) => {
+      const released = (taken: UsernameTaken | EmailTaken) =>
+        store.deleteUnverifiedUsers({
+          usernameKey: record.usernameKey,
+          emailKey: record.emailKey,
+          createdBefore: staleBefore(record.createdAt)
+        }).pipe(Effect.flatMap((deleted) => deleted > 0 ? store.withTransaction(insert) : Effect.fail(taken)))
+      return store.withTransaction(insert).pipe(Effect.catchTags({ UsernameTaken: released, EmailTaken: released }))
+    }
 
     const register = Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
       const username = yield* Username.validate(input.username)
@@ -367,10 +388,13 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       }
       const afterCommit = yield* store.withTransaction(Effect.gen(function*() {
         // A savepoint: a taken email undoes only the insert, and the attempt notice joins the same transaction.
-        const created = yield* store.withTransaction(Effect.zipRight(
-          store.insertUser(record),
-          store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
-        )).pipe(
+        const created = yield* insertAccount(
+          record,
+          Effect.zipRight(
+            store.insertUser(record),
+            store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
+          )
+        ).pipe(
           Effect.as(true),
           Effect.catchTag("EmailTaken", () => Effect.succeed(false))
         )
@@ -402,9 +426,12 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
       // A verified account gets a decoy too: otherwise the time would tell unverified accounts from the rest.
-      const user = Option.filter(yield* findByEmail(email), (found) => !found.verified)
+      const { address, user } = yield* findByEmail(email)
+      const now = yield* Clock.currentTimeMillis
+      // An account past its time to verify gets no new token: it is as good as gone.
+      const unverified = Option.filter(user, (found) => !found.verified && found.createdAt > staleBefore(now))
       const ttl = config.verificationTokenTtl
-      yield* tokenMail(user, email, "verify-email", ttl, (fields) => new VerificationEmail(fields))
+      yield* tokenMail(unverified, address, "verify-email", ttl, (fields) => new VerificationEmail(fields))
     }, Observe.withOutcome)
 
     // Opportunistic: a login that could not upgrade its hash (busy, store down, password changed meanwhile) still
@@ -499,8 +526,14 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     }, Observe.withOutcome)
 
     const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
-      const user = yield* findByEmail(email)
-      yield* tokenMail(user, email, "reset-password", config.resetTokenTtl, (fields) => new PasswordResetEmail(fields))
+      const { address, user } = yield* findByEmail(email)
+      yield* tokenMail(
+        user,
+        address,
+        "reset-password",
+        config.resetTokenTtl,
+        (fields) => new PasswordResetEmail(fields)
+      )
     }, Observe.withOutcome)
 
     const resetPassword = Effect.fn("UserHarbor.resetPassword")(function*(input: ResetPasswordInput) {
@@ -565,8 +598,11 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const revokeSession = Effect.fn("UserHarbor.revokeSession")(
       function*(sessionToken: SecretInput, sessionId: string) {
         const { user } = yield* checkSession(sessionToken)
-        // Scoped to the caller in the store itself: another user's id deletes nothing and reads like an unknown one.
-        if (!(yield* store.deleteUserSession(user.id, SessionId.make(sessionId)))) return yield* new SessionNotFound()
+        // An id the library cannot have issued is no session's: it never reaches the store (whose columns may not
+        // even hold it). Scoped to the caller in the store itself: another user's id reads like an unknown one.
+        if (!Tokens.isId(sessionId) || !(yield* store.deleteUserSession(user.id, SessionId.make(sessionId)))) {
+          return yield* new SessionNotFound()
+        }
       },
       Observe.withOutcome
     )

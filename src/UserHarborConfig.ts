@@ -31,6 +31,12 @@ export interface Options {
   /** Default 1 hour. */
   readonly resetTokenTtl?: Duration.DurationInput
   /**
+   * How long an account may stay unverified. Default 7 days: after it the account no longer holds its username
+   * and address (a new registration takes them over, deleting it), and `PurgeSchedule` deletes it. Unverified
+   * accounts must not live for ever: they squat names and addresses, and enumeration probes leave them behind.
+   */
+  readonly unverifiedAccountTtl?: Duration.DurationInput
+  /**
    * The idle timeout. Default 30 days: a session unused for this long expires. Sliding: each use once less than
    * half of it remains moves the expiry to now + `sessionTtl` (never past the absolute timeout). A session's
    * `lastUsedAt` is written on renewal and otherwise at most once an hour, so it is accurate to an hour without
@@ -45,6 +51,12 @@ export interface Options {
   readonly sessionAbsoluteTtl?: Duration.DurationInput
   /** At most this many live sessions per user; a login beyond it ends the oldest. Default: no cap. */
   readonly maxSessionsPerUser?: number
+  /**
+   * The policy to start from: `"default"` (at least 8 characters, for a password used with a second factor or
+   * where 8 is acceptable) or `"nist-single-factor"` (at least 15, NIST SP 800-63B-4 for a password that is the
+   * only factor). Default `"default"`; `passwordPolicy` overrides single fields on top of it.
+   */
+  readonly passwordPreset?: PasswordPolicy.Preset
   readonly passwordPolicy?: Partial<PasswordPolicy.PasswordPolicy>
   /** Brute-force throttling and mail send limits; see `ThrottleOptions`. */
   readonly throttle?: Partial<ThrottleOptions>
@@ -113,6 +125,7 @@ export interface Settings {
   readonly secretKey: Redacted.Redacted<string>
   readonly verificationTokenTtl: Duration.Duration
   readonly resetTokenTtl: Duration.Duration
+  readonly unverifiedAccountTtl: Duration.Duration
   readonly sessionTtl: Duration.Duration
   readonly sessionAbsoluteTtl: Duration.Duration
   /** `undefined`: no cap. */
@@ -134,6 +147,12 @@ export class UserHarborConfig extends Context.Tag("userharbor/UserHarborConfig")
 export const minSecretKeyBytes = 32
 
 const randomKeyAdvice = "a random value, e.g. from `openssl rand -base64 48`"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultUnverifiedAccountTtl: Duration.DurationInput = "7 days"
 
 const invalid = (path: string, message: string): Effect.Effect<never, ConfigError.ConfigError> =>
   Effect.fail(ConfigError.InvalidData([path], message))
@@ -188,7 +207,14 @@ export const make: (options: Options) => Effect.Effect<Settings, ConfigError.Con
         `must be at least ${minSecretKeyBytes} bytes; use ${randomKeyAdvice}`
       )
     }
-    const passwordPolicy: PasswordPolicy.PasswordPolicy = { ...PasswordPolicy.defaultPolicy, ...options.passwordPolicy }
+    const preset = options.passwordPreset ?? "default"
+    if (!Object.hasOwn(PasswordPolicy.presets, preset)) {
+      return yield* invalid("passwordPreset", `must be one of ${Object.keys(PasswordPolicy.presets).join(", ")}`)
+    }
+    const passwordPolicy: PasswordPolicy.PasswordPolicy = {
+      ...PasswordPolicy.presets[preset],
+      ...options.passwordPolicy
+    }
     if (
       !Number.isInteger(passwordPolicy.minLength) || !Number.isInteger(passwordPolicy.maxLength) ||
       passwordPolicy.minLength < 8 || passwordPolicy.maxLength > 256 ||
@@ -204,6 +230,10 @@ export const make: (options: Options) => Effect.Effect<Settings, ConfigError.Con
       secretKey: options.secretKey,
       verificationTokenTtl: yield* positiveDuration("verificationTokenTtl", options.verificationTokenTtl ?? "24 hours"),
       resetTokenTtl: yield* positiveDuration("resetTokenTtl", options.resetTokenTtl ?? "1 hour"),
+      unverifiedAccountTtl: yield* positiveDuration(
+        "unverifiedAccountTtl",
+        options.unverifiedAccountTtl ?? defaultUnverifiedAccountTtl
+      ),
       sessionTtl: yield* positiveDuration("sessionTtl", options.sessionTtl ?? "30 days"),
       sessionAbsoluteTtl: yield* positiveDuration("sessionAbsoluteTtl", options.sessionAbsoluteTtl ?? "90 days"),
       maxSessionsPerUser,
@@ -225,9 +255,11 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
 
 /**
  * The options read from `USERHARBOR_*` environment variables: `USERHARBOR_SECRET_KEY` (required),
- * `USERHARBOR_VERIFICATION_TOKEN_TTL`, `USERHARBOR_RESET_TOKEN_TTL`, `USERHARBOR_SESSION_TTL`,
+ * `USERHARBOR_VERIFICATION_TOKEN_TTL`, `USERHARBOR_RESET_TOKEN_TTL`, `USERHARBOR_UNVERIFIED_ACCOUNT_TTL`,
+ * `USERHARBOR_SESSION_TTL`,
  * `USERHARBOR_SESSION_ABSOLUTE_TTL` (durations such as `"12 hours"`), `USERHARBOR_MAX_SESSIONS_PER_USER`,
- * `USERHARBOR_PASSWORD_MIN_LENGTH` and `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
+ * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
+ * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated) and `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
  * lower-case letter, an upper-case letter, a digit and a symbol).
  *
  * @since 0.1.0
@@ -245,23 +277,29 @@ export const fromEnv: Config.Config<Options> = Config.all({
   }))),
   verificationTokenTtl: optional(Config.duration("USERHARBOR_VERIFICATION_TOKEN_TTL")),
   resetTokenTtl: optional(Config.duration("USERHARBOR_RESET_TOKEN_TTL")),
+  unverifiedAccountTtl: optional(Config.duration("USERHARBOR_UNVERIFIED_ACCOUNT_TTL")),
   sessionTtl: optional(Config.duration("USERHARBOR_SESSION_TTL")),
   sessionAbsoluteTtl: optional(Config.duration("USERHARBOR_SESSION_ABSOLUTE_TTL")),
   maxSessionsPerUser: optional(Config.integer("USERHARBOR_MAX_SESSIONS_PER_USER")),
+  passwordPreset: optional(Config.literal("default", "nist-single-factor")("USERHARBOR_PASSWORD_PRESET")),
   minLength: optional(Config.integer("USERHARBOR_PASSWORD_MIN_LENGTH")),
+  appNames: optional(Config.array(Config.string(), "USERHARBOR_PASSWORD_APP_NAMES")),
   requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false))
-}).pipe(Config.map(({ minLength, requireClasses, secretKey, ...ttls }): Options => {
+}).pipe(Config.map(({ appNames, minLength, passwordPreset, requireClasses, secretKey, ...ttls }): Options => {
   const classes = requireClasses
     ? { requireLowercase: true, requireUppercase: true, requireDigit: true, requireSymbol: true }
     : {}
+  const names = appNames === undefined ? {} : { appNames: appNames.map((name) => name.trim()) }
   return {
     secretKey,
+    ...(passwordPreset === undefined ? {} : { passwordPreset }),
     ...(ttls.verificationTokenTtl === undefined ? {} : { verificationTokenTtl: ttls.verificationTokenTtl }),
     ...(ttls.resetTokenTtl === undefined ? {} : { resetTokenTtl: ttls.resetTokenTtl }),
+    ...(ttls.unverifiedAccountTtl === undefined ? {} : { unverifiedAccountTtl: ttls.unverifiedAccountTtl }),
     ...(ttls.sessionTtl === undefined ? {} : { sessionTtl: ttls.sessionTtl }),
     ...(ttls.sessionAbsoluteTtl === undefined ? {} : { sessionAbsoluteTtl: ttls.sessionAbsoluteTtl }),
     ...(ttls.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: ttls.maxSessionsPerUser }),
-    passwordPolicy: minLength === undefined ? classes : { ...classes, minLength }
+    passwordPolicy: minLength === undefined ? { ...classes, ...names } : { ...classes, ...names, minLength }
   }
 }))
 

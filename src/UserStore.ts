@@ -19,6 +19,10 @@
  *   Outbox rows belong to no user: `deleteUser` leaves them (the account-deleted notice must still go out).
  * - `incrementCounter` is one atomic step (an upsert, never a read-then-write): of N concurrent increments of a
  *   key, each sees a distinct count and the final count is exactly N more.
+ * - `purgeUnverifiedUsers` and `deleteUnverifiedUsers` delete only users still unverified, checked in the same
+ *   step as the delete.
+ * - `deleteUserSession` answers `false`, never a `StoreError`, for an id no row can have (one the database cannot
+ *   even store or compare).
  * - `insertSessionIfPasswordVersion` inserts only while the user's `passwordVersion` still equals the given one,
  *   checked in the same statement as the insert.
  *
@@ -175,6 +179,20 @@ export class UserStore extends Context.Tag("userharbor/UserStore")<UserStore, {
    * together), and returns how many it removed. Look-ups never filter by expiry: the port has no clock.
    */
   readonly purgeExpired: (now: number, limit: number) => Effect.Effect<number, StoreError>
+  /**
+   * Deletes users that are still unverified and were created at or before `createdBefore`, with their sessions and
+   * tokens, at most `limit`, oldest first, and returns how many. Each user's `verified` is checked in the statement
+   * that deletes it, so one verified meanwhile is kept.
+   */
+  readonly purgeUnverifiedUsers: (createdBefore: number, limit: number) => Effect.Effect<number, StoreError>
+  /**
+   * Deletes the users holding `usernameKey` or `emailKey` that are still unverified and were created at or before
+   * `createdBefore` (at most two), with their sessions and tokens, and returns how many; `verified` is checked in
+   * the statement that deletes. `register` runs it when an expired unverified account holds the name or address.
+   */
+  readonly deleteUnverifiedUsers: (
+    options: { readonly usernameKey: string; readonly emailKey: string; readonly createdBefore: number }
+  ) => Effect.Effect<number, StoreError>
 
   readonly withTransaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
 

@@ -53,7 +53,7 @@ const retry = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
         const recorder = yield* RecordingEmailSender.RecordingEmailSender
         const worker = yield* OutboxWorker.make()
         yield* recorder.setFailing(true)
-        yield* harbor.register({ username: "retried", email: "retried@example.com", password: "Retried-Secret-42" })
+        yield* harbor.register({ username: "retried", email: "retried@example.com", password: "Patient-Secret-42" })
         yield* worker.drain
         yield* recorder.setFailing(false)
         yield* worker.drain

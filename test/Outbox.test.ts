@@ -80,6 +80,28 @@ describe("outbox mode", () => {
       assert.deepStrictEqual(yield* outbox, [])
     }).pipe(Effect.provide(kit())))
 
+  it.effect("an invalid address is refused before the decoy path: no row, whatever its size", () =>
+    Effect.gen(function*() {
+      const harbor = yield* UserHarborOutbox
+      for (const input of ["x".repeat(1_000_000), "x".repeat(300) + "@example.com", "no-at-sign", ""]) {
+        const reset = yield* Effect.flip(harbor.sendPasswordReset(input))
+        const resend = yield* Effect.flip(harbor.resendVerification(input))
+        assert.deepStrictEqual([reset._tag, resend._tag], ["InvalidEmail", "InvalidEmail"])
+      }
+      assert.deepStrictEqual(yield* outbox, [])
+    }).pipe(Effect.provide(kit())))
+
+  it.effect("a decoy row is sealed from the validated address, so it is no larger than a real message's", () =>
+    Effect.gen(function*() {
+      const harbor = yield* UserHarborOutbox
+      const longest = `${"n".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(53)}.example`
+      yield* harbor.sendPasswordReset(`  ${longest.toUpperCase()}  `)
+      const rows = yield* outbox
+      assert.strictEqual(rows.length, 1)
+      // A reset mail to the longest valid address: the payload holds the address once, sealed and base64url-encoded.
+      assert.isBelow(rows[0]!.payload.length, 2_000)
+    }).pipe(Effect.provide(kit())))
+
   it.effect("layerOutbox provides the same service under UserHarbor too", () =>
     Effect.gen(function*() {
       assert.strictEqual(yield* UserHarbor, yield* UserHarborOutbox)

@@ -133,14 +133,14 @@ layer(UserHarborTest.layer, { timeout: "60 seconds" })("every operation given ar
   check(
     "resendVerification",
     fc.tuple(input),
-    ["EmailDeliveryError", "StoreError"],
+    ["InvalidEmail", "EmailDeliveryError", "StoreError"],
     (f, [email]) => harbor((h) => h.resendVerification(resolve(email, f.email)))
   )
 
   check(
     "sendPasswordReset",
     fc.tuple(input),
-    ["EmailDeliveryError", "StoreError"],
+    ["InvalidEmail", "EmailDeliveryError", "StoreError"],
     (f, [email]) => harbor((h) => h.sendPasswordReset(resolve(email, f.email)))
   )
 

@@ -77,6 +77,17 @@ describe("SessionCache", () => {
     { name: "deleteSession", run: (s, { live }) => s.deleteSession(live.tokenHash), expect: "gone" },
     { name: "deleteUserSessions", run: (s, { user }) => s.deleteUserSessions(user.id), expect: "gone" },
     { name: "deleteUser", run: (s, { user }) => s.deleteUser(user.id), expect: "gone" },
+    { name: "purgeUnverifiedUsers", run: (s) => s.purgeUnverifiedUsers(Number.MAX_SAFE_INTEGER, 10), expect: "gone" },
+    {
+      name: "deleteUnverifiedUsers",
+      run: (s, { user }) =>
+        s.deleteUnverifiedUsers({
+          usernameKey: user.usernameKey,
+          emailKey: "x",
+          createdBefore: Number.MAX_SAFE_INTEGER
+        }),
+      expect: "gone"
+    },
     { name: "deleteUserSession", run: (s, { live, user }) => s.deleteUserSession(user.id, live.id), expect: "gone" },
     {
       name: "deleteOtherUserSessions",

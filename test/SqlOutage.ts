@@ -66,6 +66,8 @@ export const outageTests = (
             ["deleteSession", s.deleteSession("h")],
             ["deleteUserSessions", s.deleteUserSessions(id)],
             ["purgeExpired", s.purgeExpired(0, 10)],
+            ["purgeUnverifiedUsers", s.purgeUnverifiedUsers(0, 10)],
+            ["deleteUnverifiedUsers", s.deleteUnverifiedUsers({ usernameKey: "x", emailKey: "x", createdBefore: 0 })],
             ["withTransaction", s.withTransaction(s.findUserById(id))]
           ]
           for (const mode of ["refuse", "hang"] as const) {

@@ -29,7 +29,7 @@ describe("UserHarbor error unions", () => {
       InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | Busy | StoreError
     >()
     expectTypeOf<ErrorOf<"verifyEmail">>().toEqualTypeOf<InvalidToken | StoreError>()
-    expectTypeOf<ErrorOf<"resendVerification">>().toEqualTypeOf<EmailDeliveryError | StoreError>()
+    expectTypeOf<ErrorOf<"resendVerification">>().toEqualTypeOf<InvalidEmail | EmailDeliveryError | StoreError>()
     expectTypeOf<ErrorOf<"login">>().toEqualTypeOf<
       InvalidCredentials | EmailNotVerified | TooManyAttempts | Busy | StoreError
     >()
@@ -41,7 +41,7 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<ErrorOf<"changePassword">>().toEqualTypeOf<
       InvalidSession | InvalidCredentials | TooManyAttempts | WeakPassword | Busy | StoreError
     >()
-    expectTypeOf<ErrorOf<"sendPasswordReset">>().toEqualTypeOf<EmailDeliveryError | StoreError>()
+    expectTypeOf<ErrorOf<"sendPasswordReset">>().toEqualTypeOf<InvalidEmail | EmailDeliveryError | StoreError>()
     expectTypeOf<ErrorOf<"resetPassword">>().toEqualTypeOf<InvalidToken | WeakPassword | Busy | StoreError>()
     expectTypeOf<ErrorOf<"deleteAccount">>().toEqualTypeOf<
       InvalidSession | InvalidCredentials | TooManyAttempts | Busy | StoreError
@@ -84,8 +84,8 @@ describe("UserHarborOutbox error unions", () => {
     expectTypeOf<OutboxErrorOf<"register">>().toEqualTypeOf<
       InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | Busy | StoreError
     >()
-    expectTypeOf<OutboxErrorOf<"resendVerification">>().toEqualTypeOf<StoreError>()
-    expectTypeOf<OutboxErrorOf<"sendPasswordReset">>().toEqualTypeOf<StoreError>()
+    expectTypeOf<OutboxErrorOf<"resendVerification">>().toEqualTypeOf<InvalidEmail | StoreError>()
+    expectTypeOf<OutboxErrorOf<"sendPasswordReset">>().toEqualTypeOf<InvalidEmail | StoreError>()
   })
 
   it("keeps every other operation as it is in inline mode", () => {

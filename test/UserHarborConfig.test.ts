@@ -84,6 +84,34 @@ describe("UserHarborConfig", () => {
       })
     }))
 
+  it.effect("passwordPreset nist-single-factor asks for 15 characters; passwordPolicy overrides on top", () =>
+    Effect.gen(function*() {
+      const secretKey = Redacted.make(key)
+      const nist = yield* settings(UserHarborConfig.layer({ secretKey, passwordPreset: "nist-single-factor" }))
+      expect(nist.passwordPolicy).toEqual({ ...PasswordPolicy.defaultPolicy, minLength: 15 })
+      const both = yield* settings(UserHarborConfig.layer({
+        secretKey,
+        passwordPreset: "nist-single-factor",
+        passwordPolicy: { appNames: ["Harbor"] }
+      }))
+      expect(both.passwordPolicy).toEqual({ ...PasswordPolicy.defaultPolicy, minLength: 15, appNames: ["Harbor"] })
+      const fromEnv = yield* settings(UserHarborConfig.layerConfig()).pipe(fromMap([
+        ["USERHARBOR_SECRET_KEY", key],
+        ["USERHARBOR_PASSWORD_PRESET", "nist-single-factor"],
+        ["USERHARBOR_PASSWORD_APP_NAMES", "UserHarbor, Example Corp"]
+      ]))
+      expect(fromEnv.passwordPolicy).toEqual({
+        ...PasswordPolicy.nistSingleFactor,
+        appNames: ["UserHarbor", "Example Corp"]
+      })
+      const unknown = yield* Effect.flip(
+        build(UserHarborConfig.layerConfig()).pipe(
+          fromMap([["USERHARBOR_SECRET_KEY", key], ["USERHARBOR_PASSWORD_PRESET", "lax"]])
+        )
+      )
+      expect(ConfigError.isConfigError(unknown)).toBe(true)
+    }))
+
   it.effect("layerConfig uses the defaults for unset variables and fails without a good secret", () =>
     Effect.gen(function*() {
       const config = yield* settings(UserHarborConfig.layerConfig()).pipe(fromMap([["USERHARBOR_SECRET_KEY", key]]))

@@ -34,6 +34,7 @@ import {
   WeakPassword
 } from "../src/Errors.js"
 import * as OutboxWorker from "../src/OutboxWorker.js"
+import * as PurgeSchedule from "../src/PurgeSchedule.js"
 import { RecordingEmailSender } from "../src/RecordingEmailSender.js"
 import type { Session } from "../src/User.js"
 import { UserHarbor } from "../src/UserHarbor.js"
@@ -51,7 +52,7 @@ export const tokenHash = (token: string | Redacted.Redacted<string>): string =>
 export const password = "purple-monkey-dishwasher-42"
 export const newPassword = "seven-green-lanterns-at-dawn"
 export const alice: RegisterInput = { username: "Alice", email: "alice@example.com", password }
-export const bobPassword = "bobs-own-secret-phrase"
+export const bobPassword = "steady-rain-over-lisbon"
 export const bob: RegisterInput = { username: "Bob", email: "bob@example.com", password: bobPassword }
 
 const hour = Duration.toMillis("1 hour")
@@ -165,6 +166,12 @@ export const behaviourSuite = <E>(
         ["a too short username", { ...alice, username: "al" }, new InvalidUsername({ reason: "too-short" })],
         ["a too long username", { ...alice, username: "a".repeat(65) }, new InvalidUsername({ reason: "too-long" })],
         [
+          // 64 code points, but NFKC makes each one 18 (1,152): more than any store's key column holds.
+          "a username whose canonical form is too long",
+          { ...alice, username: "\uFDFA".repeat(64) },
+          new InvalidUsername({ reason: "too-long" })
+        ],
+        [
           "a username with a space",
           { ...alice, username: "al ice" },
           new InvalidUsername({ reason: "invalid-characters" })
@@ -191,12 +198,12 @@ export const behaviourSuite = <E>(
         [
           "the username as password",
           { ...alice, password: "aLiCeAlIcE", username: "AliceAlice" },
-          new WeakPassword({ reasons: ["same-as-username"] })
+          new WeakPassword({ reasons: ["repetitive", "same-as-username", "contains-email"] })
         ],
         [
           "the email as password",
           { ...alice, password: "ALICE@example.com" },
-          new WeakPassword({ reasons: ["same-as-email"] })
+          new WeakPassword({ reasons: ["contains-username", "same-as-email"] })
         ]
       ]
       for (const [what, input, expected] of invalidCases) {
@@ -221,7 +228,7 @@ export const behaviourSuite = <E>(
             new InvalidEmail({ reason: "invalid-format" })
           )
           expect(yield* Effect.flip(h.register({ ...all, username: "Carol", email: "carol@example.com" })))
-            .toStrictEqual(new WeakPassword({ reasons: ["too-short"] }))
+            .toStrictEqual(new WeakPassword({ reasons: ["too-short", "too-few-distinct"] }))
           expect(yield* storedUserByName("Carol")).toEqual(Option.none())
           expect(yield* messages).toEqual([])
         }))
@@ -236,6 +243,40 @@ export const behaviourSuite = <E>(
           expect(yield* storedUser(bob.email)).toEqual(Option.none())
           expect(yield* storedUser(alice.email)).toStrictEqual(before)
           expect(tags(yield* messages)).toEqual(["VerificationEmail alice@example.com"])
+        }))
+
+      test("refuses every look-alike of a taken name: invisible code points, mixed scripts, confusables", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const lookAlikes: ReadonlyArray<readonly [string, unknown]> = [
+            ["Alice\u034F", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\uFE00", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\uFE0F", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\u180B", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\u{E0100}", new InvalidUsername({ reason: "invalid-characters" })],
+            ["Alice\u3164", new InvalidUsername({ reason: "invalid-characters" })],
+            ["\u3164\u3164\u3164", new InvalidUsername({ reason: "invalid-characters" })],
+            ["\u0430lice", new InvalidUsername({ reason: "mixed-scripts" })],
+            ["A1ice", new UsernameTaken()],
+            ["A1ICE", new UsernameTaken()]
+          ]
+          for (const [username, expected] of lookAlikes) {
+            const error = yield* Effect.flip(h.register({ ...bob, username }))
+            expect(error, JSON.stringify(username)).toStrictEqual(expected)
+          }
+          expect(yield* storedUser(bob.email)).toEqual(Option.none())
+          // Names in one other script are their own names; a whole-script look-alike of one is taken.
+          yield* h.register({ ...bob, username: "\u0430\u0456\u0441" })
+          const error = yield* Effect.flip(h.register({ ...alice, email: "aic@example.com", username: "aic" }))
+          expect(error).toStrictEqual(new UsernameTaken())
+          yield* h.register({ username: "Δημήτρης", email: "d@example.com", password })
+          yield* h.register({ username: "山田たろう", email: "y@example.com", password })
+          yield* h.register({ username: "алиса", email: "a@example.com", password })
+          expect(Option.isSome(yield* storedUserByName("Δημήτρης"))).toBe(true)
+          expect(Option.isSome(yield* storedUserByName("алиса"))).toBe(true)
+          yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
+          yield* h.login({ username: "ALICE", password })
         }))
 
       test("answers a taken email like a new one, creates nothing and tells the owner", () =>
@@ -297,6 +338,95 @@ export const behaviourSuite = <E>(
           )
           expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)
           expect(results.filter((r) => r._tag === "Left" && r.left._tag === "UsernameTaken")).toHaveLength(1)
+        }))
+    })
+
+    describe("unverified accounts", () => {
+      const week = Duration.toMillis("7 days")
+
+      test("hold their username and address for unverifiedAccountTtl (7 days), then a new registration takes them", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          const stale = yield* lastToken("VerificationEmail", alice.email)
+          yield* TestClock.adjust(week - 1)
+          expect(yield* Effect.flip(h.register({ ...bob, username: alice.username }))).toStrictEqual(
+            new UsernameTaken()
+          )
+          yield* h.register({ ...bob, email: alice.email })
+          expect(yield* storedUserByName(bob.username)).toEqual(Option.none())
+          yield* TestClock.adjust(1)
+          // Exactly 7 days on, the name is free: the old account goes, with its token.
+          yield* h.register({ ...bob, username: alice.username })
+          const taken = Option.getOrThrow(yield* storedUserByName(alice.username))
+          expect(taken.email).toBe(bob.email)
+          expect(yield* storedUser(alice.email)).toEqual(Option.none())
+          expect(yield* Effect.flip(h.verifyEmail(stale))).toStrictEqual(
+            new InvalidToken({ purpose: "verify-email", reason: "unknown" })
+          )
+          yield* h.verifyEmail(yield* lastToken("VerificationEmail", bob.email))
+          yield* h.login({ username: alice.username, password: bobPassword })
+        }))
+
+      test("an expired one's address is free for a new account too, and gets no new verification mail", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          yield* TestClock.adjust(week)
+          yield* clearMessages
+          yield* h.resendVerification(alice.email)
+          expect(yield* messages).toEqual([])
+          yield* h.register({ ...bob, email: alice.email })
+          expect(Option.map(yield* storedUser(alice.email), (user) => user.username)).toEqual(Option.some(bob.username))
+          expect(yield* storedUserByName(alice.username)).toEqual(Option.none())
+        }))
+
+      test("a verified account is never released", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* registerVerified(alice)
+          yield* TestClock.adjust(Duration.toMillis("400 days"))
+          expect(yield* Effect.flip(h.register({ ...bob, username: alice.username }))).toStrictEqual(
+            new UsernameTaken()
+          )
+          yield* h.register({ ...bob, email: alice.email })
+          expect(Option.map(yield* storedUser(alice.email), (user) => user.username)).toEqual(
+            Option.some(alice.username)
+          )
+          yield* loginAs(alice)
+        }))
+
+      test("of two registrations racing for an expired account's name, one wins", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          yield* TestClock.adjust(week)
+          const results = yield* Effect.all(
+            [
+              h.register({ ...bob, username: alice.username }),
+              h.register({ username: "ALICE", email: "carol@example.com", password })
+            ].map(Effect.either),
+            { concurrency: "unbounded" }
+          )
+          expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)
+          expect(results.filter((r) => r._tag === "Left" && r.left._tag === "UsernameTaken")).toHaveLength(1)
+          expect(yield* storedUser(alice.email)).toEqual(Option.none())
+        }))
+
+      test("PurgeSchedule deletes them after unverifiedAccountTtl, and only them", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(alice)
+          yield* registerVerified(bob)
+          yield* TestClock.adjust(week - 1)
+          yield* PurgeSchedule.purgeAll()
+          expect(Option.isSome(yield* storedUser(alice.email))).toBe(true)
+          yield* TestClock.adjust(1)
+          yield* PurgeSchedule.purgeAll()
+          expect(yield* storedUser(alice.email)).toEqual(Option.none())
+          expect(yield* storedUserByName(alice.username)).toEqual(Option.none())
+          expect(Option.isSome(yield* storedUser(bob.email))).toBe(true)
+          yield* loginAs(bob)
         }))
     })
 
@@ -395,7 +525,25 @@ export const behaviourSuite = <E>(
     })
 
     describe("resendVerification and sendPasswordReset", () => {
-      const addresses = ["nobody@example.com", bob.email, "ALICE@example.com", "not an address", ""]
+      const addresses = ["nobody@example.com", bob.email, "ALICE@example.com"]
+      // No account's address, whatever accounts exist: refusing them tells nothing, and writes nothing.
+      const invalidAddresses = [
+        ["not an address", new InvalidEmail({ reason: "invalid-format" })],
+        ["", new InvalidEmail({ reason: "empty" })],
+        ["x".repeat(1_000_000), new InvalidEmail({ reason: "too-long" })]
+      ] as const
+
+      test("resendVerification and sendPasswordReset refuse an invalid address, writing and sending nothing", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          yield* h.register(bob)
+          yield* clearMessages
+          for (const [address, error] of invalidAddresses) {
+            expect(yield* Effect.flip(h.resendVerification(address))).toStrictEqual(error)
+            expect(yield* Effect.flip(h.sendPasswordReset(address))).toStrictEqual(error)
+          }
+          expect(yield* messages).toEqual([])
+        }))
 
       test("resendVerification answers the same for every address and mails only unverified accounts", () =>
         Effect.gen(function*() {
@@ -643,11 +791,11 @@ export const behaviourSuite = <E>(
             ],
             [
               { sessionToken: session.token, oldPassword: password, newPassword: "weak" },
-              new WeakPassword({ reasons: ["too-short"] })
+              new WeakPassword({ reasons: ["too-short", "too-few-distinct"] })
             ],
             [
               { sessionToken: session.token, oldPassword: password, newPassword: "ALICE" + "@example.com" },
-              new WeakPassword({ reasons: ["same-as-email"] })
+              new WeakPassword({ reasons: ["contains-username", "same-as-email"] })
             ]
           ] as const
           for (const [input, expected] of attempts) {
@@ -732,10 +880,10 @@ export const behaviourSuite = <E>(
           const before = yield* storedUser(alice.email)
           yield* clearMessages
           expect(yield* Effect.flip(h.resetPassword({ token, newPassword: "12345678" }))).toStrictEqual(
-            new WeakPassword({ reasons: ["common"] })
+            new WeakPassword({ reasons: ["sequential", "common"] })
           )
           expect(yield* Effect.flip(h.resetPassword({ token, newPassword: "alice" }))).toStrictEqual(
-            new WeakPassword({ reasons: ["too-short", "same-as-username"] })
+            new WeakPassword({ reasons: ["too-short", "same-as-username", "contains-email"] })
           )
           expect(yield* storedUser(alice.email)).toStrictEqual(before)
           expect(Option.isSome(yield* storedToken("reset-password", token))).toBe(true)
@@ -946,6 +1094,46 @@ export const behaviourSuite = <E>(
           expect(yield* Effect.flip(h.listSessions("garbage"))).toStrictEqual(new InvalidSession({ reason: "unknown" }))
         }))
 
+      test("strings no store could hold, as names, addresses, tokens, ids and client keys, never end in StoreError", () =>
+        Effect.gen(function*() {
+          const h = yield* harbor
+          const current = yield* loggedIn(alice)
+          const hostile = ["\u0000", "\uD800", `alice\u0000`, `\uDC00${"x".repeat(100)}`, "é".repeat(2_000)]
+          const outcomes: Array<string> = []
+          const tag = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+            Effect.map(Effect.exit(effect), (exit) => outcomes.push(exit._tag === "Success" ? "ok" : exit.cause._tag))
+          const errorTag = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+            Effect.map(Effect.flip(effect), (error) => error._tag)
+          for (const value of hostile) {
+            const tags = [
+              yield* errorTag(h.login({ username: value, password })),
+              yield* errorTag(h.login({ email: value, password })),
+              yield* errorTag(h.login({ email: `${value}@example.com`, password, clientKey: value })),
+              yield* errorTag(h.verifyEmail(value)),
+              yield* errorTag(h.resetPassword({ token: value, newPassword })),
+              yield* errorTag(h.validateSession(value)),
+              yield* errorTag(h.resendVerification(`${value}@example.com`)),
+              yield* errorTag(h.sendPasswordReset(value)),
+              yield* errorTag(h.revokeSession(current.token, value)),
+              yield* errorTag(h.register({ username: value, email: "new@example.com", password }))
+            ]
+            expect(tags, JSON.stringify(value.slice(0, 8))).toEqual([
+              "InvalidCredentials",
+              "InvalidCredentials",
+              "InvalidCredentials",
+              "InvalidToken",
+              "InvalidToken",
+              "InvalidSession",
+              "InvalidEmail",
+              "InvalidEmail",
+              "SessionNotFound",
+              "InvalidUsername"
+            ])
+            yield* tag(h.login({ username: alice.username, password, clientKey: value }))
+          }
+          expect(outcomes).toEqual(hostile.map(() => "ok"))
+        }))
+
       test("revokeSession ends one of the caller's sessions and never another user's", () =>
         Effect.gen(function*() {
           const h = yield* harbor
@@ -962,6 +1150,10 @@ export const behaviourSuite = <E>(
           expect(yield* Effect.flip(h.revokeSession(current.token, bobs.id))).toStrictEqual(notFound)
           expect(yield* h.verifySession(bobs.token)).toBe(true)
           expect(yield* Effect.flip(h.revokeSession(current.token, "no-such-session"))).toStrictEqual(notFound)
+          // Ids that cannot be ids are unknown ones, on every store (PostgreSQL refuses NUL, MariaDB lone surrogates).
+          for (const id of ["\u0000", "\uD800", `${other.id}\u0000`, "é", "x".repeat(100_000)]) {
+            expect(yield* Effect.flip(h.revokeSession(current.token, id)), JSON.stringify(id)).toStrictEqual(notFound)
+          }
           expect(yield* Effect.flip(h.revokeSession("garbage", third.id))).toStrictEqual(
             new InvalidSession({ reason: "unknown" })
           )

@@ -218,12 +218,13 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
       .setPayload(TokenPayload)
       .addError(InvalidTokenError)
   )
-  // Same answer for unknown, unverified and verified addresses.
+  // Same answer for unknown, unverified and verified addresses (an invalid one is no account's: 422).
   .add(
     HttpApiEndpoint.post("resendVerification", "/accounts/verify-email/resend")
       .setPayload(EmailPayload)
       .addSuccess(HttpApiSchema.Accepted)
       .addError(EmailDeliveryErrorBody)
+      .addError(InvalidEmailError)
   )
   .add(
     HttpApiEndpoint.get("me", "/accounts/me")
@@ -248,12 +249,13 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
       .addError(TooManyAttemptsError)
       .middleware(Authentication)
   )
-  // Same answer for unknown and known addresses.
+  // Same answer for unknown and known addresses (an invalid one is no account's: 422).
   .add(
     HttpApiEndpoint.post("requestPasswordReset", "/accounts/password-reset")
       .setPayload(EmailPayload)
       .addSuccess(HttpApiSchema.Accepted)
       .addError(EmailDeliveryErrorBody)
+      .addError(InvalidEmailError)
   )
   .add(
     HttpApiEndpoint.post("resetPassword", "/accounts/password-reset/confirm")

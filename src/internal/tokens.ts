@@ -23,6 +23,11 @@ export interface Tokens {
   readonly digest: (value: string) => string
 }
 
+const idShape = /^[0-9a-f]{32}$/
+
+/** Whether a caller's string has the shape of the ids `newId` makes (user and session ids). */
+export const isId = (value: string): boolean => idShape.test(value)
+
 /** The key object is built once per layer, not once per request. */
 export const make = (secretKey: Redacted.Redacted<string>, random: SecureRandom["Type"]): Tokens => {
   const key: KeyObject = createSecretKey(Buffer.from(Redacted.value(secretKey), "utf8"))

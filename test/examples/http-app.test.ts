@@ -61,7 +61,7 @@ let counter = 0
 const newUser = () => {
   counter += 1
   const name = `user${counter}${Date.now().toString(36)}`
-  return { username: name, email: `${name}@example.com`, password: `first ${name} passphrase` }
+  return { username: name, email: `${name}@example.com`, password: `first quiet passphrase ${counter}` }
 }
 
 // Registers and verifies through the API and the captured email, then signs in.
