@@ -190,6 +190,7 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
       .addError(InvalidEmailError)
       .addError(WeakPasswordError)
       .addError(UsernameTakenError)
+      .addError(TooManyAttemptsError)
       .addError(EmailDeliveryErrorBody)
   )
   .add(
