@@ -127,6 +127,18 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
       )
     const outcome = <A, E2 extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E2, R>) =>
       Effect.map(Effect.either(effect), Either.match({ onLeft: (e) => e._tag, onRight: () => "ok" }))
+    // The outcome, with the wait of a `TooManyAttempts`.
+    const outcomeMs = <A, E2 extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E2, R>) =>
+      Effect.map(
+        Effect.either(effect),
+        Either.match({
+          onLeft: (e) =>
+            "retryAfter" in e && Duration.isDuration(e.retryAfter)
+              ? `${e._tag} ${Duration.toMillis(e.retryAfter)}`
+              : e._tag,
+          onRight: () => "ok"
+        })
+      )
     const retryAfter = (username: string, pw: string) =>
       Effect.map(
         Effect.flip(login(username, pw)),
@@ -475,17 +487,6 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
             password,
             ...(clientKey === undefined ? {} : { clientKey })
           }))
-      const outcomeMs = <A, E2 extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E2, R>) =>
-        Effect.map(
-          Effect.either(effect),
-          Either.match({
-            onLeft: (e) =>
-              "retryAfter" in e && Duration.isDuration(e.retryAfter)
-                ? `${e._tag} ${Duration.toMillis(e.retryAfter)}`
-                : e._tag,
-            onRight: () => "ok"
-          })
-        )
 
       test("register: 10 per client key an hour, counted before any hashing", () =>
         Effect.gen(function*() {
@@ -554,17 +555,6 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
 
     describe("account enumeration by registering, in both modes", () => {
       const probePassword = "a-password-the-prober-chose"
-      const outcomeMs = <A, E2 extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E2, R>) =>
-        Effect.map(
-          Effect.either(effect),
-          Either.match({
-            onLeft: (e) =>
-              "retryAfter" in e && Duration.isDuration(e.retryAfter)
-                ? `${e._tag} ${Duration.toMillis(e.retryAfter)}`
-                : e._tag,
-            onRight: () => "ok"
-          })
-        )
       // Everything a prober can do with an address and a fresh username, and every answer it gets.
       const probe = (email: string, username: string) =>
         Effect.gen(function*() {
