@@ -538,75 +538,87 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       yield* store.deleteUserSessions(user.id)
     }, Observe.withOutcome)
 
-    const changePassword = Effect.fn("UserHarbor.changePassword")(function*(input: ChangePasswordInput) {
-      const { user } = yield* checkSession(input.sessionToken)
-      yield* reauthenticate(input.oldPassword, user)
-      const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
-      const passwordHash = yield* hasher.hash(password)
-      const [session, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
-        // Conditional on the version the old password was checked against: a concurrent change or reset wins.
-        const updated = yield* store.updatePassword({
-          userId: user.id,
-          passwordHash,
-          expectedVersion: user.passwordVersion
-        })
-        if (!updated) return yield* new InvalidSession({ reason: "unknown" })
-        yield* store.deleteUserSessions(user.id)
-        yield* store.deleteUserTokens(user.id, "reset-password")
-        const session = yield* newSession(user.id)
-        return [session, yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user) }))] as const
-      }))
-      yield* afterCommit
-      return session
-    }, Observe.withOutcome)
+    const changePassword = Effect.fn("UserHarbor.changePassword")(
+      function*(input: ChangePasswordInput) {
+        const { user } = yield* checkSession(input.sessionToken)
+        yield* reauthenticate(input.oldPassword, user)
+        const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
+        const passwordHash = yield* hasher.hash(password)
+        const [session, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
+          // Conditional on the version the old password was checked against: a concurrent change or reset wins.
+          const updated = yield* store.updatePassword({
+            userId: user.id,
+            passwordHash,
+            expectedVersion: user.passwordVersion
+          })
+          if (!updated) return yield* new InvalidSession({ reason: "unknown" })
+          yield* store.deleteUserSessions(user.id)
+          yield* store.deleteUserTokens(user.id, "reset-password")
+          const session = yield* newSession(user.id)
+          return [session, yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user) }))] as const
+        }))
+        yield* afterCommit
+        return session
+      },
+      admit,
+      Observe.withOutcome
+    )
 
     const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
       const user = yield* findByEmail(email)
       yield* tokenMail(user, email, "reset-password", config.resetTokenTtl, (fields) => new PasswordResetEmail(fields))
     }, Observe.withOutcome)
 
-    const resetPassword = Effect.fn("UserHarbor.resetPassword")(function*(input: ResetPasswordInput) {
-      const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
-      const tokenHash = tokens.hashOf(redact(input.token))
-      if (tokenHash === undefined) return yield* invalid("unknown")
-      // Look before consuming: a weak new password must not burn the token.
-      const found = yield* store.findToken("reset-password", tokenHash)
-      if (Option.isNone(found)) return yield* invalid("unknown")
-      if ((yield* Clock.currentTimeMillis) >= found.value.expiresAt) {
-        yield* store.consumeToken("reset-password", tokenHash)
-        return yield* invalid("expired")
-      }
-      const user = yield* store.findUserById(found.value.userId)
-      if (Option.isNone(user)) return yield* invalid("unknown")
-      const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user.value)
-      const passwordHash = yield* hasher.hash(password)
-      const userId = user.value.id
-      const [outcome, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
-        const record = yield* store.consumeToken("reset-password", tokenHash)
-        if (Option.isNone(record)) return ["unknown", Effect.void] as const
-        if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return ["expired", Effect.void] as const
-        if (!(yield* store.updatePassword({ userId, passwordHash }))) return ["unknown", Effect.void] as const
-        // Receiving the reset mail proves the address.
-        yield* store.markVerified(userId)
-        yield* store.deleteUserSessions(userId)
-        yield* store.deleteUserTokens(userId, "verify-email")
-        // A reset is the way out of a disabled password login or re-check (NIST SP 800-63B 5.2.2).
-        yield* throttle.clear(user.value)
-        return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user.value) }))] as const
-      }))
-      yield* consumeIn("reset-password")(outcome)
-      yield* afterCommit
-    }, Observe.withOutcome)
+    const resetPassword = Effect.fn("UserHarbor.resetPassword")(
+      function*(input: ResetPasswordInput) {
+        const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
+        const tokenHash = tokens.hashOf(redact(input.token))
+        if (tokenHash === undefined) return yield* invalid("unknown")
+        // Look before consuming: a weak new password must not burn the token.
+        const found = yield* store.findToken("reset-password", tokenHash)
+        if (Option.isNone(found)) return yield* invalid("unknown")
+        if ((yield* Clock.currentTimeMillis) >= found.value.expiresAt) {
+          yield* store.consumeToken("reset-password", tokenHash)
+          return yield* invalid("expired")
+        }
+        const user = yield* store.findUserById(found.value.userId)
+        if (Option.isNone(user)) return yield* invalid("unknown")
+        const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user.value)
+        const passwordHash = yield* hasher.hash(password)
+        const userId = user.value.id
+        const [outcome, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
+          const record = yield* store.consumeToken("reset-password", tokenHash)
+          if (Option.isNone(record)) return ["unknown", Effect.void] as const
+          if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return ["expired", Effect.void] as const
+          if (!(yield* store.updatePassword({ userId, passwordHash }))) return ["unknown", Effect.void] as const
+          // Receiving the reset mail proves the address.
+          yield* store.markVerified(userId)
+          yield* store.deleteUserSessions(userId)
+          yield* store.deleteUserTokens(userId, "verify-email")
+          // A reset is the way out of a disabled password login or re-check (NIST SP 800-63B 5.2.2).
+          yield* throttle.clear(user.value)
+          return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user.value) }))] as const
+        }))
+        yield* consumeIn("reset-password")(outcome)
+        yield* afterCommit
+      },
+      admit,
+      Observe.withOutcome
+    )
 
-    const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(function*(input: DeleteAccountInput) {
-      const { user } = yield* checkSession(input.sessionToken)
-      yield* reauthenticate(input.password, user)
-      // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
-      const afterCommit = yield* store.withTransaction(
-        Effect.zipRight(store.deleteUser(user.id), delivery.notice(new AccountDeletedEmail({ to: recipient(user) })))
-      )
-      yield* afterCommit
-    }, Observe.withOutcome)
+    const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(
+      function*(input: DeleteAccountInput) {
+        const { user } = yield* checkSession(input.sessionToken)
+        yield* reauthenticate(input.password, user)
+        // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
+        const afterCommit = yield* store.withTransaction(
+          Effect.zipRight(store.deleteUser(user.id), delivery.notice(new AccountDeletedEmail({ to: recipient(user) })))
+        )
+        yield* afterCommit
+      },
+      admit,
+      Observe.withOutcome
+    )
 
     const listSessions = Effect.fn("UserHarbor.listSessions")(function*(sessionToken: SecretInput) {
       const { now, tokenHash, user } = yield* checkSession(sessionToken)
