@@ -134,6 +134,7 @@ describe("SessionCache", () => {
         "incrementCounter",
         "getCounter",
         "deleteCounter",
+        "releaseCounter",
         "purgeCounters",
         "insertSessionIfPasswordVersion",
         "enqueueEmail",
