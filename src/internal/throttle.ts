@@ -75,7 +75,7 @@ export interface Attempt {
   /** `false`: the account's budget is spent; check the dummy hash and fail, as for an unknown name. */
   readonly verifies: boolean
   readonly failed: Effect.Effect<void, StoreError>
-  readonly succeeded: (account: AccountNames | undefined) => Effect.Effect<void, StoreError>
+  readonly succeeded: (account: AccountNames) => Effect.Effect<void, StoreError>
   /** No password was checked (the hasher was busy): gives every reservation back. */
   readonly abandoned: Effect.Effect<void, StoreError>
 }
@@ -256,8 +256,7 @@ export const make = (
       failed: Effect.gen(function*() {
         if (budgetOpen) yield* transitions("login", budget.count)
       }),
-      succeeded: (account) =>
-        Effect.zipRight(releaseClient, deleteAll(account === undefined ? [nameKey] : accountCounters(account))),
+      succeeded: (account) => Effect.zipRight(releaseClient, deleteAll(accountCounters(account))),
       abandoned: Effect.all([
         releaseClient,
         store.releaseCounter(nameKey, now),
