@@ -63,7 +63,7 @@ export interface Options {
  *   that has no address and can never be used, so every later call answers as after a fresh registration. Users
  *   must confirm their address before their first login, and learn of it only from the mail.
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category models
  */
 export type Enumeration = "standard" | "strict"
