@@ -325,6 +325,15 @@ export const make = Effect.gen(function*() {
       }),
     getCounter: (key) => read((s) => HashMap.get(s.counters, key)),
     deleteCounter: (key) => write((s) => [undefined, { ...s, counters: HashMap.remove(s.counters, key) }]),
+    releaseCounter: (key, since) =>
+      write((s) => [
+        undefined,
+        {
+          ...s,
+          counters: HashMap.modify(s.counters, key, (counter) =>
+            counter.count > 0 && counter.windowStart <= since ? { ...counter, count: counter.count - 1 } : counter)
+        }
+      ]),
     purgeCounters: (olderThan, limit) =>
       write((s) => {
         const doomed = Array.from(HashMap.keys(HashMap.filter(s.counters, (c) => c.updatedAt <= olderThan)))

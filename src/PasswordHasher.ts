@@ -10,6 +10,8 @@ import * as argon2 from "argon2"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
@@ -32,6 +34,15 @@ export class PasswordHasher extends Context.Tag("userharbor/PasswordHasher")<Pas
   readonly verify: (password: Redacted.Redacted<string>, hash: string) => Effect.Effect<boolean, Busy>
   /** `true` when the hash was made with other parameters than the current ones. */
   readonly needsRehash: (hash: string) => boolean
+  /**
+   * Admission ahead of the work: runs `self` holding one of the hasher's places, so that no `hash` or `verify`
+   * inside it fails with `Busy` (they wait for a permit instead), or fails with `Busy` at once, before `self` does
+   * anything, when every place is taken. `UserHarbor` admits each login, registration and password check before
+   * its store round trips, so a flood is refused without touching the database (and a refused login never counts
+   * as a failure). A bounded hasher (see `bounded`) has it; a hasher without it is never busy, and `self` runs as
+   * it is.
+   */
+  readonly admit?: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Busy, R>
 }>() {}
 
 /**
@@ -143,10 +154,19 @@ export interface Limits {
  */
 export const defaultLimits = (): Limits => ({ permits: 2 * availableParallelism(), maxQueue: 64 })
 
+// The bounded hashers (by identity) whose places the current fiber holds through `admit`.
+const places = globalValue(
+  Symbol.for("userharbor/PasswordHasher/places"),
+  () => FiberRef.unsafeMake<ReadonlySet<object>>(new Set())
+)
+
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
 /**
  * Puts a hasher behind a semaphore with a bounded wait queue: at most `permits` hashes or verifications run at
  * once, at most `maxQueue` more wait, and the rest fail fast with `Busy`, so a login flood cannot pile up
- * memory-hungry argon2 work. `needsRehash` is cheap and stays unbounded.
+ * memory-hungry argon2 work. `admit` takes one of the same `permits + maxQueue` places for a whole operation, ahead
+ * of its store round trips. `needsRehash` is cheap and stays unbounded.
  *
  * @since 0.1.0
  * @category constructors
@@ -159,36 +179,53 @@ export const bounded = (
     const { maxQueue, permits } = { ...defaultLimits(), ...limits }
     const semaphore = yield* Effect.makeSemaphore(Math.max(1, Math.floor(permits)))
     const capacity = Math.max(1, Math.floor(permits)) + Math.max(0, Math.floor(maxQueue))
-    // Running plus waiting calls, and the waiting ones alone (the queue-depth gauge). Plain numbers are enough:
-    // JavaScript runs one fiber step at a time, and each check-and-update below is a single synchronous step.
+    // Admitted calls and operations, and the calls waiting for a permit (the queue-depth gauge). Plain numbers are
+    // enough: JavaScript runs one fiber step at a time, and each check-and-update below is a single synchronous step.
     let admitted = 0
     let waiting = 0
+    const identity = {}
     const reportDepth = Effect.suspend(() => Metric.set(Metrics.hashQueueDepth, waiting))
-    const guard = <A>(work: Effect.Effect<A, Busy>): Effect.Effect<A, Busy> =>
+    // Takes a place, or fails with `Busy` at once; the place is given back however `use` ends.
+    const enter = <A, E, R>(use: (restore: Restore) => Effect.Effect<A, E, R>): Effect.Effect<A, E | Busy, R> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.suspend(() => {
+        Effect.suspend((): Effect.Effect<A, E | Busy, R> => {
           if (admitted >= capacity) return Effect.fail(new Busy())
           admitted++
-          waiting++
-          let started = false
-          const run = Effect.suspend(() => {
-            started = true
-            waiting--
-            return Effect.zipRight(reportDepth, restore(work))
-          })
-          return Effect.zipRight(reportDepth, restore(semaphore.withPermits(1)(run))).pipe(
-            Effect.ensuring(Effect.suspend(() => {
-              admitted--
-              if (!started) waiting-- // interrupted while it waited
-              return reportDepth
-            }))
-          )
+          return Effect.ensuring(use(restore), Effect.sync(() => admitted--))
         })
       )
+    // Waits for a permit, holding a place already.
+    const run = <A>(work: Effect.Effect<A, Busy>, restore: Restore): Effect.Effect<A, Busy> =>
+      Effect.suspend(() => {
+        waiting++
+        let started = false
+        const start = Effect.suspend(() => {
+          started = true
+          waiting--
+          return Effect.zipRight(reportDepth, restore(work))
+        })
+        return Effect.zipRight(reportDepth, restore(semaphore.withPermits(1)(start))).pipe(
+          Effect.ensuring(Effect.suspend(() => {
+            if (!started) waiting-- // interrupted while it waited
+            return reportDepth
+          }))
+        )
+      })
+    const holds = Effect.map(FiberRef.get(places), (held) => held.has(identity))
+    const guard = <A>(work: Effect.Effect<A, Busy>): Effect.Effect<A, Busy> =>
+      Effect.flatMap(holds, (admittedAlready) =>
+        admittedAlready
+          ? Effect.uninterruptibleMask((restore) => run(work, restore))
+          : enter((restore) => run(work, restore)))
     return PasswordHasher.of({
       hash: (password) => guard(hasher.hash(password)),
       verify: (password, hash) => guard(hasher.verify(password, hash)),
-      needsRehash: hasher.needsRehash
+      needsRehash: hasher.needsRehash,
+      admit: (self) =>
+        Effect.flatMap(FiberRef.get(places), (held) =>
+          held.has(identity)
+            ? self
+            : enter((restore) => restore(Effect.locally(self, places, new Set([...held, identity])))))
     })
   })
 

@@ -564,6 +564,12 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         Effect.asVoid,
         Effect.catchTag("SqlError", storeError("deleteCounter"))
       ),
+    releaseCounter: (key, since) =>
+      sql`UPDATE userharbor_counters SET hits = hits - 1
+        WHERE counter_key = ${key} AND hits > 0 AND window_start <= ${since}`.pipe(
+        Effect.asVoid,
+        Effect.catchTag("SqlError", storeError("releaseCounter"))
+      ),
     purgeCounters: (olderThan, limit) =>
       limit <= 0 ? Effect.succeed(0) : affected(
         "purgeCounters",

@@ -1115,6 +1115,40 @@ const counterCases: ReadonlyArray<Case> = [
     yield* expectCounter(other, { count: 1, windowStart: now, updatedAt: now }, "another counter")
     yield* checkEqual(yield* store.incrementCounter(key, now + 1, 60_000), 1, "an increment after the delete")
   }),
+  gen("releaseCounter takes one back, never below 0, and not from a window that began after `since`", function*(store) {
+    const key = counterKey()
+    yield* store.releaseCounter(key, now) // a missing key is no error
+    yield* checkNone(yield* store.getCounter(key), "a released counter that never existed")
+    yield* store.incrementCounter(key, now, 60_000)
+    yield* store.incrementCounter(key, now + 10, 60_000)
+    yield* store.releaseCounter(key, now + 20)
+    yield* expectCounter(key, { count: 1, windowStart: now, updatedAt: now + 10 }, "the counter after a release")
+    yield* store.releaseCounter(key, now + 20)
+    yield* store.releaseCounter(key, now + 20)
+    yield* expectCounter(key, { count: 0, windowStart: now, updatedAt: now + 10 }, "a counter released below 0")
+    yield* checkEqual(yield* store.incrementCounter(key, now + 30, 60_000), 1, "an increment after the releases")
+    // The window restarts at now + 60,000: a reservation made before it gives nothing back from the new window.
+    yield* checkEqual(yield* store.incrementCounter(key, now + 60_000, 60_000), 1, "the first of a new window")
+    yield* store.releaseCounter(key, now + 30)
+    yield* expectCounter(key, { count: 1, windowStart: now + 60_000, updatedAt: now + 60_000 }, "the new window")
+    yield* store.releaseCounter(key, now + 60_000)
+    yield* expectCounter(key, { count: 0, windowStart: now + 60_000, updatedAt: now + 60_000 }, "released")
+  }),
+  gen("20 concurrent releases and 10 increments of a counter at 40 leave exactly 30", function*(store) {
+    const key = counterKey()
+    yield* Effect.all(Array.from({ length: 40 }, () => store.incrementCounter(key, now, 60_000)), {
+      concurrency: "unbounded"
+    })
+    // The count stays above 0 throughout, so the order does not matter: only a lost update would.
+    yield* Effect.all(
+      Array.from(
+        { length: 30 },
+        (_, i) => i % 3 === 2 ? Effect.asVoid(store.incrementCounter(key, now, 60_000)) : store.releaseCounter(key, now)
+      ),
+      { concurrency: "unbounded" }
+    )
+    yield* expectCounter(key, { count: 30, windowStart: now, updatedAt: now }, "the counter")
+  }),
   gen("purgeCounters removes counters updated at or before olderThan, at most limit per call", function*(store) {
     // Far in the past, so no other case's counters sit between the drain and ours.
     const base = 10_000 + Number.parseInt(hex(2), 16)

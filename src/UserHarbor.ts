@@ -64,6 +64,8 @@ export interface RegisterInput {
   readonly username: string
   readonly email: string
   readonly password: SecretInput
+  /** The caller's client (an IP address, say): registrations count against it (`throttle.registerLimit`). */
+  readonly clientKey?: string
 }
 
 /**
@@ -114,7 +116,14 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
     input: RegisterInput
   ) => Effect.Effect<
     void,
-    InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | Busy | StoreError
+    | InvalidUsername
+    | InvalidEmail
+    | WeakPassword
+    | UsernameTaken
+    | TooManyAttempts
+    | EmailDeliveryError
+    | Busy
+    | StoreError
   >
   readonly verifyEmail: (token: SecretInput) => Effect.Effect<void, InvalidToken | StoreError>
   readonly resendVerification: (email: string) => Effect.Effect<void, InvalidEmail | EmailDeliveryError | StoreError>
@@ -207,11 +216,12 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         Effect.tapError(() => Effect.sleep("50 millis"))
       )
     )
-    const throttle = Throttle.make(store, config.throttle, tokens.digest)
-    const identifiers = (user: UserRecord) => [
-      throttle.identifier("username", user.usernameKey),
-      throttle.identifier("email", user.emailKey)
-    ]
+    const strict = config.enumeration === "strict"
+    const throttle = Throttle.make(store, config.throttle, tokens.digest, config.enumeration)
+    // Taken before any store round trip, so a flood is refused as `Busy` without touching the database, and a
+    // refused call has counted nothing (see `PasswordHasher.admit`).
+    const admit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | Busy, R> =>
+      hasher.admit === undefined ? self : hasher.admit(self)
     const sessionPolicy = SessionPolicy.fromSettings(config)
     const policy = config.passwordPolicy
     // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
@@ -273,25 +283,32 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     // stolen session must not become an unlimited password oracle. Throttled before any hashing.
     const reauthenticate = Effect.fnUntraced(function*(password: SecretInput, user: UserRecord) {
       const attempt = yield* throttle.beginReauth(user.id)
-      if (!(yield* verifyPassword(password, user.passwordHash))) {
+      const matches = yield* verifyPassword(password, user.passwordHash).pipe(
+        Effect.tapErrorTag("Busy", () =>
+          attempt.abandoned)
+      )
+      if (!matches) {
         yield* attempt.failed
         return yield* new InvalidCredentials()
       }
-      yield* attempt.succeeded([])
+      yield* attempt.succeeded(user)
     })
 
-    // The user, and the throttling counter of the name as typed (canonical when valid, so `ALICE` is `alice`).
+    // The user, and the login name as typed (canonical when valid, so `ALICE` is `alice`) for its counters.
     const findForLogin = (
       input: LoginInput
-    ): Effect.Effect<{ readonly identifier: string; readonly user: Option.Option<UserRecord> }, StoreError> => {
+    ): Effect.Effect<{ readonly name: Throttle.LoginName; readonly user: Option.Option<UserRecord> }, StoreError> => {
       const found = (
         kind: Throttle.IdentifierKind,
         key: string,
         user: Effect.Effect<Option.Option<UserRecord>, StoreError>
       ) =>
-        Effect.map(user, (user) => ({ identifier: throttle.identifier(kind, key), user }))
+        Effect.map(user, (user) => ({
+          name: { kind, name: key, account: Option.map(user, (found) => found.id) },
+          user
+        }))
       const unknown = (kind: Throttle.IdentifierKind, name: string) =>
-        Effect.succeed({ identifier: throttle.identifier(kind, name), user: Option.none<UserRecord>() })
+        Effect.succeed({ name: { kind, name, account: Option.none() }, user: Option.none<UserRecord>() })
       if ("username" in input) {
         return Username.validate(input.username).pipe(
           Effect.flatMap((valid) => found("username", valid.key, store.findUserByUsername(valid.key))),
@@ -368,44 +385,70 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         username: username.display,
         email: email.address
       })
-      // Slow: before the transaction, so it never holds a connection.
-      const passwordHash = yield* hasher.hash(password)
-      const id = UserId.make(yield* tokens.newId)
-      const { token, tokenHash } = yield* tokens.issue
-      const now = yield* Clock.currentTimeMillis
-      const expiresAt = now + Duration.toMillis(config.verificationTokenTtl)
-      const to = { username: username.display, email: email.address }
-      const record: UserRecord = {
-        id,
-        username: username.display,
-        usernameKey: username.key,
-        email: email.address,
-        emailKey: email.key,
-        passwordHash,
-        passwordVersion: 1,
-        verified: false,
-        createdAt: now
-      }
-      const afterCommit = yield* store.withTransaction(Effect.gen(function*() {
-        // A savepoint: a taken email undoes only the insert, and the attempt notice joins the same transaction.
-        const created = yield* insertAccount(
-          record,
-          Effect.zipRight(
-            store.insertUser(record),
-            store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
+      return yield* admit(Effect.gen(function*() {
+        // Before the hash: a throttled registration costs no argon2 work.
+        yield* throttle.register(email.key, input.clientKey)
+        // Slow: before the transaction, so it never holds a connection.
+        const passwordHash = yield* hasher.hash(password)
+        const id = UserId.make(yield* tokens.newId)
+        const { token, tokenHash } = yield* tokens.issue
+        const now = yield* Clock.currentTimeMillis
+        const expiresAt = now + Duration.toMillis(config.verificationTokenTtl)
+        const to = { username: username.display, email: email.address }
+        const record: UserRecord = {
+          id,
+          username: username.display,
+          usernameKey: username.key,
+          email: email.address,
+          emailKey: email.key,
+          passwordHash,
+          passwordVersion: 1,
+          verified: false,
+          createdAt: now
+        }
+        const afterCommit = yield* store.withTransaction(Effect.gen(function*() {
+          // A savepoint: a taken email undoes only the insert, and the attempt notice joins the same transaction.
+          const created = yield* insertAccount(
+            record,
+            Effect.zipRight(
+              store.insertUser(record),
+              store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
+            )
+          ).pipe(
+            Effect.as(true),
+            Effect.catchTag("EmailTaken", () => Effect.succeed(false))
           )
-        ).pipe(
-          Effect.as(true),
-          Effect.catchTag("EmailTaken", () => Effect.succeed(false))
-        )
-        if (created) return yield* delivery.stage(new VerificationEmail({ to, token, expiresAt: new Date(expiresAt) }))
-        // The caller gets the same answer as for a new address; only the address's owner learns of the attempt.
-        const owner = yield* store.findUserByEmail(email.key)
-        return yield* Option.isSome(owner)
-          ? delivery.stage(new RegistrationAttemptEmail({ to: recipient(owner.value) }))
-          : delivery.decoy(new RegistrationAttemptEmail({ to }))
+          if (created) {
+            // The same reads and counter writes as the other path (the strict mode's phantom insert and the notice's
+            // mail limit), on a decoy.
+            if (strict) yield* store.findUserByEmail(email.key)
+            yield* throttle.mailAllowed("registration-attempt", decoyUserId)
+            return yield* delivery.stage(new VerificationEmail({ to, token, expiresAt: new Date(expiresAt) }))
+          }
+          // The caller gets the same answer as for a new address; only the address's owner learns of the attempt,
+          // within the owner's mail limits.
+          const owner = yield* store.findUserByEmail(email.key)
+          // Strict: the username is taken as a fresh registration would take it, by an account that has no
+          // address (a key no address can have) and so can never be verified, reset or logged into.
+          if (strict) {
+            yield* store.insertUser({ ...record, email: "", emailKey: `unclaimed:${id}` }).pipe(
+              // The key is the fresh id's: a collision is a bug, not an outcome.
+              Effect.catchTag("EmailTaken", Effect.die)
+            )
+          }
+          const allowed = yield* throttle.mailAllowed(
+            "registration-attempt",
+            Option.match(owner, {
+              onNone: () => decoyUserId,
+              onSome: (found) => found.id
+            })
+          )
+          return yield* Option.isSome(owner) && allowed
+            ? delivery.stage(new RegistrationAttemptEmail({ to: recipient(owner.value) }))
+            : delivery.decoy(new RegistrationAttemptEmail({ to }))
+        }))
+        yield* afterCommit
       }))
-      yield* afterCommit
     }, Observe.withOutcome)
 
     const consumeIn = (purpose: TokenPurpose) => (outcome: TokenOutcome) =>
@@ -419,6 +462,16 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         if (Option.isNone(record)) return "unknown" as const
         if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return "expired" as const
         yield* store.markVerified(record.value.userId)
+        // Strict: the owner's own logins before this counted as failures (see `login`); they are forgiven.
+        if (strict) {
+          yield* Effect.flatMap(
+            store.findUserById(record.value.userId),
+            Option.match({
+              onNone: () => Effect.void,
+              onSome: throttle.clear
+            })
+          )
+        }
         return "ok" as const
       }))
       yield* consumeIn("verify-email")(outcome)
@@ -452,20 +505,29 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const login = Effect.fn("UserHarbor.login")(
       function*(input: LoginInput) {
-        const { identifier, user } = yield* findForLogin(input)
-        // Before any hashing: a throttled attempt costs no argon2 work.
-        const attempt = yield* throttle.begin(identifier, input.clientKey)
-        const matches = yield* verifyPassword(input.password, Option.isSome(user) ? user.value.passwordHash : dummyHash)
-        if (Option.isNone(user) || !matches) {
-          yield* attempt.failed
-          return yield* new InvalidCredentials()
-        }
-        yield* attempt.succeeded(identifiers(user.value))
-        // Only after the right password, so this answer reveals nothing to someone who does not know it.
-        if (!user.value.verified) return yield* new EmailNotVerified()
-        const session = yield* newSession(user.value.id, user.value.passwordVersion)
-        yield* upgradeHash(input.password, user.value)
-        return session
+        return yield* admit(Effect.gen(function*() {
+          const { name, user } = yield* findForLogin(input)
+          // Before any hashing: a throttled attempt costs no argon2 work.
+          const attempt = yield* throttle.begin(name, input.clientKey)
+          // An account whose budget is spent under its other name is not asked (see internal/throttle.ts).
+          const account = attempt.verifies ? user : Option.none<UserRecord>()
+          const matches = yield* verifyPassword(
+            input.password,
+            Option.isSome(account) ? account.value.passwordHash : dummyHash
+          ).pipe(Effect.tapErrorTag("Busy", () => attempt.abandoned))
+          // Strict: an unverified account answers and counts as a wrong password, like one that does not exist
+          // (whoever registered with a taken address knows the password of the account that was not created).
+          if (Option.isNone(account) || !matches || (strict && !account.value.verified)) {
+            yield* attempt.failed
+            return yield* new InvalidCredentials()
+          }
+          yield* attempt.succeeded(account.value)
+          // Only after the right password, so this answer reveals nothing to someone who does not know it.
+          if (!account.value.verified) return yield* new EmailNotVerified()
+          const session = yield* newSession(account.value.id, account.value.passwordVersion)
+          yield* upgradeHash(input.password, account.value)
+          return session
+        }))
       },
       Observe.countLogin,
       Observe.withOutcome
@@ -503,27 +565,31 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       yield* store.deleteUserSessions(user.id)
     }, Observe.withOutcome)
 
-    const changePassword = Effect.fn("UserHarbor.changePassword")(function*(input: ChangePasswordInput) {
-      const { user } = yield* checkSession(input.sessionToken)
-      yield* reauthenticate(input.oldPassword, user)
-      const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
-      const passwordHash = yield* hasher.hash(password)
-      const [session, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
-        // Conditional on the version the old password was checked against: a concurrent change or reset wins.
-        const updated = yield* store.updatePassword({
-          userId: user.id,
-          passwordHash,
-          expectedVersion: user.passwordVersion
-        })
-        if (!updated) return yield* new InvalidSession({ reason: "unknown" })
-        yield* store.deleteUserSessions(user.id)
-        yield* store.deleteUserTokens(user.id, "reset-password")
-        const session = yield* newSession(user.id)
-        return [session, yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user) }))] as const
-      }))
-      yield* afterCommit
-      return session
-    }, Observe.withOutcome)
+    const changePassword = Effect.fn("UserHarbor.changePassword")(
+      function*(input: ChangePasswordInput) {
+        const { user } = yield* checkSession(input.sessionToken)
+        yield* reauthenticate(input.oldPassword, user)
+        const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
+        const passwordHash = yield* hasher.hash(password)
+        const [session, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
+          // Conditional on the version the old password was checked against: a concurrent change or reset wins.
+          const updated = yield* store.updatePassword({
+            userId: user.id,
+            passwordHash,
+            expectedVersion: user.passwordVersion
+          })
+          if (!updated) return yield* new InvalidSession({ reason: "unknown" })
+          yield* store.deleteUserSessions(user.id)
+          yield* store.deleteUserTokens(user.id, "reset-password")
+          const session = yield* newSession(user.id)
+          return [session, yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user) }))] as const
+        }))
+        yield* afterCommit
+        return session
+      },
+      admit,
+      Observe.withOutcome
+    )
 
     const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
       const { address, user } = yield* findByEmail(email)
@@ -536,48 +602,56 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       )
     }, Observe.withOutcome)
 
-    const resetPassword = Effect.fn("UserHarbor.resetPassword")(function*(input: ResetPasswordInput) {
-      const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
-      const tokenHash = tokens.hashOf(redact(input.token))
-      if (tokenHash === undefined) return yield* invalid("unknown")
-      // Look before consuming: a weak new password must not burn the token.
-      const found = yield* store.findToken("reset-password", tokenHash)
-      if (Option.isNone(found)) return yield* invalid("unknown")
-      if ((yield* Clock.currentTimeMillis) >= found.value.expiresAt) {
-        yield* store.consumeToken("reset-password", tokenHash)
-        return yield* invalid("expired")
-      }
-      const user = yield* store.findUserById(found.value.userId)
-      if (Option.isNone(user)) return yield* invalid("unknown")
-      const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user.value)
-      const passwordHash = yield* hasher.hash(password)
-      const userId = user.value.id
-      const [outcome, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
-        const record = yield* store.consumeToken("reset-password", tokenHash)
-        if (Option.isNone(record)) return ["unknown", Effect.void] as const
-        if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return ["expired", Effect.void] as const
-        if (!(yield* store.updatePassword({ userId, passwordHash }))) return ["unknown", Effect.void] as const
-        // Receiving the reset mail proves the address.
-        yield* store.markVerified(userId)
-        yield* store.deleteUserSessions(userId)
-        yield* store.deleteUserTokens(userId, "verify-email")
-        // A reset is the way out of a disabled password login or re-check (NIST SP 800-63B 5.2.2).
-        yield* throttle.clear([...identifiers(user.value), throttle.reauthIdentifier(userId)])
-        return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user.value) }))] as const
-      }))
-      yield* consumeIn("reset-password")(outcome)
-      yield* afterCommit
-    }, Observe.withOutcome)
+    const resetPassword = Effect.fn("UserHarbor.resetPassword")(
+      function*(input: ResetPasswordInput) {
+        const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
+        const tokenHash = tokens.hashOf(redact(input.token))
+        if (tokenHash === undefined) return yield* invalid("unknown")
+        // Look before consuming: a weak new password must not burn the token.
+        const found = yield* store.findToken("reset-password", tokenHash)
+        if (Option.isNone(found)) return yield* invalid("unknown")
+        if ((yield* Clock.currentTimeMillis) >= found.value.expiresAt) {
+          yield* store.consumeToken("reset-password", tokenHash)
+          return yield* invalid("expired")
+        }
+        const user = yield* store.findUserById(found.value.userId)
+        if (Option.isNone(user)) return yield* invalid("unknown")
+        const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user.value)
+        const passwordHash = yield* hasher.hash(password)
+        const userId = user.value.id
+        const [outcome, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
+          const record = yield* store.consumeToken("reset-password", tokenHash)
+          if (Option.isNone(record)) return ["unknown", Effect.void] as const
+          if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return ["expired", Effect.void] as const
+          if (!(yield* store.updatePassword({ userId, passwordHash }))) return ["unknown", Effect.void] as const
+          // Receiving the reset mail proves the address.
+          yield* store.markVerified(userId)
+          yield* store.deleteUserSessions(userId)
+          yield* store.deleteUserTokens(userId, "verify-email")
+          // A reset is the way out of a disabled password login or re-check (NIST SP 800-63B 5.2.2).
+          yield* throttle.clear(user.value)
+          return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user.value) }))] as const
+        }))
+        yield* consumeIn("reset-password")(outcome)
+        yield* afterCommit
+      },
+      admit,
+      Observe.withOutcome
+    )
 
-    const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(function*(input: DeleteAccountInput) {
-      const { user } = yield* checkSession(input.sessionToken)
-      yield* reauthenticate(input.password, user)
-      // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
-      const afterCommit = yield* store.withTransaction(
-        Effect.zipRight(store.deleteUser(user.id), delivery.notice(new AccountDeletedEmail({ to: recipient(user) })))
-      )
-      yield* afterCommit
-    }, Observe.withOutcome)
+    const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(
+      function*(input: DeleteAccountInput) {
+        const { user } = yield* checkSession(input.sessionToken)
+        yield* reauthenticate(input.password, user)
+        // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
+        const afterCommit = yield* store.withTransaction(
+          Effect.zipRight(store.deleteUser(user.id), delivery.notice(new AccountDeletedEmail({ to: recipient(user) })))
+        )
+        yield* afterCommit
+      },
+      admit,
+      Observe.withOutcome
+    )
 
     const listSessions = Effect.fn("UserHarbor.listSessions")(function*(sessionToken: SecretInput) {
       const { now, tokenHash, user } = yield* checkSession(sessionToken)

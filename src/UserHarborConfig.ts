@@ -60,18 +60,42 @@ export interface Options {
   readonly passwordPolicy?: Partial<PasswordPolicy.PasswordPolicy>
   /** Brute-force throttling and mail send limits; see `ThrottleOptions`. */
   readonly throttle?: Partial<ThrottleOptions>
+  /** How much the public operations may tell about which addresses have accounts; see `Enumeration`. */
+  readonly enumeration?: Enumeration
 }
+
+/**
+ * How much the public operations may tell about which addresses have accounts (docs/security.md).
+ *
+ * - `"standard"` (default): `login`, `sendPasswordReset`, `resendVerification` and `register` answer the same for
+ *   an address with and without an account, but a caller who registers with an address and then logs in with the
+ *   password it chose learns whether the address was free (`EmailNotVerified`) or taken (`InvalidCredentials`).
+ *   Registration is throttled per client key and per address, and the owner of a taken address is told, so such
+ *   probing is slow and seen.
+ * - `"strict"`: no sequence of public calls tells whether an address has an account. `login` never answers
+ *   `EmailNotVerified` (an unverified account answers `InvalidCredentials`, even to its right password, and that
+ *   counts as a failure), and a registration with a taken address still reserves the username, with an account
+ *   that has no address and can never be used, so every later call answers as after a fresh registration. Users
+ *   must confirm their address before their first login, and learn of it only from the mail.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Enumeration = "standard" | "strict"
 
 /**
  * Throttling of password guessing and of mail a stranger can trigger.
  *
- * Each login identifier (a username or an email address, whether or not it has an account) counts consecutive
- * failures. From `freeFailures` on, password login for it is locked for `baseLock`, doubling with each further
- * failure up to `maxLock`; at `disableAfter` failures it stays disabled until a password reset (NIST SP 800-63B's
- * limit of 100). A success or a reset clears the count. A caller-supplied `clientKey` (an IP address, say) also
- * counts failures across all identifiers: `clientFreeFailures` within `clientWindow`, then locked until the
- * window ends. `sendPasswordReset` and `resendVerification` send at most `mailLimit` messages per account within
- * `mailWindow`.
+ * Each account has one budget of consecutive failures, whichever of its names is typed (NIST SP 800-63B-4
+ * 3.2.2); each name typed (a username or an email address, with or without an account) also counts its own, so
+ * that what one name answers never depends on another. From `freeFailures` on, password login is locked for
+ * `baseLock`, doubling with each further failure up to `maxLock`; at `disableAfter` failures it stays disabled
+ * until a password reset (NIST's limit of 100). A success or a reset clears the counts. A caller-supplied
+ * `clientKey` (an IP address, say) also counts failures across all names: `clientFreeFailures` within
+ * `clientWindow`, then locked until the window ends. `register` counts every call per `clientKey`
+ * (`registerLimit`) and per address (`registerAddressLimit`) within `registerWindow`. `sendPasswordReset`,
+ * `resendVerification` and the notice of a registration with a taken address each send at most `mailLimit`
+ * messages per account within `mailWindow`, and `mailDailyLimit` within 24 hours.
  *
  * @since 0.1.0
  * @category models
@@ -95,6 +119,14 @@ export interface ThrottleOptions {
   readonly mailLimit: number
   /** Default 1 hour. */
   readonly mailWindow: Duration.DurationInput
+  /** Default 10. */
+  readonly mailDailyLimit: number
+  /** Default 10. */
+  readonly registerLimit: number
+  /** Default 5. */
+  readonly registerAddressLimit: number
+  /** Default 1 hour. */
+  readonly registerWindow: Duration.DurationInput
 }
 
 /**
@@ -113,6 +145,10 @@ export interface ThrottleSettings {
   readonly clientWindow: Duration.Duration
   readonly mailLimit: number
   readonly mailWindow: Duration.Duration
+  readonly mailDailyLimit: number
+  readonly registerLimit: number
+  readonly registerAddressLimit: number
+  readonly registerWindow: Duration.Duration
 }
 
 /**
@@ -132,6 +168,7 @@ export interface Settings {
   readonly maxSessionsPerUser: number | undefined
   readonly passwordPolicy: PasswordPolicy.PasswordPolicy
   readonly throttle: ThrottleSettings
+  readonly enumeration: Enumeration
 }
 
 /**
@@ -182,7 +219,11 @@ const throttleSettings = Effect.fnUntraced(function*(options: Partial<ThrottleOp
     clientFreeFailures: yield* positiveInteger("throttle.clientFreeFailures", options.clientFreeFailures ?? 20),
     clientWindow: yield* positiveDuration("throttle.clientWindow", options.clientWindow ?? "1 hour"),
     mailLimit: yield* positiveInteger("throttle.mailLimit", options.mailLimit ?? 3),
-    mailWindow: yield* positiveDuration("throttle.mailWindow", options.mailWindow ?? "1 hour")
+    mailWindow: yield* positiveDuration("throttle.mailWindow", options.mailWindow ?? "1 hour"),
+    mailDailyLimit: yield* positiveInteger("throttle.mailDailyLimit", options.mailDailyLimit ?? 10),
+    registerLimit: yield* positiveInteger("throttle.registerLimit", options.registerLimit ?? 10),
+    registerAddressLimit: yield* positiveInteger("throttle.registerAddressLimit", options.registerAddressLimit ?? 5),
+    registerWindow: yield* positiveDuration("throttle.registerWindow", options.registerWindow ?? "1 hour")
   }
   if (settings.disableAfter < settings.freeFailures) {
     return yield* invalid("throttle.disableAfter", "must be at least freeFailures")
@@ -222,7 +263,10 @@ export const make: (options: Options) => Effect.Effect<Settings, ConfigError.Con
     ) {
       return yield* invalid("passwordPolicy", "lengths must be whole numbers with 8 <= minLength <= maxLength <= 256")
     }
-    const { maxSessionsPerUser } = options
+    const { enumeration = "standard", maxSessionsPerUser } = options
+    if (enumeration !== "standard" && enumeration !== "strict") {
+      return yield* invalid("enumeration", "must be \"standard\" or \"strict\"")
+    }
     if (maxSessionsPerUser !== undefined && !(Number.isSafeInteger(maxSessionsPerUser) && maxSessionsPerUser >= 1)) {
       return yield* invalid("maxSessionsPerUser", "must be a whole number of at least 1")
     }
@@ -238,7 +282,8 @@ export const make: (options: Options) => Effect.Effect<Settings, ConfigError.Con
       sessionAbsoluteTtl: yield* positiveDuration("sessionAbsoluteTtl", options.sessionAbsoluteTtl ?? "90 days"),
       maxSessionsPerUser,
       passwordPolicy,
-      throttle: yield* throttleSettings(options.throttle)
+      throttle: yield* throttleSettings(options.throttle),
+      enumeration
     })
   }
 )
@@ -259,8 +304,9 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * `USERHARBOR_SESSION_TTL`,
  * `USERHARBOR_SESSION_ABSOLUTE_TTL` (durations such as `"12 hours"`), `USERHARBOR_MAX_SESSIONS_PER_USER`,
  * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
- * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated) and `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
- * lower-case letter, an upper-case letter, a digit and a symbol).
+ * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated), `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
+ * lower-case letter, an upper-case letter, a digit and a symbol) and `USERHARBOR_ENUMERATION` (`standard` or
+ * `strict`).
  *
  * @since 0.1.0
  * @category config
@@ -284,24 +330,28 @@ export const fromEnv: Config.Config<Options> = Config.all({
   passwordPreset: optional(Config.literal("default", "nist-single-factor")("USERHARBOR_PASSWORD_PRESET")),
   minLength: optional(Config.integer("USERHARBOR_PASSWORD_MIN_LENGTH")),
   appNames: optional(Config.array(Config.string(), "USERHARBOR_PASSWORD_APP_NAMES")),
-  requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false))
-}).pipe(Config.map(({ appNames, minLength, passwordPreset, requireClasses, secretKey, ...ttls }): Options => {
-  const classes = requireClasses
-    ? { requireLowercase: true, requireUppercase: true, requireDigit: true, requireSymbol: true }
-    : {}
-  const names = appNames === undefined ? {} : { appNames: appNames.map((name) => name.trim()) }
-  return {
-    secretKey,
-    ...(passwordPreset === undefined ? {} : { passwordPreset }),
-    ...(ttls.verificationTokenTtl === undefined ? {} : { verificationTokenTtl: ttls.verificationTokenTtl }),
-    ...(ttls.resetTokenTtl === undefined ? {} : { resetTokenTtl: ttls.resetTokenTtl }),
-    ...(ttls.unverifiedAccountTtl === undefined ? {} : { unverifiedAccountTtl: ttls.unverifiedAccountTtl }),
-    ...(ttls.sessionTtl === undefined ? {} : { sessionTtl: ttls.sessionTtl }),
-    ...(ttls.sessionAbsoluteTtl === undefined ? {} : { sessionAbsoluteTtl: ttls.sessionAbsoluteTtl }),
-    ...(ttls.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: ttls.maxSessionsPerUser }),
-    passwordPolicy: minLength === undefined ? { ...classes, ...names } : { ...classes, ...names, minLength }
-  }
-}))
+  requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false)),
+  enumeration: Config.literal("standard", "strict")("USERHARBOR_ENUMERATION").pipe(Config.withDefault("standard"))
+}).pipe(
+  Config.map(({ appNames, enumeration, minLength, passwordPreset, requireClasses, secretKey, ...ttls }): Options => {
+    const classes = requireClasses
+      ? { requireLowercase: true, requireUppercase: true, requireDigit: true, requireSymbol: true }
+      : {}
+    const names = appNames === undefined ? {} : { appNames: appNames.map((name) => name.trim()) }
+    return {
+      secretKey,
+      ...(passwordPreset === undefined ? {} : { passwordPreset }),
+      ...(ttls.verificationTokenTtl === undefined ? {} : { verificationTokenTtl: ttls.verificationTokenTtl }),
+      ...(ttls.resetTokenTtl === undefined ? {} : { resetTokenTtl: ttls.resetTokenTtl }),
+      ...(ttls.unverifiedAccountTtl === undefined ? {} : { unverifiedAccountTtl: ttls.unverifiedAccountTtl }),
+      ...(ttls.sessionTtl === undefined ? {} : { sessionTtl: ttls.sessionTtl }),
+      ...(ttls.sessionAbsoluteTtl === undefined ? {} : { sessionAbsoluteTtl: ttls.sessionAbsoluteTtl }),
+      ...(ttls.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: ttls.maxSessionsPerUser }),
+      passwordPolicy: minLength === undefined ? { ...classes, ...names } : { ...classes, ...names, minLength },
+      enumeration
+    }
+  })
+)
 
 /**
  * Reads the options from `Config` (by default `fromEnv`) and checks them like `layer`.

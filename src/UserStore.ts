@@ -18,7 +18,7 @@
  *   ended can be taken over (a crashed worker), and only the current holder may complete, retry or drop a row.
  *   Outbox rows belong to no user: `deleteUser` leaves them (the account-deleted notice must still go out).
  * - `incrementCounter` is one atomic step (an upsert, never a read-then-write): of N concurrent increments of a
- *   key, each sees a distinct count and the final count is exactly N more.
+ *   key, each sees a distinct count and the final count is exactly N more. `releaseCounter` is atomic too.
  * - `purgeUnverifiedUsers` and `deleteUnverifiedUsers` delete only users still unverified, checked in the same
  *   step as the delete.
  * - `deleteUserSession` answers `false`, never a `StoreError`, for an id no row can have (one the database cannot
@@ -231,6 +231,12 @@ export class UserStore extends Context.Tag("userharbor/UserStore")<UserStore, {
   readonly incrementCounter: (key: string, now: number, windowMs: number) => Effect.Effect<number, StoreError>
   readonly getCounter: (key: string) => Effect.Effect<Option.Option<CounterRecord>, StoreError>
   readonly deleteCounter: (key: string) => Effect.Effect<void, StoreError>
+  /**
+   * Atomically takes one back from the counter `key`: gives back a reservation that was not used (a login slot
+   * whose attempt succeeded). Never below 0; no change when there is no counter or its window began after `since`
+   * (the increment being given back belonged to an earlier window). `windowStart` and `updatedAt` stay.
+   */
+  readonly releaseCounter: (key: string, since: number) => Effect.Effect<void, StoreError>
   /**
    * Removes counters last updated at or before `olderThan`, at most `limit`, and returns how many. Counters are
    * small but an attacker can create one per name tried; note that purging a login counter also lifts its lock.

@@ -18,17 +18,18 @@ import * as Instrumented from "./InstrumentedStore.js"
 
 const password = "Correct-Horse-Battery-9"
 
-const kit = UserHarbor.layerOutbox.pipe(
-  Layer.provideMerge(Layer.mergeAll(
+const kitFor = (enumeration: UserHarborConfig.Enumeration) =>
+  // Fresh: `it.layer` memoises layers by reference across blocks, and the two kits differ only in their config.
+  Layer.fresh(UserHarbor.layerOutbox).pipe(Layer.provideMerge(Layer.mergeAll(
     RecordingEmailSender.layer,
     SecureRandom.layer,
-    UserHarborConfig.layer({ secretKey: testSecretKey }).pipe(Layer.orDie),
+    UserHarborConfig.layer({ secretKey: testSecretKey, enumeration }).pipe(Layer.orDie),
     Instrumented.layer.pipe(Layer.provide(Layer.merge(
       SqliteUserStore.layer({ filename: ":memory:" }).pipe(Layer.orDie),
       PasswordHasher.layerInsecureForTesting
     )))
-  ))
-)
+  )))
+const kit = kitFor("standard")
 
 // What one call returned and what work it did.
 const profile = <A, E, R>(call: Effect.Effect<A, E, R>) =>
@@ -136,6 +137,39 @@ describe("enumeration resistance (SQLite, outbox)", () => {
         assert.deepStrictEqual(work.result, { value: undefined })
         assert.deepStrictEqual(work.hasher, ["hash"])
         assert.strictEqual(work.queued, 1)
+      }))
+  })
+})
+
+describe("enumeration resistance in the strict mode (SQLite, outbox)", () => {
+  it.layer(kitFor("strict"))((it) => {
+    it.effect("register: a taken email and a fresh one get the same answer after the same work", () =>
+      Effect.gen(function*() {
+        const harbor = yield* UserHarbor.UserHarborOutbox
+        yield* harbor.register({ username: "known5", email: "known5@example.com", password })
+        const work = yield* same(
+          "register (strict)",
+          harbor.register({ username: "fresh5a", email: "known5@example.com", password }),
+          harbor.register({ username: "fresh5b", email: "fresh5@example.com", password })
+        )
+        assert.deepStrictEqual(work.result, { value: undefined })
+        assert.strictEqual(work.queued, 1)
+      }))
+
+    it.effect("login with the password chosen at registration: taken and fresh address answer alike, same work", () =>
+      Effect.gen(function*() {
+        const harbor = yield* UserHarbor.UserHarborOutbox
+        yield* harbor.register({ username: "known6", email: "known6@example.com", password })
+        const chosen = "The-Probers-Own-Password-6"
+        yield* harbor.register({ username: "probe6a", email: "known6@example.com", password: chosen })
+        yield* harbor.register({ username: "probe6b", email: "fresh6@example.com", password: chosen })
+        const work = yield* same(
+          "login (strict)",
+          harbor.login({ username: "probe6a", password: chosen }),
+          harbor.login({ username: "probe6b", password: chosen })
+        )
+        assert.deepStrictEqual(work.hasher, ["verify"])
+        assert.deepInclude(JSON.stringify(work.result), "InvalidCredentials")
       }))
   })
 })

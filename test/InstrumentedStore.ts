@@ -77,6 +77,7 @@ export const layer: Layer.Layer<UserStore | PasswordHasher | Instruments, never,
       incrementCounter: statement("incrementCounter")(inner.incrementCounter),
       getCounter: statement("getCounter")(inner.getCounter),
       deleteCounter: statement("deleteCounter")(inner.deleteCounter),
+      releaseCounter: statement("releaseCounter")(inner.releaseCounter),
       purgeCounters: statement("purgeCounters")(inner.purgeCounters),
       insertSessionIfPasswordVersion: statement("insertSessionIfPasswordVersion")(inner.insertSessionIfPasswordVersion)
     })

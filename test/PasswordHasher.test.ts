@@ -133,6 +133,44 @@ describe("PasswordHasher.bounded", () => {
       expect((yield* Metric.value(Metrics.hashQueueDepth)).value).toBe(0)
     }))
 
+  it.effect("admit takes a place for a whole operation: Busy before it starts when full, never inside it", () =>
+    Effect.gen(function*() {
+      const inner = yield* insecure
+      const hash = yield* inner.hash(secret)
+      const hasher = yield* PasswordHasher.bounded(inner, { permits: 1, maxQueue: 1 })
+      const admit = hasher.admit
+      if (admit === undefined) return expect.fail("a bounded hasher admits")
+      const hold = yield* Deferred.make<void>()
+      const started = yield* Deferred.make<void>()
+      // Two operations hold both places while they do other work (a store round trip, say).
+      const operation = admit(Effect.gen(function*() {
+        yield* Deferred.succeed(started, undefined)
+        yield* Deferred.await(hold)
+        // Inside, hashing waits for the permit instead of failing, although every place is taken.
+        return [yield* hasher.verify(secret, hash), yield* hasher.verify(secret, hash)]
+      }))
+      const first = yield* Effect.fork(operation)
+      const second = yield* Effect.fork(operation)
+      yield* Deferred.await(started)
+      yield* Effect.yieldNow()
+      let ran = false
+      const refused = yield* Effect.flip(admit(Effect.sync(() => (ran = true))))
+      expect(refused._tag).toBe("Busy")
+      expect(ran).toBe(false)
+      expect((yield* Effect.flip(hasher.verify(secret, hash)))._tag).toBe("Busy")
+      yield* Deferred.succeed(hold, undefined)
+      expect(yield* Fiber.join(first)).toEqual([true, true])
+      expect(yield* Fiber.join(second)).toEqual([true, true])
+      // Both places are back.
+      expect(yield* tags(Array.from({ length: 2 }, () => hasher.hash(secret)))).toEqual(["ok", "ok"])
+      // With one place, an operation's nested admits and hashes take no place of their own.
+      const single = yield* PasswordHasher.bounded(inner, { permits: 1, maxQueue: 0 })
+      const admitOne = single.admit
+      if (admitOne === undefined) return expect.fail("a bounded hasher admits")
+      const nested = admitOne(Effect.zipRight(admitOne(single.hash(secret)), single.verify(secret, hash)))
+      expect(yield* nested).toBe(true)
+    }))
+
   it.effect("layer(options, limits) applies the bound", () =>
     Effect.gen(function*() {
       const hasher = yield* Effect.provide(

@@ -145,6 +145,7 @@ describe("SessionCache", () => {
         "incrementCounter",
         "getCounter",
         "deleteCounter",
+        "releaseCounter",
         "purgeCounters",
         "insertSessionIfPasswordVersion",
         "enqueueEmail",

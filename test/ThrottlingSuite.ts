@@ -19,6 +19,7 @@ import {
   TestClock
 } from "effect"
 import { createHmac, randomBytes, scryptSync } from "node:crypto"
+import { Busy } from "../src/Errors.js"
 import * as Metrics from "../src/Metrics.js"
 import * as PasswordHasherModule from "../src/PasswordHasher.js"
 import { PasswordHasher } from "../src/PasswordHasher.js"
@@ -30,17 +31,38 @@ import { UserStore } from "../src/UserStore.js"
 import {
   alice,
   bob,
+  bobPassword,
+  clearMessages,
   lastToken,
   loggedIn,
+  loginAs,
+  messages,
   newPassword,
   password,
   registerVerified,
   storedUser
 } from "./UserHarborSuite.js"
 
-/** The store key of a login name's failure counter, as the library derives it. */
-export const identifierKey = (kind: "username" | "email", key: string) =>
-  `login:${createHmac("sha256", Redacted.value(UserHarborTest.testSecretKey)).update(`${kind}:${key}`).digest("hex")}`
+const hmac = (value: string) =>
+  createHmac("sha256", Redacted.value(UserHarborTest.testSecretKey)).update(value).digest("hex")
+
+/** The store key of the failure counter of a login name without an account, as the library derives it. */
+export const identifierKey = (kind: "username" | "email", key: string) => `login:${hmac(`${kind}:${key}`)}`
+
+/** The store key of the failure counter of a name of an account (standard mode). */
+export const accountNameKey = (userId: string, kind: "username" | "email", key: string) =>
+  `login:${hmac(`account:${userId}:${kind}:${key}`)}`
+
+/** The store key of an account's failure budget, shared by its names. */
+export const budgetKey = (userId: string) => `budget:${hmac(`account:${userId}`)}`
+
+/** The count of the failure budget of the account registered with `email`. */
+export const budgetOf = (email: string) =>
+  Effect.gen(function*() {
+    const user = yield* Effect.flatten(storedUser(email))
+    const store = yield* UserStore
+    return Option.map(yield* store.getCounter(budgetKey(user.id)), (c) => c.count)
+  })
 
 const wrong = "wrong-password-here"
 
@@ -105,6 +127,18 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
       )
     const outcome = <A, E2 extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E2, R>) =>
       Effect.map(Effect.either(effect), Either.match({ onLeft: (e) => e._tag, onRight: () => "ok" }))
+    // The outcome, with the wait of a `TooManyAttempts`.
+    const outcomeMs = <A, E2 extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E2, R>) =>
+      Effect.map(
+        Effect.either(effect),
+        Either.match({
+          onLeft: (e) =>
+            "retryAfter" in e && Duration.isDuration(e.retryAfter)
+              ? `${e._tag} ${Duration.toMillis(e.retryAfter)}`
+              : e._tag,
+          onRight: () => "ok"
+        })
+      )
     const retryAfter = (username: string, pw: string) =>
       Effect.map(
         Effect.flip(login(username, pw)),
@@ -138,9 +172,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         }
         expect(locks.slice(0, 6)).toEqual([120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000])
         expect(new Set(locks.slice(5))).toEqual(new Set([3_600_000]))
-        const store = yield* UserStore
-        expect(Option.map(yield* store.getCounter(identifierKey("username", "alice")), (c) => c.count))
-          .toEqual(Option.some(99))
+        expect(yield* budgetOf(alice.email)).toEqual(Option.some(99))
         yield* TestClock.adjust("1 hour")
         expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials") // the 100th
         yield* TestClock.adjust("30 days")
@@ -151,7 +183,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         const h = yield* UserHarbor
         yield* h.sendPasswordReset(alice.email)
         yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
-        expect(Option.isNone(yield* store.getCounter(identifierKey("username", "alice")))).toBe(true)
+        expect(yield* budgetOf(alice.email)).toEqual(Option.none())
         yield* login("Alice", newPassword)
       }))
 
@@ -172,7 +204,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         expect(real.tags).toEqual([...Array(5).fill("InvalidCredentials"), "TooManyAttempts"])
       }))
 
-    test("a success clears the count; the count is per name typed, and a success clears both of the user's names", () =>
+    test("a success clears the count; the lock answers under the name that failed, the other name is not asked", () =>
       Effect.gen(function*() {
         yield* registerVerified(alice)
         const h = yield* UserHarbor
@@ -181,9 +213,14 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         yield* failTimes(4, "Alice")
         expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials")
         expect(yield* outcome(login("Alice", password))).toBe("TooManyAttempts")
-        // The email address has its own counter, so alice@… is not locked, and its success clears both.
+        // The address does not show the lock (that would tell that both names belong together), but the account's
+        // budget is locked, so its right password is not even checked: the same wrong-password answer.
+        expect(yield* outcome(h.login({ email: alice.email, password }))).toBe("InvalidCredentials")
+        yield* TestClock.adjust("30 seconds")
+        // Once the lock ends, the address works, and its success clears both names.
         yield* h.login({ email: alice.email, password })
         yield* login("Alice", password)
+        expect(yield* budgetOf(alice.email)).toEqual(Option.none())
       }))
 
     test("a client key counts failures across names: 20 within the hour, then locked until the window ends", () =>
@@ -233,10 +270,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
             Effect.all(Array.from({ length: n }, () => outcome(login("Alice", wrong))), { concurrency: "unbounded" })
           )
         })
-      const count = Effect.flatMap(
-        UserStore,
-        (store) => Effect.map(store.getCounter(identifierKey("username", "alice")), Option.map((c) => c.count))
-      )
+      const count = budgetOf(alice.email)
 
       test(
         "with freeFailures 200: all 200 are verified, the counter is exactly 200, one lock event",
@@ -281,12 +315,326 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
             const { lines, result } = yield* concurrent(200)
             expect(result.filter((tag) => tag === "InvalidCredentials")).toHaveLength(5)
             expect(result.filter((tag) => tag === "TooManyAttempts")).toHaveLength(195)
-            // Every attempt got past the read, so every one holds its increment.
-            expect(yield* count).toEqual(Option.some(200))
+            // Every attempt got past the read, so every one holds its increment of the name's counter; only the 5
+            // admitted by it reached the account's budget.
+            const user = yield* Effect.flatten(storedUser(alice.email))
+            const store = yield* UserStore
+            const named = yield* store.getCounter(accountNameKey(user.id, "username", "alice"))
+            expect(Option.map(named, (c) => c.count)).toEqual(Option.some(200))
+            expect(yield* count).toEqual(Option.some(5))
             expect(lines.filter((line) => line === "UserHarbor: login locked")).toHaveLength(1)
           }),
         { throttle: { disableAfter: 1000 } },
         readTogether
+      )
+    })
+
+    /** A hasher that records the stored hash of every verification, so a test can count guesses per account. */
+    const recordingHasher = Effect.gen(function*() {
+      const inner = yield* insecureHasher
+      const checked = yield* Ref.make<ReadonlyArray<string>>([])
+      const hasher = PasswordHasher.of({
+        ...inner,
+        verify: (pw, hash) => Effect.zipRight(Ref.update(checked, (all) => [...all, hash]), inner.verify(pw, hash))
+      })
+      return { hasher, checked }
+    })
+    const guessesAgainst = (checked: Ref.Ref<ReadonlyArray<string>>, email: string) =>
+      Effect.gen(function*() {
+        const user = yield* Effect.flatten(storedUser(email))
+        return (yield* Ref.get(checked)).filter((hash) => hash === user.passwordHash).length
+      })
+    const withRecording = <A, E2>(
+      options: Partial<UserHarborConfig.Options>,
+      body: (checked: Ref.Ref<ReadonlyArray<string>>) => Effect.Effect<A, E2, UserHarborTest.StoreServices>
+    ) =>
+      Effect.gen(function*() {
+        const { checked, hasher } = yield* recordingHasher
+        return yield* Effect.provide(
+          body(checked),
+          UserHarborTest.layerWithStore(makeStore(), options, Layer.succeed(PasswordHasher, hasher))
+        )
+      })
+
+    it.effect(
+      "one failure budget per account, whichever name is typed: disableAfter 3 allows 3 verified guesses, not 6",
+      () =>
+        withRecording({ throttle: { freeFailures: 3, disableAfter: 3 } }, (checked) =>
+          Effect.gen(function*() {
+            const h = yield* UserHarbor
+            yield* registerVerified(alice)
+            for (let round = 0; round < 10; round++) {
+              yield* outcome(login("Alice", wrong))
+              yield* outcome(h.login({ email: alice.email, password: wrong }))
+              yield* TestClock.adjust("1 day")
+            }
+            expect(yield* guessesAgainst(checked, alice.email)).toBe(3)
+            expect(yield* budgetOf(alice.email)).toEqual(Option.some(3))
+            // Disabled until a reset, under both names.
+            expect(yield* outcome(login("Alice", password))).not.toBe("ok")
+            expect(yield* outcome(h.login({ email: alice.email, password }))).not.toBe("ok")
+            yield* h.sendPasswordReset(alice.email)
+            yield* h.resetPassword({ token: yield* lastToken("PasswordResetEmail", alice.email), newPassword })
+            yield* h.login({ email: alice.email, password: newPassword })
+          })),
+      60_000
+    )
+
+    test("failures against names before their account exists never reach it", () =>
+      Effect.gen(function*() {
+        const h = yield* UserHarbor
+        const newbie = { username: "Newbie", email: "newbie@example.com", password }
+        expect((yield* failTimes(6, "Newbie")).at(-1)).toBe("TooManyAttempts")
+        for (let i = 0; i < 6; i++) yield* outcome(h.login({ email: newbie.email, password: wrong }))
+        expect(yield* outcome(h.login({ email: newbie.email, password }))).toBe("TooManyAttempts")
+        yield* registerVerified(newbie)
+        expect(yield* outcome(login("Newbie", password))).toBe("ok")
+        expect(yield* outcome(h.login({ email: newbie.email, password }))).toBe("ok")
+        // The account's own budget starts at 0: five failures before its lock.
+        expect(yield* failTimes(6, "Newbie")).toEqual([...Array(5).fill("InvalidCredentials"), "TooManyAttempts"])
+      }))
+
+    it.effect(
+      "30 concurrent wrong logins from a client with 7 of 20 failures used: exactly 13 verified, 17 refused",
+      () =>
+        withRecording({}, (checked) =>
+          Effect.gen(function*() {
+            for (let i = 0; i < 7; i++) {
+              expect(yield* outcome(login(`Sprayed${i}`, wrong, "203.0.113.9"))).toBe("InvalidCredentials")
+            }
+            yield* Ref.set(checked, [])
+            const results = yield* Effect.all(
+              Array.from({ length: 30 }, (_, i) => outcome(login(`Target${i}`, wrong, "203.0.113.9"))),
+              { concurrency: "unbounded" }
+            )
+            expect(results.filter((tag) => tag === "InvalidCredentials")).toHaveLength(13)
+            expect(results.filter((tag) => tag === "TooManyAttempts")).toHaveLength(17)
+            expect((yield* Ref.get(checked)).length).toBe(13)
+          })),
+      60_000
+    )
+
+    test("a success gives the client's slot back", () =>
+      Effect.gen(function*() {
+        yield* registerVerified(alice)
+        for (let i = 0; i < 19; i++) yield* outcome(login(`Name${i}`, wrong, "203.0.113.7"))
+        for (let i = 0; i < 3; i++) expect(yield* outcome(login("Alice", password, "203.0.113.7"))).toBe("ok")
+        expect(yield* outcome(login("Someone", wrong, "203.0.113.7"))).toBe("InvalidCredentials")
+        expect(yield* outcome(login("Alice", password, "203.0.113.7"))).toBe("TooManyAttempts")
+      }))
+
+    describe("a login refused as Busy checks no password and counts no failure", () => {
+      it.effect(
+        "a bounded hasher at capacity: five Busy, then the right password logs in",
+        () =>
+          Effect.gen(function*() {
+            const { arm, hasher, started } = yield* instrumented(yield* insecureHasher, "verify")
+            const bounded = yield* PasswordHasherModule.bounded(hasher, { permits: 1, maxQueue: 0 })
+            yield* Effect.gen(function*() {
+              yield* registerVerified(alice)
+              yield* registerVerified(bob)
+              const release = yield* arm
+              const held = yield* Effect.fork(login(bob.username, bobPassword))
+              yield* Deferred.await(started)
+              for (let i = 0; i < 5; i++) expect(yield* outcome(login("Alice", password))).toBe("Busy")
+              for (let i = 0; i < 5; i++) expect(yield* outcome(login("Alice", wrong, "203.0.113.7"))).toBe("Busy")
+              expect(yield* budgetOf(alice.email)).toEqual(Option.none())
+              yield* release
+              yield* Fiber.join(held)
+              expect(yield* outcome(login("Alice", password))).toBe("ok")
+            }).pipe(Effect.provide(UserHarborTest.layerWithStore(
+              makeStore(),
+              {},
+              Layer.succeed(PasswordHasher, bounded)
+            )))
+          }),
+        60_000
+      )
+
+      it.effect(
+        "a hasher that is busy by itself (no admission): five Busy, then the right password logs in",
+        () =>
+          Effect.gen(function*() {
+            const inner = yield* insecureHasher
+            const busy = yield* Ref.make(false)
+            const hasher = PasswordHasher.of({
+              ...inner,
+              verify: (pw, hash) =>
+                Effect.flatMap(Ref.get(busy), (isBusy) => isBusy ? Effect.fail(new Busy()) : inner.verify(pw, hash))
+            })
+            yield* Effect.gen(function*() {
+              yield* registerVerified(alice)
+              yield* Ref.set(busy, true)
+              for (let i = 0; i < 5; i++) expect(yield* outcome(login("Alice", password, "203.0.113.7"))).toBe("Busy")
+              yield* Ref.set(busy, false)
+              expect(yield* budgetOf(alice.email)).toEqual(Option.some(0))
+              expect(yield* outcome(login("Alice", password, "203.0.113.7"))).toBe("ok")
+              for (let i = 0; i < 5; i++) expect(yield* outcome(login("Alice", wrong))).toBe("InvalidCredentials")
+            }).pipe(
+              Effect.provide(UserHarborTest.layerWithStore(makeStore(), {}, Layer.succeed(PasswordHasher, hasher)))
+            )
+          }),
+        60_000
+      )
+    })
+
+    describe("register limits and the notice's mail limit", () => {
+      const registerAs = (i: number, email: string, clientKey?: string) =>
+        Effect.flatMap(UserHarbor, (h) =>
+          h.register({
+            username: `Probe${i}`,
+            email,
+            password,
+            ...(clientKey === undefined ? {} : { clientKey })
+          }))
+
+      test("register: 10 per client key an hour, counted before any hashing", () =>
+        Effect.gen(function*() {
+          const results = yield* Effect.forEach(
+            Array.from({ length: 11 }, (_, i) => i),
+            (i) => outcomeMs(registerAs(i, `client${i}@example.com`, "198.51.100.4"))
+          )
+          expect(results).toEqual([...Array(10).fill("ok"), "TooManyAttempts 3600000"])
+          expect(yield* storedUser("client10@example.com")).toEqual(Option.none())
+          expect(yield* outcomeMs(registerAs(11, "client11@example.com", "198.51.100.5"))).toBe("ok")
+          yield* TestClock.adjust("1 hour")
+          expect(yield* outcomeMs(registerAs(12, "client12@example.com", "198.51.100.4"))).toBe("ok")
+        }))
+
+      test("register: 5 per address an hour, the same for a taken and a free address", () =>
+        Effect.gen(function*() {
+          yield* registerVerified(alice)
+          yield* TestClock.adjust("1 hour")
+          const taken = yield* Effect.forEach(Array.from({ length: 6 }, (_, i) => i), (i) =>
+            outcomeMs(registerAs(i, alice.email)))
+          const free = yield* Effect.forEach(
+            Array.from({ length: 6 }, (_, i) =>
+              i),
+            (i) => outcomeMs(registerAs(10 + i, "free@example.com"))
+          )
+          expect(taken).toEqual([...Array(5).fill("ok"), "TooManyAttempts 3600000"])
+          expect(free).toEqual(taken)
+        }))
+
+      test(
+        "the notice of a registration with a taken address counts on the owner's mail limits",
+        () =>
+          Effect.gen(function*() {
+            const recorder = yield* RecordingEmailSender
+            yield* registerVerified(alice)
+            yield* recorder.clear
+            for (let i = 0; i < 25; i++) yield* registerAs(i, alice.email)
+            const notices = (yield* recorder.messages).filter((m) =>
+              m._tag === "RegistrationAttemptEmail" && m.to.email === alice.email
+            )
+            expect(notices).toHaveLength(3)
+          }),
+        { throttle: { registerAddressLimit: 100 } }
+      )
+
+      test("mail limits have a daily window too: 3 an hour, 10 a day", () =>
+        Effect.gen(function*() {
+          const h = yield* UserHarbor
+          const recorder = yield* RecordingEmailSender
+          yield* registerVerified(alice)
+          yield* recorder.clear
+          const sent = Effect.map(recorder.messages, (all) => all.filter((m) => m._tag === "PasswordResetEmail").length)
+          const perHour: Array<number> = []
+          for (let hour = 0; hour < 8; hour++) {
+            const before = yield* sent
+            for (let i = 0; i < 5; i++) yield* h.sendPasswordReset(alice.email)
+            perHour.push((yield* sent) - before)
+            yield* TestClock.adjust("1 hour")
+          }
+          expect(perHour).toEqual([3, 3, 3, 1, 0, 0, 0, 0])
+          yield* TestClock.adjust("16 hours")
+          yield* h.sendPasswordReset(alice.email)
+          expect(yield* sent).toBe(11)
+        }))
+    })
+
+    describe("account enumeration by registering, in both modes", () => {
+      const probePassword = "a-password-the-prober-chose"
+      // Everything a prober can do with an address and a fresh username, and every answer it gets.
+      const probe = (email: string, username: string) =>
+        Effect.gen(function*() {
+          const h = yield* UserHarbor
+          const answers: Array<string> = []
+          const note = <A, E2 extends { readonly _tag: string }>(what: string, call: Effect.Effect<A, E2>) =>
+            Effect.map(outcomeMs(call), (answer) => {
+              answers.push(`${what}: ${answer}`)
+            })
+          const byEmail = (pw: string) => h.login({ email, password: pw })
+          const byName = (pw: string) => h.login({ username, password: pw })
+          // Lock the address's login name first: does registering lift the lock?
+          for (let i = 0; i < 5; i++) yield* note("login email wrong", byEmail(wrong))
+          yield* note("register", h.register({ username, email, password: probePassword }))
+          yield* note("login email", byEmail(probePassword))
+          yield* TestClock.adjust("1 hour")
+          yield* note("login username", byName(probePassword))
+          yield* note("register same username", h.register({ username, email: `x-${email}`, password }))
+          for (let i = 0; i < 6; i++) yield* note("login email", byEmail(probePassword))
+          yield* note("resend", h.resendVerification(email))
+          yield* note("reset", h.sendPasswordReset(email))
+          for (let i = 0; i < 6; i++) yield* note("login username", byName(probePassword))
+          yield* note("register again", h.register({ username: `${username}2`, email, password: probePassword }))
+          yield* TestClock.adjust("1 hour")
+          return answers
+        })
+      const victim = { username: "Victim", email: "victim@example.com", password }
+      const both = Effect.gen(function*() {
+        yield* registerVerified(victim)
+        yield* clearMessages
+        const taken = yield* probe(victim.email, "Prober1")
+        const free = yield* probe("nobody@example.com", "Prober2")
+        // The victim's own login works once the probes' locks have passed.
+        yield* TestClock.adjust("1 day")
+        expect(yield* outcome(loginAs(victim))).toBe("ok")
+        // The prober receives no mail either way; the victim got the notices.
+        const mail = yield* messages
+        expect(mail.filter((m) => m.to.email === victim.email).map((m) => m._tag)).toContain(
+          "RegistrationAttemptEmail"
+        )
+        return { taken, free }
+      })
+
+      test("standard: the register-then-login probe tells a taken address from a free one", () =>
+        Effect.gen(function*() {
+          const { free, taken } = yield* both
+          expect(free).not.toEqual(taken)
+          expect(free).toContain("login username: EmailNotVerified")
+          expect(taken).not.toContain("login username: EmailNotVerified")
+          expect(taken).toContain("login username: InvalidCredentials")
+          expect(free).toContain("register same username: UsernameTaken")
+          expect(taken).toContain("register same username: ok")
+        }))
+
+      test(
+        "strict: every answer of every probe is the same for a taken and a free address",
+        () =>
+          Effect.gen(function*() {
+            const { free, taken } = yield* both
+            expect(taken).toEqual(free)
+            expect(free).toContain("login username: InvalidCredentials")
+            expect(free).toContain("register same username: UsernameTaken")
+            expect(free).not.toContain("login username: EmailNotVerified")
+            expect(free).not.toContain("login email: EmailNotVerified")
+          }),
+        { enumeration: "strict" }
+      )
+
+      test(
+        "strict: an unverified account logs in only after verifying, and its failures are forgiven then",
+        () =>
+          Effect.gen(function*() {
+            const h = yield* UserHarbor
+            yield* h.register(alice)
+            const tries = yield* Effect.forEach(Array.from({ length: 6 }), () => outcome(loginAs(alice)))
+            expect(tries).toEqual([...Array(5).fill("InvalidCredentials"), "TooManyAttempts"])
+            yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
+            expect(yield* outcome(loginAs(alice))).toBe("ok")
+          }),
+        { enumeration: "strict" }
       )
     })
 

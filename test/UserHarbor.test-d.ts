@@ -26,7 +26,14 @@ type ContextOf<K extends keyof Op> = Effect.Effect.Context<ReturnType<Op[K]>>
 describe("UserHarbor error unions", () => {
   it("pins each operation's error channel", () => {
     expectTypeOf<ErrorOf<"register">>().toEqualTypeOf<
-      InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | EmailDeliveryError | Busy | StoreError
+      | InvalidUsername
+      | InvalidEmail
+      | WeakPassword
+      | UsernameTaken
+      | TooManyAttempts
+      | EmailDeliveryError
+      | Busy
+      | StoreError
     >()
     expectTypeOf<ErrorOf<"verifyEmail">>().toEqualTypeOf<InvalidToken | StoreError>()
     expectTypeOf<ErrorOf<"resendVerification">>().toEqualTypeOf<InvalidEmail | EmailDeliveryError | StoreError>()
@@ -82,7 +89,7 @@ type OutboxErrorOf<K extends keyof OutboxOp> = Effect.Effect.Error<ReturnType<Ou
 describe("UserHarborOutbox error unions", () => {
   it("drops EmailDeliveryError from register, resendVerification and sendPasswordReset", () => {
     expectTypeOf<OutboxErrorOf<"register">>().toEqualTypeOf<
-      InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | Busy | StoreError
+      InvalidUsername | InvalidEmail | WeakPassword | UsernameTaken | TooManyAttempts | Busy | StoreError
     >()
     expectTypeOf<OutboxErrorOf<"resendVerification">>().toEqualTypeOf<InvalidEmail | StoreError>()
     expectTypeOf<OutboxErrorOf<"sendPasswordReset">>().toEqualTypeOf<InvalidEmail | StoreError>()

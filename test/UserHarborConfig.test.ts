@@ -131,6 +131,23 @@ describe("UserHarborConfig", () => {
       expect(ConfigError.isConfigError(badTtl)).toBe(true)
     }))
 
+  it.effect("enumeration: standard by default, strict from options or USERHARBOR_ENUMERATION, nothing else", () =>
+    Effect.gen(function*() {
+      const secretKey = Redacted.make(key)
+      expect((yield* settings(UserHarborConfig.layer({ secretKey }))).enumeration).toBe("standard")
+      expect((yield* settings(UserHarborConfig.layer({ secretKey, enumeration: "strict" }))).enumeration).toBe("strict")
+      const fromEnv = (value: string) =>
+        settings(UserHarborConfig.layerConfig()).pipe(
+          fromMap([["USERHARBOR_SECRET_KEY", key], ["USERHARBOR_ENUMERATION", value]])
+        )
+      expect((yield* fromEnv("strict")).enumeration).toBe("strict")
+      expect((yield* fromEnv("standard")).enumeration).toBe("standard")
+      expect(ConfigError.isConfigError(yield* Effect.flip(fromEnv("paranoid")))).toBe(true)
+      const untyped: UserHarborConfig.Options = JSON.parse(`{"enumeration":"loose"}`)
+      const error = yield* Effect.flip(build(UserHarborConfig.layer({ ...untyped, secretKey })))
+      expect(ConfigError.isInvalidData(error) && error.path).toEqual(["enumeration"])
+    }))
+
   it.effect("fills in the throttle defaults and refuses impossible throttle settings", () =>
     Effect.gen(function*() {
       const secretKey = Redacted.make(key)
@@ -140,7 +157,8 @@ describe("UserHarborConfig", () => {
         baseLock: Duration.toMillis(throttle.baseLock),
         maxLock: Duration.toMillis(throttle.maxLock),
         clientWindow: Duration.toMillis(throttle.clientWindow),
-        mailWindow: Duration.toMillis(throttle.mailWindow)
+        mailWindow: Duration.toMillis(throttle.mailWindow),
+        registerWindow: Duration.toMillis(throttle.registerWindow)
       }).toEqual({
         enabled: true,
         freeFailures: 5,
@@ -150,7 +168,11 @@ describe("UserHarborConfig", () => {
         clientFreeFailures: 20,
         clientWindow: 3_600_000,
         mailLimit: 3,
-        mailWindow: 3_600_000
+        mailWindow: 3_600_000,
+        mailDailyLimit: 10,
+        registerLimit: 10,
+        registerAddressLimit: 5,
+        registerWindow: 3_600_000
       })
       const refused: ReadonlyArray<readonly [Partial<UserHarborConfig.ThrottleOptions>, string]> = [
         [{ freeFailures: 0 }, "throttle.freeFailures"],
@@ -159,7 +181,11 @@ describe("UserHarborConfig", () => {
         [{ baseLock: "0 seconds" }, "throttle.baseLock"],
         [{ baseLock: "2 hours" }, "throttle.maxLock"],
         [{ clientWindow: Duration.infinity }, "throttle.clientWindow"],
-        [{ mailLimit: -1 }, "throttle.mailLimit"]
+        [{ mailLimit: -1 }, "throttle.mailLimit"],
+        [{ mailDailyLimit: 0 }, "throttle.mailDailyLimit"],
+        [{ registerLimit: 0.5 }, "throttle.registerLimit"],
+        [{ registerAddressLimit: 0 }, "throttle.registerAddressLimit"],
+        [{ registerWindow: "0 seconds" }, "throttle.registerWindow"]
       ]
       for (const [throttleOptions, path] of refused) {
         const error = yield* Effect.flip(build(UserHarborConfig.layer({ secretKey, throttle: throttleOptions })))

@@ -211,6 +211,7 @@ export class AccountsGroup extends HttpApiGroup.make("accounts")
       .addError(InvalidEmailError)
       .addError(WeakPasswordError)
       .addError(UsernameTakenError)
+      .addError(TooManyAttemptsError)
       .addError(EmailDeliveryErrorBody)
   )
   .add(

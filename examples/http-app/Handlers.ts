@@ -265,9 +265,16 @@ export const AuthenticationLive = Layer.effect(
 export const AccountsLive = HttpApiBuilder.group(Api, "accounts", (handlers) =>
   Effect.gen(function*() {
     const harbor = yield* UserHarbor
+    const settings = yield* AppSettings
     return handlers
-      .handle("register", ({ payload }) => harbor.register(payload))
-      .handle("verifyEmail", ({ payload }) => harbor.verifyEmail(payload.token))
+      .handle("register", ({ payload, request }) =>
+        harbor.register(Option.match(clientAddress(request, settings.trustedProxies), {
+          onNone: () =>
+            payload,
+          onSome: (clientKey) => ({ ...payload, clientKey })
+        })))
+      .handle("verifyEmail", ({ payload }) =>
+        harbor.verifyEmail(payload.token))
       .handle("resendVerification", ({ payload }) => harbor.resendVerification(payload.email))
       .handle("me", () =>
         Effect.map(CurrentUser, ({ session, user }) => ({ ...user, sessionExpiresAt: session.expiresAt })))
@@ -287,7 +294,8 @@ export const AccountsLive = HttpApiBuilder.group(Api, "accounts", (handlers) =>
         }))
       .handle("requestPasswordReset", ({ payload }) =>
         harbor.sendPasswordReset(payload.email))
-      .handle("resetPassword", ({ payload }) => harbor.resetPassword(payload))
+      .handle("resetPassword", ({ payload }) =>
+        harbor.resetPassword(payload))
   }))
 
 export const SessionsLive = HttpApiBuilder.group(Api, "sessions", (handlers) =>

@@ -74,7 +74,12 @@ export const layer = (
       store,
       sender,
       hasher: PasswordHasher.layerInsecureForTesting,
-      config: UserHarborConfig.layer({ secretKey: testSecretKey, ...config }),
+      // Every test signs up from 127.0.0.1, more often than the default 10 registrations an hour per client.
+      config: UserHarborConfig.layer({
+        secretKey: testSecretKey,
+        ...config,
+        throttle: { registerLimit: 1000, ...config.throttle }
+      }),
       delivery,
       outbox: { pollInterval: "20 millis", retry: Schedule.spaced("200 millis") },
       secureCookies: app.secureCookies ?? true,
