@@ -20,6 +20,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -171,13 +172,18 @@ const isStorableId = (id: string): boolean => storableId.test(id)
 const storeError = (operation: string) => (cause: SqlError) => Effect.fail(new StoreError({ operation, cause }))
 
 // Deadlocks and serialization failures: the database rolled the whole transaction back and asks for a retry
-// (InnoDB's next-key locks make concurrent upserts on a table with two unique keys deadlock now and then).
-const transientCodes = new Set<unknown>(["ER_LOCK_DEADLOCK", "40P01", "40001"])
+// (InnoDB's next-key locks make concurrent upserts on a table with two unique keys deadlock now and then). When the
+// deadlock hits inside a savepoint, MariaDB/MySQL discard the savepoint with the rest of the transaction, so the
+// savepoint's own rollback then fails with ER_SP_DOES_NOT_EXIST, as a defect that replaces the deadlock: it means
+// the same thing, the transaction is gone.
+const transientCodes = new Set<unknown>(["ER_LOCK_DEADLOCK", "40P01", "40001", "ER_SP_DOES_NOT_EXIST"])
 const isTransient = (u: unknown): boolean => {
   const sqlError = u instanceof StoreError ? u.unsafeDriverError() : u
   return isSqlError(sqlError) && Predicate.hasProperty(sqlError.cause, "code") &&
     transientCodes.has(sqlError.cause.code)
 }
+const isTransientCause = <E>(cause: Cause.Cause<E>): boolean =>
+  Option.exists(Cause.failureOption(cause), isTransient) || Option.exists(Cause.dieOption(cause), isTransient)
 
 // The pauses between attempts run on a real clock of their own: on the fiber's `Clock` a test's `TestClock` would
 // never let the pause end, and the retried call would hang until the test times out. `self` keeps the fiber's
@@ -197,10 +203,12 @@ const pause = (attempt: number): Effect.Effect<void> =>
  */
 const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
   const attempt = (n: number): Effect.Effect<A, E, R> =>
-    Effect.catchIf(
+    Effect.catchSomeCause(
       self,
-      (error) => n < transientRetries && isTransient(error),
-      () => Effect.zipRight(pause(n), attempt(n + 1))
+      (cause) =>
+        n < transientRetries && isTransientCause(cause)
+          ? Option.some(Effect.zipRight(pause(n), attempt(n + 1)))
+          : Option.none()
     )
   return Effect.flatMap(
     Effect.serviceOption(SqlClient.TransactionConnection),

@@ -279,38 +279,47 @@ export const sqlSuite = (name: string, store: Layer.Layer<UserStore | SqlClient.
         10_000
       )
 
-      // SQLite has one connection, so two transactions cannot cross: the second waits for the first.
-      it.effect.skipIf(name.startsWith("sqlite"))(
-        "two transactions that deadlock: the database aborts one and the store runs it again, under TestClock",
-        () =>
-          Effect.gen(function*() {
-            const store = yield* UserStore
-            const [a, b] = [userRecord(), userRecord()]
-            yield* store.insertUser(a)
-            yield* store.insertUser(b)
-            const [aLocked, bLocked] = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
-            let attempts = 0
-            const cross = (
-              first: UserRecord,
-              firstLocked: typeof aLocked,
-              second: UserRecord,
-              secondLocked: typeof aLocked
-            ) =>
-              store.withTransaction(Effect.gen(function*() {
-                attempts++
-                yield* store.markVerified(first.id)
-                yield* Deferred.succeed(firstLocked, undefined)
-                yield* Deferred.await(secondLocked)
-                yield* store.markVerified(second.id)
-              }))
-            yield* Effect.all([cross(a, aLocked, b, bLocked), cross(b, bLocked, a, aLocked)], { concurrency: 2 })
-            assert.isAtLeast(attempts, 3)
-            for (const user of [a, b]) {
-              assert.isTrue(Option.exists(yield* store.findUserById(user.id), (found) => found.verified))
-            }
-          }),
-        30_000
-      )
+      // SQLite has one connection, so two transactions cannot cross: the second waits for the first. Nested: the
+      // deadlock happens inside a savepoint; MariaDB then rolls back the whole transaction, savepoint included, so
+      // the savepoint's own rollback fails (ER_SP_DOES_NOT_EXIST) and hides the deadlock.
+      for (const nested of [false, true]) {
+        it.effect.skipIf(name.startsWith("sqlite"))(
+          `two transactions that deadlock${
+            nested ? " inside a savepoint" : ""
+          }: the database aborts one and the store runs it again, under TestClock`,
+          () =>
+            Effect.gen(function*() {
+              const store = yield* UserStore
+              const [a, b] = [userRecord(), userRecord()]
+              yield* store.insertUser(a)
+              yield* store.insertUser(b)
+              const [aLocked, bLocked] = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
+              let attempts = 0
+              const cross = (
+                first: UserRecord,
+                firstLocked: typeof aLocked,
+                second: UserRecord,
+                secondLocked: typeof aLocked
+              ) => {
+                const work = Effect.gen(function*() {
+                  yield* store.markVerified(first.id)
+                  yield* Deferred.succeed(firstLocked, undefined)
+                  yield* Deferred.await(secondLocked)
+                  yield* store.markVerified(second.id)
+                })
+                return store.withTransaction(
+                  Effect.zipRight(Effect.sync(() => attempts++), nested ? store.withTransaction(work) : work)
+                )
+              }
+              yield* Effect.all([cross(a, aLocked, b, bLocked), cross(b, bLocked, a, aLocked)], { concurrency: 2 })
+              assert.isAtLeast(attempts, 3)
+              for (const user of [a, b]) {
+                assert.isTrue(Option.exists(yield* store.findUserById(user.id), (found) => found.verified))
+              }
+            }),
+          30_000
+        )
+      }
 
       it.effect("a nested transaction's failure undoes only its own part", () =>
         Effect.gen(function*() {
