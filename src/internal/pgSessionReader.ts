@@ -74,5 +74,5 @@ export const make = (pool: Pool, fallback: UserStore["Type"]["findSession"]): Us
         try: () => pool.query(query, [tokenHash]),
         catch: (cause) => new StoreError({ operation: "findSession", cause })
       }),
-      (result) => firstSession(result.rows)
+      (result) => firstSession(result.rows, tokenHash)
     ))

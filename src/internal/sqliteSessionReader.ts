@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { StoreError } from "../Errors.js"
 import type { UserStore } from "../UserStore.js"
-import { firstSession, outsideTransactions, sessionQuery } from "./sessionRow.js"
+import { oneSession, outsideTransactions, sessionQuery } from "./sessionRow.js"
 
 /** Whether a second connection to `filename` reaches the same database (not `:memory:` nor a temporary one). */
 export const isSharedFile = (filename: string): boolean => filename !== "" && filename !== ":memory:"
@@ -33,12 +33,12 @@ export const make = (
     })
     return outsideTransactions(fallback, (tokenHash) =>
       Effect.suspend(() => {
-        let rows: Array<unknown>
+        let row: unknown
         try {
-          rows = statement.all(tokenHash)
+          row = statement.get(tokenHash)
         } catch (cause) {
           return Effect.fail(new StoreError({ operation: "findSession", cause }))
         }
-        return firstSession(rows)
+        return oneSession(row, tokenHash)
       }))
   })
