@@ -45,6 +45,7 @@ import * as Observe from "./internal/observe.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
 import * as SessionChecks from "./internal/sessionCheck.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
+import * as SessionRow from "./internal/sessionRow.js"
 import * as Throttle from "./internal/throttle.js"
 import * as Tokens from "./internal/tokens.js"
 import * as Tracing from "./internal/tracing.js"
@@ -488,16 +489,36 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     )
 
     // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
+    // What one use of a live session returns, and whether it must write (renewal, last use); shared by
+    // `validateSession` and the synchronous path of `sessionChecker`.
+    const use = ({ session, user }: SessionWithUser, now: number) => {
+      const { expiresAt, renewed, write } = SessionPolicy.use(sessionPolicy, session, now)
+      const validated: ValidatedSession = {
+        user: toUser(user),
+        session: { id: session.id, createdAt: new Date(session.createdAt), expiresAt: new Date(expiresAt), renewed }
+      }
+      return { validated, expiresAt, write }
+    }
     const validate = (sessionToken: SecretInput) =>
-      liveSession(sessionToken, ({ session, user }, tokenHash, now): Effect.Effect<ValidatedSession, StoreError> => {
-        const { expiresAt, renewed, write } = SessionPolicy.use(sessionPolicy, session, now)
-        const validated: ValidatedSession = {
-          user: toUser(user),
-          session: { id: session.id, createdAt: new Date(session.createdAt), expiresAt: new Date(expiresAt), renewed }
-        }
+      liveSession(sessionToken, (found, tokenHash, now): Effect.Effect<ValidatedSession, StoreError> => {
+        const { expiresAt, validated, write } = use(found, now)
         return write ? Effect.as(store.renewSession(tokenHash, expiresAt, now), validated) : Effect.succeed(validated)
       })
     const validateSession = Tracing.fn("UserHarbor.validateSession", validate, Observe.withOutcome)
+    // With a store that reads sessions synchronously (SQLite), `sessionChecker` answers the common case (a live
+    // session with nothing to write, or an unknown token) without a fiber; anything else takes `validateSession`.
+    const lookup = SessionRow.syncLookupOf(store.findSession)
+    if (lookup !== undefined) {
+      SessionChecks.registerShortcut(validateSession, (sessionToken, now) => {
+        const tokenHash = tokens.hashOf(sessionToken)
+        if (tokenHash === undefined) return { ok: false, error: unknownSession() }
+        const found = lookup(tokenHash)
+        if (found === undefined) return { ok: false, error: unknownSession() }
+        if (now >= SessionPolicy.deadline(sessionPolicy, found.session)) return undefined
+        const { validated, write } = use(found, now)
+        return write ? undefined : { ok: true, value: validated }
+      })
+    }
 
     const verifySession = Tracing.fn(
       "UserHarbor.verifySession",

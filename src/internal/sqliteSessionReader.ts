@@ -2,8 +2,8 @@ import Database from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { StoreError } from "../Errors.js"
-import type { UserStore } from "../UserStore.js"
-import { oneSession, outsideTransactions, sessionQuery } from "./sessionRow.js"
+import type { SessionWithUser, UserStore } from "../UserStore.js"
+import { decodeRow, oneSession, outsideTransactions, sessionQuery, withSyncLookup } from "./sessionRow.js"
 
 /** Whether a second connection to `filename` reaches the same database (not `:memory:` nor a temporary one). */
 export const isSharedFile = (filename: string): boolean => filename !== "" && filename !== ":memory:"
@@ -31,7 +31,14 @@ export const make = (
       try: () => db.prepare(sessionQuery("?")),
       catch: (cause) => new StoreError({ operation: "connect", cause })
     })
-    return outsideTransactions(fallback, (tokenHash) =>
+    const lookup = (tokenHash: string): SessionWithUser | undefined => {
+      const row: unknown = statement.get(tokenHash)
+      if (row === undefined) return undefined
+      const found = decodeRow(row, tokenHash)
+      if (found === undefined) throw new Error("findSession: unexpected row shape")
+      return found
+    }
+    const findSession = outsideTransactions(fallback, (tokenHash) =>
       Effect.suspend(() => {
         let row: unknown
         try {
@@ -41,4 +48,5 @@ export const make = (
         }
         return oneSession(row, tokenHash)
       }))
+    return withSyncLookup(findSession, lookup)
   })

@@ -9,6 +9,9 @@ import * as Tracer from "effect/Tracer"
 // call site, a parent-span context); see docs/performance.md.
 const builtIn = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
+/** Whether `tracer` is one the app installed, rather than Effect's built-in one. */
+export const isInstalled = (tracer: Tracer.Tracer): boolean => tracer !== builtIn
+
 /**
  * `Effect.fn(name)(body, inSpan)` for the operations that run on every request (session checks): the span is opened
  * only when the app installed a tracer, so an app that exports traces sees `UserHarbor.<name>` as before, and one
