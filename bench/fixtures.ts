@@ -145,7 +145,18 @@ export const rawSqliteCheck = (filename: string) => {
       ? row
       : undefined
   }
-  return { check, close: (): void => void db.close() }
+  // The same check with two point reads instead of the join: on SQLite they cost less (docs/performance.md), and the
+  // library's reader does it this way. Reported beside the targets, as the floor for that way.
+  const session = db.prepare(`SELECT id, user_id, created_at, expires_at, last_used_at FROM userharbor_sessions
+    WHERE token_hash = ?`)
+  const user = db.prepare("SELECT username, email, verified, created_at FROM userharbor_users WHERE id = ?")
+  const checkTwoReads = (token: string): unknown => {
+    if (!tokenShape.test(token)) return undefined
+    const row: unknown = session.get(hashToken(token))
+    if (typeof row !== "object" || row === null || !("expires_at" in row) || !("user_id" in row)) return undefined
+    return typeof row.expires_at === "number" && row.expires_at > Date.now() ? user.get(row.user_id) : undefined
+  }
+  return { check, checkTwoReads, close: (): void => void db.close() }
 }
 
 const makeLucia = (db: Database.Database) =>

@@ -53,6 +53,7 @@ export interface SessionCheckResult {
 /** The contenders of scenarios 1 and 2, by name. */
 export const contenders = {
   raw: "raw (minimal hand-written check)",
+  rawTwoReads: "raw, two point reads instead of the join",
   lucia: "Lucia v3 validateSession (await)",
   runPromise: "validateSession via runtime.runPromise (await)",
   fiber: "validateSession in a fiber",
@@ -89,6 +90,7 @@ export const sessionCheck = async (
     }
     const summaries = await alternate([
       perCall(contenders.raw, (i) => raw.check(at(i))),
+      perCall(contenders.rawTwoReads, (i) => raw.checkTwoReads(at(i))),
       perCall(contenders.lucia, (i) => lucia.check(at(i))),
       perCall(contenders.runPromise, (i) => runtime.runPromise(harbor.validateSession(at(i)))),
       inFiber(contenders.fiber, run, (i) => harbor.validateSession(at(i))),
