@@ -16,6 +16,7 @@ import * as SessionCache from "../src/SessionCache.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import * as UserHarbor from "../src/UserHarbor.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
+import { describeOn, pgStore } from "./sqlDatabases.js"
 import { alice, loggedIn, storedSession } from "./UserHarborSuite.js"
 
 const dir = mkdtempSync(join(tmpdir(), "userharbor-checker-"))
@@ -120,4 +121,23 @@ describe("UserHarbor.sessionChecker", () => {
       const session = yield* loggedIn(alice)
       assert.isTrue(now(check(session.token)).ok)
     }).pipe(Effect.provide(UserHarborTest.layerWithStore(MemoryUserStore.layer))))
+})
+
+describeOn("pg", "sessionChecker", (url) => {
+  it.effect("answers with a promise, as validateSession does, renewal writes included", () =>
+    Effect.gen(function*() {
+      const harbor = yield* UserHarbor.UserHarbor
+      const check = yield* UserHarbor.sessionChecker
+      const session = yield* loggedIn(alice)
+      const answer = check(session.token)
+      assert.isTrue(answer instanceof Promise)
+      const live = yield* Effect.promise(() => Promise.resolve(answer))
+      assert.deepStrictEqual(live, { ok: true, value: yield* harbor.validateSession(session.token) })
+      const refused = yield* Effect.promise(() => Promise.resolve(check("A".repeat(43))))
+      assert.deepStrictEqual(refused, { ok: false, error: unknown })
+      yield* TestClock.adjust(2 * hour)
+      assert.isTrue((yield* Effect.promise(() => Promise.resolve(check(session.token)))).ok)
+      const stored = yield* Effect.flatten(storedSession(session.token))
+      assert.strictEqual(stored.session.lastUsedAt, 2 * hour)
+    }).pipe(Effect.provide(UserHarborTest.layerWithStore(pgStore(url)))), 30_000)
 })
