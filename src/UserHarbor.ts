@@ -504,21 +504,25 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         const { expiresAt, validated, write } = use(found, now)
         return write ? Effect.as(store.renewSession(tokenHash, expiresAt, now), validated) : Effect.succeed(validated)
       })
-    const validateSession = Tracing.fn("UserHarbor.validateSession", validate, Observe.withOutcome)
-    // With a store that reads sessions synchronously (SQLite), `sessionChecker` answers the common case (a live
-    // session with nothing to write, or an unknown token) without a fiber; anything else takes `validateSession`.
+    // With a store that reads sessions synchronously (SQLite), the common answers (a live session with nothing to
+    // write, an unknown or malformed token) are computed in one step, in a fiber and in `sessionChecker` without
+    // one; anything else (an expiry to delete, a write, a failing read) runs `validate`.
     const lookup = SessionRow.syncLookupOf(store.findSession)
-    if (lookup !== undefined) {
-      SessionChecks.registerShortcut(validateSession, (sessionToken, now) => {
-        const tokenHash = tokens.hashOf(sessionToken)
-        if (tokenHash === undefined) return { ok: false, error: unknownSession() }
-        const found = lookup(tokenHash)
-        if (found === undefined) return { ok: false, error: unknownSession() }
-        if (now >= SessionPolicy.deadline(sessionPolicy, found.session)) return undefined
-        const { validated, write } = use(found, now)
-        return write ? undefined : { ok: true, value: validated }
-      })
+    const shortcut: SessionChecks.Shortcut | undefined = lookup === undefined ? undefined : (sessionToken, now) => {
+      const tokenHash = tokens.hashOf(sessionToken)
+      if (tokenHash === undefined) return { ok: false, error: unknownSession() }
+      const found = lookup(tokenHash)
+      if (found === undefined) return { ok: false, error: unknownSession() }
+      if (now >= SessionPolicy.deadline(sessionPolicy, found.session)) return undefined
+      const { validated, write } = use(found, now)
+      return write ? undefined : { ok: true, value: validated }
     }
+    const validateSession = Tracing.fn(
+      "UserHarbor.validateSession",
+      shortcut === undefined ? validate : SessionChecks.shortcutFirst(validate, shortcut),
+      Observe.withOutcome
+    )
+    if (shortcut !== undefined) SessionChecks.registerShortcut(validateSession, shortcut)
 
     const verifySession = Tracing.fn(
       "UserHarbor.verifySession",

@@ -94,10 +94,12 @@ export const outsideTransactions = (
 ): UserStore["Type"]["findSession"] =>
 (tokenHash) =>
   Effect.contextWithEffect((context: Context.Context<never>) =>
-    Context.getOrElse(context, SqlClient.TransactionConnection, none) === undefined
-      ? fast(tokenHash)
-      : fallback(tokenHash)
+    inTransaction(context) ? fallback(tokenHash) : fast(tokenHash)
   )
+
+/** Whether a fiber with this context runs inside an `@effect/sql` transaction (it holds the connection). */
+export const inTransaction = (context: Context.Context<never>): boolean =>
+  Context.getOrElse(context, SqlClient.TransactionConnection, none) !== undefined
 
 const none = () => undefined
 
@@ -111,7 +113,7 @@ export type SyncLookup = (tokenHash: string) => SessionWithUser | undefined
 // store) has another `findSession`, so it never gets this shortcut around its own logic.
 const syncLookups = new WeakMap<UserStore["Type"]["findSession"], SyncLookup>()
 
-/** Records that `findSession`, outside transactions, is exactly `lookup` run synchronously. */
+/** Records that `findSession`, outside transactions (`inTransaction`), is exactly `lookup` run synchronously. */
 export const withSyncLookup = (
   findSession: UserStore["Type"]["findSession"],
   lookup: SyncLookup
