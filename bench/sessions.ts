@@ -53,7 +53,7 @@ export interface SessionCheckResult {
 /** The contenders of scenarios 1 and 2, by name. */
 export const contenders = {
   raw: "raw (minimal hand-written check)",
-  rawTwoReads: "raw, two point reads instead of the join",
+  rawTwoReads: "raw as the library reads (two point reads, mmap)",
   lucia: "Lucia v3 validateSession (await)",
   runPromise: "validateSession via runtime.runPromise (await)",
   fiber: "validateSession in a fiber",
