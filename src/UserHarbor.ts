@@ -214,6 +214,11 @@ const toUser = (record: SessionUser): User =>
 
 const recipient = (record: UserRecord): Recipient => ({ username: record.username, email: record.email })
 
+const succeedFalse = Effect.succeed(false)
+const falseOnInvalid = (error: InvalidSession | StoreError): Effect.Effect<boolean, StoreError> =>
+  error._tag === "InvalidSession" ? succeedFalse : Effect.fail(error)
+const userOf = (validated: ValidatedSession) => validated.user
+
 // What a transaction decided; failures that must not undo the transaction's own writes (an expired token is
 // removed, and that removal must persist) are raised after it commits.
 type TokenOutcome = "ok" | "unknown" | "expired"
@@ -295,8 +300,9 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
             }))
       })
 
-    const checkSession = (sessionToken: SecretInput) =>
-      liveSession(sessionToken, (found, tokenHash, now) => Effect.succeed({ tokenHash, now, ...found }))
+    const checked = (found: SessionWithUser, tokenHash: string, now: number) =>
+      Effect.succeed({ tokenHash, now, ...found })
+    const checkSession = (sessionToken: SecretInput) => liveSession(sessionToken, checked)
 
     // The user as stored, for the operations that need more than a session check reads (the password hash).
     const fullUser = (user: SessionUser) =>
@@ -499,11 +505,12 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       }
       return { validated, expiresAt, write }
     }
-    const validate = (sessionToken: SecretInput) =>
-      liveSession(sessionToken, (found, tokenHash, now): Effect.Effect<ValidatedSession, StoreError> => {
-        const { expiresAt, validated, write } = use(found, now)
-        return write ? Effect.as(store.renewSession(tokenHash, expiresAt, now), validated) : Effect.succeed(validated)
-      })
+    // Functions passed per call are built once here, not per request.
+    const renewing = (found: SessionWithUser, tokenHash: string, now: number) => {
+      const { expiresAt, validated, write } = use(found, now)
+      return write ? Effect.as(store.renewSession(tokenHash, expiresAt, now), validated) : Effect.succeed(validated)
+    }
+    const validate = (sessionToken: SecretInput) => liveSession(sessionToken, renewing)
     // With a store that reads sessions synchronously (SQLite), the common answers (a live session with nothing to
     // write, an unknown or malformed token) are computed in one step, in a fiber and in `sessionChecker` without
     // one; anything else (an expiry to delete, a write, a failing read) runs `validate`.
@@ -526,17 +533,13 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const verifySession = Tracing.fn(
       "UserHarbor.verifySession",
-      (sessionToken: SecretInput) =>
-        validateSession(sessionToken).pipe(
-          Effect.as(true),
-          Effect.catchTag("InvalidSession", () => Effect.succeed(false))
-        ),
+      (sessionToken: SecretInput) => Effect.catchAll(Effect.as(validateSession(sessionToken), true), falseOnInvalid),
       Observe.withOutcome
     )
 
     const getCurrentUser = Tracing.fn(
       "UserHarbor.getCurrentUser",
-      (sessionToken: SecretInput) => Effect.map(validateSession(sessionToken), (validated) => validated.user),
+      (sessionToken: SecretInput) => Effect.map(validateSession(sessionToken), userOf),
       Observe.withOutcome
     )
 
