@@ -45,7 +45,7 @@ import * as Observe from "./internal/observe.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
 import * as SessionChecks from "./internal/sessionCheck.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
-import * as SessionRow from "./internal/sessionRow.js"
+import * as SyncLookup from "./internal/syncLookup.js"
 import * as Throttle from "./internal/throttle.js"
 import * as Tokens from "./internal/tokens.js"
 import * as Tracing from "./internal/tracing.js"
@@ -514,11 +514,11 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     // With a store that reads sessions synchronously (SQLite), the common answers (a live session with nothing to
     // write, an unknown or malformed token) are computed in one step, in a fiber and in `sessionChecker` without
     // one; anything else (an expiry to delete, a write, a failing read) runs `validate`.
-    const lookup = SessionRow.syncLookupOf(store.findSession)
-    const shortcut: SessionChecks.Shortcut | undefined = lookup === undefined ? undefined : (sessionToken, now) => {
+    const sync = SyncLookup.of(store.findSession)
+    const shortcut: SessionChecks.Shortcut | undefined = sync === undefined ? undefined : (sessionToken, now) => {
       const tokenHash = tokens.hashOf(sessionToken)
       if (tokenHash === undefined) return { ok: false, error: unknownSession() }
-      const found = lookup(tokenHash)
+      const found = sync.lookup(tokenHash)
       if (found === undefined) return { ok: false, error: unknownSession() }
       if (now >= SessionPolicy.deadline(sessionPolicy, found.session)) return undefined
       const { validated, write } = use(found, now)
@@ -526,7 +526,9 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     }
     const validateSession = Tracing.fn(
       "UserHarbor.validateSession",
-      shortcut === undefined ? validate : SessionChecks.shortcutFirst(validate, shortcut),
+      sync === undefined || shortcut === undefined
+        ? validate
+        : SessionChecks.shortcutFirst(validate, shortcut, sync.appliesIn),
       Observe.withOutcome
     )
     if (shortcut !== undefined) SessionChecks.registerShortcut(validateSession, shortcut)

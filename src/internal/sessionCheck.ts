@@ -12,7 +12,6 @@ import type { InvalidSession, StoreError } from "../Errors.js"
 import type { ValidatedSession } from "../User.js"
 import type { SessionCheck, SessionChecker } from "../UserHarbor.js"
 import type { SecretInput } from "./secrets.js"
-import * as SessionRow from "./sessionRow.js"
 import * as Tracing from "./tracing.js"
 
 type Validate = (sessionToken: SecretInput) => Effect.Effect<ValidatedSession, InvalidSession | StoreError>
@@ -40,13 +39,18 @@ export const registerShortcut = (validate: Validate, shortcut: Shortcut): void =
 }
 
 /**
- * `validate` with `shortcut` taken first inside the fiber, on the fiber's clock, when the fiber is outside a
- * transaction (the synchronous look-up is the store's outside-transaction path): one fiber step instead of the
+ * `validate` with `shortcut` taken first inside the fiber, on the fiber's clock, where `appliesIn` says the
+ * synchronous look-up is what the store's `findSession` would do (outside transactions): one fiber step instead of the
  * look-up's, the clock's and their continuations. Whatever the shortcut cannot answer runs `validate`.
  */
-export const shortcutFirst = (validate: Validate, shortcut: Shortcut): Validate => (sessionToken) =>
+export const shortcutFirst = (
+  validate: Validate,
+  shortcut: Shortcut,
+  appliesIn: (context: Context.Context<never>) => boolean
+): Validate =>
+(sessionToken) =>
   Effect.withFiberRuntime((fiber) => {
-    if (SessionRow.inTransaction(fiber.currentContext)) return validate(sessionToken)
+    if (!appliesIn(fiber.currentContext)) return validate(sessionToken)
     let answer: SessionCheck | undefined
     try {
       answer = shortcut(sessionToken, Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis())

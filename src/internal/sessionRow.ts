@@ -102,26 +102,3 @@ export const inTransaction = (context: Context.Context<never>): boolean =>
   Context.getOrElse(context, SqlClient.TransactionConnection, none) !== undefined
 
 const none = () => undefined
-
-/**
- * A session look-up that answers synchronously: the row, `undefined` for none; it throws on anything else (a
- * database error, an impossible row), and the caller then takes the `Effect` path, which reports it properly.
- */
-export type SyncLookup = (tokenHash: string) => SessionWithUser | undefined
-
-// Keyed by the `findSession` function itself: a store decorated over it (the session cache, an instrumented test
-// store) has another `findSession`, so it never gets this shortcut around its own logic.
-const syncLookups = new WeakMap<UserStore["Type"]["findSession"], SyncLookup>()
-
-/** Records that `findSession`, outside transactions (`inTransaction`), is exactly `lookup` run synchronously. */
-export const withSyncLookup = (
-  findSession: UserStore["Type"]["findSession"],
-  lookup: SyncLookup
-): UserStore["Type"]["findSession"] => {
-  syncLookups.set(findSession, lookup)
-  return findSession
-}
-
-/** The synchronous look-up behind a store's `findSession`, when it has one (SQLite's session reader). */
-export const syncLookupOf = (findSession: UserStore["Type"]["findSession"]): SyncLookup | undefined =>
-  syncLookups.get(findSession)

@@ -6,12 +6,13 @@ import { StoreError } from "../Errors.js"
 import type { SessionWithUser, UserStore } from "../UserStore.js"
 import {
   decodeRow,
+  inTransaction,
   oneSession,
   outsideTransactions,
   sessionOnlyQuery,
-  sessionUserQuery,
-  withSyncLookup
+  sessionUserQuery
 } from "./sessionRow.js"
+import * as SyncLookup from "./syncLookup.js"
 
 const mmapBytes = 1024 * 1024 * 1024
 
@@ -72,5 +73,5 @@ export const make = (
         }
         return oneSession(row, tokenHash)
       }))
-    return withSyncLookup(findSession, lookup)
+    return SyncLookup.register(findSession, { lookup, appliesIn: (context) => !inTransaction(context) })
   })
