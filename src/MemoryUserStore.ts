@@ -256,7 +256,12 @@ export const make = Effect.gen(function*() {
       read((s) =>
         Option.flatMap(
           HashMap.get(s.sessions, tokenHash),
-          (session) => Option.map(HashMap.get(s.users, session.userId), (user) => ({ session, user }))
+          // Only the session check's fields, as the SQL stores read them: never the password hash.
+          (session) =>
+            Option.map(HashMap.get(s.users, session.userId), ({ createdAt, email, id, username, verified }) => ({
+              session,
+              user: { id, username, email, verified, createdAt }
+            }))
         )
       ),
     renewSession: (tokenHash, expiresAt, lastUsedAt) =>

@@ -513,7 +513,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
     findSession: (tokenHash) =>
       sql.unsafe(sessionLookup, [tokenHash]).pipe(
         Effect.catchTag("SqlError", storeError("findSession")),
-        Effect.flatMap(firstSession)
+        Effect.flatMap((rows) => firstSession(rows, tokenHash))
       ),
     renewSession: (tokenHash, expiresAt, lastUsedAt) =>
       sql`UPDATE userharbor_sessions SET expires_at = ${expiresAt}, last_used_at = ${lastUsedAt}

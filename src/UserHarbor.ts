@@ -44,7 +44,9 @@ import {
 import * as Delivery from "./internal/delivery.js"
 import * as Observe from "./internal/observe.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
+import * as SessionChecks from "./internal/sessionCheck.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
+import * as SyncLookup from "./internal/syncLookup.js"
 import * as Throttle from "./internal/throttle.js"
 import * as Tokens from "./internal/tokens.js"
 import * as Tracing from "./internal/tracing.js"
@@ -54,7 +56,7 @@ import { SecureRandom } from "./SecureRandom.js"
 import { type Session, SessionId, type SessionSummary, User, UserId, type ValidatedSession } from "./User.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import * as Username from "./Username.js"
-import { type SessionWithUser, type UserRecord, UserStore } from "./UserStore.js"
+import { type SessionUser, type SessionWithUser, type UserRecord, UserStore } from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -106,6 +108,30 @@ export interface DeleteAccountInput {
   readonly sessionToken: SecretInput
   readonly password: SecretInput
 }
+
+/**
+ * The outcome of a session check from `SessionChecker`: the validated session, or the error `validateSession`
+ * fails with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SessionCheck =
+  | { readonly ok: true; readonly value: ValidatedSession }
+  | { readonly ok: false; readonly error: InvalidSession | StoreError }
+
+/**
+ * `validateSession` as a plain function, run on the runtime it was taken from (its tracer, its services). It is
+ * exactly `validateSession` (the same expiry rules, renewal and last-use writes, deletion of an expired session,
+ * errors, spans), run synchronously: when the store answers at once, as SQLite's session reader does, so does the
+ * checker, with no promise and no scheduler turn. When the check has to wait (a store on the network, or a renewal
+ * write queued behind a transaction on SQLite's single writer connection), it returns a promise of the same
+ * result, so `await check(token)` is right everywhere. A defect is thrown (or the promise rejected).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SessionChecker = (sessionToken: SecretInput) => SessionCheck | Promise<SessionCheck>
 
 /**
  * @since 0.1.0
@@ -187,7 +213,7 @@ export type OutboxService = {
 export class UserHarborOutbox extends Context.Tag("userharbor/UserHarborOutbox")<UserHarborOutbox, OutboxService>() {}
 
 // The record's fields are typed already; re-validating them costs a tenth of a session check (docs/performance.md).
-const toUser = (record: UserRecord): User =>
+const toUser = (record: SessionUser): User =>
   new User({
     id: record.id,
     username: record.username,
@@ -197,6 +223,11 @@ const toUser = (record: UserRecord): User =>
   }, true)
 
 const recipient = (record: UserRecord): Recipient => ({ username: record.username, email: record.email })
+
+const succeedFalse = Effect.succeed(false)
+const falseOnInvalid = (error: InvalidSession | StoreError): Effect.Effect<boolean, StoreError> =>
+  error._tag === "InvalidSession" ? succeedFalse : Effect.fail(error)
+const userOf = (validated: ValidatedSession) => validated.user
 
 // What a transaction decided; failures that must not undo the transaction's own writes (an expired token is
 // removed, and that removal must persist) are raised after it commits.
@@ -254,22 +285,42 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       return { id, token, expiresAt: new Date(expiresAt) } satisfies Session
     })
 
-    const checkSession = Effect.fnUntraced(function*(sessionToken: SecretInput) {
-      const tokenHash = tokens.hashOf(redact(sessionToken))
-      if (tokenHash === undefined) {
-        return yield* new InvalidSession({ reason: "unknown" })
-      }
-      const found: Option.Option<SessionWithUser> = yield* store.findSession(tokenHash)
-      if (Option.isNone(found)) {
-        return yield* new InvalidSession({ reason: "unknown" })
-      }
-      const now = yield* Clock.currentTimeMillis
-      if (now >= SessionPolicy.deadline(sessionPolicy, found.value.session)) {
-        yield* store.deleteSession(tokenHash)
-        return yield* new InvalidSession({ reason: "expired" })
-      }
-      return { tokenHash, now, ...found.value }
-    })
+    // The session check runs on every request, so it is written with plain combinators: a handful of steps for the
+    // fiber, no generator, nothing allocated that could be made once here (docs/performance.md).
+    const unknownSession = () =>
+      new InvalidSession({ reason: "unknown" })
+    // Looks the session up and judges its expiry; an expired one is deleted. `onLive` gets it while it is alive.
+    const liveSession = <A, E>(
+      sessionToken: SecretInput,
+      onLive: (found: SessionWithUser, tokenHash: string, now: number) => Effect.Effect<A, E>
+    ): Effect.Effect<A, E | InvalidSession | StoreError> =>
+      Effect.suspend(() => {
+        const tokenHash = tokens.hashOf(sessionToken)
+        if (tokenHash === undefined) return Effect.fail(unknownSession())
+        return Effect.flatMap(store.findSession(tokenHash), (found) =>
+          Option.isNone(found)
+            ? Effect.fail(unknownSession())
+            : Effect.clockWith((clock): Effect.Effect<A, E | InvalidSession | StoreError> => {
+              const now = clock.unsafeCurrentTimeMillis()
+              return now >= SessionPolicy.deadline(sessionPolicy, found.value.session)
+                ? Effect.zipRight(
+                  store.deleteSession(tokenHash),
+                  Effect.fail(new InvalidSession({ reason: "expired" }))
+                )
+                : onLive(found.value, tokenHash, now)
+            }))
+      })
+
+    const checked = (found: SessionWithUser, tokenHash: string, now: number) =>
+      Effect.succeed({ tokenHash, now, ...found })
+    const checkSession = (sessionToken: SecretInput) => liveSession(sessionToken, checked)
+
+    // The user as stored, for the operations that need more than a session check reads (the password hash).
+    const fullUser = (user: SessionUser) =>
+      Effect.flatMap(
+        store.findUserById(user.id),
+        (found) => Option.isNone(found) ? Effect.fail(unknownSession()) : Effect.succeed(found.value)
+      )
 
     // A password that cannot be valid is still checked against the dummy hash, so it costs the same as a real one.
     const verifyPassword = (password: SecretInput, hash: string) => {
@@ -284,8 +335,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const reauthenticate = Effect.fnUntraced(function*(password: SecretInput, user: UserRecord) {
       const attempt = yield* throttle.beginReauth(user.id)
       const matches = yield* verifyPassword(password, user.passwordHash).pipe(
-        Effect.tapErrorTag("Busy", () =>
-          attempt.abandoned)
+        Effect.tapErrorTag("Busy", () => attempt.abandoned)
       )
       if (!matches) {
         yield* attempt.failed
@@ -534,26 +584,55 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     )
 
     // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
-    const validateSession = Tracing.fn("UserHarbor.validateSession", function*(sessionToken: SecretInput) {
-      const { now, session, tokenHash, user } = yield* checkSession(sessionToken)
+    // What one use of a live session returns, and whether it must write (renewal, last use); shared by
+    // `validateSession` and the synchronous path of `sessionChecker`.
+    const use = ({ session, user }: SessionWithUser, now: number) => {
       const { expiresAt, renewed, write } = SessionPolicy.use(sessionPolicy, session, now)
-      if (write) yield* store.renewSession(tokenHash, expiresAt, now)
-      return {
+      const validated: ValidatedSession = {
         user: toUser(user),
         session: { id: session.id, createdAt: new Date(session.createdAt), expiresAt: new Date(expiresAt), renewed }
-      } satisfies ValidatedSession
-    }, Observe.withOutcome)
+      }
+      return { validated, expiresAt, write }
+    }
+    // Functions passed per call are built once here, not per request.
+    const renewing = (found: SessionWithUser, tokenHash: string, now: number) => {
+      const { expiresAt, validated, write } = use(found, now)
+      return write ? Effect.as(store.renewSession(tokenHash, expiresAt, now), validated) : Effect.succeed(validated)
+    }
+    const validate = (sessionToken: SecretInput) => liveSession(sessionToken, renewing)
+    // With a store that reads sessions synchronously (SQLite), the common answers (a live session with nothing to
+    // write, an unknown or malformed token) are computed in one step, in a fiber and in `sessionChecker` without
+    // one; anything else (an expiry to delete, a write, a failing read) runs `validate`.
+    const sync = SyncLookup.of(store.findSession)
+    const shortcut: SessionChecks.Shortcut | undefined = sync === undefined ? undefined : (sessionToken, now) => {
+      const tokenHash = tokens.hashOf(sessionToken)
+      if (tokenHash === undefined) return { ok: false, error: unknownSession() }
+      const found = sync.lookup(tokenHash)
+      if (found === undefined) return { ok: false, error: unknownSession() }
+      if (now >= SessionPolicy.deadline(sessionPolicy, found.session)) return undefined
+      const { validated, write } = use(found, now)
+      return write ? undefined : { ok: true, value: validated }
+    }
+    const validateSession = Tracing.fn(
+      "UserHarbor.validateSession",
+      sync === undefined || shortcut === undefined
+        ? validate
+        : SessionChecks.shortcutFirst(validate, shortcut, sync.appliesIn),
+      Observe.withOutcome
+    )
+    if (shortcut !== undefined) SessionChecks.registerShortcut(validateSession, shortcut)
 
-    const verifySession = Tracing.fn("UserHarbor.verifySession", function*(sessionToken: SecretInput) {
-      return yield* validateSession(sessionToken).pipe(
-        Effect.as(true),
-        Effect.catchTag("InvalidSession", () => Effect.succeed(false))
-      )
-    }, Observe.withOutcome)
+    const verifySession = Tracing.fn(
+      "UserHarbor.verifySession",
+      (sessionToken: SecretInput) => Effect.catchAll(Effect.as(validateSession(sessionToken), true), falseOnInvalid),
+      Observe.withOutcome
+    )
 
-    const getCurrentUser = Tracing.fn("UserHarbor.getCurrentUser", function*(sessionToken: SecretInput) {
-      return (yield* validateSession(sessionToken)).user
-    }, Observe.withOutcome)
+    const getCurrentUser = Tracing.fn(
+      "UserHarbor.getCurrentUser",
+      (sessionToken: SecretInput) => Effect.map(validateSession(sessionToken), userOf),
+      Observe.withOutcome
+    )
 
     const logout = Effect.fn("UserHarbor.logout")(function*(sessionToken: SecretInput) {
       const { tokenHash } = yield* checkSession(sessionToken)
@@ -567,7 +646,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const changePassword = Effect.fn("UserHarbor.changePassword")(
       function*(input: ChangePasswordInput) {
-        const { user } = yield* checkSession(input.sessionToken)
+        const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
         yield* reauthenticate(input.oldPassword, user)
         const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
         const passwordHash = yield* hasher.hash(password)
@@ -641,7 +720,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(
       function*(input: DeleteAccountInput) {
-        const { user } = yield* checkSession(input.sessionToken)
+        const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
         yield* reauthenticate(input.password, user)
         // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
         const afterCommit = yield* store.withTransaction(
@@ -762,4 +841,25 @@ export const layerOutbox: Layer.Layer<
   UserStore | PasswordHasher | SecureRandom | UserHarborConfig
 > = Layer.effectContext(
   Effect.map(makeOutbox, (service) => Context.make(UserHarborOutbox, service).pipe(Context.add(UserHarbor, service)))
+)
+
+/**
+ * The service's `validateSession` as a plain function for servers written without Effect, on the runtime it is
+ * taken from: build it once at start-up, then call it per request.
+ *
+ * ```ts
+ * const check = await runtime.runPromise(UserHarbor.sessionChecker)
+ * const result = await check(token) // synchronous on SQLite: `await` is for stores that have to wait
+ * if (result.ok) console.log(result.value.user.username)
+ * ```
+ *
+ * See `SessionChecker` for what it does and when it answers synchronously.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const sessionChecker: Effect.Effect<SessionChecker, never, UserHarbor> = Effect.zipWith(
+  UserHarbor,
+  Effect.runtime<never>(),
+  (harbor, runtime) => SessionChecks.checker(runtime, harbor.validateSession)
 )

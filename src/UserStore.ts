@@ -79,14 +79,24 @@ export interface TokenRecord {
 }
 
 /**
- * A session with its user, as one look-up returns them (session checks run on every request).
+ * The fields of a user that a session check returns (those of the public `User`). Never the password hash: a
+ * session check runs on every request and has no use for it, so it is not read, copied or cached.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SessionUser = Pick<UserRecord, "id" | "username" | "email" | "verified" | "createdAt">
+
+/**
+ * A session with its user, as one look-up returns them (session checks run on every request). A store may return
+ * a richer user object, but never with the password hash in it (the `SessionCache` keeps these in memory).
  *
  * @since 0.1.0
  * @category models
  */
 export interface SessionWithUser {
   readonly session: SessionRecord
-  readonly user: UserRecord
+  readonly user: SessionUser
 }
 
 /**

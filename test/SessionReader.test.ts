@@ -10,11 +10,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll } from "vitest"
 import type { StoreError } from "../src/Errors.js"
-import { decodeRow } from "../src/internal/sessionRow.js"
+import { decodeRow, sessionOnlyQuery, sessionQuery, sessionUserQuery } from "../src/internal/sessionRow.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
+import { SessionId, UserId } from "../src/User.js"
 import { UserStore } from "../src/UserStore.js"
 import { describeOn, pgStore } from "./sqlDatabases.js"
-import { session, userRecord } from "./SqlStoreSuite.js"
+import { session, sessionUser, userRecord } from "./SqlStoreSuite.js"
 
 const dir = mkdtempSync(join(tmpdir(), "userharbor-reader-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -39,7 +40,7 @@ const sameAnswers = (name: string, layer: () => Layer.Layer<UserStore, StoreErro
         const viaClient = (tokenHash: string) => store.withTransaction(store.findSession(tokenHash))
 
         const fast = yield* store.findSession(live.tokenHash)
-        assert.deepStrictEqual(fast, Option.some({ session: live, user }))
+        assert.deepStrictEqual(fast, Option.some({ session: live, user: sessionUser(user) }))
         assert.deepStrictEqual(fast, yield* viaClient(live.tokenHash))
 
         assert.isTrue(Option.isNone(yield* store.findSession("no-such-hash")))
@@ -50,7 +51,9 @@ const sameAnswers = (name: string, layer: () => Layer.Layer<UserStore, StoreErro
         yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$v=19$m=8,t=1,p=1$bmV3$bmV3" })
         const changed = yield* store.findSession(live.tokenHash)
         assert.deepStrictEqual(changed, yield* viaClient(live.tokenHash))
-        assert.isTrue(Option.isSome(changed) && changed.value.user.verified && changed.value.user.passwordVersion === 2)
+        assert.isTrue(Option.isSome(changed) && changed.value.user.verified)
+        // The session check never reads the password hash (nor carries it into a cache).
+        assert.isTrue(Option.isSome(changed) && !("passwordHash" in changed.value.user))
 
         yield* store.deleteSession(live.tokenHash)
         assert.isTrue(Option.isNone(yield* store.findSession(live.tokenHash)))
@@ -65,7 +68,7 @@ const sameAnswers = (name: string, layer: () => Layer.Layer<UserStore, StoreErro
           const found = yield* store.findSession(fresh.tokenHash)
           return yield* Effect.fail({ found })
         })).pipe(Effect.flip)
-        assert.deepStrictEqual(inside, { found: Option.some({ session: fresh, user }) })
+        assert.deepStrictEqual(inside, { found: Option.some({ session: fresh, user: sessionUser(user) }) })
         assert.isTrue(Option.isNone(yield* store.findSession(fresh.tokenHash)))
       }).pipe(Effect.provide(layer())))
   })
@@ -91,7 +94,7 @@ describe("SQLite session fast path", () => {
       // Through the client these would queue behind the transaction (one connection) until the timeout.
       const committed = yield* store.findSession(live.tokenHash).pipe(Effect.timeout("2 seconds"))
       const uncommitted = yield* store.findSession(pendingSession.tokenHash).pipe(Effect.timeout("2 seconds"))
-      assert.deepStrictEqual(committed, Option.some({ session: live, user }))
+      assert.deepStrictEqual(committed, Option.some({ session: live, user: sessionUser(user) }))
       assert.isTrue(Option.isNone(uncommitted))
       yield* Deferred.succeed(release, undefined)
       yield* Fiber.join(writer)
@@ -100,44 +103,46 @@ describe("SQLite session fast path", () => {
 
   it("reads both drivers' row shapes and refuses any other", () => {
     const row = {
-      id: "u1",
-      username: "Ann",
-      username_key: "ann",
-      email: "ann@example.com",
-      email_key: "ann@example.com",
-      password_hash: "h",
-      password_version: 3,
-      verified: 1,
-      created_at: 10,
-      session_id: "s1",
-      token_hash: "t1",
+      id: "s1",
       user_id: "u1",
-      session_created_at: 11,
+      created_at: 11,
       expires_at: 12,
-      last_used_at: 13
+      last_used_at: 13,
+      username: "Ann",
+      email: "ann@example.com",
+      verified: 1,
+      user_created_at: 10
     }
-    assert.deepStrictEqual(decodeRow(row), {
-      user: {
-        id: "u1",
-        username: "Ann",
-        usernameKey: "ann",
-        email: "ann@example.com",
-        emailKey: "ann@example.com",
-        passwordHash: "h",
-        passwordVersion: 3,
-        verified: true,
-        createdAt: 10
-      },
-      session: { id: "s1", tokenHash: "t1", userId: "u1", createdAt: 11, expiresAt: 12, lastUsedAt: 13 }
+    assert.deepStrictEqual(decodeRow(row, "t1"), {
+      user: { id: UserId.make("u1"), username: "Ann", email: "ann@example.com", verified: true, createdAt: 10 },
+      session: {
+        id: SessionId.make("s1"),
+        tokenHash: "t1",
+        userId: UserId.make("u1"),
+        createdAt: 11,
+        expiresAt: 12,
+        lastUsedAt: 13
+      }
     })
-    assert.isUndefined(decodeRow(undefined))
-    assert.isUndefined(decodeRow({ ...row, verified: 2 }))
+    assert.isUndefined(decodeRow(undefined, "t1"))
+    assert.isUndefined(decodeRow({ ...row, verified: 2 }, "t1"))
     // PostgreSQL's shapes: BIGINT as a decimal string, a real boolean.
-    assert.deepStrictEqual(decodeRow({ ...row, expires_at: "12", created_at: "10", verified: true }), decodeRow(row))
-    assert.isUndefined(decodeRow({ ...row, expires_at: "12.5" }))
-    assert.isUndefined(decodeRow({ ...row, expires_at: "" }))
-    assert.isUndefined(decodeRow({ ...row, created_at: 1.5 }))
-    const { session_id: _, ...withoutSessionId } = row
-    assert.isUndefined(decodeRow(withoutSessionId))
+    assert.deepStrictEqual(
+      decodeRow({ ...row, expires_at: "12", user_created_at: "10", verified: true }, "t1"),
+      decodeRow(row, "t1")
+    )
+    assert.isUndefined(decodeRow({ ...row, expires_at: "12.5" }, "t1"))
+    assert.isUndefined(decodeRow({ ...row, expires_at: "1e3" }, "t1"))
+    assert.isUndefined(decodeRow({ ...row, expires_at: "" }, "t1"))
+    assert.isUndefined(decodeRow({ ...row, created_at: 1.5 }, "t1"))
+    const { id: _, ...withoutSessionId } = row
+    assert.isUndefined(decodeRow(withoutSessionId, "t1"))
+  })
+
+  it("reads neither the password hash nor the token hash it was given, on any path", () => {
+    for (const query of [sessionQuery("?"), sessionOnlyQuery, sessionUserQuery]) {
+      assert.notInclude(query, "password")
+      assert.notInclude(query.slice(0, query.indexOf("FROM")), "token_hash")
+    }
   })
 })

@@ -9,7 +9,7 @@ import { Cause, Deferred, Effect, Exit, Fiber, type Layer, Option, Schema } from
 import { StoreError } from "../src/Errors.js"
 import * as SqlMigrations from "../src/SqlMigrations.js"
 import { SessionId, UserId } from "../src/User.js"
-import { type UserRecord, UserStore } from "../src/UserStore.js"
+import { type SessionUser, type UserRecord, UserStore } from "../src/UserStore.js"
 
 let counter = 0
 const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`
@@ -29,6 +29,15 @@ export const userRecord = (overrides: Partial<UserRecord> = {}): UserRecord => {
     ...overrides
   }
 }
+
+/** What `findSession` returns of a user: the session check's fields, never the password hash. */
+export const sessionUser = ({ createdAt, email, id, username, verified }: UserRecord): SessionUser => ({
+  id,
+  username,
+  email,
+  verified,
+  createdAt
+})
 
 export const session = (userId: UserId, overrides: { expiresAt?: number; createdAt?: number } = {}) => ({
   id: SessionId.make(unique("sid")),
@@ -79,7 +88,7 @@ export const sqlSuite = (name: string, store: Layer.Layer<UserStore | SqlClient.
             const s = session(user.id, { createdAt: instant + 1, expiresAt: instant + 2 })
             yield* store.insertSession(s)
             const withUser = yield* store.findSession(s.tokenHash)
-            assert.deepStrictEqual(withUser, Option.some({ session: s, user }))
+            assert.deepStrictEqual(withUser, Option.some({ session: s, user: sessionUser(user) }))
             const token = {
               tokenHash: unique("th"),
               purpose: "verify-email" as const,

@@ -64,15 +64,21 @@ export const layerClient = (
     )
   })).pipe(Layer.provide(Reactivity.layer))
 
-const query = sessionQuery("$1")
+const text = sessionQuery("$1")
+// A named statement: each connection parses and plans it once, then only binds and executes it. PostgreSQL shares
+// the machine's cores with the app as often as not, and parsing a join per request is most of its work here.
+const name = "userharbor_find_session_v2"
 
 /** The PostgreSQL fast path: the session look-up straight on the pool, outside transactions. */
 export const make = (pool: Pool, fallback: UserStore["Type"]["findSession"]): UserStore["Type"]["findSession"] =>
   outsideTransactions(fallback, (tokenHash) =>
-    Effect.flatMap(
-      Effect.tryPromise({
-        try: () => pool.query(query, [tokenHash]),
-        catch: (cause) => new StoreError({ operation: "findSession", cause })
-      }),
-      (result) => firstSession(result.rows)
-    ))
+    // `pg`'s callback form: no promise to allocate and chain per request, and the fiber resumes with the answer.
+    Effect.async((resume) => {
+      pool.query({ name, text, values: [tokenHash] }, (cause, result) => {
+        resume(
+          cause !== undefined && cause !== null
+            ? Effect.fail(new StoreError({ operation: "findSession", cause }))
+            : firstSession(result.rows, tokenHash)
+        )
+      })
+    }))

@@ -9,18 +9,21 @@ import * as Tracer from "effect/Tracer"
 // call site, a parent-span context); see docs/performance.md.
 const builtIn = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
+/** Whether `tracer` is one the app installed, rather than Effect's built-in one. */
+export const isInstalled = (tracer: Tracer.Tracer): boolean => tracer !== builtIn
+
 /**
  * `Effect.fn(name)(body, inSpan)` for the operations that run on every request (session checks): the span is opened
  * only when the app installed a tracer, so an app that exports traces sees `UserHarbor.<name>` as before, and one
  * that does not pays nothing for spans no one reads. `inSpan` wraps the body inside the span and only when there is
- * one, so it is for span concerns only (the outcome attribute), never for metrics or logic.
+ * one, so it is for span concerns only (the outcome attribute), never for metrics or logic. `body` returns an
+ * `Effect` (not a generator): without a tracer it is called as it is, with nothing around it.
  */
 export const fn = <Args extends Array<unknown>, A, E, R>(
   name: string,
-  body: (...args: Args) => Effect.fn.Return<A, E, R>,
+  body: (...args: Args) => Effect.Effect<A, E, R>,
   inSpan: (self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = identity
 ): (...args: Args) => Effect.Effect<A, E, R> => {
-  const untraced = Effect.fnUntraced(body)
-  const traced = Effect.fn(name)((...args: Args) => inSpan(untraced(...args)))
-  return (...args) => Effect.tracerWith((tracer) => tracer === builtIn ? untraced(...args) : traced(...args))
+  const traced = Effect.fn(name)((...args: Args) => inSpan(body(...args)))
+  return (...args) => Effect.tracerWith((tracer) => tracer === builtIn ? body(...args) : traced(...args))
 }

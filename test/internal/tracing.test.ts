@@ -8,11 +8,12 @@ import * as Tracing from "../../src/internal/tracing.js"
 
 const op = Tracing.fn(
   "Test.op",
-  function*(n: number) {
-    if (n < 0) return yield* Effect.fail("negative" as const)
-    const span = yield* Effect.option(Effect.currentSpan)
-    return { n: n + 1, spanName: Option.map(span, (s) => s.name) }
-  },
+  (n: number) =>
+    Effect.gen(function*() {
+      if (n < 0) return yield* Effect.fail("negative" as const)
+      const span = yield* Effect.option(Effect.currentSpan)
+      return { n: n + 1, spanName: Option.map(span, (s) => s.name) }
+    }),
   (self) => Effect.tap(self, () => Effect.annotateCurrentSpan("test.outcome", "ok"))
 )
 
