@@ -5,6 +5,9 @@
 # Bundler (strict, skipLibCheck off), loads every entry point with import and require, runs register ->
 # verifyEmail -> login -> validateSession on a SQLite file, and runs publint and arethetypeswrong (esm-only).
 # Runs on the `node` first on PATH (.ci/node-versions.sh runs it on the oldest Node of each supported line).
+# With --readme (as .ci/run calls it, after `npm run docs:check` extracted the blocks), the README's own code blocks
+# are compiled in that project too, against the installed tarball, and run: the usage block with node, the test
+# block with the project's vitest.
 #
 # Speed: the installs use npm's cache (--prefer-offline) and skip install scripts; argon2 loads its bundled
 # prebuilt binary, and better-sqlite3's binary is copied from this repository's node_modules when it is the same
@@ -103,5 +106,44 @@ done
 # 5. run: every entry point with import and require, then the account flow on SQLite (compiled by tsc above)
 (cd "$project" && node entrypoints.mjs) || fail "an entry point does not load"
 (cd "$project" && node run.mjs) || fail "the account flow failed"
+
+# 6. the README's code as a reader copies it, in the same project
+if [ "${1:-}" = "--readme" ]; then
+  blocks=$(ls "$repo"/.scratch/docs/src/readme-L*.ts 2>/dev/null | grep -v '\.harness\.ts$')
+  [ -n "$blocks" ] || fail "no README blocks in .scratch/docs/src: run npm run docs:check first"
+  mkdir -p "$project/readme" && cp $blocks "$project/readme/"
+  # skipLibCheck as `tsc --init` sets it: @effect/platform-node's own declarations need @types/ws and DOM types
+  # (step 4 checks this package's declarations with library checks on)
+  cat >"$project/tsconfig.readme.json" <<'JSON'
+{
+  "extends": "./tsconfig.nodenext.json",
+  "compilerOptions": {
+    "lib": ["ES2024"],
+    "types": ["node"],
+    "skipLibCheck": true,
+    "rootDir": "readme",
+    "outDir": "readme-out"
+  },
+  "files": [],
+  "include": ["readme"]
+}
+JSON
+  timed "tsc README blocks" node "$tsc" -p "$project/tsconfig.readme.json" || fail "a README block does not compile"
+  echo "   $(echo "$blocks" | wc -l) README blocks compile against the installed package"
+  run_dir=$work/readme-run && mkdir -p "$run_dir"
+  secret=$(node -p 'require("crypto").randomBytes(48).toString("base64")')
+  for block in "$project"/readme-out/readme-L*.js; do
+    case $block in *.test.js) continue ;; esac
+    (cd "$run_dir" && USERHARBOR_SECRET_KEY=$secret node "$block") >"$work/readme-run.log" 2>&1 || {
+      cat "$work/readme-run.log"; fail "README block $(basename "$block") failed"; }
+    echo "   ran $(basename "$block" .js)"
+  done
+  for test in "$project"/readme/readme-L*.test.ts; do
+    [ -e "$test" ] || continue
+    (cd "$project" && npx --no-install vitest run "readme/$(basename "$test")" >"$work/readme-test.log" 2>&1) || {
+      cat "$work/readme-test.log"; fail "README test block $(basename "$test") failed"; }
+    echo "   ran $(basename "$test" .ts) with vitest"
+  done
+fi
 
 echo "consumer check on $(node -v): ok"
