@@ -1,6 +1,7 @@
 // Checks the unpacked tarball (argument: the directory holding package/): every `exports` target is there with
 // its declarations and maps, the licence, changelog and README are there, every relative link in the shipped
-// Markdown resolves inside the package, the common-password list ships once, and nothing repository-only ships.
+// Markdown resolves inside the package, each data table (common passwords, confusables) ships once, and nothing
+// repository-only ships.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
 
@@ -53,10 +54,15 @@ for (const doc of files.filter((path) => path.endsWith(".md"))) {
     if (!has(path)) problems.push(`${doc}: link to ${target}, which is not in the package`)
   }
 }
-// a distinctive run of the list: wherever it appears, the list is there
-const marker = "qwertyuiop\\n1234567890\\nsuperman"
-const copies = files.filter((path) => readFileSync(join(root, path), "utf8").includes(marker))
-if (copies.length !== 1) problems.push(`the common-password list ships ${copies.length} times: ${copies.join(", ")}`)
+// a distinctive run of each data table: wherever it appears, the table is there
+const dataTables = [
+  ["the common-password list", /qwertyuiop\\n1234567890\\nsuperman/],
+  ["the confusables table", /"mrn",\s*"\|l"/]
+]
+for (const [name, marker] of dataTables) {
+  const copies = files.filter((path) => marker.test(readFileSync(join(root, path), "utf8")))
+  if (copies.length !== 1) problems.push(`${name} ships ${copies.length} times: ${copies.join(", ")}`)
+}
 const repositoryOnly = files.filter((path) => /^(test|examples|bench|\.ci|scripts)\//.test(path))
 if (repositoryOnly.length > 0) problems.push(`repository-only files ship: ${repositoryOnly.join(", ")}`)
 
