@@ -105,7 +105,16 @@ done
 
 # 5. run: every entry point with import and require, then the account flow on SQLite (compiled by tsc above)
 (cd "$project" && node entrypoints.mjs) || fail "an entry point does not load"
-(cd "$project" && node run.mjs) || fail "the account flow failed"
+# better-sqlite3 12 on Node 24 can abort the process when the garbage collector finalizes a prepared statement
+# outside a Node environment (`Assertion failed: (env) != nullptr` in RemoveEnvironmentCleanupHook; upstream,
+# better-sqlite3 issue 1515, fixed only by its Node-API rewrite in 13, which does not run on Node 20). That abort,
+# and only it, is reported and the flow run once more; any other failure, or the abort twice, fails the check.
+account_flow() { (cd "$project" && node run.mjs) >"$work/run.log" 2>&1; local status=$?; cat "$work/run.log"; return $status; }
+if ! account_flow; then
+  grep -q "RemoveEnvironmentCleanupHook" "$work/run.log" || fail "the account flow failed"
+  echo "WARNING: better-sqlite3 12 aborted on $(node -v) while finalizing a statement (upstream bug); running the flow again"
+  account_flow || fail "the account flow failed"
+fi
 
 # 6. the README's code as a reader copies it, in the same project
 if [ "${1:-}" = "--readme" ]; then
