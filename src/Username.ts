@@ -36,7 +36,7 @@ const maxLength = 64
  * MariaDB can index at 4 bytes a character). NFKC and case folding can lengthen a name (`ﷺ` becomes 18 code
  * points), so a name of at most 64 code points whose key is longer is refused as `too-long`, on every store alike.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category constants
  */
 export const maxKeyLength = 768
