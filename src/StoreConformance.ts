@@ -1,10 +1,14 @@
 /**
- * The `UserStore` contract as executable cases, so any store (the memory and SQL stores here, or a third party's
- * Redis or DynamoDB store) can prove itself with one call.
+ * The contracts of the three store ports (`UserStore`, `CounterStore`, `OutboxStore`) as executable cases, so any
+ * store (the memory and SQL stores here, or a third party's Redis or DynamoDB store) can prove itself with one call,
+ * and a store that provides only some of the ports (a Redis `CounterStore`, say) can be certified for those alone.
  *
- * Each case is plain data: a name and an `Effect` that needs only a `UserStore`, and that dies with a
- * `ConformanceViolation` when the store breaks the contract. Nothing here imports a test framework, so the
- * `userharbor/testing` entry stays usable from vitest, jest, node:test or a script.
+ * Each case is plain data: a name and an `Effect` that needs only the ports it checks, and that dies with a
+ * `ConformanceViolation` when the store breaks the contract. The cases are grouped by port: `userStoreCases`,
+ * `counterStoreCases` and `outboxStoreCases` need one port each; `counterWithUserStoreCases` and
+ * `outboxWithUserStoreCases` check that a `CounterStore` or `OutboxStore` of the same backend joins the
+ * `UserStore`'s transaction, so they apply only to ports provided together. `cases` is all of them. Nothing here
+ * imports a test framework, so the `userharbor/testing` entry stays usable from vitest, jest, node:test or a script.
  *
  * Cases create their own rows with random ids, usernames, emails and token hashes, so they can share one
  * persistent database, run in any order and run again. The purge cases first drain whatever expired before
@@ -13,6 +17,7 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -23,28 +28,33 @@ import * as Option from "effect/Option"
 import type { YieldWrap } from "effect/Utils"
 import { randomBytes } from "node:crypto"
 import { isDeepStrictEqual } from "node:util"
+import { type CounterRecord, CounterStore, type CounterStoreService } from "./CounterStore.js"
 import type { TokenPurpose } from "./Errors.js"
+import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
 import { SessionId, UserId } from "./User.js"
 import {
-  type CounterRecord,
-  type OutboxRecord,
+  EmailKey,
   type SessionRecord,
   type SessionUser,
+  TokenHash,
   type TokenRecord,
+  UsernameKey,
   type UserRecord,
-  UserStore
+  UserStore,
+  type UserStoreService
 } from "./UserStore.js"
 
 /**
  * One check of the contract. `run` succeeds when the store conforms; it dies with a `ConformanceViolation` (or
- * fails with whatever the store failed with) when it does not.
+ * fails with whatever the store failed with) when it does not. `R` is the ports the case needs; a case of the
+ * suite needs at most all three.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Case {
+export interface Case<R = UserStore | CounterStore | OutboxStore> {
   readonly name: string
-  readonly run: Effect.Effect<void, unknown, UserStore>
+  readonly run: Effect.Effect<void, unknown, R>
 }
 
 /**
@@ -79,6 +89,10 @@ const checkSome = <A>(option: Option.Option<A>, what: string): Effect.Effect<A> 
 const checkNone = <A>(option: Option.Option<A>, what: string): Effect.Effect<void> =>
   Option.isNone(option) ? Effect.void : violation(`${what}: expected none, got ${show(option.value)}`)
 
+// A unique violation that comes back as a `StoreError` is the classic slip of a SQL store: its driver's error code
+// was not recognised (Effect 4's `SqlError` no longer carries it in `cause`).
+const storeErrorHint = " (a unique violation must be classified, not passed on as a StoreError)"
+
 const checkFailsWith = <A, E extends { readonly _tag: string }, R>(
   effect: Effect.Effect<A, E, R>,
   tag: E["_tag"],
@@ -86,7 +100,11 @@ const checkFailsWith = <A, E extends { readonly _tag: string }, R>(
 ): Effect.Effect<void, never, R> =>
   Effect.flatMap(Effect.either(effect), (result) =>
     Either.match(result, {
-      onLeft: (error) => check(error._tag === tag, `${what}: expected ${tag}, got ${error._tag}`),
+      onLeft: (error) =>
+        check(
+          error._tag === tag,
+          `${what}: expected ${tag}, got ${error._tag}${error._tag === "StoreError" ? storeErrorHint : ""}`
+        ),
       onRight: () => violation(`${what}: expected ${tag}, but it succeeded`)
     }))
 
@@ -129,6 +147,7 @@ const tokenFields = (t: TokenRecord) => ({
 // --- fixtures: random, so cases never collide with each other or with an earlier run ---
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex")
+const newTokenHash = () => TokenHash.make(hex(32))
 
 /** A realistic instant (2026-01-01T00:00:00Z); every case's rows live around it. */
 const now = 1_767_225_600_000
@@ -139,9 +158,9 @@ const makeUser = (overrides: Partial<UserRecord> = {}): UserRecord => {
   return {
     id: UserId.make(hex(16)),
     username: `Conf${tag}`,
-    usernameKey: `conf${tag}`,
+    usernameKey: UsernameKey.make(`conf${tag}`),
     email: `Conf.${tag}@Example.test`,
-    emailKey: `conf.${tag}@example.test`,
+    emailKey: EmailKey.make(`conf.${tag}@example.test`),
     passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$${hex(16)}$${hex(32)}`,
     passwordVersion: 1,
     verified: false,
@@ -152,7 +171,7 @@ const makeUser = (overrides: Partial<UserRecord> = {}): UserRecord => {
 
 const makeSession = (user: UserRecord, overrides: Partial<SessionRecord> = {}): SessionRecord => ({
   id: SessionId.make(hex(16)),
-  tokenHash: hex(32),
+  tokenHash: newTokenHash(),
   userId: user.id,
   createdAt: now,
   expiresAt: now + day,
@@ -161,7 +180,7 @@ const makeSession = (user: UserRecord, overrides: Partial<SessionRecord> = {}): 
 })
 
 const makeToken = (user: UserRecord, purpose: TokenPurpose, overrides: Partial<TokenRecord> = {}): TokenRecord => ({
-  tokenHash: hex(32),
+  tokenHash: newTokenHash(),
   purpose,
   userId: user.id,
   createdAt: now,
@@ -222,7 +241,7 @@ const expectNoSession = (session: SessionRecord, what: string) =>
 class Probe extends Data.TaggedError("userharbor/ConformanceProbe")<{ readonly id: string }> {}
 
 /** Calls a purge until it removes nothing, so a case can then count exactly its own rows. */
-const drainWith = (name: string, purge: (store: UserStore["Type"]) => Effect.Effect<number, unknown>) =>
+const drainWith = (name: string, purge: (store: UserStoreService) => Effect.Effect<number, unknown>) =>
   Effect.flatMap(UserStore, (store) => {
     const loop = (rounds: number): Effect.Effect<void, unknown> =>
       rounds > 1000
@@ -232,64 +251,122 @@ const drainWith = (name: string, purge: (store: UserStore["Type"]) => Effect.Eff
   })
 
 /** Purges everything that expired at or before `at` (rows other cases or earlier runs left behind). */
-const drainExpired = (at: number) => drainWith("purgeExpired", (store) => store.purgeExpired(at, 1000))
+const drainExpired = (at: number) => drainWith("purgeExpired", (store) => store.purgeExpired({ now: at, limit: 1000 }))
 
-type Step = YieldWrap<Effect.Effect<unknown, unknown, UserStore>>
+type Step<R> = YieldWrap<Effect.Effect<unknown, unknown, R>>
 
-/** A case written as a generator over the store, like `Effect.gen`. */
-const gen = (name: string, body: (store: UserStore["Type"]) => Generator<Step, void, never>): Case => ({
-  name,
-  run: Effect.flatMap(UserStore, (store) => Effect.gen(() => body(store)))
-})
+/** Cases written as generators over one port's service, like `Effect.gen`; the body may need other ports (`R`). */
+const casesOf =
+  <I, S, R = I>(tag: Context.Tag<I, S>) =>
+  (name: string, body: (service: S) => Generator<Step<R>, void, never>): Case<I | R> => ({
+    name,
+    run: Effect.flatMap(tag, (service) => Effect.gen(() => body(service)))
+  })
+
+const userCase = casesOf<UserStore, UserStoreService>(UserStore)
+const counterCase = casesOf<CounterStore, CounterStoreService>(CounterStore)
+const outboxCase = casesOf<OutboxStore, OutboxStoreService>(OutboxStore)
+/** A case about a port's writes joining the `UserStore`'s transaction: it needs both from one backend. */
+const counterWithUserCase = casesOf<UserStore, UserStoreService, UserStore | CounterStore>(UserStore)
+const outboxWithUserCase = casesOf<UserStore, UserStoreService, UserStore | OutboxStore>(UserStore)
 
 // --- users ---
 
-const userCases: ReadonlyArray<Case> = [
-  gen("insertUser then findUserById returns the same record", function*(store) {
+const userCases: ReadonlyArray<Case<UserStore>> = [
+  userCase("insertUser then findUserById returns the same record", function*(store) {
     const user = makeUser({ verified: true, passwordVersion: 3 })
     yield* store.insertUser(user)
     yield* expectUser(user.id, user, "findUserById")
     yield* checkNone(yield* store.findUserById(UserId.make(hex(16))), "findUserById of an unknown id")
   }),
-  gen("findUserByUsername finds by username key, and only by it", function*(store) {
+  userCase("findUserByUsername finds by username key, and only by it", function*(store) {
     const user = yield* storedUser()
     const found = yield* checkSome(yield* store.findUserByUsername(user.usernameKey), "findUserByUsername")
     yield* checkEqual(userFields(found), userFields(user), "findUserByUsername")
-    yield* checkNone(yield* store.findUserByUsername(`conf${hex(8)}`), "findUserByUsername of an unknown key")
-    yield* checkNone(yield* store.findUserByUsername(user.emailKey), "findUserByUsername with an email key")
+    yield* checkNone(
+      yield* store.findUserByUsername(UsernameKey.make(`conf${hex(8)}`)),
+      "findUserByUsername of an unknown key"
+    )
+    yield* checkNone(
+      yield* store.findUserByUsername(UsernameKey.make(user.emailKey)),
+      "findUserByUsername with an email key"
+    )
   }),
-  gen("findUserByEmail finds by email key, and only by it", function*(store) {
+  userCase("findUserByEmail finds by email key, and only by it", function*(store) {
     const user = yield* storedUser()
     const found = yield* checkSome(yield* store.findUserByEmail(user.emailKey), "findUserByEmail")
     yield* checkEqual(userFields(found), userFields(user), "findUserByEmail")
-    yield* checkNone(yield* store.findUserByEmail(`conf.${hex(8)}@example.test`), "findUserByEmail of an unknown key")
-    yield* checkNone(yield* store.findUserByEmail(user.usernameKey), "findUserByEmail with a username key")
+    yield* checkNone(
+      yield* store.findUserByEmail(EmailKey.make(`conf.${hex(8)}@example.test`)),
+      "findUserByEmail of an unknown key"
+    )
+    yield* checkNone(
+      yield* store.findUserByEmail(EmailKey.make(user.usernameKey)),
+      "findUserByEmail with a username key"
+    )
   }),
-  gen("insertUser holds the longest keys validation allows (768 and 762 code points, 4 UTF-8 bytes each)", function*(
-    store
-  ) {
-    // `Username.maxKeyLength` and the email key bound: a key validation accepts must never fail as a store error.
-    const tag = hex(4)
-    const user = makeUser({
-      usernameKey: `${tag}${"\u{1D49C}".repeat(768 - tag.length)}`,
-      emailKey: `${tag}${"\u{1D49C}".repeat(762 - tag.length)}`
-    })
-    yield* store.insertUser(user)
-    yield* expectUser(user.id, user, "findUserById of a user with the longest keys")
-    const found = yield* checkSome(yield* store.findUserByUsername(user.usernameKey), "findUserByUsername")
-    yield* checkEqual(found.id, user.id, "findUserByUsername of the longest key")
-  }),
-  gen("insertUser fails with UsernameTaken on a duplicate username key", function*(store) {
+  userCase(
+    "insertUser holds the longest keys validation allows (768 and 762 code points, 4 UTF-8 bytes each)",
+    function*(
+      store
+    ) {
+      // `Username.maxKeyLength` and the email key bound: a key validation accepts must never fail as a store error.
+      const tag = hex(4)
+      const user = makeUser({
+        usernameKey: UsernameKey.make(`${tag}${"\u{1D49C}".repeat(768 - tag.length)}`),
+        emailKey: EmailKey.make(`${tag}${"\u{1D49C}".repeat(762 - tag.length)}`)
+      })
+      yield* store.insertUser(user)
+      yield* expectUser(user.id, user, "findUserById of a user with the longest keys")
+      const found = yield* checkSome(yield* store.findUserByUsername(user.usernameKey), "findUserByUsername")
+      yield* checkEqual(found.id, user.id, "findUserByUsername of the longest key")
+    }
+  ),
+  userCase("insertUser fails with UsernameTaken on a duplicate username key", function*(store) {
     const first = yield* storedUser()
     const second = makeUser({ username: first.username.toUpperCase(), usernameKey: first.usernameKey })
     yield* checkFailsWith(store.insertUser(second), "UsernameTaken", "insertUser with a taken username key")
   }),
-  gen("insertUser fails with EmailTaken on a duplicate email key", function*(store) {
+  userCase("insertUser fails with EmailTaken on a duplicate email key", function*(store) {
     const first = yield* storedUser()
     const second = makeUser({ email: first.email.toUpperCase(), emailKey: first.emailKey })
     yield* checkFailsWith(store.insertUser(second), "EmailTaken", "insertUser with a taken email key")
   }),
-  gen("insertUser reports UsernameTaken when username and email both collide", function*(store) {
+  // A SQL store recognises a unique violation by its driver's error code; one that no longer finds the code (as
+  // under Effect 4's `SqlError`) would compile and pass everything else, so these two say it in their names.
+  userCase("a duplicate username key is UsernameTaken, never a StoreError, in and out of transactions", function*(
+    store
+  ) {
+    const first = yield* storedUser()
+    const duplicate = () => makeUser({ usernameKey: first.usernameKey })
+    yield* checkFailsWith(store.insertUser(duplicate()), "UsernameTaken", "a duplicate username key")
+    yield* checkFailsWith(
+      store.withTransaction(store.insertUser(duplicate())),
+      "UsernameTaken",
+      "a duplicate username key inside a transaction"
+    )
+    yield* checkFailsWith(
+      store.withTransaction(store.withTransaction(store.insertUser(duplicate()))),
+      "UsernameTaken",
+      "a duplicate username key inside a nested transaction"
+    )
+  }),
+  userCase("a duplicate email key is EmailTaken, never a StoreError, in and out of transactions", function*(store) {
+    const first = yield* storedUser()
+    const duplicate = () => makeUser({ emailKey: first.emailKey })
+    yield* checkFailsWith(store.insertUser(duplicate()), "EmailTaken", "a duplicate email key")
+    yield* checkFailsWith(
+      store.withTransaction(store.insertUser(duplicate())),
+      "EmailTaken",
+      "a duplicate email key inside a transaction"
+    )
+    yield* checkFailsWith(
+      store.withTransaction(store.withTransaction(store.insertUser(duplicate()))),
+      "EmailTaken",
+      "a duplicate email key inside a nested transaction"
+    )
+  }),
+  userCase("insertUser reports UsernameTaken when username and email both collide", function*(store) {
     const first = yield* storedUser()
     // Each key collides with a different user, so a store cannot pass by checking one row.
     const other = yield* storedUser()
@@ -298,7 +375,7 @@ const userCases: ReadonlyArray<Case> = [
     const crossed = makeUser({ usernameKey: other.usernameKey, emailKey: first.emailKey })
     yield* checkFailsWith(store.insertUser(crossed), "UsernameTaken", "insertUser colliding with two users")
   }),
-  gen("a refused insertUser leaves nothing behind", function*(store) {
+  userCase("a refused insertUser leaves nothing behind", function*(store) {
     const first = yield* storedUser()
     const byName = makeUser({ usernameKey: first.usernameKey })
     yield* checkFailsWith(store.insertUser(byName), "UsernameTaken", "insertUser with a taken username key")
@@ -312,15 +389,18 @@ const userCases: ReadonlyArray<Case> = [
     // The refused keys are free: a later insert with them succeeds.
     yield* store.insertUser(makeUser({ usernameKey: byEmail.usernameKey, emailKey: byName.emailKey }))
   }),
-  gen("keys are compared exactly: accents and ß are not folded by the store", function*(store) {
+  userCase("keys are compared exactly: accents and ß are not folded by the store", function*(store) {
     // Canonicalisation is the library's job; a store collation that folds accents would refuse real users.
     const tag = hex(6)
-    const plain = yield* storedUser({ usernameKey: `zoe${tag}`, emailKey: `strasse.${tag}@example.test` })
+    const plain = yield* storedUser({
+      usernameKey: UsernameKey.make(`zoe${tag}`),
+      emailKey: EmailKey.make(`strasse.${tag}@example.test`)
+    })
     const accented = makeUser({
       username: `Zoë${tag}`,
-      usernameKey: `zoë${tag}`,
+      usernameKey: UsernameKey.make(`zoë${tag}`),
       email: `straße.${tag}@example.test`,
-      emailKey: `straße.${tag}@example.test`
+      emailKey: EmailKey.make(`straße.${tag}@example.test`)
     })
     yield* store.insertUser(accented)
     const byName = yield* checkSome(yield* store.findUserByUsername(accented.usernameKey), "accented username key")
@@ -332,14 +412,31 @@ const userCases: ReadonlyArray<Case> = [
     const byPlainEmail = yield* checkSome(yield* store.findUserByEmail(plain.emailKey), "email key with ss")
     yield* checkEqual(byPlainEmail.id, plain.id, "findUserByEmail(key with ss).id")
   }),
-  gen("unicode usernames and emails round-trip exactly and are found by key", function*(store) {
+  userCase("keys are compared exactly: keys differing only in letter case are distinct", function*(store) {
+    // A case-insensitive collation (MySQL's default) would refuse these as duplicates.
+    const user = yield* storedUser()
+    const upper = makeUser({
+      usernameKey: UsernameKey.make(user.usernameKey.toUpperCase()),
+      emailKey: EmailKey.make(user.emailKey.toUpperCase())
+    })
+    const longer = makeUser({ usernameKey: UsernameKey.make(`${user.usernameKey}\u00e9`) })
+    yield* store.insertUser(upper)
+    yield* store.insertUser(longer)
+    const byName = yield* checkSome(yield* store.findUserByUsername(upper.usernameKey), "the upper-case username key")
+    yield* checkEqual(byName.id, upper.id, "findUserByUsername(upper-case key).id")
+    const byEmail = yield* checkSome(yield* store.findUserByEmail(upper.emailKey), "the upper-case email key")
+    yield* checkEqual(byEmail.id, upper.id, "findUserByEmail(upper-case key).id")
+    const original = yield* checkSome(yield* store.findUserByUsername(user.usernameKey), "the lower-case key")
+    yield* checkEqual(original.id, user.id, "findUserByUsername(lower-case key).id")
+  }),
+  userCase("unicode usernames and emails round-trip exactly and are found by key", function*(store) {
     const tag = hex(4)
     // NFC display forms with combining marks (Devanagari), a 4-byte letter and non-ASCII email parts.
     const user = makeUser({
       username: `Zoë𠀋नमस्ते${tag}`,
-      usernameKey: `zoë𠀋नमस्ते${tag}`,
+      usernameKey: UsernameKey.make(`zoë𠀋नमस्ते${tag}`),
       email: `Jürgen.${tag}@Bücher.example`,
-      emailKey: `jürgen.${tag}@bücher.example`
+      emailKey: EmailKey.make(`jürgen.${tag}@bücher.example`)
     })
     yield* store.insertUser(user)
     yield* expectUser(user.id, user, "findUserById of a unicode user")
@@ -348,7 +445,7 @@ const userCases: ReadonlyArray<Case> = [
     const byEmail = yield* checkSome(yield* store.findUserByEmail(user.emailKey), "findUserByEmail (unicode)")
     yield* checkEqual(userFields(byEmail), userFields(user), "findUserByEmail (unicode)")
   }),
-  gen("markVerified sets verified and changes nothing else", function*(store) {
+  userCase("markVerified sets verified and changes nothing else", function*(store) {
     const user = yield* storedUser()
     const bystander = yield* storedUser()
     yield* store.markVerified(user.id)
@@ -357,7 +454,7 @@ const userCases: ReadonlyArray<Case> = [
     yield* store.markVerified(user.id)
     yield* expectUser(user.id, { ...user, verified: true }, "the user verified twice")
   }),
-  gen("updatePassword sets the hash and increments passwordVersion", function*(store) {
+  userCase("updatePassword sets the hash and increments passwordVersion", function*(store) {
     const user = yield* storedUser({ passwordVersion: 4 })
     const bystander = yield* storedUser()
     const updated = yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$new1" })
@@ -367,7 +464,7 @@ const userCases: ReadonlyArray<Case> = [
     yield* expectUser(user.id, { ...user, passwordHash: "$argon2id$new2", passwordVersion: 6 }, "after two updates")
     yield* expectUser(bystander.id, bystander, "another user")
   }),
-  gen("updatePassword with expectedVersion updates only when the version matches", function*(store) {
+  userCase("updatePassword with expectedVersion updates only when the version matches", function*(store) {
     const user = yield* storedUser({ passwordVersion: 2 })
     const stale = yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$stale", expectedVersion: 1 })
     yield* checkEqual(stale, false, "updatePassword with a stale expectedVersion")
@@ -380,7 +477,7 @@ const userCases: ReadonlyArray<Case> = [
     yield* checkEqual(again, false, "a second update expecting the version the first one replaced")
     yield* expectUser(user.id, after, "the user after the second, refused update")
   }),
-  gen("updatePassword with rehash keeps passwordVersion and is still conditional", function*(store) {
+  userCase("updatePassword with rehash keeps passwordVersion and is still conditional", function*(store) {
     const user = yield* storedUser({ passwordVersion: 4 })
     const stale = yield* store.updatePassword({
       userId: user.id,
@@ -399,7 +496,7 @@ const userCases: ReadonlyArray<Case> = [
     yield* checkEqual(rehashed, true, "a rehash with the current expectedVersion")
     yield* expectUser(user.id, { ...user, passwordHash: "$argon2id$rehashed" }, "the user after a rehash")
   }),
-  gen("updatePassword of a missing user returns false", function*(store) {
+  userCase("updatePassword of a missing user returns false", function*(store) {
     const missing = UserId.make(hex(16))
     yield* checkEqual(
       yield* store.updatePassword({ userId: missing, passwordHash: "$argon2id$x" }),
@@ -413,7 +510,7 @@ const userCases: ReadonlyArray<Case> = [
     )
     yield* expectNoUser(missing, "the unknown user after updatePassword")
   }),
-  gen("deleteUser returns true once, then false, and frees the keys", function*(store) {
+  userCase("deleteUser returns true once, then false, and frees the keys", function*(store) {
     const user = yield* storedUser()
     yield* checkEqual(yield* store.deleteUser(user.id), true, "deleteUser of a stored user")
     yield* expectNoUser(user.id, "findUserById after deleteUser")
@@ -425,7 +522,7 @@ const userCases: ReadonlyArray<Case> = [
     yield* store.insertUser(reuse)
     yield* expectUser(reuse.id, reuse, "a new user with the deleted user's keys")
   }),
-  gen("deleteUser removes the user's sessions and tokens of both purposes, and no one else's", function*(store) {
+  userCase("deleteUser removes the user's sessions and tokens of both purposes, and no one else's", function*(store) {
     const user = yield* storedUser()
     const other = yield* storedUser()
     const sessions = [makeSession(user), makeSession(user)]
@@ -450,16 +547,16 @@ const userCases: ReadonlyArray<Case> = [
 
 // --- tokens ---
 
-const tokenCases: ReadonlyArray<Case> = [
-  gen("issueToken then findToken returns the record, under its purpose only", function*(store) {
+const tokenCases: ReadonlyArray<Case<UserStore>> = [
+  userCase("issueToken then findToken returns the record, under its purpose only", function*(store) {
     const user = yield* storedUser()
     const token = makeToken(user, "reset-password", { createdAt: now - 5, expiresAt: now + 3_600_000 })
     yield* store.issueToken(token)
     yield* expectToken(token, "findToken")
     yield* checkNone(yield* store.findToken("verify-email", token.tokenHash), "findToken under the other purpose")
-    yield* checkNone(yield* store.findToken("reset-password", hex(32)), "findToken of an unknown hash")
+    yield* checkNone(yield* store.findToken("reset-password", newTokenHash()), "findToken of an unknown hash")
   }),
-  gen("issueToken replaces the user's previous token of that purpose only", function*(store) {
+  userCase("issueToken replaces the user's previous token of that purpose only", function*(store) {
     const user = yield* storedUser()
     const other = yield* storedUser()
     const firstVerify = makeToken(user, "verify-email")
@@ -481,7 +578,7 @@ const tokenCases: ReadonlyArray<Case> = [
     yield* expectToken(secondReset, "the new reset-password token")
     yield* expectToken(secondVerify, "the verify-email token after a reset-password token was issued")
   }),
-  gen("consumeToken returns the record once, then none", function*(store) {
+  userCase("consumeToken returns the record once, then none", function*(store) {
     const user = yield* storedUser()
     const token = makeToken(user, "verify-email")
     yield* store.issueToken(token)
@@ -489,9 +586,9 @@ const tokenCases: ReadonlyArray<Case> = [
     yield* checkEqual(tokenFields(first), tokenFields(token), "the consumed record")
     yield* checkNone(yield* store.consumeToken("verify-email", token.tokenHash), "second consumeToken")
     yield* expectNoToken(token, "findToken after consumeToken")
-    yield* checkNone(yield* store.consumeToken("verify-email", hex(32)), "consumeToken of an unknown hash")
+    yield* checkNone(yield* store.consumeToken("verify-email", newTokenHash()), "consumeToken of an unknown hash")
   }),
-  gen("consumeToken returns and removes an expired token (the caller judges expiry)", function*(store) {
+  userCase("consumeToken returns and removes an expired token (the caller judges expiry)", function*(store) {
     const user = yield* storedUser()
     const token = makeToken(user, "reset-password", { createdAt: now - 2 * day, expiresAt: now - day })
     yield* store.issueToken(token)
@@ -502,7 +599,7 @@ const tokenCases: ReadonlyArray<Case> = [
     yield* checkEqual(tokenFields(consumed), tokenFields(token), "the consumed expired record")
     yield* checkNone(yield* store.consumeToken("reset-password", token.tokenHash), "consuming the expired token again")
   }),
-  gen("consumeToken under the wrong purpose returns none and keeps the token", function*(store) {
+  userCase("consumeToken under the wrong purpose returns none and keeps the token", function*(store) {
     const user = yield* storedUser()
     const token = makeToken(user, "verify-email")
     yield* store.issueToken(token)
@@ -510,7 +607,7 @@ const tokenCases: ReadonlyArray<Case> = [
     yield* expectToken(token, "the token after a wrong-purpose consume")
     yield* checkSome(yield* store.consumeToken("verify-email", token.tokenHash), "consumeToken, right purpose")
   }),
-  gen("20 concurrent consumeToken calls: exactly one gets the record", function*(store) {
+  userCase("20 concurrent consumeToken calls: exactly one gets the record", function*(store) {
     const user = yield* storedUser()
     const token = makeToken(user, "reset-password")
     yield* store.issueToken(token)
@@ -521,7 +618,14 @@ const tokenCases: ReadonlyArray<Case> = [
     yield* checkEqual(results.filter(Option.isSome).length, 1, "consumers that got the token")
     yield* expectNoToken(token, "the token after the race")
   }),
-  gen("deleteUserTokens removes that user's tokens of that purpose only", function*(store) {
+  userCase("8 concurrent issueToken calls for one user and purpose leave exactly one token", function*(store) {
+    const user = yield* storedUser()
+    const tokens = Array.from({ length: 8 }, () => makeToken(user, "verify-email"))
+    yield* Effect.all(tokens.map(store.issueToken), { concurrency: "unbounded" })
+    const found = yield* Effect.forEach(tokens, (token) => store.findToken("verify-email", token.tokenHash))
+    yield* checkEqual(found.filter(Option.isSome).length, 1, "the tokens left after concurrent issues")
+  }),
+  userCase("deleteUserTokens removes that user's tokens of that purpose only", function*(store) {
     const user = yield* storedUser()
     const other = yield* storedUser()
     const verify = makeToken(user, "verify-email")
@@ -541,8 +645,8 @@ const tokenCases: ReadonlyArray<Case> = [
 
 // --- sessions ---
 
-const sessionCases: ReadonlyArray<Case> = [
-  gen("insertSession then findSession returns the session joined with its user", function*(store) {
+const sessionCases: ReadonlyArray<Case<UserStore>> = [
+  userCase("insertSession then findSession returns the session joined with its user", function*(store) {
     const user = yield* storedUser({ verified: true })
     const session = makeSession(user, { createdAt: now - 10, lastUsedAt: now - 5 })
     yield* store.insertSession(session)
@@ -550,9 +654,9 @@ const sessionCases: ReadonlyArray<Case> = [
     yield* checkEqual(sessionFields(found.session), sessionFields(session), "findSession's session")
     yield* checkEqual(sessionUserFields(found.user), sessionUserFields(user), "findSession's user")
     yield* check(!("passwordHash" in found.user), "findSession's user has no password hash")
-    yield* checkNone(yield* store.findSession(hex(32)), "findSession of an unknown hash")
+    yield* checkNone(yield* store.findSession(newTokenHash()), "findSession of an unknown hash")
   }),
-  gen("findSession returns the user as currently stored", function*(store) {
+  userCase("findSession returns the user as currently stored", function*(store) {
     const user = yield* storedUser()
     const session = makeSession(user)
     yield* store.insertSession(session)
@@ -565,21 +669,21 @@ const sessionCases: ReadonlyArray<Case> = [
       "findSession's user after changes"
     )
   }),
-  gen("renewSession moves expiresAt and lastUsedAt of that session only", function*(store) {
+  userCase("renewSession moves expiresAt and lastUsedAt of that session only", function*(store) {
     const user = yield* storedUser()
     const session = makeSession(user)
     const sibling = makeSession(user)
     yield* store.insertSession(session)
     yield* store.insertSession(sibling)
-    yield* store.renewSession(session.tokenHash, now + 30 * day, now + 1234)
+    yield* store.renewSession({ tokenHash: session.tokenHash, expiresAt: now + 30 * day, lastUsedAt: now + 1234 })
     yield* expectSession({ ...session, expiresAt: now + 30 * day, lastUsedAt: now + 1234 }, "the renewed session")
     yield* expectSession(sibling, "the user's other session")
     // Renewing an unknown session creates nothing.
-    const ghost = hex(32)
-    yield* store.renewSession(ghost, now + day, now)
+    const ghost = newTokenHash()
+    yield* store.renewSession({ tokenHash: ghost, expiresAt: now + day, lastUsedAt: now })
     yield* checkNone(yield* store.findSession(ghost), "findSession after renewing an unknown hash")
   }),
-  gen("deleteSession returns true once, then false, and leaves other sessions", function*(store) {
+  userCase("deleteSession returns true once, then false, and leaves other sessions", function*(store) {
     const user = yield* storedUser()
     const session = makeSession(user)
     const sibling = makeSession(user)
@@ -588,11 +692,11 @@ const sessionCases: ReadonlyArray<Case> = [
     yield* checkEqual(yield* store.deleteSession(session.tokenHash), true, "deleteSession of a stored session")
     yield* expectNoSession(session, "the deleted session")
     yield* checkEqual(yield* store.deleteSession(session.tokenHash), false, "deleteSession a second time")
-    yield* checkEqual(yield* store.deleteSession(hex(32)), false, "deleteSession of an unknown hash")
+    yield* checkEqual(yield* store.deleteSession(newTokenHash()), false, "deleteSession of an unknown hash")
     yield* expectSession(sibling, "the user's other session")
     yield* expectUser(user.id, user, "the session's user")
   }),
-  gen("deleteUserSessions removes only that user's sessions and returns how many", function*(store) {
+  userCase("deleteUserSessions removes only that user's sessions and returns how many", function*(store) {
     const user = yield* storedUser()
     const other = yield* storedUser()
     const sessions = [makeSession(user), makeSession(user), makeSession(user)]
@@ -604,6 +708,22 @@ const sessionCases: ReadonlyArray<Case> = [
     yield* expectUser(user.id, user, "the user whose sessions were removed")
     yield* checkEqual(yield* store.deleteUserSessions(user.id), 0, "deleteUserSessions a second time")
     yield* checkEqual(yield* store.deleteUserSessions(UserId.make(hex(16))), 0, "deleteUserSessions, unknown user")
+  }),
+  userCase("insertSessionIfPasswordVersion inserts only while the user has that passwordVersion", function*(store) {
+    const user = yield* storedUser({ passwordVersion: 4 })
+    const current = makeSession(user)
+    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(current, 4), true, "an insert at the current version")
+    yield* expectSession(current, "the session inserted at the current version")
+    const stale = makeSession(user)
+    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(stale, 3), false, "an insert at an old version")
+    yield* expectNoSession(stale, "a session refused at an old version")
+    yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$changed" })
+    const late = makeSession(user)
+    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(late, 4), false, "an insert after a change")
+    yield* expectNoSession(late, "a session refused after a change")
+    const orphan = makeSession(makeUser())
+    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(orphan, 1), false, "an insert for a missing user")
+    yield* expectNoSession(orphan, "a session of a missing user")
   })
 ]
 
@@ -612,8 +732,8 @@ const sessionCases: ReadonlyArray<Case> = [
 /** Far below `now`, so only rows written to be expired sit at or before it. */
 const purgeAt = now - 400 * day
 
-const purgeCases: ReadonlyArray<Case> = [
-  gen("purgeExpired removes sessions and tokens with expiresAt <= now, and only those", function*(store) {
+const purgeCases: ReadonlyArray<Case<UserStore>> = [
+  userCase("purgeExpired removes sessions and tokens with expiresAt <= now, and only those", function*(store) {
     yield* drainExpired(purgeAt)
     const user = yield* storedUser()
     const other = yield* storedUser()
@@ -625,7 +745,7 @@ const purgeCases: ReadonlyArray<Case> = [
     const otherExpired = makeToken(other, "reset-password", { createdAt: purgeAt - day, expiresAt: purgeAt - day })
     for (const session of [before, exactly, after]) yield* store.insertSession(session)
     for (const token of [expiredToken, liveToken, otherExpired]) yield* store.issueToken(token)
-    yield* checkEqual(yield* store.purgeExpired(purgeAt, 100), 4, "purgeExpired's count")
+    yield* checkEqual(yield* store.purgeExpired({ now: purgeAt, limit: 100 }), 4, "purgeExpired's count")
     yield* expectNoSession(before, "a session that expired before now")
     yield* expectNoSession(exactly, "a session that expires exactly now")
     yield* expectNoToken(expiredToken, "a token that expires exactly now")
@@ -633,9 +753,9 @@ const purgeCases: ReadonlyArray<Case> = [
     yield* expectSession(after, "a session that expires after now")
     yield* expectToken(liveToken, "a token that expires after now")
     yield* expectUser(user.id, user, "the user whose rows were purged")
-    yield* checkEqual(yield* store.purgeExpired(purgeAt, 100), 0, "a second purgeExpired")
+    yield* checkEqual(yield* store.purgeExpired({ now: purgeAt, limit: 100 }), 0, "a second purgeExpired")
   }),
-  gen("purgeExpired removes at most limit rows per call until none are left", function*(store) {
+  userCase("purgeExpired removes at most limit rows per call until none are left", function*(store) {
     yield* drainExpired(purgeAt)
     const users = [yield* storedUser(), yield* storedUser(), yield* storedUser()]
     const expired = { createdAt: purgeAt - day, expiresAt: purgeAt - 10 }
@@ -646,7 +766,7 @@ const purgeCases: ReadonlyArray<Case> = [
     for (const token of tokens) yield* store.issueToken(token)
     const counts: Array<number> = []
     for (let round = 0; round < 10; round++) {
-      const n = yield* store.purgeExpired(purgeAt, 2)
+      const n = yield* store.purgeExpired({ now: purgeAt, limit: 2 })
       yield* check(n >= 0 && n <= 2, `purgeExpired(now, 2) returned ${n}`)
       if (n === 0) break
       counts.push(n)
@@ -655,7 +775,7 @@ const purgeCases: ReadonlyArray<Case> = [
     for (const session of sessions) yield* expectNoSession(session, "an expired session after the purge")
     for (const token of tokens) yield* expectNoToken(token, "an expired token after the purge")
     yield* expectSession(live, "a live session after the purge")
-    yield* checkEqual(yield* store.purgeExpired(purgeAt, 2), 0, "purgeExpired after a full purge")
+    yield* checkEqual(yield* store.purgeExpired({ now: purgeAt, limit: 2 }), 0, "purgeExpired after a full purge")
   })
 ]
 
@@ -664,10 +784,10 @@ const unverifiedAt = now - 800 * day
 
 /** Purges every unverified user created at or before `at`. */
 const drainUnverified = (at: number) =>
-  drainWith("purgeUnverifiedUsers", (store) => store.purgeUnverifiedUsers(at, 1000))
+  drainWith("purgeUnverifiedUsers", (store) => store.purgeUnverifiedUsers({ createdBefore: at, limit: 1000 }))
 
-const unverifiedCases: ReadonlyArray<Case> = [
-  gen("purgeUnverifiedUsers removes unverified users created at or before the instant, oldest first", function*(
+const unverifiedCases: ReadonlyArray<Case<UserStore>> = [
+  userCase("purgeUnverifiedUsers removes unverified users created at or before the instant, oldest first", function*(
     store
   ) {
     yield* drainUnverified(unverifiedAt)
@@ -680,22 +800,34 @@ const unverifiedCases: ReadonlyArray<Case> = [
     const session = makeSession(oldest, { createdAt: unverifiedAt - 3 * day, expiresAt: now + day })
     yield* store.issueToken(token)
     yield* store.insertSession(session)
-    yield* checkEqual(yield* store.purgeUnverifiedUsers(unverifiedAt, 2), 2, "purgeUnverifiedUsers(at, 2)")
+    yield* checkEqual(
+      yield* store.purgeUnverifiedUsers({ createdBefore: unverifiedAt, limit: 2 }),
+      2,
+      "purgeUnverifiedUsers(at, 2)"
+    )
     yield* expectNoUser(oldest.id, "the oldest unverified user")
     yield* expectNoUser(older.id, "the second oldest unverified user")
     yield* expectUser(exactly.id, exactly, "an unverified user beyond the limit")
     yield* expectNoToken(token, "a purged user's token")
     yield* expectNoSession(session, "a purged user's session")
-    yield* checkEqual(yield* store.purgeUnverifiedUsers(unverifiedAt, 10), 1, "purgeUnverifiedUsers again")
+    yield* checkEqual(
+      yield* store.purgeUnverifiedUsers({ createdBefore: unverifiedAt, limit: 10 }),
+      1,
+      "purgeUnverifiedUsers again"
+    )
     yield* expectNoUser(exactly.id, "an unverified user created exactly at the instant")
     yield* expectUser(verified.id, verified, "a verified user, however old")
     yield* expectUser(newer.id, newer, "an unverified user created after the instant")
-    yield* checkEqual(yield* store.purgeUnverifiedUsers(unverifiedAt, 10), 0, "purgeUnverifiedUsers a third time")
+    yield* checkEqual(
+      yield* store.purgeUnverifiedUsers({ createdBefore: unverifiedAt, limit: 10 }),
+      0,
+      "purgeUnverifiedUsers a third time"
+    )
     const freed = makeUser({ usernameKey: oldest.usernameKey, emailKey: oldest.emailKey })
     yield* store.insertUser(freed)
     yield* expectUser(freed.id, freed, "a new user with a purged user's name and address")
   }),
-  gen("deleteUnverifiedUsers removes only stale unverified holders of the name or the address", function*(store) {
+  userCase("deleteUnverifiedUsers removes only stale unverified holders of the name or the address", function*(store) {
     const byName = yield* storedUser({ createdAt: now - 10 * day })
     const byEmail = yield* storedUser({ createdAt: now - 10 * day })
     const token = makeToken(byName, "verify-email")
@@ -730,7 +862,7 @@ const unverifiedCases: ReadonlyArray<Case> = [
     }
     yield* expectUser(verified.id, verified, "a verified holder")
   }),
-  gen("deleteUnverifiedUsers rolls back with its transaction", function*(store) {
+  userCase("deleteUnverifiedUsers rolls back with its transaction", function*(store) {
     const user = yield* storedUser({ createdAt: now - 10 * day })
     const probe = new Probe({ id: hex(4) })
     const result = yield* Effect.either(store.withTransaction(Effect.zipRight(
@@ -744,8 +876,8 @@ const unverifiedCases: ReadonlyArray<Case> = [
 
 // --- transactions ---
 
-const transactionCases: ReadonlyArray<Case> = [
-  gen("withTransaction commits every write and returns the body's value", function*(store) {
+const transactionCases: ReadonlyArray<Case<UserStore>> = [
+  userCase("withTransaction commits every write and returns the body's value", function*(store) {
     const user = makeUser()
     const session = makeSession(user)
     const token = makeToken(user, "verify-email")
@@ -762,7 +894,7 @@ const transactionCases: ReadonlyArray<Case> = [
     yield* expectSession(session, "the committed session")
     yield* expectToken(token, "the committed token")
   }),
-  gen("a failed transaction rolls back every kind of write", function*(store) {
+  userCase("a failed transaction rolls back every kind of write", function*(store) {
     const user = yield* storedUser()
     const doomed = yield* storedUser()
     const renewed = makeSession(user)
@@ -781,7 +913,7 @@ const transactionCases: ReadonlyArray<Case> = [
       yield* store.markVerified(user.id)
       yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$rolledback" })
       yield* store.insertSession(newSession)
-      yield* store.renewSession(renewed.tokenHash, now + 9 * day, now + 9)
+      yield* store.renewSession({ tokenHash: renewed.tokenHash, expiresAt: now + 9 * day, lastUsedAt: now + 9 })
       yield* store.deleteSession(deleted.tokenHash)
       yield* store.issueToken(newVerify)
       yield* store.consumeToken("reset-password", reset.tokenHash)
@@ -800,7 +932,7 @@ const transactionCases: ReadonlyArray<Case> = [
     yield* expectUser(doomed.id, doomed, "a user deleted in the rolled-back transaction")
     yield* expectSession(doomedSession, "the session of a user deleted in the rolled-back transaction")
   }),
-  gen("a defect in the transaction rolls it back and stays a defect", function*(store) {
+  userCase("a defect in the transaction rolls it back and stays a defect", function*(store) {
     const user = makeUser()
     const defect = new Error("conformance: deliberate defect")
     const exit = yield* Effect.exit(store.withTransaction(Effect.zipRight(store.insertUser(user), Effect.die(defect))))
@@ -810,7 +942,7 @@ const transactionCases: ReadonlyArray<Case> = [
     )
     yield* expectNoUser(user.id, "a user inserted before the defect")
   }),
-  gen("an interrupted transaction rolls back", function*(store) {
+  userCase("an interrupted transaction rolls back", function*(store) {
     const user = makeUser()
     const session = makeSession(user)
     const written = yield* Deferred.make<void>()
@@ -830,7 +962,7 @@ const transactionCases: ReadonlyArray<Case> = [
     yield* store.insertUser(user)
     yield* expectUser(user.id, user, "the same user inserted after the interruption")
   }),
-  gen("a nested transaction joins the outer one: an outer failure undoes both", function*(store) {
+  userCase("a nested transaction joins the outer one: an outer failure undoes both", function*(store) {
     const inner = makeUser()
     const outer = makeUser()
     const probe = new Probe({ id: hex(4) })
@@ -843,7 +975,7 @@ const transactionCases: ReadonlyArray<Case> = [
     yield* expectNoUser(inner.id, "a user inserted by a committed nested transaction")
     yield* expectNoUser(outer.id, "a user inserted by the failed outer transaction")
   }),
-  gen("a failed nested transaction undoes only its own writes", function*(store) {
+  userCase("a failed nested transaction undoes only its own writes", function*(store) {
     const before = makeUser()
     const inner = makeUser()
     const after = makeUser()
@@ -863,7 +995,7 @@ const transactionCases: ReadonlyArray<Case> = [
     yield* expectUser(after.id, after, "the outer write after the nested transaction")
     yield* expectNoUser(inner.id, "the failed nested transaction's write")
   }),
-  gen("errors from the body keep their type through withTransaction", function*(store) {
+  userCase("errors from the body keep their type through withTransaction", function*(store) {
     const probe = new Probe({ id: hex(4) })
     const outer = yield* Effect.either(store.withTransaction(probe))
     yield* check(Either.isLeft(outer) && same(outer.left, probe), "withTransaction should fail with the same error")
@@ -879,32 +1011,76 @@ const transactionCases: ReadonlyArray<Case> = [
       Either.isLeft(caught) && caught.left._tag === "UsernameTaken",
       "a store's own typed error should leave withTransaction as it is"
     )
+  }),
+  userCase("a refused insertUser inside a transaction leaves the transaction usable and committable", function*(
+    store
+  ) {
+    // PostgreSQL aborts a whole transaction on a failed statement unless the store guards it with a savepoint.
+    const first = yield* storedUser()
+    const second = makeUser()
+    const refused = yield* store.withTransaction(Effect.gen(function*() {
+      const byName = yield* Effect.flip(store.insertUser(makeUser({ usernameKey: first.usernameKey })))
+      const byEmail = yield* Effect.flip(store.insertUser(makeUser({ emailKey: first.emailKey })))
+      yield* store.insertUser(second)
+      return [byName._tag, byEmail._tag]
+    }))
+    yield* checkEqual(refused, ["UsernameTaken", "EmailTaken"], "the refused inserts inside the transaction")
+    yield* expectUser(second.id, second, "a user inserted after the refused ones, committed")
+  }),
+  userCase("a refused insertUser the body does not catch rolls back the transaction's earlier writes", function*(
+    store
+  ) {
+    const holder = yield* storedUser()
+    const before = makeUser()
+    const result = yield* Effect.either(store.withTransaction(Effect.zipRight(
+      store.insertUser(before),
+      store.insertUser(makeUser({ usernameKey: holder.usernameKey }))
+    )))
+    yield* check(
+      Either.isLeft(result) && result.left._tag === "UsernameTaken",
+      `withTransaction should fail with UsernameTaken, got ${show(result)}`
+    )
+    yield* expectNoUser(before.id, "a user inserted before the refused one")
+    yield* expectUser(holder.id, holder, "the user holding the key")
   })
 ]
 
 // --- instants ---
 
-const instantCases: ReadonlyArray<Case> = [
-  gen("instants round-trip exactly as epoch milliseconds", function*(store) {
-    // 0 and 1 catch epoch and unit mistakes, 2^41 catches 32-bit truncation, a realistic now with odd
-    // milliseconds catches rounding to seconds and time-zone shifts.
-    const instants = [0, 1, 2 ** 41, now + 987]
-    for (const at of instants) {
+/** Writes a user, a session and a token at `at` and reads each back through every read path. */
+const roundTrip = (at: number) =>
+  Effect.flatMap(UserStore, (store) =>
+    Effect.gen(function*() {
       const user = makeUser({ createdAt: at })
-      const session = makeSession(user, { createdAt: at, expiresAt: at + 1, lastUsedAt: at })
-      const token = makeToken(user, "verify-email", { createdAt: at, expiresAt: at + 1 })
+      const session = makeSession(user, { createdAt: at + 1, expiresAt: at + 2, lastUsedAt: at + 1 })
+      const token = makeToken(user, "verify-email", { createdAt: at + 3, expiresAt: at + 4 })
       yield* store.insertUser(user)
       yield* store.insertSession(session)
       yield* store.issueToken(token)
       yield* expectUser(user.id, user, `a user created at ${at}`)
       yield* expectSession(session, `a session at ${at}`)
+      const joined = yield* checkSome(yield* store.findSession(session.tokenHash), `a session at ${at}`)
+      yield* checkEqual(sessionUserFields(joined.user), sessionUserFields(user), `findSession's user created at ${at}`)
       yield* expectToken(token, `a token at ${at}`)
-      yield* store.renewSession(session.tokenHash, at + 2, at + 3)
-      yield* expectSession({ ...session, expiresAt: at + 2, lastUsedAt: at + 3 }, `a session renewed at ${at}`)
+      yield* store.renewSession({ tokenHash: session.tokenHash, expiresAt: at + 5, lastUsedAt: at + 6 })
+      yield* expectSession({ ...session, expiresAt: at + 5, lastUsedAt: at + 6 }, `a session renewed at ${at}`)
       // Clean up: rows at 0 and 1 would otherwise sit in the database as expired ones.
       yield* store.deleteUser(user.id)
+    }))
+
+const instantCases: ReadonlyArray<Case<UserStore>> = [
+  userCase("instants round-trip exactly as epoch milliseconds", function*() {
+    // 0 and 1 catch epoch and unit mistakes, 2^41 catches 32-bit truncation, a realistic now with odd
+    // milliseconds catches rounding to seconds and time-zone shifts.
+    for (const at of [0, 1, 2 ** 41, now + 987]) yield* roundTrip(at)
+  }),
+  userCase(
+    "instants up to Date's maximum (year 9999, 8.64e15) round-trip exactly through every read path",
+    function*() {
+      // A driver that turns them into dates on the way (a DATETIME column, a timestamp type) shifts or refuses them.
+      for (const at of [1_700_000_000_123, 253_402_300_799_999, 8_640_000_000_000_000]) yield* roundTrip(at)
     }
-  })
+  )
 ]
 
 // --- email outbox ---
@@ -934,16 +1110,16 @@ const lease = 60_000
  * count exactly its own rows.
  */
 const drainOutbox = (at: number) =>
-  Effect.flatMap(UserStore, (store) => {
+  Effect.flatMap(OutboxStore, (outbox) => {
     const worker = `drain-${hex(4)}`
     const loop = (rounds: number): Effect.Effect<void, unknown> =>
       rounds > 100
         ? violation("claimEmails kept returning rows after 100 rounds of 1000")
-        : Effect.flatMap(store.claimEmails(at, 1000, lease, worker), (rows) =>
+        : Effect.flatMap(outbox.claimEmails({ now: at, limit: 1000, leaseMs: lease, workerId: worker }), (rows) =>
           rows.length === 0
             ? Effect.void
             : Effect.zipRight(
-              Effect.forEach(rows, (row) => store.dropEmail(row.id, worker), { discard: true }),
+              Effect.forEach(rows, (row) => outbox.dropEmail({ id: row.id, workerId: worker }), { discard: true }),
               loop(rounds + 1)
             ))
     return loop(0)
@@ -951,76 +1127,110 @@ const drainOutbox = (at: number) =>
 
 const idsOf = (rows: ReadonlyArray<OutboxRecord>) => rows.map((row) => row.id).sort()
 
-const outboxCases: ReadonlyArray<Case> = [
-  gen("outbox: enqueueEmail, claimEmails and completeEmail", function*(store) {
+const outboxCases: ReadonlyArray<Case<OutboxStore>> = [
+  outboxCase("outbox: enqueueEmail, claimEmails and completeEmail", function*(outbox) {
     yield* drainOutbox(now)
     const first = makeOutboxRecord({ nextAttemptAt: now - 2 })
     const second = makeOutboxRecord({ nextAttemptAt: now - 1, attempts: 2 })
     const later = makeOutboxRecord({ nextAttemptAt: now + 1 })
-    for (const row of [second, later, first]) yield* store.enqueueEmail(row)
-    const claimed = yield* store.claimEmails(now, 10, lease, "worker-a")
+    for (const row of [second, later, first]) yield* outbox.enqueueEmail(row)
+    const claimed = yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-a" })
     yield* checkEqual(claimed.map(outboxFields), [first, second].map(outboxFields), "claimEmails (oldest due first)")
-    yield* checkEqual(yield* store.claimEmails(now, 10, lease, "worker-b"), [], "claimEmails while claimed")
-    yield* check(!(yield* store.completeEmail(first.id, "worker-b")), "completeEmail by a worker without the claim")
-    yield* check(yield* store.completeEmail(first.id, "worker-a"), "completeEmail by the holder")
-    yield* check(!(yield* store.completeEmail(first.id, "worker-a")), "completeEmail of a deleted row")
-    yield* check(yield* store.dropEmail(second.id, "worker-a"), "dropEmail by the holder")
+    yield* checkEqual(
+      yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-b" }),
+      [],
+      "claimEmails while claimed"
+    )
+    yield* check(
+      !(yield* outbox.completeEmail({ id: first.id, workerId: "worker-b" })),
+      "completeEmail by a worker without the claim"
+    )
+    yield* check(yield* outbox.completeEmail({ id: first.id, workerId: "worker-a" }), "completeEmail by the holder")
+    yield* check(
+      !(yield* outbox.completeEmail({ id: first.id, workerId: "worker-a" })),
+      "completeEmail of a deleted row"
+    )
+    yield* check(yield* outbox.dropEmail({ id: second.id, workerId: "worker-a" }), "dropEmail by the holder")
     // Both are gone for good: not even an expired lease brings them back.
-    const afterLease = yield* store.claimEmails(now + lease, 10, lease, "worker-c")
+    const afterLease = yield* outbox.claimEmails({ now: now + lease, limit: 10, leaseMs: lease, workerId: "worker-c" })
     yield* checkEqual(idsOf(afterLease), [later.id], "claimEmails after the lease, once `later` is due")
-    yield* check(yield* store.completeEmail(later.id, "worker-c"), "completeEmail of the later row")
+    yield* check(yield* outbox.completeEmail({ id: later.id, workerId: "worker-c" }), "completeEmail of the later row")
   }),
-  gen("outbox: claimEmails honours the limit", function*(store) {
+  outboxCase("outbox: claimEmails honours the limit", function*(outbox) {
     yield* drainOutbox(now)
     const rows = Array.from({ length: 5 }, (_, i) => makeOutboxRecord({ nextAttemptAt: now - 10 + i }))
-    for (const row of rows) yield* store.enqueueEmail(row)
-    const firstBatch = yield* store.claimEmails(now, 3, lease, "worker-a")
+    for (const row of rows) yield* outbox.enqueueEmail(row)
+    const firstBatch = yield* outbox.claimEmails({ now, limit: 3, leaseMs: lease, workerId: "worker-a" })
     yield* checkEqual(idsOf(firstBatch), idsOf(rows.slice(0, 3)), "the first batch of 3")
-    const secondBatch = yield* store.claimEmails(now, 3, lease, "worker-a")
+    const secondBatch = yield* outbox.claimEmails({ now, limit: 3, leaseMs: lease, workerId: "worker-a" })
     yield* checkEqual(idsOf(secondBatch), idsOf(rows.slice(3)), "the second batch")
-    for (const row of rows) yield* store.completeEmail(row.id, "worker-a")
+    for (const row of rows) yield* outbox.completeEmail({ id: row.id, workerId: "worker-a" })
   }),
-  gen("outbox: retryEmail releases the claim and reschedules", function*(store) {
+  outboxCase("outbox: retryEmail releases the claim and reschedules", function*(outbox) {
     yield* drainOutbox(now)
     const row = makeOutboxRecord()
-    yield* store.enqueueEmail(row)
-    yield* store.claimEmails(now, 10, lease, "worker-a")
-    yield* check(!(yield* store.retryEmail(row.id, "worker-b", 1, now + 500)), "retryEmail by a non-holder")
-    yield* check(yield* store.retryEmail(row.id, "worker-a", 1, now + 500), "retryEmail by the holder")
-    yield* check(!(yield* store.completeEmail(row.id, "worker-a")), "completeEmail after releasing the claim")
-    const early = yield* store.claimEmails(now + 499, 10, lease, "worker-b")
+    yield* outbox.enqueueEmail(row)
+    yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-a" })
+    yield* check(
+      !(yield* outbox.retryEmail({ id: row.id, workerId: "worker-b", attempts: 1, nextAttemptAt: now + 500 })),
+      "retryEmail by a non-holder"
+    )
+    yield* check(
+      yield* outbox.retryEmail({ id: row.id, workerId: "worker-a", attempts: 1, nextAttemptAt: now + 500 }),
+      "retryEmail by the holder"
+    )
+    yield* check(
+      !(yield* outbox.completeEmail({ id: row.id, workerId: "worker-a" })),
+      "completeEmail after releasing the claim"
+    )
+    const early = yield* outbox.claimEmails({ now: now + 499, limit: 10, leaseMs: lease, workerId: "worker-b" })
     yield* checkEqual(early, [], "claimEmails before nextAttemptAt")
-    const again = yield* store.claimEmails(now + 500, 10, lease, "worker-b")
+    const again = yield* outbox.claimEmails({ now: now + 500, limit: 10, leaseMs: lease, workerId: "worker-b" })
     yield* checkEqual(
       again.map(outboxFields),
       [outboxFields({ ...row, attempts: 1, nextAttemptAt: now + 500 })],
       "claimEmails at nextAttemptAt"
     )
-    yield* check(yield* store.completeEmail(row.id, "worker-b"), "completeEmail by the new holder")
+    yield* check(yield* outbox.completeEmail({ id: row.id, workerId: "worker-b" }), "completeEmail by the new holder")
   }),
-  gen("outbox: a claim whose lease ended can be taken over, and the old holder loses it", function*(store) {
+  outboxCase("outbox: a claim whose lease ended can be taken over, and the old holder loses it", function*(outbox) {
     yield* drainOutbox(now)
     const row = makeOutboxRecord()
-    yield* store.enqueueEmail(row)
-    yield* checkEqual(idsOf(yield* store.claimEmails(now, 10, 1000, "crashed")), [row.id], "the first claim")
-    yield* checkEqual(yield* store.claimEmails(now + 999, 10, 1000, "worker-b"), [], "claimEmails during the lease")
-    const taken = yield* store.claimEmails(now + 1000, 10, 1000, "worker-b")
+    yield* outbox.enqueueEmail(row)
+    yield* checkEqual(idsOf(yield* outbox.claimEmails({ now, limit: 10, leaseMs: 1000, workerId: "crashed" })), [
+      row.id
+    ], "the first claim")
+    yield* checkEqual(
+      yield* outbox.claimEmails({ now: now + 999, limit: 10, leaseMs: 1000, workerId: "worker-b" }),
+      [],
+      "claimEmails during the lease"
+    )
+    const taken = yield* outbox.claimEmails({ now: now + 1000, limit: 10, leaseMs: 1000, workerId: "worker-b" })
     yield* checkEqual(idsOf(taken), [row.id], "claimEmails once the lease ended")
-    yield* check(!(yield* store.completeEmail(row.id, "crashed")), "completeEmail by the holder whose lease ended")
-    yield* check(!(yield* store.retryEmail(row.id, "crashed", 1, now)), "retryEmail by the holder whose lease ended")
-    yield* check(!(yield* store.dropEmail(row.id, "crashed")), "dropEmail by the holder whose lease ended")
-    yield* check(yield* store.completeEmail(row.id, "worker-b"), "completeEmail by the new holder")
+    yield* check(
+      !(yield* outbox.completeEmail({ id: row.id, workerId: "crashed" })),
+      "completeEmail by the holder whose lease ended"
+    )
+    yield* check(
+      !(yield* outbox.retryEmail({ id: row.id, workerId: "crashed", attempts: 1, nextAttemptAt: now })),
+      "retryEmail by the holder whose lease ended"
+    )
+    yield* check(
+      !(yield* outbox.dropEmail({ id: row.id, workerId: "crashed" })),
+      "dropEmail by the holder whose lease ended"
+    )
+    yield* check(yield* outbox.completeEmail({ id: row.id, workerId: "worker-b" }), "completeEmail by the new holder")
   }),
-  gen("outbox: concurrent claimers never get the same row", function*(store) {
+  outboxCase("outbox: concurrent claimers never get the same row", function*(outbox) {
     for (const workers of [2, 3, 4, 5]) {
       yield* drainOutbox(now)
       const rows = Array.from({ length: 20 }, () => makeOutboxRecord())
-      for (const row of rows) yield* store.enqueueEmail(row)
+      for (const row of rows) yield* outbox.enqueueEmail(row)
       const names = Array.from({ length: workers }, (_, i) => `worker-${i}`)
       // Small batches, claimed over and over by every worker at once, so claims really race.
       const claimAll = (name: string) => {
         const loop = (got: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>, unknown> =>
-          Effect.flatMap(store.claimEmails(now, 3, lease, name), (batch) =>
+          Effect.flatMap(outbox.claimEmails({ now, limit: 3, leaseMs: lease, workerId: name }), (batch) =>
             // More than the 20 rows: it keeps handing out claimed rows (the check below reports it).
             batch.length === 0 || got.length > rows.length
               ? Effect.succeed(got)
@@ -1033,30 +1243,47 @@ const outboxCases: ReadonlyArray<Case> = [
       yield* checkEqual([...all].sort(), idsOf(rows), `${workers} claimers: the rows claimed`)
       for (const [i, ids] of claims.entries()) {
         for (const id of ids) {
-          yield* check(yield* store.completeEmail(id, `worker-${i}`), "completeEmail by its claimer")
+          yield* check(yield* outbox.completeEmail({ id, workerId: `worker-${i}` }), "completeEmail by its claimer")
         }
       }
     }
-  }),
-  gen("outbox: a rolled-back transaction leaves no row", function*(store) {
+  })
+]
+
+/**
+ * An outbox row written inside the `UserStore`'s transaction belongs to it: outbox mode enqueues the mail in the
+ * transaction that writes the data it is about. These cases need both ports from one backend.
+ */
+const outboxWithUserCases: ReadonlyArray<Case<UserStore | OutboxStore>> = [
+  outboxWithUserCase("outbox: a rolled-back transaction leaves no row", function*(store) {
+    const outbox = yield* OutboxStore
     yield* drainOutbox(now)
     const row = makeOutboxRecord()
     const probe = new Probe({ id: hex(4) })
-    const result = yield* Effect.either(store.withTransaction(Effect.zipRight(store.enqueueEmail(row), probe)))
+    const result = yield* Effect.either(store.withTransaction(Effect.zipRight(outbox.enqueueEmail(row), probe)))
     yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
-    yield* checkEqual(yield* store.claimEmails(now, 10, lease, "worker-a"), [], "claimEmails after the rollback")
+    yield* checkEqual(
+      yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-a" }),
+      [],
+      "claimEmails after the rollback"
+    )
     const kept = makeOutboxRecord()
-    yield* store.withTransaction(store.enqueueEmail(kept))
-    yield* checkEqual(idsOf(yield* store.claimEmails(now, 10, lease, "worker-a")), [kept.id], "a committed row")
-    yield* store.completeEmail(kept.id, "worker-a")
+    yield* store.withTransaction(outbox.enqueueEmail(kept))
+    yield* checkEqual(idsOf(yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-a" })), [
+      kept.id
+    ], "a committed row")
+    yield* outbox.completeEmail({ id: kept.id, workerId: "worker-a" })
   }),
-  gen("outbox: deleteUser leaves outbox rows alone", function*(store) {
+  outboxWithUserCase("outbox: deleteUser leaves outbox rows alone", function*(store) {
+    const outbox = yield* OutboxStore
     yield* drainOutbox(now)
     const user = yield* storedUser()
     const row = makeOutboxRecord()
-    yield* store.withTransaction(Effect.zipRight(store.deleteUser(user.id), store.enqueueEmail(row)))
-    yield* checkEqual(idsOf(yield* store.claimEmails(now, 10, lease, "worker-a")), [row.id], "the row after deleteUser")
-    yield* store.completeEmail(row.id, "worker-a")
+    yield* store.withTransaction(Effect.zipRight(store.deleteUser(user.id), outbox.enqueueEmail(row)))
+    yield* checkEqual(idsOf(yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-a" })), [
+      row.id
+    ], "the row after deleteUser")
+    yield* outbox.completeEmail({ id: row.id, workerId: "worker-a" })
   })
 ]
 
@@ -1066,9 +1293,9 @@ const counterKey = () => `conformance:${hex(12)}`
 
 const expectCounter = (key: string, expected: CounterRecord, what: string) =>
   Effect.flatMap(
-    UserStore,
-    (store) =>
-      Effect.flatMap(store.getCounter(key), (found) =>
+    CounterStore,
+    (counters) =>
+      Effect.flatMap(counters.getCounter(key), (found) =>
         Effect.flatMap(checkSome(found, what), (counter) =>
           checkEqual(
             { count: counter.count, windowStart: counter.windowStart, updatedAt: counter.updatedAt },
@@ -1077,156 +1304,234 @@ const expectCounter = (key: string, expected: CounterRecord, what: string) =>
           )))
   )
 
-const counterCases: ReadonlyArray<Case> = [
-  gen("incrementCounter starts a counter at 1 and getCounter reads it; an unknown key has none", function*(store) {
+const counterCases: ReadonlyArray<Case<CounterStore>> = [
+  counterCase(
+    "incrementCounter starts a counter at 1 and getCounter reads it; an unknown key has none",
+    function*(counters) {
+      const key = counterKey()
+      yield* checkNone(yield* counters.getCounter(key), "a counter never incremented")
+      yield* checkEqual(yield* counters.incrementCounter({ key, now, windowMs: 60_000 }), 1, "the first increment")
+      yield* expectCounter(key, { count: 1, windowStart: now, updatedAt: now }, "the counter after one increment")
+    }
+  ),
+  counterCase(
+    "incrementCounter within the window adds one, keeps windowStart and moves updatedAt",
+    function*(counters) {
+      const key = counterKey()
+      yield* counters.incrementCounter({ key, now, windowMs: 60_000 })
+      yield* checkEqual(
+        yield* counters.incrementCounter({ key, now: now + 1000, windowMs: 60_000 }),
+        2,
+        "the second increment"
+      )
+      // One millisecond before the window ends it is still the same window.
+      yield* checkEqual(
+        yield* counters.incrementCounter({ key, now: now + 59_999, windowMs: 60_000 }),
+        3,
+        "an increment at the window's end"
+      )
+      yield* expectCounter(key, { count: 3, windowStart: now, updatedAt: now + 59_999 }, "the counter")
+    }
+  ),
+  counterCase(
+    "incrementCounter restarts at 1 once windowStart <= now - windowMs (a fixed window)",
+    function*(counters) {
+      const key = counterKey()
+      yield* counters.incrementCounter({ key, now, windowMs: 60_000 })
+      yield* counters.incrementCounter({ key, now: now + 30_000, windowMs: 60_000 })
+      const restarted = yield* counters.incrementCounter({ key, now: now + 60_000, windowMs: 60_000 })
+      yield* checkEqual(restarted, 1, "the first increment of a new window")
+      yield* expectCounter(key, { count: 1, windowStart: now + 60_000, updatedAt: now + 60_000 }, "the new window")
+    }
+  ),
+  counterCase("incrementCounter with a window of Number.MAX_SAFE_INTEGER never restarts", function*(counters) {
     const key = counterKey()
-    yield* checkNone(yield* store.getCounter(key), "a counter never incremented")
-    yield* checkEqual(yield* store.incrementCounter(key, now, 60_000), 1, "the first increment")
-    yield* expectCounter(key, { count: 1, windowStart: now, updatedAt: now }, "the counter after one increment")
-  }),
-  gen("incrementCounter within the window adds one, keeps windowStart and moves updatedAt", function*(store) {
-    const key = counterKey()
-    yield* store.incrementCounter(key, now, 60_000)
-    yield* checkEqual(yield* store.incrementCounter(key, now + 1000, 60_000), 2, "the second increment")
-    // One millisecond before the window ends it is still the same window.
-    yield* checkEqual(yield* store.incrementCounter(key, now + 59_999, 60_000), 3, "an increment at the window's end")
-    yield* expectCounter(key, { count: 3, windowStart: now, updatedAt: now + 59_999 }, "the counter")
-  }),
-  gen("incrementCounter restarts at 1 once windowStart <= now - windowMs (a fixed window)", function*(store) {
-    const key = counterKey()
-    yield* store.incrementCounter(key, now, 60_000)
-    yield* store.incrementCounter(key, now + 30_000, 60_000)
-    const restarted = yield* store.incrementCounter(key, now + 60_000, 60_000)
-    yield* checkEqual(restarted, 1, "the first increment of a new window")
-    yield* expectCounter(key, { count: 1, windowStart: now + 60_000, updatedAt: now + 60_000 }, "the new window")
-  }),
-  gen("incrementCounter with a window of Number.MAX_SAFE_INTEGER never restarts", function*(store) {
-    const key = counterKey()
-    yield* store.incrementCounter(key, 0, Number.MAX_SAFE_INTEGER)
-    yield* checkEqual(yield* store.incrementCounter(key, now, Number.MAX_SAFE_INTEGER), 2, "an increment years later")
-    yield* expectCounter(key, { count: 2, windowStart: 0, updatedAt: now }, "the counter")
-    yield* store.deleteCounter(key)
-  }),
-  gen("50 concurrent incrementCounter calls each see a distinct count and leave exactly 50", function*(store) {
-    const key = counterKey()
-    const counts = yield* Effect.all(
-      Array.from({ length: 50 }, () => store.incrementCounter(key, now, 60_000)),
-      { concurrency: "unbounded" }
+    yield* counters.incrementCounter({ key, now: 0, windowMs: Number.MAX_SAFE_INTEGER })
+    yield* checkEqual(
+      yield* counters.incrementCounter({ key, now, windowMs: Number.MAX_SAFE_INTEGER }),
+      2,
+      "an increment years later"
     )
-    yield* checkEqual([...counts].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1), "the counts seen")
-    yield* expectCounter(key, { count: 50, windowStart: now, updatedAt: now }, "the counter after 50 increments")
+    yield* expectCounter(key, { count: 2, windowStart: 0, updatedAt: now }, "the counter")
+    yield* counters.deleteCounter(key)
   }),
-  gen("deleteCounter removes that counter only; a deleted counter starts again at 1", function*(store) {
+  counterCase(
+    "50 concurrent incrementCounter calls each see a distinct count and leave exactly 50",
+    function*(counters) {
+      const key = counterKey()
+      const counts = yield* Effect.all(
+        Array.from({ length: 50 }, () => counters.incrementCounter({ key, now, windowMs: 60_000 })),
+        { concurrency: "unbounded" }
+      )
+      yield* checkEqual(
+        [...counts].sort((a, b) => a - b),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+        "the counts seen"
+      )
+      yield* expectCounter(key, { count: 50, windowStart: now, updatedAt: now }, "the counter after 50 increments")
+    }
+  ),
+  counterCase("deleteCounter removes that counter only; a deleted counter starts again at 1", function*(counters) {
     const key = counterKey()
     const other = counterKey()
-    yield* store.incrementCounter(key, now, 60_000)
-    yield* store.incrementCounter(key, now, 60_000)
-    yield* store.incrementCounter(other, now, 60_000)
-    yield* store.deleteCounter(key)
-    yield* store.deleteCounter(counterKey()) // a missing key is no error
-    yield* checkNone(yield* store.getCounter(key), "a deleted counter")
+    yield* counters.incrementCounter({ key, now, windowMs: 60_000 })
+    yield* counters.incrementCounter({ key, now, windowMs: 60_000 })
+    yield* counters.incrementCounter({ key: other, now, windowMs: 60_000 })
+    yield* counters.deleteCounter(key)
+    yield* counters.deleteCounter(counterKey()) // a missing key is no error
+    yield* checkNone(yield* counters.getCounter(key), "a deleted counter")
     yield* expectCounter(other, { count: 1, windowStart: now, updatedAt: now }, "another counter")
-    yield* checkEqual(yield* store.incrementCounter(key, now + 1, 60_000), 1, "an increment after the delete")
+    yield* checkEqual(
+      yield* counters.incrementCounter({ key, now: now + 1, windowMs: 60_000 }),
+      1,
+      "an increment after the delete"
+    )
   }),
-  gen("releaseCounter takes one back, never below 0, and not from a window that began after `since`", function*(store) {
+  counterCase(
+    "releaseCounter takes one back, never below 0, and not from a window that began after `since`",
+    function*(counters) {
+      const key = counterKey()
+      yield* counters.releaseCounter({ key, since: now }) // a missing key is no error
+      yield* checkNone(yield* counters.getCounter(key), "a released counter that never existed")
+      yield* counters.incrementCounter({ key, now, windowMs: 60_000 })
+      yield* counters.incrementCounter({ key, now: now + 10, windowMs: 60_000 })
+      yield* counters.releaseCounter({ key, since: now + 20 })
+      yield* expectCounter(key, { count: 1, windowStart: now, updatedAt: now + 10 }, "the counter after a release")
+      yield* counters.releaseCounter({ key, since: now + 20 })
+      yield* counters.releaseCounter({ key, since: now + 20 })
+      yield* expectCounter(key, { count: 0, windowStart: now, updatedAt: now + 10 }, "a counter released below 0")
+      yield* checkEqual(
+        yield* counters.incrementCounter({ key, now: now + 30, windowMs: 60_000 }),
+        1,
+        "an increment after the releases"
+      )
+      // The window restarts at now + 60,000: a reservation made before it gives nothing back from the new window.
+      yield* checkEqual(
+        yield* counters.incrementCounter({ key, now: now + 60_000, windowMs: 60_000 }),
+        1,
+        "the first of a new window"
+      )
+      yield* counters.releaseCounter({ key, since: now + 30 })
+      yield* expectCounter(key, { count: 1, windowStart: now + 60_000, updatedAt: now + 60_000 }, "the new window")
+      yield* counters.releaseCounter({ key, since: now + 60_000 })
+      yield* expectCounter(key, { count: 0, windowStart: now + 60_000, updatedAt: now + 60_000 }, "released")
+    }
+  ),
+  counterCase("20 concurrent releases and 10 increments of a counter at 40 leave exactly 30", function*(counters) {
     const key = counterKey()
-    yield* store.releaseCounter(key, now) // a missing key is no error
-    yield* checkNone(yield* store.getCounter(key), "a released counter that never existed")
-    yield* store.incrementCounter(key, now, 60_000)
-    yield* store.incrementCounter(key, now + 10, 60_000)
-    yield* store.releaseCounter(key, now + 20)
-    yield* expectCounter(key, { count: 1, windowStart: now, updatedAt: now + 10 }, "the counter after a release")
-    yield* store.releaseCounter(key, now + 20)
-    yield* store.releaseCounter(key, now + 20)
-    yield* expectCounter(key, { count: 0, windowStart: now, updatedAt: now + 10 }, "a counter released below 0")
-    yield* checkEqual(yield* store.incrementCounter(key, now + 30, 60_000), 1, "an increment after the releases")
-    // The window restarts at now + 60,000: a reservation made before it gives nothing back from the new window.
-    yield* checkEqual(yield* store.incrementCounter(key, now + 60_000, 60_000), 1, "the first of a new window")
-    yield* store.releaseCounter(key, now + 30)
-    yield* expectCounter(key, { count: 1, windowStart: now + 60_000, updatedAt: now + 60_000 }, "the new window")
-    yield* store.releaseCounter(key, now + 60_000)
-    yield* expectCounter(key, { count: 0, windowStart: now + 60_000, updatedAt: now + 60_000 }, "released")
-  }),
-  gen("20 concurrent releases and 10 increments of a counter at 40 leave exactly 30", function*(store) {
-    const key = counterKey()
-    yield* Effect.all(Array.from({ length: 40 }, () => store.incrementCounter(key, now, 60_000)), {
+    yield* Effect.all(Array.from({ length: 40 }, () => counters.incrementCounter({ key, now, windowMs: 60_000 })), {
       concurrency: "unbounded"
     })
     // The count stays above 0 throughout, so the order does not matter: only a lost update would.
     yield* Effect.all(
       Array.from(
         { length: 30 },
-        (_, i) => i % 3 === 2 ? Effect.asVoid(store.incrementCounter(key, now, 60_000)) : store.releaseCounter(key, now)
+        (_, i) =>
+          i % 3 === 2
+            ? Effect.asVoid(counters.incrementCounter({ key, now, windowMs: 60_000 }))
+            : counters.releaseCounter({ key, since: now })
       ),
       { concurrency: "unbounded" }
     )
     yield* expectCounter(key, { count: 30, windowStart: now, updatedAt: now }, "the counter")
   }),
-  gen("purgeCounters removes counters updated at or before olderThan, at most limit per call", function*(store) {
-    // Far in the past, so no other case's counters sit between the drain and ours.
-    const base = 10_000 + Number.parseInt(hex(2), 16)
-    const drain = (rounds: number): Effect.Effect<void, unknown> =>
-      rounds > 1000
-        ? violation("purgeCounters kept returning a positive count")
-        : Effect.flatMap(store.purgeCounters(base, 1000), (n) => n === 0 ? Effect.void : drain(rounds + 1))
-    yield* drain(0)
-    const [first, second, kept] = [counterKey(), counterKey(), counterKey()]
-    yield* store.incrementCounter(first, base + 1, 60_000)
-    yield* store.incrementCounter(second, base + 2, 60_000)
-    yield* store.incrementCounter(kept, base + 3, 60_000)
-    yield* checkEqual(yield* store.purgeCounters(base + 2, 1), 1, "the first purge with limit 1")
-    yield* checkEqual(yield* store.purgeCounters(base + 2, 1), 1, "the second purge with limit 1")
-    yield* checkEqual(yield* store.purgeCounters(base + 2, 1), 0, "a third purge")
-    yield* checkNone(yield* store.getCounter(first), "a purged counter")
-    yield* checkNone(yield* store.getCounter(second), "a purged counter")
-    yield* expectCounter(kept, { count: 1, windowStart: base + 3, updatedAt: base + 3 }, "a newer counter")
-    yield* store.deleteCounter(kept)
-  }),
-  gen("insertSessionIfPasswordVersion inserts only while the user has that passwordVersion", function*(store) {
-    const user = yield* storedUser({ passwordVersion: 4 })
-    const current = makeSession(user)
-    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(current, 4), true, "an insert at the current version")
-    yield* expectSession(current, "the session inserted at the current version")
-    const stale = makeSession(user)
-    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(stale, 3), false, "an insert at an old version")
-    yield* expectNoSession(stale, "a session refused at an old version")
-    yield* store.updatePassword({ userId: user.id, passwordHash: "$argon2id$changed" })
-    const late = makeSession(user)
-    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(late, 4), false, "an insert after a change")
-    yield* expectNoSession(late, "a session refused after a change")
-    const orphan = makeSession(makeUser())
-    yield* checkEqual(yield* store.insertSessionIfPasswordVersion(orphan, 1), false, "an insert for a missing user")
-    yield* expectNoSession(orphan, "a session of a missing user")
+  counterCase(
+    "purgeCounters removes counters updated at or before olderThan, at most limit per call",
+    function*(counters) {
+      // Far in the past, so no other case's counters sit between the drain and ours.
+      const base = 10_000 + Number.parseInt(hex(2), 16)
+      const drain = (rounds: number): Effect.Effect<void, unknown> =>
+        rounds > 1000
+          ? violation("purgeCounters kept returning a positive count")
+          : Effect.flatMap(
+            counters.purgeCounters({ olderThan: base, limit: 1000 }),
+            (n) => n === 0 ? Effect.void : drain(rounds + 1)
+          )
+      yield* drain(0)
+      const [first, second, kept] = [counterKey(), counterKey(), counterKey()]
+      yield* counters.incrementCounter({ key: first, now: base + 1, windowMs: 60_000 })
+      yield* counters.incrementCounter({ key: second, now: base + 2, windowMs: 60_000 })
+      yield* counters.incrementCounter({ key: kept, now: base + 3, windowMs: 60_000 })
+      yield* checkEqual(
+        yield* counters.purgeCounters({ olderThan: base + 2, limit: 1 }),
+        1,
+        "the first purge with limit 1"
+      )
+      yield* checkEqual(
+        yield* counters.purgeCounters({ olderThan: base + 2, limit: 1 }),
+        1,
+        "the second purge with limit 1"
+      )
+      yield* checkEqual(yield* counters.purgeCounters({ olderThan: base + 2, limit: 1 }), 0, "a third purge")
+      yield* checkNone(yield* counters.getCounter(first), "a purged counter")
+      yield* checkNone(yield* counters.getCounter(second), "a purged counter")
+      yield* expectCounter(kept, { count: 1, windowStart: base + 3, updatedAt: base + 3 }, "a newer counter")
+      yield* counters.deleteCounter(kept)
+    }
+  )
+]
+
+/**
+ * Counter writes made inside the `UserStore`'s transaction belong to it. These cases need both ports from one
+ * backend; a counter store of its own (a cache server) is certified by `counterStoreCases` alone.
+ */
+const counterWithUserCases: ReadonlyArray<Case<UserStore | CounterStore>> = [
+  counterWithUserCase("counters: writes inside the UserStore's withTransaction commit and roll back with it", function*(
+    store
+  ) {
+    const counters = yield* CounterStore
+    const [key, doomed, created] = [counterKey(), counterKey(), counterKey()]
+    yield* counters.incrementCounter({ key, now, windowMs: 60_000 })
+    yield* counters.incrementCounter({ key: doomed, now, windowMs: 60_000 })
+    const probe = new Probe({ id: hex(4) })
+    const result = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+      yield* counters.incrementCounter({ key, now: now + 1, windowMs: 60_000 })
+      yield* counters.incrementCounter({ key: created, now: now + 1, windowMs: 60_000 })
+      yield* counters.deleteCounter(doomed)
+      return yield* probe
+    })))
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
+    yield* expectCounter(key, { count: 1, windowStart: now, updatedAt: now }, "a counter incremented, rolled back")
+    yield* checkNone(yield* counters.getCounter(created), "a counter created in the rolled-back transaction")
+    yield* expectCounter(doomed, { count: 1, windowStart: now, updatedAt: now }, "a counter deleted, rolled back")
+    const counted = yield* store.withTransaction(counters.incrementCounter({ key, now: now + 2, windowMs: 60_000 }))
+    yield* checkEqual(counted, 2, "an increment inside a committed transaction")
+    yield* expectCounter(key, { count: 2, windowStart: now, updatedAt: now + 2 }, "the counter after the commit")
+    yield* counters.deleteCounter(key)
+    yield* counters.deleteCounter(doomed)
   })
 ]
 
 // --- session management (listing, revoking one or the others, the per-user cap) ---
 
-const listed = (store: UserStore["Type"], userId: UserId) =>
+const listed = (store: UserStoreService, userId: UserId) =>
   Effect.map(store.listUserSessions(userId), (sessions) => sessions.map(sessionFields))
 
 /** Sessions in the port's order: `createdAt`, then `id`. */
 const oldestFirst = (sessions: ReadonlyArray<SessionRecord>) =>
   [...sessions].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 
-const sessionManagementCases: ReadonlyArray<Case> = [
-  gen("listUserSessions returns that user's sessions, expired ones too, oldest first by createdAt then id", function*(
-    store
-  ) {
-    const user = yield* storedUser()
-    const other = yield* storedUser()
-    // Two sessions share a createdAt, so the order by id is checked too; one has expired.
-    const sessions = [
-      makeSession(user, { createdAt: now + 20, lastUsedAt: now + 30 }),
-      makeSession(user, { createdAt: now - 5 * day, expiresAt: now - day, lastUsedAt: now - 4 * day }),
-      makeSession(user, { createdAt: now + 20 }),
-      makeSession(user, { createdAt: now })
-    ]
-    for (const session of [...sessions, makeSession(other)]) yield* store.insertSession(session)
-    yield* checkEqual(yield* listed(store, user.id), oldestFirst(sessions).map(sessionFields), "listUserSessions")
-    yield* checkEqual(yield* listed(store, UserId.make(hex(16))), [], "listUserSessions of an unknown user")
-  }),
-  gen("deleteUserSession deletes the user's own session by id, never another user's", function*(store) {
+const sessionManagementCases: ReadonlyArray<Case<UserStore>> = [
+  userCase(
+    "listUserSessions returns that user's sessions, expired ones too, oldest first by createdAt then id",
+    function*(
+      store
+    ) {
+      const user = yield* storedUser()
+      const other = yield* storedUser()
+      // Two sessions share a createdAt, so the order by id is checked too; one has expired.
+      const sessions = [
+        makeSession(user, { createdAt: now + 20, lastUsedAt: now + 30 }),
+        makeSession(user, { createdAt: now - 5 * day, expiresAt: now - day, lastUsedAt: now - 4 * day }),
+        makeSession(user, { createdAt: now + 20 }),
+        makeSession(user, { createdAt: now })
+      ]
+      for (const session of [...sessions, makeSession(other)]) yield* store.insertSession(session)
+      yield* checkEqual(yield* listed(store, user.id), oldestFirst(sessions).map(sessionFields), "listUserSessions")
+      yield* checkEqual(yield* listed(store, UserId.make(hex(16))), [], "listUserSessions of an unknown user")
+    }
+  ),
+  userCase("deleteUserSession deletes the user's own session by id, never another user's", function*(store) {
     const user = yield* storedUser()
     const other = yield* storedUser()
     const mine = makeSession(user)
@@ -1241,7 +1546,7 @@ const sessionManagementCases: ReadonlyArray<Case> = [
     yield* checkEqual(yield* store.deleteUserSession(user.id, SessionId.make(hex(16))), false, "an unknown id")
     yield* expectSession(sibling, "the user's other session")
   }),
-  gen("deleteUserSession answers false, never a store error, for ids no store could hold", function*(store) {
+  userCase("deleteUserSession answers false, never a store error, for ids no store could hold", function*(store) {
     const user = yield* storedUser()
     const session = makeSession(user)
     yield* store.insertSession(session)
@@ -1251,7 +1556,7 @@ const sessionManagementCases: ReadonlyArray<Case> = [
     }
     yield* expectSession(session, "the user's session")
   }),
-  gen("deleteOtherUserSessions keeps the given session and other users' sessions", function*(store) {
+  userCase("deleteOtherUserSessions keeps the given session and other users' sessions", function*(store) {
     const user = yield* storedUser()
     const other = yield* storedUser()
     const [first, kept, third] = [makeSession(user), makeSession(user), makeSession(user)]
@@ -1265,7 +1570,7 @@ const sessionManagementCases: ReadonlyArray<Case> = [
     yield* checkEqual(yield* listed(store, user.id), [], "the user's sessions at the end")
     yield* expectSession(theirs, "the other user's session")
   }),
-  gen("trimUserSessions removes the oldest beyond keep and returns how many", function*(store) {
+  userCase("trimUserSessions removes the oldest beyond keep and returns how many", function*(store) {
     const user = yield* storedUser()
     const other = yield* storedUser()
     const sessions = [
@@ -1286,7 +1591,7 @@ const sessionManagementCases: ReadonlyArray<Case> = [
     yield* checkEqual(yield* listed(store, user.id), [], "the user's sessions at the end")
     yield* checkEqual(yield* listed(store, other.id), oldestFirst(theirs).map(sessionFields), "another's sessions")
   }),
-  gen("session management writes roll back with their transaction", function*(store) {
+  userCase("session management writes roll back with their transaction", function*(store) {
     const user = yield* storedUser()
     const sessions = [makeSession(user, { createdAt: now - 2 }), makeSession(user, { createdAt: now - 1 })]
     for (const session of sessions) yield* store.insertSession(session)
@@ -1305,13 +1610,13 @@ const sessionManagementCases: ReadonlyArray<Case> = [
 ]
 
 /**
- * Every conformance case, in a stable order. Run each against a fresh or a shared `UserStore`: they do not
- * depend on each other.
+ * The `UserStore` contract: users, single-use tokens, sessions, purging and transactions. A store of accounts runs
+ * these whatever else it provides.
  *
- * @since 0.1.0
+ * @since 0.3.0
  * @category cases
  */
-export const cases: ReadonlyArray<Case> = [
+export const userStoreCases: ReadonlyArray<Case<UserStore>> = [
   ...userCases,
   ...tokenCases,
   ...sessionCases,
@@ -1319,7 +1624,53 @@ export const cases: ReadonlyArray<Case> = [
   ...unverifiedCases,
   ...transactionCases,
   ...instantCases,
-  ...outboxCases,
-  ...counterCases,
   ...sessionManagementCases
+]
+
+/**
+ * The `CounterStore` contract on its own: a counter store of any kind (one on a cache server too) runs these.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const counterStoreCases: ReadonlyArray<Case<CounterStore>> = counterCases
+
+/**
+ * For a `CounterStore` provided with a `UserStore` on one backend: its writes join the `UserStore`'s transaction.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const counterWithUserStoreCases: ReadonlyArray<Case<UserStore | CounterStore>> = counterWithUserCases
+
+/**
+ * The `OutboxStore` contract on its own: the queue with leases.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const outboxStoreCases: ReadonlyArray<Case<OutboxStore>> = outboxCases
+
+/**
+ * For an `OutboxStore` provided with a `UserStore` on one backend: a row enqueued inside the `UserStore`'s
+ * transaction commits and rolls back with it, and deleting a user leaves the outbox alone.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const outboxWithUserStoreCases: ReadonlyArray<Case<UserStore | OutboxStore>> = outboxWithUserCases
+
+/**
+ * Every conformance case, for a store that provides all three ports on one backend (as the memory and SQL stores
+ * do), in a stable order. Run each against a fresh or a shared store: they do not depend on each other.
+ *
+ * @since 0.1.0
+ * @category cases
+ */
+export const cases: ReadonlyArray<Case> = [
+  ...userStoreCases,
+  ...counterStoreCases,
+  ...counterWithUserStoreCases,
+  ...outboxStoreCases,
+  ...outboxWithUserStoreCases
 ]
