@@ -8,6 +8,7 @@
  */
 import * as Either from "effect/Either"
 import { InvalidEmail } from "./Errors.js"
+import { EmailKey } from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -17,7 +18,7 @@ export interface ValidEmail {
   /** Trimmed and NFC-normalised: where messages go. */
   readonly address: string
   /** The canonical form that uniqueness and look-ups use. */
-  readonly key: string
+  readonly key: EmailKey
 }
 
 const controlCharacter = /\p{Cc}/u
@@ -32,7 +33,9 @@ const domain = new RegExp(String.raw`^(?:${label}\.)+(?:\p{L}[\p{L}\p{M}]{1,62}|
  * @since 0.1.0
  * @category constructors
  */
-export const canonical = (address: string): string => address.normalize("NFC").toLowerCase()
+export const canonical = (address: string): EmailKey =>
+  // A key is whatever this function returns: nothing to check.
+  EmailKey.make(address.normalize("NFC").toLowerCase(), true)
 
 /**
  * @since 0.1.0

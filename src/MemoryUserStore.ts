@@ -1,9 +1,10 @@
 /**
- * A `UserStore` in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore` and `OutboxStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
+ * The three ports share one state and one transaction: counter and outbox writes inside the `UserStore`'s
+ * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
  * @since 0.1.0
@@ -16,16 +17,11 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import { type CounterRecord, CounterStore } from "./CounterStore.js"
 import { EmailTaken, type TokenPurpose, UsernameTaken } from "./Errors.js"
+import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
 import type { UserId } from "./User.js"
-import {
-  type CounterRecord,
-  type OutboxRecord,
-  type SessionRecord,
-  type TokenRecord,
-  type UserRecord,
-  UserStore
-} from "./UserStore.js"
+import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
 
 interface State {
   readonly users: HashMap.HashMap<UserId, UserRecord>
@@ -136,7 +132,7 @@ const removeSessions = (state: State, doomed: ReadonlyArray<SessionRecord>): [nu
 const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
 
 /**
- * Builds an empty store and its inspector.
+ * Builds an empty store: its three ports over one state and one transaction, and its inspector.
  *
  * @since 0.1.0
  * @category constructors
@@ -202,7 +198,7 @@ export const make = Effect.gen(function*() {
         return [true, { ...s, users: HashMap.set(s.users, userId, updated) }]
       }),
     deleteUser: (id) => write((s) => Option.isSome(HashMap.get(s.users, id)) ? [true, removeUser(s, id)] : [false, s]),
-    purgeUnverifiedUsers: (createdBefore, limit) =>
+    purgeUnverifiedUsers: ({ createdBefore, limit }) =>
       write((s) => {
         const doomed = Array.from(HashMap.values(s.users))
           .filter((user) => !user.verified && user.createdAt <= createdBefore)
@@ -264,7 +260,7 @@ export const make = Effect.gen(function*() {
             }))
         )
       ),
-    renewSession: (tokenHash, expiresAt, lastUsedAt) =>
+    renewSession: ({ expiresAt, lastUsedAt, tokenHash }) =>
       write((s) => [undefined, {
         ...s,
         sessions: HashMap.modify(s.sessions, tokenHash, (session) => ({ ...session, expiresAt, lastUsedAt }))
@@ -273,7 +269,7 @@ export const make = Effect.gen(function*() {
       write((s) => [HashMap.has(s.sessions, tokenHash), { ...s, sessions: HashMap.remove(s.sessions, tokenHash) }]),
     deleteUserSessions: (userId) => write((s) => removeUserSessions(s, userId)),
 
-    purgeExpired: (now, limit) =>
+    purgeExpired: ({ limit, now }) =>
       write((s) => {
         const sessions = Array.from(HashMap.keys(HashMap.filter(s.sessions, (x) => x.expiresAt <= now))).slice(0, limit)
         const tokens = Array.from(HashMap.keys(HashMap.filter(s.tokens, (x) => x.expiresAt <= now)))
@@ -284,67 +280,6 @@ export const make = Effect.gen(function*() {
 
     withTransaction,
 
-    // email outbox
-    enqueueEmail: (email) =>
-      write((s) => [undefined, {
-        ...s,
-        outbox: HashMap.set(s.outbox, email.id, { record: email, claimedBy: undefined, leaseUntil: 0 })
-      }]),
-    claimEmails: (now, limit, leaseMs, workerId) =>
-      write((s) => {
-        const due = Array.from(HashMap.values(s.outbox))
-          .filter((row) => row.record.nextAttemptAt <= now && (row.claimedBy === undefined || row.leaseUntil <= now))
-          .sort(byKey((row) => `${String(row.record.nextAttemptAt).padStart(16, "0")}:${row.record.id}`))
-          .slice(0, Math.max(0, limit))
-        const outbox = due.reduce(
-          (acc, row) => HashMap.set(acc, row.record.id, { ...row, claimedBy: workerId, leaseUntil: now + leaseMs }),
-          s.outbox
-        )
-        return [due.map((row) => row.record), { ...s, outbox }]
-      }),
-    completeEmail: (id, workerId) => write((s) => removeClaimed(s, id, workerId)),
-    retryEmail: (id, workerId, attempts, nextAttemptAt) =>
-      write((s) =>
-        Option.match(claimedRow(s, id, workerId), {
-          onNone: () => [false, s],
-          onSome: (row) => [true, {
-            ...s,
-            outbox: HashMap.set(s.outbox, id, {
-              record: { ...row.record, attempts, nextAttemptAt },
-              claimedBy: undefined,
-              leaseUntil: 0
-            })
-          }]
-        })
-      ),
-    dropEmail: (id, workerId) => write((s) => removeClaimed(s, id, workerId)),
-
-    // throttling and counters
-    incrementCounter: (key, now, windowMs) =>
-      write((s) => {
-        const current = HashMap.get(s.counters, key)
-        const next: CounterRecord = Option.isSome(current) && current.value.windowStart > now - windowMs
-          ? { count: current.value.count + 1, windowStart: current.value.windowStart, updatedAt: now }
-          : { count: 1, windowStart: now, updatedAt: now }
-        return [next.count, { ...s, counters: HashMap.set(s.counters, key, next) }]
-      }),
-    getCounter: (key) => read((s) => HashMap.get(s.counters, key)),
-    deleteCounter: (key) => write((s) => [undefined, { ...s, counters: HashMap.remove(s.counters, key) }]),
-    releaseCounter: (key, since) =>
-      write((s) => [
-        undefined,
-        {
-          ...s,
-          counters: HashMap.modify(s.counters, key, (counter) =>
-            counter.count > 0 && counter.windowStart <= since ? { ...counter, count: counter.count - 1 } : counter)
-        }
-      ]),
-    purgeCounters: (olderThan, limit) =>
-      write((s) => {
-        const doomed = Array.from(HashMap.keys(HashMap.filter(s.counters, (c) => c.updatedAt <= olderThan)))
-          .slice(0, Math.max(0, limit))
-        return [doomed.length, { ...s, counters: HashMap.removeMany(s.counters, doomed) }]
-      }),
     insertSessionIfPasswordVersion: (session, passwordVersion) =>
       write((s) => {
         const user = HashMap.get(s.users, session.userId)
@@ -368,6 +303,70 @@ export const make = Effect.gen(function*() {
       })
   })
 
+  const outbox = OutboxStore.of({
+    enqueueEmail: (email) =>
+      write((s) => [undefined, {
+        ...s,
+        outbox: HashMap.set(s.outbox, email.id, { record: email, claimedBy: undefined, leaseUntil: 0 })
+      }]),
+    claimEmails: ({ leaseMs, limit, now, workerId }) =>
+      write((s) => {
+        const due = Array.from(HashMap.values(s.outbox))
+          .filter((row) => row.record.nextAttemptAt <= now && (row.claimedBy === undefined || row.leaseUntil <= now))
+          .sort(byKey((row) => `${String(row.record.nextAttemptAt).padStart(16, "0")}:${row.record.id}`))
+          .slice(0, Math.max(0, limit))
+        const outbox = due.reduce(
+          (acc, row) => HashMap.set(acc, row.record.id, { ...row, claimedBy: workerId, leaseUntil: now + leaseMs }),
+          s.outbox
+        )
+        return [due.map((row) => row.record), { ...s, outbox }]
+      }),
+    completeEmail: ({ id, workerId }) => write((s) => removeClaimed(s, id, workerId)),
+    retryEmail: ({ attempts, id, nextAttemptAt, workerId }) =>
+      write((s) =>
+        Option.match(claimedRow(s, id, workerId), {
+          onNone: () => [false, s],
+          onSome: (row) => [true, {
+            ...s,
+            outbox: HashMap.set(s.outbox, id, {
+              record: { ...row.record, attempts, nextAttemptAt },
+              claimedBy: undefined,
+              leaseUntil: 0
+            })
+          }]
+        })
+      ),
+    dropEmail: ({ id, workerId }) => write((s) => removeClaimed(s, id, workerId))
+  })
+
+  const counters = CounterStore.of({
+    incrementCounter: ({ key, now, windowMs }) =>
+      write((s) => {
+        const current = HashMap.get(s.counters, key)
+        const next: CounterRecord = Option.isSome(current) && current.value.windowStart > now - windowMs
+          ? { count: current.value.count + 1, windowStart: current.value.windowStart, updatedAt: now }
+          : { count: 1, windowStart: now, updatedAt: now }
+        return [next.count, { ...s, counters: HashMap.set(s.counters, key, next) }]
+      }),
+    getCounter: (key) => read((s) => HashMap.get(s.counters, key)),
+    deleteCounter: (key) => write((s) => [undefined, { ...s, counters: HashMap.remove(s.counters, key) }]),
+    releaseCounter: ({ key, since }) =>
+      write((s) => [
+        undefined,
+        {
+          ...s,
+          counters: HashMap.modify(s.counters, key, (counter) =>
+            counter.count > 0 && counter.windowStart <= since ? { ...counter, count: counter.count - 1 } : counter)
+        }
+      ]),
+    purgeCounters: ({ limit, olderThan }) =>
+      write((s) => {
+        const doomed = Array.from(HashMap.keys(HashMap.filter(s.counters, (c) => c.updatedAt <= olderThan)))
+          .slice(0, Math.max(0, limit))
+        return [doomed.length, { ...s, counters: HashMap.removeMany(s.counters, doomed) }]
+      })
+  })
+
   const snapshot = Effect.map(Ref.get(committed), (s): Snapshot => ({
     users: Array.from(HashMap.values(s.users)).sort(byKey((user) => user.id)),
     sessions: Array.from(HashMap.values(s.sessions)).sort(byKey((session) => session.tokenHash)),
@@ -375,18 +374,20 @@ export const make = Effect.gen(function*() {
     outbox: Array.from(HashMap.values(s.outbox), (row) => row.record).sort(byKey((record) => record.id))
   }))
 
-  return { store, inspector: MemoryUserStore.of({ snapshot }) }
+  return { store, counters, outbox, inspector: MemoryUserStore.of({ snapshot }) }
 })
 
 /**
- * A fresh, empty store, with its inspector.
+ * A fresh, empty store (its `UserStore`, `CounterStore` and `OutboxStore`), with its inspector.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<UserStore | MemoryUserStore> = Layer.effectContext(
-  Effect.map(
-    make,
-    ({ inspector, store }) => Context.make(UserStore, store).pipe(Context.add(MemoryUserStore, inspector))
-  )
+export const layer: Layer.Layer<UserStore | CounterStore | OutboxStore | MemoryUserStore> = Layer.effectContext(
+  Effect.map(make, ({ counters, inspector, outbox, store }) =>
+    Context.make(UserStore, store).pipe(
+      Context.add(CounterStore, counters),
+      Context.add(OutboxStore, outbox),
+      Context.add(MemoryUserStore, inspector)
+    ))
 )

@@ -15,9 +15,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type { CounterStore } from "./CounterStore.js"
 import { StoreError } from "./Errors.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import { withClient } from "./internal/sqlLayers.js"
+import type { OutboxStore } from "./OutboxStore.js"
 import type { UserStore } from "./UserStore.js"
 
 /**
@@ -72,7 +74,7 @@ const clientLayer = (
  */
 export const layer = (
   options: Options
-): Layer.Layer<UserStore | MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> =>
+): Layer.Layer<UserStore | CounterStore | OutboxStore | MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> =>
   withClient(layerClient(options))
 
 const layerNaming = (options: Options, setting: string) => withClient(clientLayer(options, setting))
@@ -86,7 +88,10 @@ const layerNaming = (options: Options, setting: string) => withClient(clientLaye
  */
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
-): Layer.Layer<UserStore | MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError | ConfigError.ConfigError> =>
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
+  StoreError | ConfigError.ConfigError
+> =>
   Layer.unwrapEffect(Effect.map(
     Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),
     (options) => layerNaming(options, config === undefined ? urlVariable : urlSetting)

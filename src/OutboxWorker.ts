@@ -1,5 +1,5 @@
 /**
- * Delivers the email outbox: claims due messages from the `UserStore`, opens them, sends them through the
+ * Delivers the email outbox: claims due messages from the `OutboxStore`, opens them, sends them through the
  * `EmailSender` and deletes them. A failed delivery is retried on an exponential schedule with jitter until the
  * message's token would have expired (or, for a notice, until it is `noticeMaxAge` old), logged with a masked
  * address and no token, and counted in metrics (`Metrics.outboxDelivered`, `outboxFailedAttempts`,
@@ -29,8 +29,8 @@ import { type EmailMessage, EmailSender } from "./EmailSender.js"
 import type { StoreError } from "./Errors.js"
 import * as OutboxCrypto from "./internal/outboxCrypto.js"
 import { outboxAbandoned, outboxDelivered, outboxFailedAttempts } from "./Metrics.js"
+import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
-import { type OutboxRecord, UserStore } from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -106,7 +106,7 @@ const positive = (path: string, input: Duration.DurationInput) =>
   )
 
 const build = Effect.fnUntraced(function*(options: Options) {
-  const store = yield* UserStore
+  const outbox = yield* OutboxStore
   const sender = yield* EmailSender
   const crypto = OutboxCrypto.make((yield* UserHarborConfig).secretKey)
   const pollInterval = yield* positive("pollInterval", options.pollInterval ?? "1 second")
@@ -131,7 +131,7 @@ const build = Effect.fnUntraced(function*(options: Options) {
 
   const giveUp = (row: OutboxRecord, message: EmailMessage, why: string) =>
     Effect.zipRight(
-      store.dropEmail(row.id, workerId),
+      outbox.dropEmail({ id: row.id, workerId }),
       Effect.logError("OutboxWorker: message given up").pipe(
         Effect.annotateLogs({ to: maskAddress(message.to.email), message: message._tag, attempts: row.attempts, why }),
         Effect.zipRight(Metric.increment(outboxAbandoned))
@@ -145,19 +145,19 @@ const build = Effect.fnUntraced(function*(options: Options) {
     if (Option.isNone(delay) || now + delay.value >= deadline) {
       return yield* giveUp({ ...row, attempts }, message, Option.isNone(delay) ? "retries exhausted" : "expired")
     }
-    yield* store.retryEmail(row.id, workerId, attempts, now + delay.value)
+    yield* outbox.retryEmail({ id: row.id, workerId, attempts, nextAttemptAt: now + delay.value })
   })
 
   const deliver = Effect.fnUntraced(function*(row: OutboxRecord) {
     const envelope = yield* crypto.open(row.id, row.payload)
     if (envelope === undefined) {
       // Sealed under another secret key (or damaged): it can never be read, and keeping it would retry forever.
-      yield* store.dropEmail(row.id, workerId)
+      yield* outbox.dropEmail({ id: row.id, workerId })
       yield* Metric.increment(outboxAbandoned)
       return yield* Effect.logError("OutboxWorker: unreadable message dropped (was the secret key changed?)")
     }
     // A decoy exists only to make its request cost what a real one does.
-    if (envelope.decoy) return yield* store.completeEmail(row.id, workerId)
+    if (envelope.decoy) return yield* outbox.completeEmail({ id: row.id, workerId })
     const message = envelope.message
     // A token message is worthless once its token has expired; a notice gets `noticeMaxAge`.
     const deadline = "expiresAt" in message
@@ -167,7 +167,7 @@ const build = Effect.fnUntraced(function*(options: Options) {
     yield* Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.exit(restore(sender.send(message))), (exit) => {
         if (Exit.isSuccess(exit)) {
-          return store.completeEmail(row.id, workerId).pipe(
+          return outbox.completeEmail({ id: row.id, workerId }).pipe(
             Effect.tap(() => Metric.increment(outboxDelivered)),
             Effect.tap((held) =>
               held ? Effect.void : Effect.logWarning("OutboxWorker: claim lost before completion (lease too short?)")
@@ -194,15 +194,16 @@ const build = Effect.fnUntraced(function*(options: Options) {
 
   const poll: Effect.Effect<number, StoreError> = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const rows = yield* store.claimEmails(now, batchSize, leaseMs, workerId)
+    const rows = yield* outbox.claimEmails({ now, limit: batchSize, leaseMs, workerId })
     yield* Effect.forEach(rows, (row) =>
       deliver(row).pipe(
         // Interrupted before the mail server accepted it: let the next poll (of any worker) take it at once
         // instead of waiting for the lease to end. The attempt does not count.
         Effect.onInterrupt(() =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => store.retryEmail(row.id, workerId, row.attempts, now)).pipe(
-            Effect.ignore
-          )
+          Effect.flatMap(
+            Clock.currentTimeMillis,
+            (now) => outbox.retryEmail({ id: row.id, workerId, attempts: row.attempts, nextAttemptAt: now })
+          ).pipe(Effect.ignore)
         ),
         // One row's store failure must not stop the others; its claim ends with its lease.
         Effect.catchTag("StoreError", (error) =>
@@ -227,7 +228,7 @@ const build = Effect.fnUntraced(function*(options: Options) {
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<OutboxWorker, ConfigError.ConfigError, UserStore | EmailSender | UserHarborConfig> =>
+): Effect.Effect<OutboxWorker, ConfigError.ConfigError, OutboxStore | EmailSender | UserHarborConfig> =>
   Effect.map(build(options), ({ worker }) => worker)
 
 /**
@@ -239,7 +240,7 @@ export const make = (
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<never, ConfigError.ConfigError, UserStore | EmailSender | UserHarborConfig> =>
+): Layer.Layer<never, ConfigError.ConfigError, OutboxStore | EmailSender | UserHarborConfig> =>
   Layer.scopedDiscard(Effect.gen(function*() {
     const { batchSize, pollInterval, worker } = yield* build(options)
     const loop = worker.poll.pipe(

@@ -17,10 +17,12 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
+import type { CounterStore } from "./CounterStore.js"
 import type { StoreError } from "./Errors.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import * as PgSessionReader from "./internal/pgSessionReader.js"
 import { withClient } from "./internal/sqlLayers.js"
+import type { OutboxStore } from "./OutboxStore.js"
 import { UserStore } from "./UserStore.js"
 
 /**
@@ -74,14 +76,16 @@ const withSessionReader: Layer.Layer<UserStore, never, UserStore | PgSessionRead
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<UserStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
+export const layer = (
+  options: Options
+): Layer.Layer<UserStore | CounterStore | OutboxStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
   layerNaming(options, urlOption)
 
 // The URL is checked first: `pg` reads a malformed one as some host name and fails with a misleading error.
 const layerNaming = (
   options: Options,
   setting: string
-): Layer.Layer<UserStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
+): Layer.Layer<UserStore | CounterStore | OutboxStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
   Layer.unwrapEffect(Effect.map(parseUrl(options.url, setting), (url) =>
     Layer.provideMerge(
       withSessionReader,
@@ -97,7 +101,10 @@ const layerNaming = (
  */
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
-): Layer.Layer<UserStore | PgClient.PgClient | SqlClient.SqlClient, StoreError | ConfigError.ConfigError> =>
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | PgClient.PgClient | SqlClient.SqlClient,
+  StoreError | ConfigError.ConfigError
+> =>
   Layer.unwrapEffect(Effect.map(
     Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),
     (options) => layerNaming(options, config === undefined ? urlVariable : urlSetting)

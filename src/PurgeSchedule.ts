@@ -55,8 +55,8 @@ export const purgeAll = (
         while: ({ last }) => last >= size,
         body: ({ total }) => Effect.map(purge, (removed) => ({ total: total + removed, last: removed }))
       }).pipe(Effect.map(({ total }) => total))
-    const expired = yield* drain(store.purgeExpired(now, size))
-    return expired + (yield* drain(store.purgeUnverifiedUsers(now - ttl, size)))
+    const expired = yield* drain(store.purgeExpired({ now, limit: size }))
+    return expired + (yield* drain(store.purgeUnverifiedUsers({ createdBefore: now - ttl, limit: size })))
   })
 
 /**

@@ -33,7 +33,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { UserId } from "./User.js"
-import { type SessionWithUser, UserStore } from "./UserStore.js"
+import { type SessionWithUser, type TokenHash, UserStore, type UserStoreService } from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -149,7 +149,7 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
         })
       )
 
-    const findSession = (tokenHash: string) =>
+    const findSession = (tokenHash: TokenHash) =>
       Effect.flatMap(FiberRef.get(pending), (inTransaction) =>
         inTransaction !== undefined
           ? store.findSession(tokenHash)
@@ -176,26 +176,47 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
         )
       })
 
-    return UserStore.of({
-      ...store,
-      findSession,
-      withTransaction,
+    // Every method listed, none spread in: a method added to the port does not compile here until the cache decides
+    // whether it ends or changes sessions (and must revoke) or may pass through.
+    const cached: UserStoreService = {
+      // users
+      insertUser: store.insertUser,
+      findUserById: store.findUserById,
+      findUserByUsername: store.findUserByUsername,
+      findUserByEmail: store.findUserByEmail,
       markVerified: (id) => revoking(store.markVerified(id), () => revokeUser(id)),
       updatePassword: (update) => revoking(store.updatePassword(update), () => revokeUser(update.userId)),
       deleteUser: (id) => revoking(store.deleteUser(id), () => revokeUser(id)),
-      purgeUnverifiedUsers: (createdBefore, limit) =>
-        revoking(store.purgeUnverifiedUsers(createdBefore, limit), revokeUnverified),
-      deleteUnverifiedUsers: (options) => revoking(store.deleteUnverifiedUsers(options), revokeUnverified),
-      renewSession: (tokenHash, expiresAt, lastUsedAt) =>
-        revoking(store.renewSession(tokenHash, expiresAt, lastUsedAt), () => Effect.sync(() => forget(tokenHash))),
+
+      // single-use tokens
+      issueToken: store.issueToken,
+      findToken: store.findToken,
+      consumeToken: store.consumeToken,
+      deleteUserTokens: store.deleteUserTokens,
+
+      // sessions
+      insertSession: store.insertSession,
+      insertSessionIfPasswordVersion: store.insertSessionIfPasswordVersion,
+      findSession,
+      renewSession: (renewal) =>
+        revoking(store.renewSession(renewal), () => Effect.sync(() => forget(renewal.tokenHash))),
       deleteSession: (tokenHash) => revoking(store.deleteSession(tokenHash), () => revokeToken(tokenHash)),
       deleteUserSessions: (userId) => revoking(store.deleteUserSessions(userId), () => revokeUser(userId)),
+      listUserSessions: store.listUserSessions,
       deleteUserSession: (userId, sessionId) =>
         revoking(store.deleteUserSession(userId, sessionId), () => revokeUser(userId)),
       deleteOtherUserSessions: (userId, keepTokenHash) =>
         revoking(store.deleteOtherUserSessions(userId, keepTokenHash), () => revokeUser(userId)),
-      trimUserSessions: (userId, keep) => revoking(store.trimUserSessions(userId, keep), () => revokeUser(userId))
-    })
+      trimUserSessions: (userId, keep) => revoking(store.trimUserSessions(userId, keep), () => revokeUser(userId)),
+
+      // purging: a purged session had expired, and the caller judges expiry on a cached session too
+      purgeExpired: store.purgeExpired,
+      purgeUnverifiedUsers: (options) => revoking(store.purgeUnverifiedUsers(options), revokeUnverified),
+      deleteUnverifiedUsers: (options) => revoking(store.deleteUnverifiedUsers(options), revokeUnverified),
+
+      withTransaction
+    }
+    return UserStore.of(cached)
   })
 
 /**

@@ -1,7 +1,8 @@
 /**
- * A `UserStore` on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
+ * A `UserStore`, with its `CounterStore` and `OutboxStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
  * (`@effect/sql-pg`) and MariaDB/MySQL (`@effect/sql-mysql2`). It needs only a `SqlClient`, so it shares the app's
- * client, pool and transactions: inside the app's `sql.withTransaction`, every store call joins that transaction.
+ * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of the three ports) joins
+ * that transaction.
  *
  * - Uniqueness is the database's constraint; a violation is recognised by the driver's error code and becomes
  *   `UsernameTaken` or `EmailTaken`.
@@ -29,11 +30,22 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
+import { CounterStore, type CounterStoreService } from "./CounterStore.js"
 import { EmailTaken, StoreError, TokenPurpose, UsernameTaken } from "./Errors.js"
+import * as Ports from "./internal/ports.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
+import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
 import * as SqlMigrations from "./SqlMigrations.js"
 import { SessionId, UserId } from "./User.js"
-import { type OutboxRecord, type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
+import {
+  EmailKey,
+  type SessionRecord,
+  TokenHash,
+  type TokenRecord,
+  UsernameKey,
+  type UserRecord,
+  UserStore
+} from "./UserStore.js"
 
 // Drivers disagree on number types: pg returns BIGINT as a string, mysql2 may, better-sqlite3 returns numbers
 // (or bigints in safe-integer mode). Each is decoded to an exact integer or the row is refused.
@@ -63,9 +75,9 @@ const column = <S extends Schema.Schema.Any>(schema: S, name: string) =>
 const userFields = {
   id: UserId,
   username: Schema.String,
-  usernameKey: column(Schema.String, "username_key"),
+  usernameKey: column(UsernameKey, "username_key"),
   email: Schema.String,
-  emailKey: column(Schema.String, "email_key"),
+  emailKey: column(EmailKey, "email_key"),
   passwordHash: column(Schema.String, "password_hash"),
   passwordVersion: column(Integer, "password_version"),
   verified: Bool,
@@ -76,7 +88,7 @@ const UserRow = Schema.Struct(userFields)
 
 const sessionFields = {
   id: column(SessionId, "session_id"),
-  tokenHash: column(Schema.String, "token_hash"),
+  tokenHash: column(TokenHash, "token_hash"),
   userId: column(UserId, "user_id"),
   createdAt: column(Integer, "session_created_at"),
   expiresAt: column(Integer, "expires_at"),
@@ -84,7 +96,7 @@ const sessionFields = {
 }
 
 const TokenRow = Schema.Struct({
-  tokenHash: column(Schema.String, "token_hash"),
+  tokenHash: column(TokenHash, "token_hash"),
   purpose: TokenPurpose,
   userId: column(UserId, "user_id"),
   createdAt: column(Integer, "created_at"),
@@ -217,13 +229,22 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
 }
 
 /**
- * Builds the store on the `SqlClient` in context, without running migrations. On SQLite it enables foreign keys;
+ * The three ports of one SQL store, as `make` builds them.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type Stores = Ports.Ports
+
+/**
+ * Builds the store's three ports on the `SqlClient` in context, without running migrations: they share the client,
+ * so counter and outbox writes join the `UserStore`'s `withTransaction`. On SQLite it enables foreign keys;
  * on MySQL-dialect servers it checks whether the server is MariaDB (which has `DELETE … RETURNING`).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlClient> = Effect.gen(function*() {
+export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effect.gen(function*() {
   // Our column names must survive an app's `transformQueryNames`/`transformResultNames`.
   const sql = (yield* SqlClient.SqlClient).withoutTransforms()
 
@@ -312,7 +333,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
 
   const tokenColumns = sql`token_hash, purpose, user_id, created_at, expires_at`
 
-  const consumeToken = (purpose: TokenPurpose, tokenHash: string) => {
+  const consumeToken = (purpose: TokenPurpose, tokenHash: TokenHash) => {
     const where = sql`token_hash = ${tokenHash} AND purpose = ${purpose}`
     if (hasDeleteReturning) {
       return sql`DELETE FROM userharbor_tokens WHERE ${where} RETURNING ${tokenColumns}`.pipe(
@@ -374,7 +395,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
 
   // One atomic upsert; a window that began at or before `resetBefore` restarts at 1. MySQL has no `RETURNING` on
   // an upsert, so it reads its own row back in the same transaction, where the upsert's row lock still holds.
-  const incrementCounter = (key: string, now: number, windowMs: number) => {
+  const incrementCounter: CounterStoreService["incrementCounter"] = ({ key, now, windowMs }) => {
     const resetBefore = now - windowMs
     const values = sql.insert({ counter_key: key, hits: 1, window_start: now, updated_at: now })
     const upsert: Effect.Effect<ReadonlyArray<unknown>, SqlError | StoreError> = sql.onDialectOrElse({
@@ -430,7 +451,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
 
   const outboxColumns = sql`id, payload, created_at, attempts, next_attempt_at`
 
-  const claimEmails = (now: number, limit: number, leaseMs: number, workerId: string) => {
+  const claimEmails: OutboxStoreService["claimEmails"] = ({ leaseMs, limit, now, workerId }) => {
     if (limit <= 0) return Effect.succeed([])
     const due = sql`SELECT ${outboxColumns} FROM userharbor_outbox
       WHERE next_attempt_at <= ${now} AND lease_until <= ${now}
@@ -461,7 +482,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
 
   const held = (id: string, workerId: string) => sql`id = ${id} AND claimed_by = ${workerId}`
 
-  return UserStore.of({
+  const store = UserStore.of({
     insertUser,
     findUserById: (id) => findUser("findUserById", sql`u.id = ${id}`),
     findUserByUsername: (key) => findUser("findUserByUsername", sql`u.username_key = ${key}`),
@@ -515,7 +536,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         Effect.catchTag("SqlError", storeError("findSession")),
         Effect.flatMap((rows) => firstSession(rows, tokenHash))
       ),
-    renewSession: (tokenHash, expiresAt, lastUsedAt) =>
+    renewSession: ({ expiresAt, lastUsedAt, tokenHash }) =>
       sql`UPDATE userharbor_sessions SET expires_at = ${expiresAt}, last_used_at = ${lastUsedAt}
         WHERE token_hash = ${tokenHash}`.pipe(Effect.asVoid, Effect.catchTag("SqlError", storeError("renewSession"))),
     deleteSession: (tokenHash) =>
@@ -525,7 +546,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
     deleteUserSessions: (userId) =>
       affected("deleteUserSessions", sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId}`.raw),
 
-    purgeExpired: (now, limit) =>
+    purgeExpired: ({ limit, now }) =>
       Effect.gen(function*() {
         if (limit <= 0) return 0
         const sessions = yield* purgeTable("userharbor_sessions", now, limit)
@@ -535,7 +556,7 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
 
     // Oldest first through the (verified, created_at) index; MySQL has `DELETE … ORDER BY … LIMIT`, the others a
     // keyed sub-select. The cascade takes the users' sessions and tokens.
-    purgeUnverifiedUsers: (createdBefore, limit) =>
+    purgeUnverifiedUsers: ({ createdBefore, limit }) =>
       affected(
         "purgeUnverifiedUsers",
         sql.onDialectOrElse({
@@ -560,34 +581,6 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
 
     withTransaction: transaction("withTransaction"),
 
-    incrementCounter,
-    getCounter: (key) =>
-      sql`SELECT hits, window_start, updated_at FROM userharbor_counters WHERE counter_key = ${key}`.pipe(
-        Effect.flatMap(decodeCounters),
-        Effect.map((rows) => Option.fromNullable(rows[0])),
-        Effect.catchTag("SqlError", storeError("getCounter"))
-      ),
-    deleteCounter: (key) =>
-      sql`DELETE FROM userharbor_counters WHERE counter_key = ${key}`.pipe(
-        Effect.asVoid,
-        Effect.catchTag("SqlError", storeError("deleteCounter"))
-      ),
-    releaseCounter: (key, since) =>
-      sql`UPDATE userharbor_counters SET hits = hits - 1
-        WHERE counter_key = ${key} AND hits > 0 AND window_start <= ${since}`.pipe(
-        Effect.asVoid,
-        Effect.catchTag("SqlError", storeError("releaseCounter"))
-      ),
-    purgeCounters: (olderThan, limit) =>
-      limit <= 0 ? Effect.succeed(0) : affected(
-        "purgeCounters",
-        sql.onDialectOrElse({
-          mysql: () => sql`DELETE FROM userharbor_counters WHERE updated_at <= ${olderThan} LIMIT ${limit}`.raw,
-          orElse: () =>
-            sql`DELETE FROM userharbor_counters WHERE counter_key IN (
-              SELECT counter_key FROM userharbor_counters WHERE updated_at <= ${olderThan} LIMIT ${limit})`.raw
-        })
-      ),
     insertSessionIfPasswordVersion: (session, passwordVersion) =>
       // One statement: the row is inserted only if the version still matches when the insert runs.
       affected(
@@ -619,9 +612,41 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         "deleteOtherUserSessions",
         sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId} AND token_hash <> ${keepTokenHash}`.raw
       ),
-    trimUserSessions: (userId, keep) => affected("trimUserSessions", trimSessions(userId, Math.max(0, keep))),
+    trimUserSessions: (userId, keep) => affected("trimUserSessions", trimSessions(userId, Math.max(0, keep)))
+  })
 
-    // email outbox
+  const counters = CounterStore.of({
+    incrementCounter,
+    getCounter: (key) =>
+      sql`SELECT hits, window_start, updated_at FROM userharbor_counters WHERE counter_key = ${key}`.pipe(
+        Effect.flatMap(decodeCounters),
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.catchTag("SqlError", storeError("getCounter"))
+      ),
+    deleteCounter: (key) =>
+      sql`DELETE FROM userharbor_counters WHERE counter_key = ${key}`.pipe(
+        Effect.asVoid,
+        Effect.catchTag("SqlError", storeError("deleteCounter"))
+      ),
+    releaseCounter: ({ key, since }) =>
+      sql`UPDATE userharbor_counters SET hits = hits - 1
+        WHERE counter_key = ${key} AND hits > 0 AND window_start <= ${since}`.pipe(
+        Effect.asVoid,
+        Effect.catchTag("SqlError", storeError("releaseCounter"))
+      ),
+    purgeCounters: ({ limit, olderThan }) =>
+      limit <= 0 ? Effect.succeed(0) : affected(
+        "purgeCounters",
+        sql.onDialectOrElse({
+          mysql: () => sql`DELETE FROM userharbor_counters WHERE updated_at <= ${olderThan} LIMIT ${limit}`.raw,
+          orElse: () =>
+            sql`DELETE FROM userharbor_counters WHERE counter_key IN (
+              SELECT counter_key FROM userharbor_counters WHERE updated_at <= ${olderThan} LIMIT ${limit})`.raw
+        })
+      )
+  })
+
+  const outbox = OutboxStore.of({
     enqueueEmail: (email) =>
       sql`INSERT INTO userharbor_outbox ${
         sql.insert({
@@ -635,21 +660,23 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
         })
       }`.pipe(Effect.asVoid, Effect.catchTag("SqlError", storeError("enqueueEmail"))),
     claimEmails,
-    completeEmail: (id, workerId) =>
+    completeEmail: ({ id, workerId }) =>
       affected("completeEmail", sql`DELETE FROM userharbor_outbox WHERE ${held(id, workerId)}`.raw).pipe(
         Effect.map((n) => n > 0)
       ),
-    retryEmail: (id, workerId, attempts, nextAttemptAt) =>
+    retryEmail: ({ attempts, id, nextAttemptAt, workerId }) =>
       affected(
         "retryEmail",
         sql`UPDATE userharbor_outbox SET attempts = ${attempts}, next_attempt_at = ${nextAttemptAt},
           claimed_by = NULL, lease_until = 0 WHERE ${held(id, workerId)}`.raw
       ).pipe(Effect.map((n) => n > 0)),
-    dropEmail: (id, workerId) =>
+    dropEmail: ({ id, workerId }) =>
       affected("dropEmail", sql`DELETE FROM userharbor_outbox WHERE ${held(id, workerId)}`.raw).pipe(
         Effect.map((n) => n > 0)
       )
   })
+
+  return { store, counters, outbox }
 })
 
 /**
@@ -658,10 +685,11 @@ export const make: Effect.Effect<UserStore["Type"], StoreError, SqlClient.SqlCli
  * @since 0.1.0
  * @category layers
  */
-export const layerWithoutMigrations: Layer.Layer<UserStore, StoreError, SqlClient.SqlClient> = Layer.effect(
-  UserStore,
-  make
-)
+export const layerWithoutMigrations: Layer.Layer<
+  UserStore | CounterStore | OutboxStore,
+  StoreError,
+  SqlClient.SqlClient
+> = Layer.effectContext(Effect.map(make, Ports.context))
 
 /**
  * The store, after running the pending `SqlMigrations` when the layer is built (a no-op when the schema is
@@ -670,7 +698,5 @@ export const layerWithoutMigrations: Layer.Layer<UserStore, StoreError, SqlClien
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<UserStore, StoreError, SqlClient.SqlClient> = Layer.effect(
-  UserStore,
-  Effect.zipRight(SqlMigrations.run, make)
-)
+export const layer: Layer.Layer<UserStore | CounterStore | OutboxStore, StoreError, SqlClient.SqlClient> = Layer
+  .effectContext(Effect.map(Effect.zipRight(SqlMigrations.run, make), Ports.context))

@@ -22,10 +22,12 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import { existsSync } from "node:fs"
 import { dirname, resolve } from "node:path"
+import type { CounterStore } from "./CounterStore.js"
 import { StoreError } from "./Errors.js"
 import { driverCode } from "./internal/connectFailure.js"
 import * as SessionReader from "./internal/sqliteSessionReader.js"
 import { withClient } from "./internal/sqlLayers.js"
+import type { OutboxStore } from "./OutboxStore.js"
 import { UserStore } from "./UserStore.js"
 
 /**
@@ -121,13 +123,16 @@ const withSessionReader = (options: Options): Layer.Layer<UserStore, StoreError,
  */
 export const layer = (
   options: Options
-): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> =>
+): Layer.Layer<UserStore | CounterStore | OutboxStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> =>
   layerNaming(options, filenameOption)
 
 const layerNaming = (
   options: Options,
   setting: string
-): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> => {
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  StoreError
+> => {
   const store = withClient(clientLayer(options, setting))
   return SessionReader.isSharedFile(options.filename) ? Layer.provideMerge(withSessionReader(options), store) : store
 }
@@ -141,7 +146,10 @@ const layerNaming = (
  */
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
-): Layer.Layer<UserStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError | ConfigError.ConfigError> =>
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  StoreError | ConfigError.ConfigError
+> =>
   Layer.unwrapEffect(Effect.map(
     Config.unwrap(config ?? { filename: Config.string(filenameVariable) }),
     (options) => layerNaming(options, config === undefined ? filenameVariable : "the filename setting")

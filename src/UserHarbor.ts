@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { CounterStore } from "./CounterStore.js"
 import * as Email from "./Email.js"
 import {
   AccountDeletedEmail,
@@ -50,13 +51,21 @@ import * as SyncLookup from "./internal/syncLookup.js"
 import * as Throttle from "./internal/throttle.js"
 import * as Tokens from "./internal/tokens.js"
 import * as Tracing from "./internal/tracing.js"
+import type { OutboxStore } from "./OutboxStore.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 import { SecureRandom } from "./SecureRandom.js"
 import { type Session, SessionId, type SessionSummary, User, UserId, type ValidatedSession } from "./User.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import * as Username from "./Username.js"
-import { type SessionUser, type SessionWithUser, type UserRecord, UserStore } from "./UserStore.js"
+import {
+  EmailKey,
+  type SessionUser,
+  type SessionWithUser,
+  type TokenHash,
+  type UserRecord,
+  UserStore
+} from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -248,7 +257,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       )
     )
     const strict = config.enumeration === "strict"
-    const throttle = Throttle.make(store, config.throttle, tokens.digest, config.enumeration)
+    const throttle = Throttle.make(yield* CounterStore, store, config.throttle, tokens.digest, config.enumeration)
     // Taken before any store round trip, so a flood is refused as `Busy` without touching the database, and a
     // refused call has counted nothing (see `PasswordHasher.admit`).
     const admit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | Busy, R> =>
@@ -292,7 +301,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     // Looks the session up and judges its expiry; an expired one is deleted. `onLive` gets it while it is alive.
     const liveSession = <A, E>(
       sessionToken: SecretInput,
-      onLive: (found: SessionWithUser, tokenHash: string, now: number) => Effect.Effect<A, E>
+      onLive: (found: SessionWithUser, tokenHash: TokenHash, now: number) => Effect.Effect<A, E>
     ): Effect.Effect<A, E | InvalidSession | StoreError> =>
       Effect.suspend(() => {
         const tokenHash = tokens.hashOf(sessionToken)
@@ -311,7 +320,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
             }))
       })
 
-    const checked = (found: SessionWithUser, tokenHash: string, now: number) =>
+    const checked = (found: SessionWithUser, tokenHash: TokenHash, now: number) =>
       Effect.succeed({ tokenHash, now, ...found })
     const checkSession = (sessionToken: SecretInput) => liveSession(sessionToken, checked)
 
@@ -481,7 +490,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
           // Strict: the username is taken as a fresh registration would take it, by an account that has no
           // address (a key no address can have) and so can never be verified, reset or logged into.
           if (strict) {
-            yield* store.insertUser({ ...record, email: "", emailKey: `unclaimed:${id}` }).pipe(
+            yield* store.insertUser({ ...record, email: "", emailKey: EmailKey.make(`unclaimed:${id}`) }).pipe(
               // The key is the fresh id's: a collision is a bug, not an outcome.
               Effect.catchTag("EmailTaken", Effect.die)
             )
@@ -595,9 +604,11 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       return { validated, expiresAt, write }
     }
     // Functions passed per call are built once here, not per request.
-    const renewing = (found: SessionWithUser, tokenHash: string, now: number) => {
+    const renewing = (found: SessionWithUser, tokenHash: TokenHash, now: number) => {
       const { expiresAt, validated, write } = use(found, now)
-      return write ? Effect.as(store.renewSession(tokenHash, expiresAt, now), validated) : Effect.succeed(validated)
+      return write
+        ? Effect.as(store.renewSession({ tokenHash, expiresAt, lastUsedAt: now }), validated)
+        : Effect.succeed(validated)
     }
     const validate = (sessionToken: SecretInput) => liveSession(sessionToken, renewing)
     // With a store that reads sessions synchronously (SQLite), the common answers (a live session with nothing to
@@ -797,7 +808,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 export const make: Effect.Effect<
   UserHarbor["Type"],
   never,
-  UserStore | EmailSender | PasswordHasher | SecureRandom | UserHarborConfig
+  UserStore | CounterStore | EmailSender | PasswordHasher | SecureRandom | UserHarborConfig
 > = Effect.map(build(Delivery.inline), UserHarbor.of)
 
 /**
@@ -812,7 +823,7 @@ export const make: Effect.Effect<
 export const makeOutbox: Effect.Effect<
   OutboxService,
   never,
-  UserStore | PasswordHasher | SecureRandom | UserHarborConfig
+  UserStore | CounterStore | OutboxStore | PasswordHasher | SecureRandom | UserHarborConfig
 > = Effect.map(build(Delivery.outbox), UserHarborOutbox.of)
 
 /**
@@ -824,7 +835,7 @@ export const makeOutbox: Effect.Effect<
 export const layer: Layer.Layer<
   UserHarbor,
   never,
-  UserStore | EmailSender | PasswordHasher | SecureRandom | UserHarborConfig
+  UserStore | CounterStore | EmailSender | PasswordHasher | SecureRandom | UserHarborConfig
 > = Layer.effect(UserHarbor, make)
 
 /**
@@ -838,7 +849,7 @@ export const layer: Layer.Layer<
 export const layerOutbox: Layer.Layer<
   UserHarbor | UserHarborOutbox,
   never,
-  UserStore | PasswordHasher | SecureRandom | UserHarborConfig
+  UserStore | CounterStore | OutboxStore | PasswordHasher | SecureRandom | UserHarborConfig
 > = Layer.effectContext(
   Effect.map(makeOutbox, (service) => Context.make(UserHarborOutbox, service).pipe(Context.add(UserHarbor, service)))
 )

@@ -1,5 +1,5 @@
 /**
- * The whole library wired for tests in one layer: the memory store, the recording sender, deterministic random
+ * The whole library wired for tests in one layer: the memory store (its three ports), the recording sender, deterministic random
  * bytes and argon2id with tiny parameters. It is for tests only (an app's tests too): the hashing parameters give
  * no protection and the "random" tokens are predictable.
  *
@@ -7,9 +7,11 @@
  */
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type { CounterStore } from "./CounterStore.js"
 import * as DeterministicRandom from "./DeterministicRandom.js"
 import type { EmailSender } from "./EmailSender.js"
 import * as MemoryUserStore from "./MemoryUserStore.js"
+import type { OutboxStore } from "./OutboxStore.js"
 import * as PasswordHasher from "./PasswordHasher.js"
 import * as RecordingEmailSender from "./RecordingEmailSender.js"
 import type { SecureRandom } from "./SecureRandom.js"
@@ -34,6 +36,8 @@ export const testSecretKey = Redacted.make("userharbor-test-secret-key-012345678
 export type Services =
   | UserHarbor.UserHarbor
   | UserStore
+  | CounterStore
+  | OutboxStore
   | MemoryUserStore.MemoryUserStore
   | EmailSender
   | RecordingEmailSender.RecordingEmailSender
@@ -51,7 +55,7 @@ export type StoreServices = Exclude<Services, MemoryUserStore.MemoryUserStore>
 
 // Every port but the service itself, shared by the inline and the outbox kits.
 const ports = <ROut, E, RIn>(
-  store: Layer.Layer<ROut | UserStore, E, RIn>,
+  store: Layer.Layer<ROut | UserStore | CounterStore | OutboxStore, E, RIn>,
   options: Partial<UserHarborConfig.Options>,
   hasher: Layer.Layer<PasswordHasher.PasswordHasher> = PasswordHasher.layerInsecureForTesting
 ) =>
@@ -64,7 +68,8 @@ const ports = <ROut, E, RIn>(
   )
 
 /**
- * The test kit around another `UserStore` (a SQL store, say), so the same behaviour tests run on every backend.
+ * The test kit around another store (a SQL store, say) that provides the three ports (`UserStore`, `CounterStore`,
+ * `OutboxStore`), so the same behaviour tests run on every backend.
  * Whatever else the store layer provides (an inspector, a client) is kept in the output. `hasher` replaces the
  * insecure test hasher (to test hash upgrades or a bounded hasher, say).
  *
@@ -72,7 +77,7 @@ const ports = <ROut, E, RIn>(
  * @category layers
  */
 export const layerWithStore = <ROut, E, RIn>(
-  store: Layer.Layer<ROut | UserStore, E, RIn>,
+  store: Layer.Layer<ROut | UserStore | CounterStore | OutboxStore, E, RIn>,
   options: Partial<UserHarborConfig.Options> = {},
   hasher: Layer.Layer<PasswordHasher.PasswordHasher> = PasswordHasher.layerInsecureForTesting
 ): Layer.Layer<ROut | StoreServices, E, RIn> => UserHarbor.layer.pipe(Layer.provideMerge(ports(store, options, hasher)))
@@ -86,7 +91,7 @@ export const layerWithStore = <ROut, E, RIn>(
  * @category layers
  */
 export const layerOutboxWithStore = <ROut, E, RIn>(
-  store: Layer.Layer<ROut | UserStore, E, RIn>,
+  store: Layer.Layer<ROut | UserStore | CounterStore | OutboxStore, E, RIn>,
   options: Partial<UserHarborConfig.Options> = {}
 ): Layer.Layer<ROut | StoreServices | UserHarbor.UserHarborOutbox, E, RIn> =>
   UserHarbor.layerOutbox.pipe(Layer.provideMerge(ports(store, options)))

@@ -30,7 +30,9 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as CounterStore from "./CounterStore.js"
 import type { EmailTaken, StoreError, TokenPurpose, UsernameTaken } from "./Errors.js"
+import type * as OutboxStore from "./OutboxStore.js"
 import type { SessionId, UserId } from "./User.js"
 
 /**
@@ -266,3 +268,17 @@ export interface UserStoreService {
  * @category tags
  */
 export class UserStore extends Context.Tag("userharbor/UserStore")<UserStore, UserStoreService>() {}
+
+/**
+ * @deprecated Moved to `CounterStore.CounterRecord` with the counter methods (0.3.0).
+ * @since 0.1.0
+ * @category models
+ */
+export type CounterRecord = CounterStore.CounterRecord
+
+/**
+ * @deprecated Moved to `OutboxStore.OutboxRecord` with the outbox methods (0.3.0).
+ * @since 0.1.0
+ * @category models
+ */
+export type OutboxRecord = OutboxStore.OutboxRecord

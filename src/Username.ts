@@ -16,6 +16,7 @@ import { InvalidUsername } from "./Errors.js"
 import { skeleton } from "./internal/confusables.js"
 import { foldCase } from "./internal/fold.js"
 import { isHighlyRestrictive } from "./internal/scripts.js"
+import { UsernameKey } from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -25,7 +26,7 @@ export interface ValidUsername {
   /** As typed, NFC-normalised: what the library shows. */
   readonly display: string
   /** The canonical form that uniqueness and look-ups use. */
-  readonly key: string
+  readonly key: UsernameKey
 }
 
 const minLength = 3
@@ -59,7 +60,9 @@ const shape = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}]*$/u
  * @since 0.1.0
  * @category constructors
  */
-export const canonical = (username: string): string => foldCase(skeleton(foldCase(username)))
+export const canonical = (username: string): UsernameKey =>
+  // A key is whatever this function returns: nothing to check.
+  UsernameKey.make(foldCase(skeleton(foldCase(username))), true)
 
 // PRECIS: code points that show nothing or are not characters yet, and conjoining jamo (RFC 8264 9.9,
 // OldHangulJamo: Hangul_Syllable_Type L, V and T) that NFC could not compose into a syllable.

@@ -1,6 +1,7 @@
 /**
- * The core entry point, `userharbor`: the account service, its ports (store, email sender, hasher, random
- * source), the errors, the configuration, the console sender and the argon2id hasher.
+ * The core entry point, `userharbor`: the account service, its ports (the stores of accounts, counters and the
+ * outbox, the email sender, the hasher, the random source), the errors, the configuration, the console sender and
+ * the argon2id hasher.
  *
  * @since 0.1.0
  */
@@ -9,6 +10,10 @@
  * @since 0.1.0
  */
 export * as ConsoleEmailSender from "./ConsoleEmailSender.js"
+/**
+ * @since 0.3.0
+ */
+export * as CounterStore from "./CounterStore.js"
 /**
  * @since 0.1.0
  */
@@ -33,6 +38,10 @@ export * as Metrics from "./Metrics.js"
  * @since 0.1.0
  */
 export * as OutboxWorker from "./OutboxWorker.js"
+/**
+ * @since 0.3.0
+ */
+export * as OutboxStore from "./OutboxStore.js"
 /**
  * @since 0.1.0
  */

@@ -2,9 +2,9 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { type EmailMessage, EmailSender } from "../EmailSender.js"
 import type { EmailDeliveryError, StoreError } from "../Errors.js"
+import { OutboxStore } from "../OutboxStore.js"
 import { SecureRandom } from "../SecureRandom.js"
 import { UserHarborConfig } from "../UserHarborConfig.js"
-import { UserStore } from "../UserStore.js"
 import * as OutboxCrypto from "./outboxCrypto.js"
 
 /**
@@ -54,9 +54,9 @@ export const inline: Effect.Effect<Delivery<EmailDeliveryError>, never, EmailSen
  * Writes an encrypted outbox row in the transaction; the `OutboxWorker` delivers it. Nothing is left to do after
  * the commit, so the operation cannot fail with a delivery error.
  */
-export const outbox: Effect.Effect<Delivery<never>, never, UserStore | UserHarborConfig | SecureRandom> = Effect.gen(
+export const outbox: Effect.Effect<Delivery<never>, never, OutboxStore | UserHarborConfig | SecureRandom> = Effect.gen(
   function*() {
-    const store = yield* UserStore
+    const outbox = yield* OutboxStore
     const random = yield* SecureRandom
     const crypto = OutboxCrypto.make((yield* UserHarborConfig).secretKey)
     const enqueue = (decoy: boolean) => (message: EmailMessage) =>
@@ -65,7 +65,7 @@ export const outbox: Effect.Effect<Delivery<never>, never, UserStore | UserHarbo
         const now = yield* Clock.currentTimeMillis
         // A decoy is sealed like a message, so it costs the same; only the worker can tell them apart.
         const payload = crypto.seal(id, { decoy, message })
-        yield* store.enqueueEmail({ id, payload, createdAt: now, attempts: 0, nextAttemptAt: now })
+        yield* outbox.enqueueEmail({ id, payload, createdAt: now, attempts: 0, nextAttemptAt: now })
         return Effect.void
       })
     return { stage: enqueue(false), notice: enqueue(false), decoy: enqueue(true) }

@@ -5,7 +5,7 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import type { StoreError } from "../Errors.js"
 import { SessionId, UserId } from "../User.js"
-import type { SessionWithUser, UserStore } from "../UserStore.js"
+import type { SessionWithUser, TokenHash, UserStore } from "../UserStore.js"
 
 /**
  * The session look-up, shared by `SqlUserStore.findSession` and the drivers' fast paths, which run it with a
@@ -50,7 +50,7 @@ const trusted = { disableValidation: true } as const
  * this row, on every driver and path. Hand-written rather than a `Schema`: on this path the generic decoder costs
  * as much as the query.
  */
-export const decodeRow = (row: unknown, tokenHash: string): SessionWithUser | undefined => {
+export const decodeRow = (row: unknown, tokenHash: TokenHash): SessionWithUser | undefined => {
   if (!Predicate.isRecord(row)) return undefined
   const { email, id, user_id, username } = row
   const verified = boolean(row.verified)
@@ -73,12 +73,12 @@ export const decodeRow = (row: unknown, tokenHash: string): SessionWithUser | un
 /** The first row decoded; an impossible row is a bug or a corrupt database, as on the normal path (`orDie`). */
 export const firstSession = (
   rows: ReadonlyArray<unknown>,
-  tokenHash: string
+  tokenHash: TokenHash
 ): Effect.Effect<Option.Option<SessionWithUser>> =>
   rows.length === 0 ? Effect.succeedNone : oneSession(rows[0], tokenHash)
 
 /** `firstSession` for a driver that returns the row itself, or `undefined` for none. */
-export const oneSession = (row: unknown, tokenHash: string): Effect.Effect<Option.Option<SessionWithUser>> => {
+export const oneSession = (row: unknown, tokenHash: TokenHash): Effect.Effect<Option.Option<SessionWithUser>> => {
   if (row === undefined) return Effect.succeedNone
   const found = decodeRow(row, tokenHash)
   return found === undefined ? Effect.dieMessage("findSession: unexpected row shape") : Effect.succeedSome(found)
@@ -90,7 +90,7 @@ export const oneSession = (row: unknown, tokenHash: string): Effect.Effect<Optio
  */
 export const outsideTransactions = (
   fallback: UserStore["Type"]["findSession"],
-  fast: (tokenHash: string) => Effect.Effect<Option.Option<SessionWithUser>, StoreError>
+  fast: (tokenHash: TokenHash) => Effect.Effect<Option.Option<SessionWithUser>, StoreError>
 ): UserStore["Type"]["findSession"] =>
 (tokenHash) =>
   Effect.contextWithEffect((context: Context.Context<never>) =>

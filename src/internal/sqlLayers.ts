@@ -1,6 +1,8 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Layer from "effect/Layer"
+import type { CounterStore } from "../CounterStore.js"
 import type { StoreError } from "../Errors.js"
+import type { OutboxStore } from "../OutboxStore.js"
 import * as SqlUserStore from "../SqlUserStore.js"
 import type { UserStore } from "../UserStore.js"
 
@@ -12,4 +14,5 @@ import type { UserStore } from "../UserStore.js"
  */
 export const withClient = <C>(
   client: Layer.Layer<C | SqlClient.SqlClient, StoreError>
-): Layer.Layer<UserStore | C | SqlClient.SqlClient, StoreError> => SqlUserStore.layer.pipe(Layer.provideMerge(client))
+): Layer.Layer<UserStore | CounterStore | OutboxStore | C | SqlClient.SqlClient, StoreError> =>
+  SqlUserStore.layer.pipe(Layer.provideMerge(client))

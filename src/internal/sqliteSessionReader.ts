@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import { StoreError } from "../Errors.js"
-import type { SessionWithUser, UserStore } from "../UserStore.js"
+import type { SessionWithUser, TokenHash, UserStore } from "../UserStore.js"
 import {
   decodeRow,
   inTransaction,
@@ -56,7 +56,7 @@ export const make = (
       const user: unknown = userStatement.get(session.user_id)
       return Predicate.isRecord(user) ? { ...session, ...user } : undefined
     }
-    const lookup = (tokenHash: string): SessionWithUser | undefined => {
+    const lookup = (tokenHash: TokenHash): SessionWithUser | undefined => {
       const row = readRow(tokenHash)
       if (row === undefined) return undefined
       const found = decodeRow(row, tokenHash)

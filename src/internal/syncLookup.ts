@@ -1,5 +1,5 @@
 import type * as Context from "effect/Context"
-import type { SessionWithUser, UserStore } from "../UserStore.js"
+import type { SessionWithUser, TokenHash, UserStore } from "../UserStore.js"
 
 /**
  * A store's session look-up that can answer synchronously, registered by the store for its own `findSession` (the
@@ -10,7 +10,7 @@ export interface SyncLookup {
    * The row, `undefined` for none; it throws on anything else (a database error, an impossible row), and the caller
    * then takes the `Effect` path, which reports it properly.
    */
-  readonly lookup: (tokenHash: string) => SessionWithUser | undefined
+  readonly lookup: (tokenHash: TokenHash) => SessionWithUser | undefined
   /** Whether `findSession`, run by a fiber with this context, is exactly `lookup` (outside transactions). */
   readonly appliesIn: (context: Context.Context<never>) => boolean
 }

@@ -42,11 +42,12 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import type { CounterRecord, CounterStoreService } from "../CounterStore.js"
 import { type StoreError, type TokenPurpose, TooManyAttempts } from "../Errors.js"
 import * as Metrics from "../Metrics.js"
 import type { UserId } from "../User.js"
 import type { Enumeration, ThrottleSettings } from "../UserHarborConfig.js"
-import type { CounterRecord, UserStore } from "../UserStore.js"
+import type { UserStoreService } from "../UserStore.js"
 
 /** A window that never ends: login failures are consecutive, not per period (NIST SP 800-63B 5.2.2). */
 const forever = Number.MAX_SAFE_INTEGER
@@ -148,8 +149,13 @@ const wait = (counter: Option.Option<CounterRecord>, f: (counter: CounterRecord)
 const countOf = (counter: Option.Option<CounterRecord>) =>
   Option.match(counter, { onNone: () => 0, onSome: (c) => c.count })
 
+/**
+ * `counters` keeps the counts; `store` is only for its `withTransaction`, which the counter writes of the same
+ * backend join.
+ */
 export const make = (
-  store: UserStore["Type"],
+  counters: CounterStoreService,
+  store: Pick<UserStoreService, "withTransaction">,
   settings: ThrottleSettings,
   digest: (value: string) => string,
   enumeration: Enumeration
@@ -174,7 +180,7 @@ export const make = (
     nameCounter("email", account.emailKey, Option.some(account.id)),
     hmac("budget", `account:${account.id}`)
   ]
-  const deleteAll = (keys: ReadonlyArray<string>) => Effect.forEach(keys, store.deleteCounter, { discard: true })
+  const deleteAll = (keys: ReadonlyArray<string>) => Effect.forEach(keys, counters.deleteCounter, { discard: true })
   const open: Attempt = {
     verifies: true,
     failed: Effect.void,
@@ -188,7 +194,7 @@ export const make = (
    * single guess this lock period allows; ours stays counted, as the guess it would have been.
    */
   const reserve = Effect.fnUntraced(function*(key: string, before: Option.Option<CounterRecord>, now: number) {
-    const count = yield* store.incrementCounter(key, now, forever)
+    const count = yield* counters.incrementCounter({ key, now, windowMs: forever })
     return { count, usable: count <= settings.freeFailures || count === countOf(before) + 1 }
   })
 
@@ -213,10 +219,10 @@ export const make = (
     now: number,
     what?: string
   ) {
-    const count = yield* store.incrementCounter(key, now, Duration.toMillis(window))
+    const count = yield* counters.incrementCounter({ key, now, windowMs: Duration.toMillis(window) })
     if (count === limit && what !== undefined) yield* Effect.logWarning(`UserHarbor: ${what} locked`)
     if (count <= limit) return 0
-    const counter = yield* store.getCounter(key)
+    const counter = yield* counters.getCounter(key)
     return Math.max(1, wait(counter, (c) => windowWait(limit, window, c, now)))
   })
 
@@ -226,9 +232,9 @@ export const make = (
     const nameKey = nameCounter(name.kind, name.name, name.account)
     const budgetKey = budgetCounter(name)
     const client = clientKey === undefined ? undefined : clientCounter(clientKey)
-    const nameBefore = yield* store.getCounter(nameKey)
-    const budgetBefore = yield* store.getCounter(budgetKey)
-    const clientBefore = client === undefined ? Option.none() : yield* store.getCounter(client)
+    const nameBefore = yield* counters.getCounter(nameKey)
+    const budgetBefore = yield* counters.getCounter(budgetKey)
+    const clientBefore = client === undefined ? Option.none() : yield* counters.getCounter(client)
     const waitFor = Math.max(
       wait(nameBefore, (c) => identifierWait(settings, c, now)),
       wait(clientBefore, (c) => clientWait(settings, c, now))
@@ -239,7 +245,7 @@ export const make = (
       const refusedFor = yield* countIn(client, settings.clientFreeFailures, settings.clientWindow, now, "client")
       if (refusedFor > 0) return yield* tooMany(refusedFor)
     }
-    const releaseClient = client === undefined ? Effect.void : store.releaseCounter(client, now)
+    const releaseClient = client === undefined ? Effect.void : counters.releaseCounter({ key: client, since: now })
     const named = yield* reserve(nameKey, nameBefore, now)
     if (!named.usable) {
       yield* releaseClient
@@ -250,7 +256,10 @@ export const make = (
     const budgetOpen = wait(budgetBefore, (c) => identifierWait(settings, c, now)) === 0
     const budget = budgetOpen
       ? yield* reserve(budgetKey, budgetBefore, now)
-      : yield* Effect.as(store.incrementCounter(decoyBudget, now, forever), { count: 0, usable: false })
+      : yield* Effect.as(counters.incrementCounter({ key: decoyBudget, now, windowMs: forever }), {
+        count: 0,
+        usable: false
+      })
     const attempt: Attempt = {
       verifies: budget.usable,
       failed: Effect.gen(function*() {
@@ -261,8 +270,8 @@ export const make = (
         store.withTransaction(Effect.zipRight(releaseClient, deleteAll(accountCounters(account)))),
       abandoned: Effect.all([
         releaseClient,
-        store.releaseCounter(nameKey, now),
-        store.releaseCounter(budgetOpen ? budgetKey : decoyBudget, now)
+        counters.releaseCounter({ key: nameKey, since: now }),
+        counters.releaseCounter({ key: budgetOpen ? budgetKey : decoyBudget, since: now })
       ], { discard: true })
     }
     return attempt
@@ -275,7 +284,7 @@ export const make = (
     if (!settings.enabled) return open
     const now = yield* Clock.currentTimeMillis
     const key = reauthIdentifier(userId)
-    const before = yield* store.getCounter(key)
+    const before = yield* counters.getCounter(key)
     const waitFor = wait(before, (c) => identifierWait(settings, c, now))
     if (waitFor > 0) return yield* tooMany(waitFor)
     const reserved = yield* reserve(key, before, now)
@@ -285,8 +294,8 @@ export const make = (
     const attempt: Attempt = {
       verifies: true,
       failed: transitions("password re-check", reserved.count),
-      succeeded: () => store.deleteCounter(key),
-      abandoned: store.releaseCounter(key, now)
+      succeeded: () => counters.deleteCounter(key),
+      abandoned: counters.releaseCounter({ key, since: now })
     }
     return attempt
   })
@@ -308,17 +317,17 @@ export const make = (
   const mailAllowed = Effect.fnUntraced(function*(purpose: MailPurpose, recipient: string) {
     if (!settings.enabled) return true
     const now = yield* Clock.currentTimeMillis
-    const hourly = yield* store.incrementCounter(
-      `mail:${purpose}:${recipient}`,
+    const hourly = yield* counters.incrementCounter({
+      key: `mail:${purpose}:${recipient}`,
       now,
-      Duration.toMillis(settings.mailWindow)
-    )
+      windowMs: Duration.toMillis(settings.mailWindow)
+    })
     // The daily window counts only what the hourly one let through (so a burst of refused requests does not use
     // up the day); over the hourly limit it is read instead, so both outcomes make the same two store calls.
     const dailyKey = `mail-day:${purpose}:${recipient}`
     if (hourly > settings.mailLimit) {
-      yield* store.getCounter(dailyKey)
-    } else if ((yield* store.incrementCounter(dailyKey, now, day)) <= settings.mailDailyLimit) {
+      yield* counters.getCounter(dailyKey)
+    } else if ((yield* counters.incrementCounter({ key: dailyKey, now, windowMs: day })) <= settings.mailDailyLimit) {
       return true
     }
     yield* Metric.increment(Metrics.throttled)

@@ -1,0 +1,18 @@
+import * as Context from "effect/Context"
+import { CounterStore, type CounterStoreService } from "../CounterStore.js"
+import { OutboxStore, type OutboxStoreService } from "../OutboxStore.js"
+import { UserStore, type UserStoreService } from "../UserStore.js"
+
+/** The three storage ports of one backend, which share its transaction. */
+export interface Ports {
+  readonly store: UserStoreService
+  readonly counters: CounterStoreService
+  readonly outbox: OutboxStoreService
+}
+
+/** The ports under their tags, as the stores' layers provide them. */
+export const context = (ports: Ports): Context.Context<UserStore | CounterStore | OutboxStore> =>
+  Context.make(UserStore, ports.store).pipe(
+    Context.add(CounterStore, ports.counters),
+    Context.add(OutboxStore, ports.outbox)
+  )
