@@ -11,7 +11,9 @@ import { Lucia } from "lucia"
 import { createHmac, createSecretKey } from "node:crypto"
 import { existsSync, mkdirSync, rmSync } from "node:fs"
 import { performance } from "node:perf_hooks"
+import type { CounterStore } from "../src/CounterStore.js"
 import { EmailSender } from "../src/EmailSender.js"
+import type { OutboxStore } from "../src/OutboxStore.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 import * as SecureRandom from "../src/SecureRandom.js"
 import * as SessionCache from "../src/SessionCache.js"
@@ -200,7 +202,10 @@ export const luciaSqliteCheck = (filename: string) => {
 const silentSender = Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.void }))
 
 /** The library's services around a store layer: real argon2 at default parameters, real random bytes. */
-export const harborLayer = <E>(store: Layer.Layer<UserStore, E>, limits: Partial<PasswordHasher.Limits> = {}) =>
+export const harborLayer = <E>(
+  store: Layer.Layer<UserStore | CounterStore | OutboxStore, E>,
+  limits: Partial<PasswordHasher.Limits> = {}
+) =>
   UserHarbor.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
       store,
@@ -218,7 +223,7 @@ export const sqliteHarbor = async (
 ) => {
   const store = SqliteUserStore.layer({ filename })
   const runtime = ManagedRuntime.make(
-    harborLayer(options.cache === true ? SessionCache.layer().pipe(Layer.provide(store)) : store, options.limits)
+    harborLayer(options.cache === true ? SessionCache.layer().pipe(Layer.provideMerge(store)) : store, options.limits)
   )
   const harbor = await runtime.runPromise(UserHarbor.UserHarbor)
   return { runtime, harbor }

@@ -1,12 +1,17 @@
 /**
- * A `UserStore` wrapper for the outbox fault and enumeration tests: it counts every statement (each port method
- * but `withTransaction`) and every transaction, by method name, and can fail the n-th statement with a
- * `StoreError`, as a database that drops the connection in the middle of an operation would.
+ * A wrapper of the three store ports (`UserStore`, `CounterStore`, `OutboxStore`) for the outbox fault and
+ * enumeration tests: it counts every statement (each port method but `withTransaction`) and every transaction, by
+ * method name, in one list across the ports, and can fail the n-th statement with a `StoreError`, as a database
+ * that drops the connection in the middle of an operation would.
  */
 import { Context, Effect, Layer, Ref } from "effect"
+import { CounterStore } from "../src/CounterStore.js"
 import { StoreError } from "../src/Errors.js"
+import { OutboxStore } from "../src/OutboxStore.js"
 import { PasswordHasher } from "../src/PasswordHasher.js"
 import { UserStore } from "../src/UserStore.js"
+
+type Ports = UserStore | CounterStore | OutboxStore
 
 export interface Counts {
   readonly statements: ReadonlyArray<string>
@@ -24,10 +29,12 @@ export class Instruments extends Context.Tag("test/Instruments")<Instruments, {
 
 export const injected = "injected fault"
 
-/** Wraps the `UserStore` and `PasswordHasher` below it; provides both again, and `Instruments`. */
-export const layer: Layer.Layer<UserStore | PasswordHasher | Instruments, never, UserStore | PasswordHasher> = Layer
+/** Wraps the store ports and `PasswordHasher` below it; provides them again, and `Instruments`. */
+export const layer: Layer.Layer<Ports | PasswordHasher | Instruments, never, Ports | PasswordHasher> = Layer
   .effectContext(Effect.gen(function*() {
     const inner = yield* UserStore
+    const innerCounters = yield* CounterStore
+    const innerOutbox = yield* OutboxStore
     const hasher = yield* PasswordHasher
     const statements = yield* Ref.make<ReadonlyArray<string>>([])
     const transactions = yield* Ref.make(0)
@@ -65,21 +72,25 @@ export const layer: Layer.Layer<UserStore | PasswordHasher | Instruments, never,
       deleteUserSessions: statement("deleteUserSessions")(inner.deleteUserSessions),
       purgeExpired: statement("purgeExpired")(inner.purgeExpired),
       withTransaction: (self) => Effect.zipRight(Ref.update(transactions, (n) => n + 1), inner.withTransaction(self)),
-      enqueueEmail: statement("enqueueEmail")(inner.enqueueEmail),
-      claimEmails: statement("claimEmails")(inner.claimEmails),
-      completeEmail: statement("completeEmail")(inner.completeEmail),
-      retryEmail: statement("retryEmail")(inner.retryEmail),
-      dropEmail: statement("dropEmail")(inner.dropEmail),
       listUserSessions: statement("listUserSessions")(inner.listUserSessions),
       deleteUserSession: statement("deleteUserSession")(inner.deleteUserSession),
       deleteOtherUserSessions: statement("deleteOtherUserSessions")(inner.deleteOtherUserSessions),
       trimUserSessions: statement("trimUserSessions")(inner.trimUserSessions),
-      incrementCounter: statement("incrementCounter")(inner.incrementCounter),
-      getCounter: statement("getCounter")(inner.getCounter),
-      deleteCounter: statement("deleteCounter")(inner.deleteCounter),
-      releaseCounter: statement("releaseCounter")(inner.releaseCounter),
-      purgeCounters: statement("purgeCounters")(inner.purgeCounters),
       insertSessionIfPasswordVersion: statement("insertSessionIfPasswordVersion")(inner.insertSessionIfPasswordVersion)
+    })
+    const counters = CounterStore.of({
+      incrementCounter: statement("incrementCounter")(innerCounters.incrementCounter),
+      getCounter: statement("getCounter")(innerCounters.getCounter),
+      deleteCounter: statement("deleteCounter")(innerCounters.deleteCounter),
+      releaseCounter: statement("releaseCounter")(innerCounters.releaseCounter),
+      purgeCounters: statement("purgeCounters")(innerCounters.purgeCounters)
+    })
+    const outbox = OutboxStore.of({
+      enqueueEmail: statement("enqueueEmail")(innerOutbox.enqueueEmail),
+      claimEmails: statement("claimEmails")(innerOutbox.claimEmails),
+      completeEmail: statement("completeEmail")(innerOutbox.completeEmail),
+      retryEmail: statement("retryEmail")(innerOutbox.retryEmail),
+      dropEmail: statement("dropEmail")(innerOutbox.dropEmail)
     })
     const countedHasher = PasswordHasher.of({
       ...hasher,
@@ -101,6 +112,8 @@ export const layer: Layer.Layer<UserStore | PasswordHasher | Instruments, never,
       hasherCalls: Ref.get(hashes)
     })
     return Context.make(UserStore, store).pipe(
+      Context.add(CounterStore, counters),
+      Context.add(OutboxStore, outbox),
       Context.add(PasswordHasher, countedHasher),
       Context.add(Instruments, instruments)
     )

@@ -9,6 +9,8 @@
  */
 import { expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer } from "effect"
+import type { CounterStore } from "../src/CounterStore.js"
+import type { OutboxStore } from "../src/OutboxStore.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 import { UserHarbor } from "../src/UserHarbor.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
@@ -28,7 +30,7 @@ const outcomeOf = <A, E extends { readonly _tag: string }>(exit: Exit.Exit<A, E>
     ? exit.cause.error._tag
     : `defect: ${Cause.pretty(exit.cause)}`
 
-const flood = <E>(store: () => Layer.Layer<UserStore, E>) =>
+const flood = <E>(store: () => Layer.Layer<UserStore | CounterStore | OutboxStore, E>) =>
   it.effect(
     "1,000 concurrent logins, pool of 10: no StoreError, and bystanders log in after",
     () =>

@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll } from "vitest"
+import type { CounterStore } from "../src/CounterStore.js"
+import type { OutboxStore } from "../src/OutboxStore.js"
 import * as OutboxWorker from "../src/OutboxWorker.js"
 import * as RecordingEmailSender from "../src/RecordingEmailSender.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
@@ -21,7 +23,7 @@ import { describeOn, mysqlStore, pgStore } from "./sqlDatabases.js"
 const dir = mkdtempSync(join(tmpdir(), "userharbor-outbox-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-const race = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
+const race = <E>(name: string, store: () => Layer.Layer<UserStore | CounterStore | OutboxStore, E>) =>
   it.live(
     `${name}: three workers draining at once send each of 20 messages exactly once`,
     () =>
@@ -44,7 +46,7 @@ const race = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
   )
 
 // The default schedule's jittered delays are fractional milliseconds; the stores keep whole ones.
-const retry = <E>(name: string, store: () => Layer.Layer<UserStore, E>) =>
+const retry = <E>(name: string, store: () => Layer.Layer<UserStore | CounterStore | OutboxStore, E>) =>
   it.effect(
     `${name}: a failed delivery is retried on the default schedule and delivered once`,
     () =>

@@ -16,12 +16,12 @@ import {
 } from "effect"
 import * as MemoryUserStore from "../src/MemoryUserStore.js"
 import * as Metrics from "../src/Metrics.js"
+import { OutboxStore } from "../src/OutboxStore.js"
 import * as OutboxWorker from "../src/OutboxWorker.js"
 import * as RecordingEmailSender from "../src/RecordingEmailSender.js"
 import { UserHarbor, UserHarborOutbox } from "../src/UserHarbor.js"
 import * as UserHarborConfig from "../src/UserHarborConfig.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
-import { UserStore } from "../src/UserStore.js"
 
 const password = "Correct-Horse-Battery-9"
 const alice = { username: "alice", email: "alice@example.com", password }
@@ -125,7 +125,7 @@ describe("outbox mode", () => {
   it.effect("a payload moved to another row does not open, and is dropped", () =>
     Effect.gen(function*() {
       const harbor = yield* UserHarborOutbox
-      const store = yield* UserStore
+      const store = yield* OutboxStore
       yield* harbor.register(alice)
       const [row] = yield* outbox
       assert.isDefined(row)

@@ -12,7 +12,7 @@ import * as SmtpEmailSender from "../src/SmtpEmailSender.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import { UserHarborOutbox } from "../src/UserHarbor.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
-import { UserStore } from "../src/UserStore.js"
+import { EmailKey, UserStore } from "../src/UserStore.js"
 import * as SmtpTestServer from "./SmtpTestServer.js"
 
 const password = "Correct-Horse-Battery-9"
@@ -73,7 +73,7 @@ describe("outbox with a real SMTP server", () => {
         yield* Layer.build(worker(port))
 
         yield* harbor.register(alice)
-        const user = Option.getOrThrow(yield* store.findUserByEmail(alice.email))
+        const user = Option.getOrThrow(yield* store.findUserByEmail(EmailKey.make(alice.email)))
         assert.isFalse(user.verified)
         // The worker keeps trying while the server is down.
         const failed = count(Metrics.outboxFailedAttempts)
@@ -84,7 +84,7 @@ describe("outbox with a real SMTP server", () => {
         const [received] = yield* server.received
         assert.deepStrictEqual(received?.rcptTo, [alice.email])
         yield* harbor.verifyEmail(tokenIn(received?.raw ?? ""))
-        assert.isTrue(Option.getOrThrow(yield* store.findUserByEmail(alice.email)).verified)
+        assert.isTrue(Option.getOrThrow(yield* store.findUserByEmail(EmailKey.make(alice.email))).verified)
         // Delivered once: later polls find nothing.
         yield* Effect.sleep("500 millis")
         assert.strictEqual((yield* server.received).length, 1)

@@ -4,7 +4,7 @@ import { Effect, Exit, Layer, Logger, Ref, Schedule, Schema, Scope, TestClock } 
 import * as PurgeSchedule from "../src/PurgeSchedule.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import { SessionId } from "../src/User.js"
-import { UserStore } from "../src/UserStore.js"
+import { TokenHash, UserStore } from "../src/UserStore.js"
 import { userRecord } from "./SqlStoreSuite.js"
 
 const Count = Schema.Array(Schema.Struct({ n: Schema.Number }))
@@ -36,7 +36,7 @@ const addSessions = (count: number, expiresAt: number) =>
     for (let i = 0; i < count; i++) {
       yield* store.insertSession({
         id: SessionId.make(`${user.id}-${i}`),
-        tokenHash: `${user.id}-hash-${i}`,
+        tokenHash: TokenHash.make(`${user.id}-hash-${i}`),
         userId: user.id,
         createdAt: 0,
         expiresAt,

@@ -13,7 +13,7 @@ import { afterAll } from "vitest"
 import * as MemoryUserStore from "../src/MemoryUserStore.js"
 import * as SessionCache from "../src/SessionCache.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
-import { UserStore } from "../src/UserStore.js"
+import { EmailKey, TokenHash, UserStore } from "../src/UserStore.js"
 import { session, sessionUser, userRecord } from "./SqlStoreSuite.js"
 
 const dir = mkdtempSync(join(tmpdir(), "userharbor-cache-"))
@@ -83,13 +83,17 @@ describe("SessionCache", () => {
     { name: "deleteSession", run: (s, { live }) => s.deleteSession(live.tokenHash), expect: "gone" },
     { name: "deleteUserSessions", run: (s, { user }) => s.deleteUserSessions(user.id), expect: "gone" },
     { name: "deleteUser", run: (s, { user }) => s.deleteUser(user.id), expect: "gone" },
-    { name: "purgeUnverifiedUsers", run: (s) => s.purgeUnverifiedUsers(Number.MAX_SAFE_INTEGER, 10), expect: "gone" },
+    {
+      name: "purgeUnverifiedUsers",
+      run: (s) => s.purgeUnverifiedUsers({ createdBefore: Number.MAX_SAFE_INTEGER, limit: 10 }),
+      expect: "gone"
+    },
     {
       name: "deleteUnverifiedUsers",
       run: (s, { user }) =>
         s.deleteUnverifiedUsers({
           usernameKey: user.usernameKey,
-          emailKey: "x",
+          emailKey: EmailKey.make("x"),
           createdBefore: Number.MAX_SAFE_INTEGER
         }),
       expect: "gone"
@@ -97,7 +101,7 @@ describe("SessionCache", () => {
     { name: "deleteUserSession", run: (s, { live, user }) => s.deleteUserSession(user.id, live.id), expect: "gone" },
     {
       name: "deleteOtherUserSessions",
-      run: (s, { user }) => s.deleteOtherUserSessions(user.id, "some-other-session"),
+      run: (s, { user }) => s.deleteOtherUserSessions(user.id, TokenHash.make("some-other-session")),
       expect: "gone"
     },
     { name: "trimUserSessions", run: (s, { user }) => s.trimUserSessions(user.id, 0), expect: "gone" },
@@ -109,7 +113,12 @@ describe("SessionCache", () => {
     },
     {
       name: "renewSession",
-      run: (s, { live }) => s.renewSession(live.tokenHash, live.expiresAt + 1000, live.lastUsedAt + 1),
+      run: (s, { live }) =>
+        s.renewSession({
+          tokenHash: live.tokenHash,
+          expiresAt: live.expiresAt + 1000,
+          lastUsedAt: live.lastUsedAt + 1
+        }),
       expect: "renewed"
     }
   ]

@@ -13,9 +13,11 @@ import type { StoreError } from "../src/Errors.js"
 import { decodeRow, sessionOnlyQuery, sessionQuery, sessionUserQuery } from "../src/internal/sessionRow.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import { SessionId, UserId } from "../src/User.js"
-import { UserStore } from "../src/UserStore.js"
+import { TokenHash, UserStore } from "../src/UserStore.js"
 import { describeOn, pgStore } from "./sqlDatabases.js"
 import { session, sessionUser, userRecord } from "./SqlStoreSuite.js"
+
+const t1 = TokenHash.make("t1")
 
 const dir = mkdtempSync(join(tmpdir(), "userharbor-reader-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -37,14 +39,14 @@ const sameAnswers = (name: string, layer: () => Layer.Layer<UserStore, StoreErro
     it.effect("answers exactly as the client path: a live session with its user, a missing one, a changed user", () =>
       Effect.gen(function*() {
         const { live, store, user } = yield* seeded
-        const viaClient = (tokenHash: string) => store.withTransaction(store.findSession(tokenHash))
+        const viaClient = (tokenHash: TokenHash) => store.withTransaction(store.findSession(tokenHash))
 
         const fast = yield* store.findSession(live.tokenHash)
         assert.deepStrictEqual(fast, Option.some({ session: live, user: sessionUser(user) }))
         assert.deepStrictEqual(fast, yield* viaClient(live.tokenHash))
 
-        assert.isTrue(Option.isNone(yield* store.findSession("no-such-hash")))
-        assert.isTrue(Option.isNone(yield* viaClient("no-such-hash")))
+        assert.isTrue(Option.isNone(yield* store.findSession(TokenHash.make("no-such-hash"))))
+        assert.isTrue(Option.isNone(yield* viaClient(TokenHash.make("no-such-hash"))))
 
         // Committed writes through the client are visible to the reader at once.
         yield* store.markVerified(user.id)
@@ -113,7 +115,7 @@ describe("SQLite session fast path", () => {
       verified: 1,
       user_created_at: 10
     }
-    assert.deepStrictEqual(decodeRow(row, "t1"), {
+    assert.deepStrictEqual(decodeRow(row, t1), {
       user: { id: UserId.make("u1"), username: "Ann", email: "ann@example.com", verified: true, createdAt: 10 },
       session: {
         id: SessionId.make("s1"),
@@ -124,19 +126,19 @@ describe("SQLite session fast path", () => {
         lastUsedAt: 13
       }
     })
-    assert.isUndefined(decodeRow(undefined, "t1"))
-    assert.isUndefined(decodeRow({ ...row, verified: 2 }, "t1"))
+    assert.isUndefined(decodeRow(undefined, t1))
+    assert.isUndefined(decodeRow({ ...row, verified: 2 }, t1))
     // PostgreSQL's shapes: BIGINT as a decimal string, a real boolean.
     assert.deepStrictEqual(
-      decodeRow({ ...row, expires_at: "12", user_created_at: "10", verified: true }, "t1"),
-      decodeRow(row, "t1")
+      decodeRow({ ...row, expires_at: "12", user_created_at: "10", verified: true }, t1),
+      decodeRow(row, t1)
     )
-    assert.isUndefined(decodeRow({ ...row, expires_at: "12.5" }, "t1"))
-    assert.isUndefined(decodeRow({ ...row, expires_at: "1e3" }, "t1"))
-    assert.isUndefined(decodeRow({ ...row, expires_at: "" }, "t1"))
-    assert.isUndefined(decodeRow({ ...row, created_at: 1.5 }, "t1"))
+    assert.isUndefined(decodeRow({ ...row, expires_at: "12.5" }, t1))
+    assert.isUndefined(decodeRow({ ...row, expires_at: "1e3" }, t1))
+    assert.isUndefined(decodeRow({ ...row, expires_at: "" }, t1))
+    assert.isUndefined(decodeRow({ ...row, created_at: 1.5 }, t1))
     const { id: _, ...withoutSessionId } = row
-    assert.isUndefined(decodeRow(withoutSessionId, "t1"))
+    assert.isUndefined(decodeRow(withoutSessionId, t1))
   })
 
   it("reads neither the password hash nor the token hash it was given, on any path", () => {

@@ -17,15 +17,17 @@ import {
   Ref,
   TestClock
 } from "effect"
+import type { CounterStore } from "../src/CounterStore.js"
 import { InvalidSession, StoreError } from "../src/Errors.js"
 import * as SessionPolicy from "../src/internal/sessionPolicy.js"
 import * as MemoryUserStore from "../src/MemoryUserStore.js"
+import type { OutboxStore } from "../src/OutboxStore.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import { SessionId, UserId } from "../src/User.js"
 import { UserHarbor } from "../src/UserHarbor.js"
 import * as UserHarborConfig from "../src/UserHarborConfig.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
-import { UserStore } from "../src/UserStore.js"
+import { TokenHash, UserStore } from "../src/UserStore.js"
 import { describeOn, mysqlStore, pgStore } from "./sqlDatabases.js"
 import { alice, bob, loggedIn, loginAs, newPassword, password, storedSession } from "./UserHarborSuite.js"
 
@@ -35,7 +37,7 @@ const day = Duration.toMillis("1 day")
 const expired = new InvalidSession({ reason: "expired" })
 
 /** Runs on every store given: a fresh store per test, the harbor configured with `options`. */
-const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserStore, E>) =>
+const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserStore | CounterStore | OutboxStore, E>) =>
   describe(`session policy (${name})`, () => {
     const test = <A, E2>(
       title: string,
@@ -151,7 +153,7 @@ const sessionPolicySuite = <E>(name: string, makeStore: () => Layer.Layer<UserSt
               insertSessionIfPasswordVersion: (session, version) =>
                 failWhenAsked(inner.insertSessionIfPasswordVersion(session, version))
             }))
-        ).pipe(Layer.provide(makeStore()))
+        ).pipe(Layer.provideMerge(makeStore()))
         yield* Effect.gen(function*() {
           const h = yield* UserHarbor
           const first = yield* loggedIn(alice)
@@ -261,7 +263,7 @@ describe("renewal arithmetic", () => {
     const issued = SessionPolicy.expiryFrom(policy, createdAt, createdAt)
     const record = {
       id: SessionId.make("s"),
-      tokenHash: "h",
+      tokenHash: TokenHash.make("h"),
       userId: UserId.make("u"),
       createdAt,
       // An expiry as some earlier renewal left it, possibly from a policy with a longer absolute timeout.

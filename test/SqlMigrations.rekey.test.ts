@@ -90,7 +90,7 @@ const rekeys = (name: string, client: () => Layer.Layer<SqlClient.SqlClient>) =>
         )
       }
       // The store finds the keeper by any look-alike's key, and running the migrations again changes nothing.
-      const store = yield* SqlUserStore.make
+      const { store } = yield* SqlUserStore.make
       const found = yield* store.findUserByUsername(Username.canonical("B0B"))
       assert.deepStrictEqual(Option.map(found, (user) => user.id), Option.some("id-2"))
       assert.deepStrictEqual(yield* SqlMigrations.run, [])

@@ -5,9 +5,11 @@
  */
 import { assert, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, type Layer, Option } from "effect"
+import type { CounterStore } from "../src/CounterStore.js"
 import type { StoreError } from "../src/Errors.js"
+import type { OutboxStore } from "../src/OutboxStore.js"
 import { SessionId, UserId } from "../src/User.js"
-import { UserStore } from "../src/UserStore.js"
+import { EmailKey, TokenHash, UsernameKey, UserStore } from "../src/UserStore.js"
 import { userRecord } from "./SqlStoreSuite.js"
 import { type Proxy, tcpProxy } from "./tcpProxy.js"
 
@@ -21,7 +23,7 @@ const timed = <A, E>(effect: Effect.Effect<A, E>) =>
 export const outageTests = (
   name: string,
   targetPort: number,
-  store: (proxyPort: number) => Layer.Layer<UserStore, StoreError>
+  store: (proxyPort: number) => Layer.Layer<UserStore | CounterStore | OutboxStore, StoreError>
 ) =>
   it.live(
     `${name}: with the database gone, every operation fails with StoreError in bounded time`,
@@ -35,14 +37,14 @@ export const outageTests = (
           const id = UserId.make("nobody")
           const session = {
             id: SessionId.make("s"),
-            tokenHash: "h",
+            tokenHash: TokenHash.make("h"),
             userId: user.id,
             createdAt: 1,
             expiresAt: 2,
             lastUsedAt: 1
           }
           const token = {
-            tokenHash: "t",
+            tokenHash: TokenHash.make("t"),
             purpose: "verify-email" as const,
             userId: user.id,
             createdAt: 1,
@@ -51,23 +53,30 @@ export const outageTests = (
           const operations: ReadonlyArray<readonly [string, Effect.Effect<unknown, { readonly _tag: string }>]> = [
             ["insertUser", s.insertUser(userRecord())],
             ["findUserById", s.findUserById(id)],
-            ["findUserByUsername", s.findUserByUsername("x")],
-            ["findUserByEmail", s.findUserByEmail("x")],
+            ["findUserByUsername", s.findUserByUsername(UsernameKey.make("x"))],
+            ["findUserByEmail", s.findUserByEmail(EmailKey.make("x"))],
             ["markVerified", s.markVerified(id)],
             ["updatePassword", s.updatePassword({ userId: id, passwordHash: "x" })],
             ["deleteUser", s.deleteUser(id)],
             ["issueToken", s.issueToken(token)],
-            ["findToken", s.findToken("verify-email", "t")],
-            ["consumeToken", s.consumeToken("verify-email", "t")],
+            ["findToken", s.findToken("verify-email", TokenHash.make("t"))],
+            ["consumeToken", s.consumeToken("verify-email", TokenHash.make("t"))],
             ["deleteUserTokens", s.deleteUserTokens(id, "verify-email")],
             ["insertSession", s.insertSession(session)],
-            ["findSession", s.findSession("h")],
-            ["renewSession", s.renewSession("h", 3, 2)],
-            ["deleteSession", s.deleteSession("h")],
+            ["findSession", s.findSession(TokenHash.make("h"))],
+            ["renewSession", s.renewSession({ tokenHash: TokenHash.make("h"), expiresAt: 3, lastUsedAt: 2 })],
+            ["deleteSession", s.deleteSession(TokenHash.make("h"))],
             ["deleteUserSessions", s.deleteUserSessions(id)],
-            ["purgeExpired", s.purgeExpired(0, 10)],
-            ["purgeUnverifiedUsers", s.purgeUnverifiedUsers(0, 10)],
-            ["deleteUnverifiedUsers", s.deleteUnverifiedUsers({ usernameKey: "x", emailKey: "x", createdBefore: 0 })],
+            ["purgeExpired", s.purgeExpired({ now: 0, limit: 10 })],
+            ["purgeUnverifiedUsers", s.purgeUnverifiedUsers({ createdBefore: 0, limit: 10 })],
+            [
+              "deleteUnverifiedUsers",
+              s.deleteUnverifiedUsers({
+                usernameKey: UsernameKey.make("x"),
+                emailKey: EmailKey.make("x"),
+                createdBefore: 0
+              })
+            ],
             ["withTransaction", s.withTransaction(s.findUserById(id))]
           ]
           for (const mode of ["refuse", "hang"] as const) {
@@ -93,7 +102,7 @@ export const outageTests = (
           const cut = yield* Effect.exit(s.withTransaction(Effect.gen(function*() {
             yield* s.insertUser(halfway)
             yield* proxy.setMode("refuse")
-            yield* s.insertSession({ ...session, tokenHash: "cut", userId: halfway.id })
+            yield* s.insertSession({ ...session, tokenHash: TokenHash.make("cut"), userId: halfway.id })
           })))
           assert.isTrue(cut._tag === "Failure")
           yield* proxy.setMode("forward")

@@ -7,7 +7,7 @@ import { join } from "node:path"
 import { afterAll } from "vitest"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
 import * as SqlUserStore from "../src/SqlUserStore.js"
-import { UserStore } from "../src/UserStore.js"
+import { EmailKey, UserStore } from "../src/UserStore.js"
 import { sqlSuite, userRecord } from "./SqlStoreSuite.js"
 import { conformanceSuite } from "./StoreConformanceSuite.js"
 
@@ -53,7 +53,7 @@ describe("SqliteUserStore", () => {
     Effect.gen(function*() {
       // No migrations: every table is missing.
       const store = yield* UserStore
-      const error = yield* Effect.flip(store.findUserByEmail("secret@example.com"))
+      const error = yield* Effect.flip(store.findUserByEmail(EmailKey.make("secret@example.com")))
       assert.strictEqual(error.operation, "findUserByEmail")
       assert.strictEqual(error.message, "User store failed during findUserByEmail")
       const json = JSON.stringify(error)

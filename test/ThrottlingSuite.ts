@@ -19,8 +19,10 @@ import {
   TestClock
 } from "effect"
 import { createHmac, randomBytes, scryptSync } from "node:crypto"
+import { CounterStore } from "../src/CounterStore.js"
 import { Busy } from "../src/Errors.js"
 import * as Metrics from "../src/Metrics.js"
+import type { OutboxStore } from "../src/OutboxStore.js"
 import * as PasswordHasherModule from "../src/PasswordHasher.js"
 import { PasswordHasher } from "../src/PasswordHasher.js"
 import { RecordingEmailSender } from "../src/RecordingEmailSender.js"
@@ -60,8 +62,8 @@ export const budgetKey = (userId: string) => `budget:${hmac(`account:${userId}`)
 export const budgetOf = (email: string) =>
   Effect.gen(function*() {
     const user = yield* Effect.flatten(storedUser(email))
-    const store = yield* UserStore
-    return Option.map(yield* store.getCounter(budgetKey(user.id)), (c) => c.count)
+    const counters = yield* CounterStore
+    return Option.map(yield* counters.getCounter(budgetKey(user.id)), (c) => c.count)
   })
 
 const wrong = "wrong-password-here"
@@ -111,13 +113,16 @@ export const instrumented = (inner: PasswordHasher["Type"], kind: "verify" | "ha
 
 const insecureHasher = Effect.provide(PasswordHasher, PasswordHasherModule.layerInsecureForTesting)
 
-export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<UserStore, E>) =>
+export const throttlingSuite = <E>(
+  name: string,
+  makeStore: () => Layer.Layer<UserStore | CounterStore | OutboxStore, E>
+) =>
   describe(`UserHarbor throttling and hash upgrades (${name})`, () => {
     const test = <A, E2>(
       title: string,
       body: () => Effect.Effect<A, E2, UserHarborTest.StoreServices>,
       options: Partial<UserHarborConfig.Options> = {},
-      store: () => Layer.Layer<UserStore, E> = makeStore
+      store: () => Layer.Layer<UserStore | CounterStore | OutboxStore, E> = makeStore
     ) => it.effect(title, () => Effect.provide(body(), UserHarborTest.layerWithStore(store(), options)), 60_000)
 
     const login = (username: string, pw: string, clientKey?: string) =>
@@ -289,12 +294,12 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
       // increments can stop the 195 surplus guesses.
       const readTogether = () =>
         Layer.effect(
-          UserStore,
+          CounterStore,
           Effect.gen(function*() {
-            const inner = yield* UserStore
+            const inner = yield* CounterStore
             const reads = yield* Ref.make(0)
             const all = yield* Deferred.make<void>()
-            return UserStore.of({
+            return CounterStore.of({
               ...inner,
               getCounter: (key) =>
                 Effect.zipLeft(
@@ -306,7 +311,7 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
                 )
             })
           })
-        ).pipe(Layer.provide(makeStore()))
+        ).pipe(Layer.provideMerge(makeStore())) // the wrapped CounterStore replaces the inner one
 
       test(
         "with freeFailures 5: exactly 5 guesses are verified, 195 are refused unhashed, one lock event",
@@ -318,8 +323,8 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
             // Every attempt got past the read, so every one holds its increment of the name's counter; only the 5
             // admitted by it reached the account's budget.
             const user = yield* Effect.flatten(storedUser(alice.email))
-            const store = yield* UserStore
-            const named = yield* store.getCounter(accountNameKey(user.id, "username", "alice"))
+            const counters = yield* CounterStore
+            const named = yield* counters.getCounter(accountNameKey(user.id, "username", "alice"))
             expect(Option.map(named, (c) => c.count)).toEqual(Option.some(200))
             expect(yield* count).toEqual(Option.some(5))
             expect(lines.filter((line) => line === "UserHarbor: login locked")).toHaveLength(1)
@@ -505,11 +510,12 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
         Effect.gen(function*() {
           yield* registerVerified(alice)
           yield* TestClock.adjust("1 hour")
-          const taken = yield* Effect.forEach(Array.from({ length: 6 }, (_, i) => i), (i) =>
-            outcomeMs(registerAs(i, alice.email)))
+          const taken = yield* Effect.forEach(
+            Array.from({ length: 6 }, (_, i) => i),
+            (i) => outcomeMs(registerAs(i, alice.email))
+          )
           const free = yield* Effect.forEach(
-            Array.from({ length: 6 }, (_, i) =>
-              i),
+            Array.from({ length: 6 }, (_, i) => i),
             (i) => outcomeMs(registerAs(10 + i, "free@example.com"))
           )
           expect(taken).toEqual([...Array(5).fill("ok"), "TooManyAttempts 3600000"])
@@ -679,8 +685,9 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
     describe("password re-checks (changePassword, deleteAccount) on the account's own counter", () => {
       const reauthKey = Effect.map(Effect.flatten(storedUser(alice.email)), (user) => `reauth:${user.id}`)
       const reauthCount = Effect.flatMap(
-        UserStore,
-        (store) => Effect.flatMap(reauthKey, (key) => Effect.map(store.getCounter(key), Option.map((c) => c.count)))
+        CounterStore,
+        (counters) =>
+          Effect.flatMap(reauthKey, (key) => Effect.map(counters.getCounter(key), Option.map((c) => c.count)))
       )
       const change = (sessionToken: Redacted.Redacted<string>, oldPassword: string, to = newPassword) =>
         Effect.flatMap(UserHarbor, (h) => h.changePassword({ sessionToken, oldPassword, newPassword: to }))
@@ -802,8 +809,9 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
     /** Two kits on one store: the insecure one (as before an upgrade) and one around `hasher`. */
     const twoKits = Effect.gen(function*() {
       // Built once in the test's scope, so that both kits use one database.
-      const store = Context.get(yield* Layer.build(makeStore()).pipe(Effect.orDie), UserStore)
-      const shared = Layer.succeed(UserStore, store)
+      const built = yield* Layer.build(makeStore()).pipe(Effect.orDie)
+      const store = Context.get(built, UserStore)
+      const shared = Layer.succeedContext(built)
       const stored = Effect.flatten(storedUser(alice.email)).pipe(Effect.provideService(UserStore, store))
       // Each kit is built once: a rebuilt kit would replay its deterministic ids and tokens into the shared store.
       // The two kits share a seed, but draw ids and tokens at different positions of it in these tests.
@@ -865,10 +873,12 @@ export const throttlingSuite = <E>(name: string, makeStore: () => Layer.Layer<Us
           const release = yield* arm
           const fiber = yield* Effect.fork(Effect.provide(login("Alice", password), upgraded))
           yield* Deferred.await(started)
-          yield* Effect.flatMap(UserHarbor, (h) =>
-            h.changePassword({ sessionToken: session.token, oldPassword: password, newPassword })).pipe(
-              Effect.provide(old)
-            )
+          yield* Effect.flatMap(
+            UserHarbor,
+            (h) => h.changePassword({ sessionToken: session.token, oldPassword: password, newPassword })
+          ).pipe(
+            Effect.provide(old)
+          )
           yield* release
           yield* Fiber.join(fiber)
         }))

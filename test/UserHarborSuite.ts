@@ -41,13 +41,15 @@ import { UserHarbor } from "../src/UserHarbor.js"
 import type { RegisterInput } from "../src/UserHarbor.js"
 import * as UserHarborTest from "../src/UserHarborTest.js"
 import * as Username from "../src/Username.js"
-import { UserStore } from "../src/UserStore.js"
+import { TokenHash, UserStore } from "../src/UserStore.js"
 
 /** The HMAC the store keeps for a raw token, under the test kit's key. */
-export const tokenHash = (token: string | Redacted.Redacted<string>): string =>
-  createHmac("sha256", Redacted.value(UserHarborTest.testSecretKey))
-    .update(typeof token === "string" ? token : Redacted.value(token))
-    .digest("hex")
+export const tokenHash = (token: string | Redacted.Redacted<string>): TokenHash =>
+  TokenHash.make(
+    createHmac("sha256", Redacted.value(UserHarborTest.testSecretKey))
+      .update(typeof token === "string" ? token : Redacted.value(token))
+      .digest("hex")
+  )
 
 export const password = "purple-monkey-dishwasher-42"
 export const newPassword = "seven-green-lanterns-at-dawn"

@@ -69,7 +69,7 @@ export const layer = (
                 failing ? Effect.fail(new StoreError({ operation: "findUserByEmail" })) : sqlite.findUserByEmail(key)
             )
         }))
-    ).pipe(Layer.provide(SqliteUserStore.layer({ filename: ":memory:" })))
+    ).pipe(Layer.provideMerge(SqliteUserStore.layer({ filename: ":memory:" })))
     const server = App.layer({
       store,
       sender,
