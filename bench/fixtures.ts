@@ -11,6 +11,7 @@ import { Lucia } from "lucia"
 import { createHmac, createSecretKey } from "node:crypto"
 import { existsSync, mkdirSync, rmSync } from "node:fs"
 import { performance } from "node:perf_hooks"
+import type { CounterStore } from "../src/CounterStore.js"
 import { EmailSender } from "../src/EmailSender.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 import * as SecureRandom from "../src/SecureRandom.js"
@@ -200,7 +201,10 @@ export const luciaSqliteCheck = (filename: string) => {
 const silentSender = Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.void }))
 
 /** The library's services around a store layer: real argon2 at default parameters, real random bytes. */
-export const harborLayer = <E>(store: Layer.Layer<UserStore, E>, limits: Partial<PasswordHasher.Limits> = {}) =>
+export const harborLayer = <E>(
+  store: Layer.Layer<UserStore | CounterStore, E>,
+  limits: Partial<PasswordHasher.Limits> = {}
+) =>
   UserHarbor.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
       store,
@@ -218,7 +222,7 @@ export const sqliteHarbor = async (
 ) => {
   const store = SqliteUserStore.layer({ filename })
   const runtime = ManagedRuntime.make(
-    harborLayer(options.cache === true ? SessionCache.layer().pipe(Layer.provide(store)) : store, options.limits)
+    harborLayer(options.cache === true ? SessionCache.layer().pipe(Layer.provideMerge(store)) : store, options.limits)
   )
   const harbor = await runtime.runPromise(UserHarbor.UserHarbor)
   return { runtime, harbor }

@@ -11,7 +11,9 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type { CounterStore } from "../../src/CounterStore.js"
 import type { EmailSender } from "../../src/EmailSender.js"
+import type { OutboxStore } from "../../src/OutboxStore.js"
 import * as OutboxWorker from "../../src/OutboxWorker.js"
 import type { PasswordHasher } from "../../src/PasswordHasher.js"
 import * as SecureRandom from "../../src/SecureRandom.js"
@@ -32,7 +34,8 @@ import { PagesLive } from "./Pages.js"
 
 // One error type per layer, so each keeps its own (`StoreError`, `ConfigError`) in the app layer's type.
 export interface Options<StoreE, SenderE, HasherE, ConfigE> {
-  readonly store: Layer.Layer<UserStore, StoreE>
+  /** The store's three ports (the SQL and memory stores provide them all). */
+  readonly store: Layer.Layer<UserStore | CounterStore | OutboxStore, StoreE>
   /** May use `AppSettings` (for links in emails). */
   readonly sender: Layer.Layer<EmailSender, SenderE, AppSettings>
   readonly hasher: Layer.Layer<PasswordHasher, HasherE>
