@@ -67,7 +67,7 @@ const clientLayer = (
   )
 
 /**
- * The store on MariaDB or MySQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`) on MariaDB or MySQL, migrated, with its client.
  *
  * @since 0.1.0
  * @category layers

@@ -68,7 +68,7 @@ const withSessionReader: Layer.Layer<UserStore, never, UserStore | PgSessionRead
 )
 
 /**
- * The store on PostgreSQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`) on PostgreSQL, migrated, with its client.
  *
  * Session look-ups outside a transaction take a fast path: the same query straight on the client's pool, without
  * the `SqlClient` layer in between (see docs/performance.md). Inside a transaction they go through the client.

@@ -112,7 +112,7 @@ const withSessionReader = (options: Options): Layer.Layer<UserStore, StoreError,
   )
 
 /**
- * The store on a SQLite file, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`) on a SQLite file, migrated, with its client.
  *
  * On a file, session look-ups outside a transaction take a fast path: the same query on a second, read-only
  * connection, prepared once (see docs/performance.md). Inside a transaction, and on `":memory:"`, every call goes
