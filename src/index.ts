@@ -1,10 +1,15 @@
 /**
  * The core entry point, `userharbor`: the account service, its ports (store, email sender, hasher, random
- * source), the errors, the configuration, the console sender and the argon2id hasher.
+ * source), the errors, the configuration, the console sender, the outbox worker, the purge schedule and the
+ * argon2id hasher (whose native addon loads only when an app builds it).
  *
  * @since 0.1.0
  */
 
+/**
+ * @since 0.3.0
+ */
+export * as Argon2Hasher from "./Argon2Hasher.js"
 /**
  * @since 0.1.0
  */
@@ -41,6 +46,10 @@ export * as PasswordHasher from "./PasswordHasher.js"
  * @since 0.1.0
  */
 export * as PasswordPolicy from "./PasswordPolicy.js"
+/**
+ * @since 0.3.0
+ */
+export * as PurgeSchedule from "./PurgeSchedule.js"
 /**
  * @since 0.1.0
  */
