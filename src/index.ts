@@ -15,6 +15,10 @@ export * as Argon2Hasher from "./Argon2Hasher.js"
  */
 export * as ConsoleEmailSender from "./ConsoleEmailSender.js"
 /**
+ * @since 0.3.0
+ */
+export * as EffectTypes from "./EffectTypes.js"
+/**
  * @since 0.1.0
  */
 export * as Email from "./Email.js"
