@@ -13,6 +13,7 @@ import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as EffectTypes from "./EffectTypes.js"
 import * as Parameters from "./internal/argon2Parameters.js"
 import { isScryptHash, verifyScrypt } from "./internal/scrypt.js"
 import { bounded, type Limits, PasswordHasher } from "./PasswordHasher.js"
@@ -99,7 +100,7 @@ const makeArgon2 = (argon2: Argon2, options: Argon2Options): PasswordHasher["Typ
  */
 export const make = (
   options: Argon2Options = defaultOptions
-): Effect.Effect<PasswordHasher["Type"], ConfigError.ConfigError> =>
+): Effect.Effect<PasswordHasher["Type"], EffectTypes.ConfigError> =>
   meetsOwaspMinimum(options)
     ? Effect.map(loadArgon2, (argon2) => makeArgon2(argon2, options))
     : Effect.fail(
@@ -119,7 +120,7 @@ export const make = (
 export const layer = (
   options: Argon2Options = defaultOptions,
   limits: Partial<Limits> = {}
-): Layer.Layer<PasswordHasher, ConfigError.ConfigError> =>
+): Layer.Layer<PasswordHasher, EffectTypes.ConfigError> =>
   Layer.effect(PasswordHasher, Effect.flatMap(make(options), (hasher) => bounded(hasher, limits)))
 
 /**

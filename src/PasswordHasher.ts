@@ -6,7 +6,6 @@
  *
  * @since 0.1.0
  */
-import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
@@ -16,6 +15,7 @@ import * as Metric from "effect/Metric"
 import type * as Redacted from "effect/Redacted"
 import { availableParallelism } from "node:os"
 import type * as Argon2Hasher from "./Argon2Hasher.js"
+import type * as EffectTypes from "./EffectTypes.js"
 import { Busy } from "./Errors.js"
 import * as Argon2Parameters from "./internal/argon2Parameters.js"
 import * as Metrics from "./Metrics.js"
@@ -177,7 +177,7 @@ export const meetsOwaspMinimum: (options: Argon2Options) => boolean = Argon2Para
  */
 export const make = (
   options: Argon2Options = defaultOptions
-): Effect.Effect<PasswordHasher["Type"], ConfigError.ConfigError> =>
+): Effect.Effect<PasswordHasher["Type"], EffectTypes.ConfigError> =>
   Effect.flatMap(argon2Hasher, (module) => module.make(options))
 
 /**
@@ -190,7 +190,7 @@ export const make = (
 export const layer = (
   options: Argon2Options = defaultOptions,
   limits: Partial<Limits> = {}
-): Layer.Layer<PasswordHasher, ConfigError.ConfigError> =>
+): Layer.Layer<PasswordHasher, EffectTypes.ConfigError> =>
   Layer.unwrapEffect(Effect.map(argon2Hasher, (module) => module.layer(options, limits)))
 
 /**
