@@ -13,7 +13,6 @@ import { existsSync, mkdirSync, rmSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import type { CounterStore } from "../src/CounterStore.js"
 import { EmailSender } from "../src/EmailSender.js"
-import type { OutboxStore } from "../src/OutboxStore.js"
 import * as PasswordHasher from "../src/PasswordHasher.js"
 import * as SecureRandom from "../src/SecureRandom.js"
 import * as SessionCache from "../src/SessionCache.js"
@@ -203,7 +202,7 @@ const silentSender = Layer.succeed(EmailSender, EmailSender.of({ send: () => Eff
 
 /** The library's services around a store layer: real argon2 at default parameters, real random bytes. */
 export const harborLayer = <E>(
-  store: Layer.Layer<UserStore | CounterStore | OutboxStore, E>,
+  store: Layer.Layer<UserStore | CounterStore, E>,
   limits: Partial<PasswordHasher.Limits> = {}
 ) =>
   UserHarbor.layer.pipe(

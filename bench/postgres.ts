@@ -6,7 +6,6 @@ import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import pg, { type Pool } from "pg"
 import type { CounterStore } from "../src/CounterStore.js"
-import type { OutboxStore } from "../src/OutboxStore.js"
 import * as PgUserStore from "../src/PgUserStore.js"
 import * as SessionCache from "../src/SessionCache.js"
 import * as UserHarbor from "../src/UserHarbor.js"
@@ -62,7 +61,7 @@ export const pgVerify = async (options: { readonly rounds: number; readonly perR
   const scoped = new URL(pgUrl)
   scoped.searchParams.set("options", `-c search_path=${schema}`)
   const store = PgUserStore.layer({ url: Redacted.make(scoped.toString()), maxConnections: 10 })
-  const harborOn = (storeLayer: Layer.Layer<UserStore | CounterStore | OutboxStore, unknown>) =>
+  const harborOn = (storeLayer: Layer.Layer<UserStore | CounterStore, unknown>) =>
     ManagedRuntime.make(harborLayer(storeLayer))
   const runtime = harborOn(store)
   // A second runtime (its own pool of 10) with the session cache over the store.

@@ -8,10 +8,10 @@
  */
 import { Console, Context, Effect, Layer, Option, Redacted } from "effect"
 import { mkdirSync, rmSync } from "node:fs"
+import * as Argon2Hasher from "../src/Argon2Hasher.js"
 import * as ConsoleEmailSender from "../src/ConsoleEmailSender.js"
 import { EmailSender } from "../src/EmailSender.js"
 import * as OutboxWorker from "../src/OutboxWorker.js"
-import * as PasswordHasher from "../src/PasswordHasher.js"
 import * as RecordingEmailSender from "../src/RecordingEmailSender.js"
 import * as SecureRandom from "../src/SecureRandom.js"
 import * as SqliteUserStore from "../src/SqliteUserStore.js"
@@ -36,7 +36,7 @@ const DemoMailer = Layer.effectContext(Effect.gen(function*() {
 const Services = Layer.mergeAll(
   SqliteUserStore.layer({ filename: databaseFile }),
   DemoMailer,
-  PasswordHasher.layer(),
+  Argon2Hasher.layer(),
   SecureRandom.layer,
   // A demo key: a real app reads USERHARBOR_SECRET_KEY through UserHarborConfig.layerConfig()
   UserHarborConfig.layer({ secretKey: Redacted.make("demo-secret-key-do-not-use-in-production!") })

@@ -10,14 +10,14 @@
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type { CounterStore } from "./CounterStore.js"
+import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
+import { wholeMillis } from "./internal/durations.js"
 import { withClient } from "./internal/sqlLayers.js"
 import type { OutboxStore } from "./OutboxStore.js"
 import type { UserStore } from "./UserStore.js"
@@ -32,14 +32,14 @@ export interface Options {
   /** The pool's size; 10 by default. */
   readonly maxConnections?: number | undefined
   /** How long to wait for a connection; 5 seconds by default. */
-  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: EffectTypes.DurationInput | undefined
 }
 
 // The URL is parsed to add the timeout; a malformed one is reported without quoting it (it holds a password).
 const withTimeout = (options: Options, setting: string) =>
   Effect.map(parseUrl(options.url, setting), (url) => {
     if (!url.searchParams.has("connectTimeout")) {
-      const millis = Math.round(Duration.toMillis(options.connectTimeout ?? "5 seconds"))
+      const millis = wholeMillis(options.connectTimeout ?? "5 seconds")
       url.searchParams.set("connectTimeout", String(millis))
     }
     return url
@@ -67,7 +67,7 @@ const clientLayer = (
   )
 
 /**
- * The store on MariaDB or MySQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`) on MariaDB or MySQL, migrated, with its client.
  *
  * @since 0.1.0
  * @category layers
@@ -90,7 +90,7 @@ export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
   UserStore | CounterStore | OutboxStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
-  StoreError | ConfigError.ConfigError
+  StoreError | EffectTypes.ConfigError
 > =>
   Layer.unwrapEffect(Effect.map(
     Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),

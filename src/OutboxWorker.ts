@@ -25,8 +25,10 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { randomUUID } from "node:crypto"
+import type * as EffectTypes from "./EffectTypes.js"
 import { type EmailMessage, EmailSender } from "./EmailSender.js"
 import type { StoreError } from "./Errors.js"
+import * as Durations from "./internal/durations.js"
 import * as OutboxCrypto from "./internal/outboxCrypto.js"
 import { outboxAbandoned, outboxDelivered, outboxFailedAttempts } from "./Metrics.js"
 import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
@@ -38,21 +40,21 @@ import { UserHarborConfig } from "./UserHarborConfig.js"
  */
 export interface Options {
   /** How long to wait after a poll that found less than a full batch. Default 1 second. */
-  readonly pollInterval?: Duration.DurationInput
+  readonly pollInterval?: EffectTypes.DurationInput
   /** Messages claimed (and sent concurrently) per poll. Default 10. */
   readonly batchSize?: number
   /**
    * How long a claim holds. It must outlast one send, including the sender's own timeouts (the SMTP sender gives
    * up after 60 seconds by default). Default 2 minutes.
    */
-  readonly lease?: Duration.DurationInput
+  readonly lease?: EffectTypes.DurationInput
   /**
    * The delays between attempts, as a `Schedule` whose n-th delay is the wait after the n-th failure; when it
    * ends, the message is given up. Default: exponential from 10 seconds, doubling, with jitter, at most 1 hour.
    */
   readonly retry?: Schedule.Schedule<unknown, unknown>
   /** How long a notice (no token) is retried. Default 3 days. */
-  readonly noticeMaxAge?: Duration.DurationInput
+  readonly noticeMaxAge?: EffectTypes.DurationInput
 }
 
 /**
@@ -95,15 +97,7 @@ export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.expone
 
 const invalid = (path: string, message: string) => Effect.fail(ConfigError.InvalidData([path], message))
 
-const positive = (path: string, input: Duration.DurationInput) =>
-  Duration.decodeUnknown(input).pipe(
-    Effect.catchAll(() => invalid(path, "not a duration")),
-    Effect.filterOrElse(
-      (duration) => Duration.greaterThan(duration, Duration.zero) && Duration.isFinite(duration),
-      () => invalid(path, "must be a positive, finite duration")
-    ),
-    Effect.map(Duration.toMillis)
-  )
+const positive = (path: string, input: EffectTypes.DurationInput) => Durations.positiveMillis([path], input)
 
 const build = Effect.fnUntraced(function*(options: Options) {
   const outbox = yield* OutboxStore
@@ -228,7 +222,7 @@ const build = Effect.fnUntraced(function*(options: Options) {
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<OutboxWorker, ConfigError.ConfigError, OutboxStore | EmailSender | UserHarborConfig> =>
+): Effect.Effect<OutboxWorker, EffectTypes.ConfigError, OutboxStore | EmailSender | UserHarborConfig> =>
   Effect.map(build(options), ({ worker }) => worker)
 
 /**
@@ -240,7 +234,7 @@ export const make = (
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<never, ConfigError.ConfigError, OutboxStore | EmailSender | UserHarborConfig> =>
+): Layer.Layer<never, EffectTypes.ConfigError, OutboxStore | EmailSender | UserHarborConfig> =>
   Layer.scopedDiscard(Effect.gen(function*() {
     const { batchSize, pollInterval, worker } = yield* build(options)
     const loop = worker.poll.pipe(

@@ -1,23 +1,23 @@
 /**
- * Password hashing. The default is argon2id through the `argon2` package, whose work runs on libuv's thread pool,
- * so hashing never blocks the event loop. Hashes are PHC strings (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), so the
- * parameters travel with each hash and can be raised later. Imported scrypt hashes in PHC form
- * (`$scrypt$ln=…,r=…,p=…$salt$hash`, base64) verify as well, and are upgraded to argon2id on the next login.
+ * The password hashing port, and `bounded`, which caps the hashing work of any hasher. The implementation the
+ * library ships is argon2id, in `Argon2Hasher` (loaded only when an app builds it); the argon2 names still found
+ * here (`make`, `layer`, `layerInsecureForTesting`, `defaultOptions`, `meetsOwaspMinimum`, `Argon2Options`) are
+ * deprecated aliases of that module's.
  *
  * @since 0.1.0
  */
-import * as argon2 from "argon2"
-import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import { availableParallelism } from "node:os"
+import type * as Argon2Hasher from "./Argon2Hasher.js"
+import type * as EffectTypes from "./EffectTypes.js"
 import { Busy } from "./Errors.js"
-import { isScryptHash, verifyScrypt } from "./internal/scrypt.js"
+import * as Argon2Parameters from "./internal/argon2Parameters.js"
 import * as Metrics from "./Metrics.js"
 
 /**
@@ -44,93 +44,6 @@ export class PasswordHasher extends Context.Tag("userharbor/PasswordHasher")<Pas
    */
   readonly admit?: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Busy, R>
 }>() {}
-
-/**
- * argon2id parameters. `memoryCost` is in KiB.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Argon2Options {
-  readonly memoryCost: number
-  readonly timeCost: number
-  readonly parallelism: number
-}
-
-/**
- * 64 MiB, 3 passes, 4 lanes: above every OWASP minimum, about 0.1-0.2 s per hash on a current core.
- *
- * @since 0.1.0
- * @category constants
- */
-export const defaultOptions: Argon2Options = { memoryCost: 65536, timeCost: 3, parallelism: 4 }
-
-// OWASP Password Storage Cheat Sheet: equivalent argon2id minimums as (memory KiB, passes) pairs.
-const owaspMinimums: ReadonlyArray<readonly [memoryCost: number, timeCost: number]> = [
-  [47104, 1],
-  [19456, 2],
-  [12288, 3],
-  [9216, 4],
-  [7168, 5]
-]
-
-/**
- * `true` when the parameters meet at least one of OWASP's argon2id minimums.
- *
- * @since 0.1.0
- * @category predicates
- */
-export const meetsOwaspMinimum = (options: Argon2Options): boolean =>
-  options.parallelism >= 1 &&
-  owaspMinimums.some(([memoryCost, timeCost]) => options.memoryCost >= memoryCost && options.timeCost >= timeCost)
-
-// `argon2` 0.4x writes the parameters as `m=…,p=…,t=…`, but the PHC reference order is `m=…,t=…,p=…`, the only
-// order libargon2's decoder (and so argon2-cffi, PHP and libsodium) accepts: rewritten, a stored hash stays portable.
-// `argon2.verify` parses the parameters by name, so it reads either order.
-const phcParams = /^(\$argon2id\$v=\d+\$)m=(\d+),p=(\d+),t=(\d+)\$/
-const canonicalOrder = (hash: string): string =>
-  hash.replace(phcParams, (_, prefix: string, m: string, p: string, t: string) => `${prefix}m=${m},t=${t},p=${p}$`)
-
-const makeArgon2 = (options: Argon2Options): PasswordHasher["Type"] => {
-  const hashOptions: argon2.HashOptions = { type: argon2.argon2id, ...options }
-  return PasswordHasher.of({
-    hash: (password) =>
-      Effect.map(Effect.promise(() => argon2.hash(Redacted.value(password), hashOptions)), canonicalOrder),
-    verify: (password, hash) =>
-      Effect.promise(() =>
-        // Imported scrypt hashes verify too; `needsRehash` is true for them, so the next login upgrades them.
-        isScryptHash(hash)
-          ? verifyScrypt(Redacted.value(password), hash)
-          // argon2 rejects a malformed PHC string; for a login that is simply "does not match"
-          : argon2.verify(hash, Redacted.value(password)).catch(() => false)
-      ),
-    needsRehash: (hash) => {
-      try {
-        return !hash.startsWith("$argon2id$") || argon2.needsRehash(hash, options)
-      } catch {
-        return true
-      }
-    }
-  })
-}
-
-/**
- * argon2id with the given parameters, refused with a `ConfigError` when they are below OWASP's minimums.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const make = (
-  options: Argon2Options = defaultOptions
-): Effect.Effect<PasswordHasher["Type"], ConfigError.ConfigError> =>
-  meetsOwaspMinimum(options)
-    ? Effect.succeed(makeArgon2(options))
-    : Effect.fail(
-      ConfigError.InvalidData(
-        ["argon2"],
-        `argon2id parameters m=${options.memoryCost} t=${options.timeCost} p=${options.parallelism} are below the OWASP minimums`
-      )
-    )
 
 /**
  * How much hashing may run and wait at once. `permits` hashes run concurrently; up to `maxQueue` more wait for a
@@ -229,27 +142,64 @@ export const bounded = (
     })
   })
 
+// `Argon2Hasher` imports this module (the tag, `bounded`), so the aliases below load it on use rather than
+// importing it statically: a cycle would leave one of the two modules half-initialised, depending on which an app
+// imports first.
+const argon2Hasher: Effect.Effect<typeof Argon2Hasher> = Effect.promise(() => import("./Argon2Hasher.js"))
+
 /**
- * argon2id with the given parameters (refused below OWASP's minimums), bounded by `bounded` with `limits`
- * (default `defaultLimits()`).
+ * @since 0.1.0
+ * @category models
+ * @deprecated Use `Argon2Hasher.Argon2Options`.
+ */
+export type Argon2Options = Argon2Hasher.Argon2Options
+
+/**
+ * @since 0.1.0
+ * @category constants
+ * @deprecated Use `Argon2Hasher.defaultOptions`.
+ */
+export const defaultOptions: Argon2Options = Argon2Parameters.defaultOptions
+
+/**
+ * @since 0.1.0
+ * @category predicates
+ * @deprecated Use `Argon2Hasher.meetsOwaspMinimum`.
+ */
+export const meetsOwaspMinimum: (options: Argon2Options) => boolean = Argon2Parameters.meetsOwaspMinimum
+
+/**
+ * argon2id, unbounded: see `Argon2Hasher.make`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ * @deprecated Use `Argon2Hasher.make`.
+ */
+export const make = (
+  options: Argon2Options = defaultOptions
+): Effect.Effect<PasswordHasher["Type"], EffectTypes.ConfigError> =>
+  Effect.flatMap(argon2Hasher, (module) => module.make(options))
+
+/**
+ * argon2id, bounded: see `Argon2Hasher.layer`.
  *
  * @since 0.1.0
  * @category layers
+ * @deprecated Use `Argon2Hasher.layer`.
  */
 export const layer = (
   options: Argon2Options = defaultOptions,
   limits: Partial<Limits> = {}
-): Layer.Layer<PasswordHasher, ConfigError.ConfigError> =>
-  Layer.effect(PasswordHasher, Effect.flatMap(make(options), (hasher) => bounded(hasher, limits)))
+): Layer.Layer<PasswordHasher, EffectTypes.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(argon2Hasher, (module) => module.layer(options, limits)))
 
 /**
- * argon2id with tiny parameters (256 KiB, 1 pass), for tests only: it makes each hash take well under a
- * millisecond and offers no protection for real passwords.
+ * argon2id with tiny parameters, for tests only: see `Argon2Hasher.layerInsecureForTesting`.
  *
  * @since 0.1.0
  * @category layers
+ * @deprecated Use `Argon2Hasher.layerInsecureForTesting`.
  */
-export const layerInsecureForTesting: Layer.Layer<PasswordHasher> = Layer.succeed(
-  PasswordHasher,
-  makeArgon2({ memoryCost: 256, timeCost: 1, parallelism: 1 })
+export const layerInsecureForTesting: Layer.Layer<PasswordHasher> = Layer.unwrapEffect(
+  Effect.map(argon2Hasher, (module) => module.layerInsecureForTesting)
 )

@@ -12,12 +12,11 @@ import type * as PgClient from "@effect/sql-pg/PgClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type { CounterStore } from "./CounterStore.js"
+import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import * as PgSessionReader from "./internal/pgSessionReader.js"
@@ -35,7 +34,7 @@ export interface Options {
   /** The pool's size; 10 by default. */
   readonly maxConnections?: number | undefined
   /** How long to wait for a connection; 5 seconds by default. */
-  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: EffectTypes.DurationInput | undefined
   readonly applicationName?: string | undefined
 }
 
@@ -47,7 +46,7 @@ export interface Options {
  */
 export const layerClient = (
   options: Options
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, ConfigError.ConfigError | SqlError> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, EffectTypes.ConfigError | SqlError> =>
   PgSessionReader.layerClient(poolOptions(options))
 
 const poolOptions = (options: Options): PgSessionReader.PoolOptions => ({
@@ -68,7 +67,7 @@ const withSessionReader: Layer.Layer<UserStore, never, UserStore | PgSessionRead
 )
 
 /**
- * The store on PostgreSQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`) on PostgreSQL, migrated, with its client.
  *
  * Session look-ups outside a transaction take a fast path: the same query straight on the client's pool, without
  * the `SqlClient` layer in between (see docs/performance.md). Inside a transaction they go through the client.
@@ -103,7 +102,7 @@ export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
   UserStore | CounterStore | OutboxStore | PgClient.PgClient | SqlClient.SqlClient,
-  StoreError | ConfigError.ConfigError
+  StoreError | EffectTypes.ConfigError
 > =>
   Layer.unwrapEffect(Effect.map(
     Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),

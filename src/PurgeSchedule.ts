@@ -4,6 +4,10 @@
  * full, so a large backlog never becomes one long lock. A failed run is logged and the schedule goes on; the fiber
  * stops when the layer's scope closes.
  *
+ * Throttling counters are left alone: `CounterStore.purgeCounters` selects by last update only, and a login counter
+ * keeps counting consecutive failures however old it is (past `disableAfter` it disables password login until a
+ * reset), so no age is safe to purge it at.
+ *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"

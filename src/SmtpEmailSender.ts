@@ -25,10 +25,12 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import nodemailer from "nodemailer"
 import type { SendMailOptions } from "nodemailer"
+import type * as EffectTypes from "./EffectTypes.js"
 import { type EmailMessage, EmailSender } from "./EmailSender.js"
 import * as EmailTemplates from "./EmailTemplates.js"
 import { EmailDeliveryError } from "./Errors.js"
 import { toVariables } from "./internal/configNames.js"
+import * as Durations from "./internal/durations.js"
 
 /**
  * How the connection is protected.
@@ -61,13 +63,13 @@ export interface TlsOptions {
  */
 export interface Timeouts {
   /** Waiting for the TCP connection. Default 10 seconds. */
-  readonly connection?: Duration.DurationInput
+  readonly connection?: EffectTypes.DurationInput
   /** Waiting for the server's greeting once connected. Default 10 seconds. */
-  readonly greeting?: Duration.DurationInput
+  readonly greeting?: EffectTypes.DurationInput
   /** Inactivity on an open connection. Default 30 seconds. */
-  readonly socket?: Duration.DurationInput
+  readonly socket?: EffectTypes.DurationInput
   /** The whole delivery of one message, whatever the server does. Default 60 seconds. */
-  readonly send?: Duration.DurationInput
+  readonly send?: EffectTypes.DurationInput
 }
 
 /**
@@ -97,7 +99,7 @@ const defaultPorts: Record<Security, number> = {
   "insecure-plaintext-for-local-testing-only": 25
 }
 
-const invalid = (path: ReadonlyArray<string>, message: string): Effect.Effect<never, ConfigError.ConfigError> =>
+const invalid = (path: ReadonlyArray<string>, message: string): Effect.Effect<never, EffectTypes.ConfigError> =>
   Effect.fail(ConfigError.InvalidData([...path], message))
 
 // One address, nothing a header or the SMTP envelope could read as a separator or a second address. The core's
@@ -106,17 +108,9 @@ const plainAddress = /^[^\s\p{Cc},;:<>"()[\]\\@]+@[^\s\p{Cc},;:<>"()[\]\\@]+$/u
 
 const millis = (
   path: ReadonlyArray<string>,
-  input: Duration.DurationInput | undefined,
-  fallback: Duration.DurationInput
-): Effect.Effect<number, ConfigError.ConfigError> =>
-  Duration.decodeUnknown(input ?? fallback).pipe(
-    Effect.map(Duration.toMillis),
-    Effect.catchAll(() => invalid(path, "not a duration")),
-    Effect.filterOrElse(
-      (ms) => ms > 0 && Number.isFinite(ms),
-      () => invalid(path, "must be a positive, finite duration")
-    )
-  )
+  input: EffectTypes.DurationInput | undefined,
+  fallback: EffectTypes.DurationInput
+): Effect.Effect<number, EffectTypes.ConfigError> => Durations.positiveMillis(path, input ?? fallback)
 
 // Error codes are copied into `detail` only when they look like codes, so a surprising value cannot carry text.
 const codeOf = (error: unknown, key: "code" | "originalCode"): string | undefined => {
@@ -190,7 +184,7 @@ interface Transport {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: Options) => Effect.Effect<EmailSender["Type"], ConfigError.ConfigError, Scope.Scope> =
+export const make: (options: Options) => Effect.Effect<EmailSender["Type"], EffectTypes.ConfigError, Scope.Scope> =
   Effect.fnUntraced(function*(options: Options) {
     const security = options.security ?? "starttls"
     const port = options.port ?? defaultPorts[security]
@@ -290,7 +284,7 @@ export const make: (options: Options) => Effect.Effect<EmailSender["Type"], Conf
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<EmailSender, ConfigError.ConfigError> =>
+export const layer = (options: Options): Layer.Layer<EmailSender, EffectTypes.ConfigError> =>
   Layer.scoped(EmailSender, make(options))
 
 const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
@@ -338,7 +332,7 @@ export const fromEnv: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
-): Layer.Layer<EmailSender, ConfigError.ConfigError> =>
+): Layer.Layer<EmailSender, EffectTypes.ConfigError> =>
   config === undefined
     ? Layer.mapError(Layer.unwrapEffect(Effect.map(fromEnv, layer)), envNames)
     : Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -680,7 +680,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
 })
 
 /**
- * The store without migrations, for an app that runs `SqlMigrations` itself.
+ * The store (its three ports) without migrations, for an app that runs `SqlMigrations` itself.
  *
  * @since 0.1.0
  * @category layers
@@ -692,8 +692,8 @@ export const layerWithoutMigrations: Layer.Layer<
 > = Layer.effectContext(Effect.map(make, Ports.context))
 
 /**
- * The store, after running the pending `SqlMigrations` when the layer is built (a no-op when the schema is
- * current).
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`), after running the pending `SqlMigrations` when the
+ * layer is built (a no-op when the schema is current).
  *
  * @since 0.1.0
  * @category layers

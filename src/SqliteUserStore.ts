@@ -13,9 +13,7 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -23,8 +21,10 @@ import * as Predicate from "effect/Predicate"
 import { existsSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import type { CounterStore } from "./CounterStore.js"
+import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
 import { driverCode } from "./internal/connectFailure.js"
+import { wholeMillis } from "./internal/durations.js"
 import * as SessionReader from "./internal/sqliteSessionReader.js"
 import { withClient } from "./internal/sqlLayers.js"
 import type { OutboxStore } from "./OutboxStore.js"
@@ -38,7 +38,7 @@ export interface Options {
   /** A file path, or `":memory:"` for a private in-memory database (gone when the layer's scope closes). */
   readonly filename: string
   /** How long a write waits for another connection's lock before failing; 5 seconds by default. */
-  readonly busyTimeout?: Duration.DurationInput | undefined
+  readonly busyTimeout?: EffectTypes.DurationInput | undefined
 }
 
 // What the user sets, for the failure line: the option, or the variable `layerConfig` reads by default.
@@ -62,8 +62,7 @@ const openFailure = (filename: string, setting: string) => (cause: unknown): Sto
   return new StoreError({ operation: "connect", reason, cause })
 }
 
-const busyTimeoutMillis = (options: Options): number =>
-  Math.max(0, Math.round(Duration.toMillis(options.busyTimeout ?? "5 seconds")))
+const busyTimeoutMillis = (options: Options): number => wholeMillis(options.busyTimeout ?? "5 seconds")
 
 /**
  * The SQLite client alone, in WAL mode with the busy timeout set. Failing to open the file (a missing directory,
@@ -112,7 +111,7 @@ const withSessionReader = (options: Options): Layer.Layer<UserStore, StoreError,
   )
 
 /**
- * The store on a SQLite file, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`) on a SQLite file, migrated, with its client.
  *
  * On a file, session look-ups outside a transaction take a fast path: the same query on a second, read-only
  * connection, prepared once (see docs/performance.md). Inside a transaction, and on `":memory:"`, every call goes
@@ -148,7 +147,7 @@ export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
   UserStore | CounterStore | OutboxStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
-  StoreError | ConfigError.ConfigError
+  StoreError | EffectTypes.ConfigError
 > =>
   Layer.unwrapEffect(Effect.map(
     Config.unwrap(config ?? { filename: Config.string(filenameVariable) }),

@@ -14,7 +14,9 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as EffectTypes from "./EffectTypes.js"
 import { toVariables } from "./internal/configNames.js"
+import * as Durations from "./internal/durations.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 
 /**
@@ -27,28 +29,28 @@ export interface Options {
   /** At least 32 bytes of high-entropy secret; tokens are stored as HMAC-SHA256 under it. */
   readonly secretKey: Redacted.Redacted<string>
   /** Default 24 hours. */
-  readonly verificationTokenTtl?: Duration.DurationInput
+  readonly verificationTokenTtl?: EffectTypes.DurationInput
   /** Default 1 hour. */
-  readonly resetTokenTtl?: Duration.DurationInput
+  readonly resetTokenTtl?: EffectTypes.DurationInput
   /**
    * How long an account may stay unverified. Default 7 days: after it the account no longer holds its username
    * and address (a new registration takes them over, deleting it), and `PurgeSchedule` deletes it. Unverified
    * accounts must not live for ever: they squat names and addresses, and enumeration probes leave them behind.
    */
-  readonly unverifiedAccountTtl?: Duration.DurationInput
+  readonly unverifiedAccountTtl?: EffectTypes.DurationInput
   /**
    * The idle timeout. Default 30 days: a session unused for this long expires. Sliding: each use once less than
    * half of it remains moves the expiry to now + `sessionTtl` (never past the absolute timeout). A session's
    * `lastUsedAt` is written on renewal and otherwise at most once an hour, so it is accurate to an hour without
    * costing every session check a database write.
    */
-  readonly sessionTtl?: Duration.DurationInput
+  readonly sessionTtl?: EffectTypes.DurationInput
   /**
    * The absolute timeout. Default 90 days: a session ends this long after login however often it is used, so a
    * stolen token cannot be kept alive for ever. NIST SP 800-63B asks AAL1 sessions to reauthenticate every 30
    * days; set `"30 days"` to follow it. When shorter than `sessionTtl`, it is the only limit that matters.
    */
-  readonly sessionAbsoluteTtl?: Duration.DurationInput
+  readonly sessionAbsoluteTtl?: EffectTypes.DurationInput
   /** At most this many live sessions per user; a login beyond it ends the oldest. Default: no cap. */
   readonly maxSessionsPerUser?: number
   /**
@@ -106,19 +108,19 @@ export interface ThrottleOptions {
   /** Default 5. */
   readonly freeFailures: number
   /** Default 30 seconds. */
-  readonly baseLock: Duration.DurationInput
+  readonly baseLock: EffectTypes.DurationInput
   /** Default 1 hour. */
-  readonly maxLock: Duration.DurationInput
+  readonly maxLock: EffectTypes.DurationInput
   /** Default 100. */
   readonly disableAfter: number
   /** Default 20. */
   readonly clientFreeFailures: number
   /** Default 1 hour. */
-  readonly clientWindow: Duration.DurationInput
+  readonly clientWindow: EffectTypes.DurationInput
   /** Default 3. */
   readonly mailLimit: number
   /** Default 1 hour. */
-  readonly mailWindow: Duration.DurationInput
+  readonly mailWindow: EffectTypes.DurationInput
   /** Default 10. */
   readonly mailDailyLimit: number
   /** Default 10. */
@@ -126,7 +128,7 @@ export interface ThrottleOptions {
   /** Default 5. */
   readonly registerAddressLimit: number
   /** Default 1 hour. */
-  readonly registerWindow: Duration.DurationInput
+  readonly registerWindow: EffectTypes.DurationInput
 }
 
 /**
@@ -189,24 +191,14 @@ const randomKeyAdvice = "a random value, e.g. from `openssl rand -base64 48`"
  * @since 0.1.0
  * @category constants
  */
-export const defaultUnverifiedAccountTtl: Duration.DurationInput = "7 days"
+export const defaultUnverifiedAccountTtl: EffectTypes.DurationInput = "7 days"
 
-const invalid = (path: string, message: string): Effect.Effect<never, ConfigError.ConfigError> =>
+const invalid = (path: string, message: string): Effect.Effect<never, EffectTypes.ConfigError> =>
   Effect.fail(ConfigError.InvalidData([path], message))
 
-const positiveDuration = (
-  path: string,
-  input: Duration.DurationInput
-): Effect.Effect<Duration.Duration, ConfigError.ConfigError> =>
-  Duration.decodeUnknown(input).pipe(
-    Effect.catchAll(() => invalid(path, "not a duration")),
-    Effect.filterOrElse(
-      (duration) => Duration.greaterThan(duration, Duration.zero) && Duration.isFinite(duration),
-      () => invalid(path, "must be a positive, finite duration")
-    )
-  )
+const positiveDuration = (path: string, input: EffectTypes.DurationInput) => Durations.positive([path], input)
 
-const positiveInteger = (path: string, n: number): Effect.Effect<number, ConfigError.ConfigError> =>
+const positiveInteger = (path: string, n: number): Effect.Effect<number, EffectTypes.ConfigError> =>
   Number.isSafeInteger(n) && n >= 1 ? Effect.succeed(n) : invalid(path, "must be a whole number >= 1")
 
 const throttleSettings = Effect.fnUntraced(function*(options: Partial<ThrottleOptions> = {}) {
@@ -240,7 +232,7 @@ const throttleSettings = Effect.fnUntraced(function*(options: Partial<ThrottleOp
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: Options) => Effect.Effect<Settings, ConfigError.ConfigError> = Effect.fnUntraced(
+export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.ConfigError> = Effect.fnUntraced(
   function*(options: Options) {
     if (Buffer.byteLength(Redacted.value(options.secretKey), "utf8") < minSecretKeyBytes) {
       return yield* invalid(
@@ -292,7 +284,7 @@ export const make: (options: Options) => Effect.Effect<Settings, ConfigError.Con
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<UserHarborConfig, ConfigError.ConfigError> =>
+export const layer = (options: Options): Layer.Layer<UserHarborConfig, EffectTypes.ConfigError> =>
   Layer.effect(UserHarborConfig, make(options))
 
 const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
@@ -361,7 +353,7 @@ export const fromEnv: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   config: Config.Config<Options> = fromEnv
-): Layer.Layer<UserHarborConfig, ConfigError.ConfigError> =>
+): Layer.Layer<UserHarborConfig, EffectTypes.ConfigError> =>
   Layer.effect(
     UserHarborConfig,
     Effect.flatMap(config, (options) => config === fromEnv ? Effect.mapError(make(options), envNames) : make(options))

@@ -7,12 +7,13 @@
  */
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Argon2Hasher from "./Argon2Hasher.js"
 import type { CounterStore } from "./CounterStore.js"
 import * as DeterministicRandom from "./DeterministicRandom.js"
 import type { EmailSender } from "./EmailSender.js"
 import * as MemoryUserStore from "./MemoryUserStore.js"
 import type { OutboxStore } from "./OutboxStore.js"
-import * as PasswordHasher from "./PasswordHasher.js"
+import type * as PasswordHasher from "./PasswordHasher.js"
 import * as RecordingEmailSender from "./RecordingEmailSender.js"
 import type { SecureRandom } from "./SecureRandom.js"
 import * as UserHarbor from "./UserHarbor.js"
@@ -57,7 +58,7 @@ export type StoreServices = Exclude<Services, MemoryUserStore.MemoryUserStore>
 const ports = <ROut, E, RIn>(
   store: Layer.Layer<ROut | UserStore | CounterStore | OutboxStore, E, RIn>,
   options: Partial<UserHarborConfig.Options>,
-  hasher: Layer.Layer<PasswordHasher.PasswordHasher> = PasswordHasher.layerInsecureForTesting
+  hasher: Layer.Layer<PasswordHasher.PasswordHasher> = Argon2Hasher.layerInsecureForTesting
 ) =>
   Layer.mergeAll(
     store,
@@ -79,7 +80,7 @@ const ports = <ROut, E, RIn>(
 export const layerWithStore = <ROut, E, RIn>(
   store: Layer.Layer<ROut | UserStore | CounterStore | OutboxStore, E, RIn>,
   options: Partial<UserHarborConfig.Options> = {},
-  hasher: Layer.Layer<PasswordHasher.PasswordHasher> = PasswordHasher.layerInsecureForTesting
+  hasher: Layer.Layer<PasswordHasher.PasswordHasher> = Argon2Hasher.layerInsecureForTesting
 ): Layer.Layer<ROut | StoreServices, E, RIn> => UserHarbor.layer.pipe(Layer.provideMerge(ports(store, options, hasher)))
 
 /**

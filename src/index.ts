@@ -1,11 +1,15 @@
 /**
  * The core entry point, `userharbor`: the account service, its ports (the stores of accounts, counters and the
- * outbox, the email sender, the hasher, the random source), the errors, the configuration, the console sender and
- * the argon2id hasher.
+ * outbox, the email sender, the hasher, the random source), the errors, the configuration, the console sender, the
+ * outbox worker, the purge schedule and the argon2id hasher (whose native addon loads only when an app builds it).
  *
  * @since 0.1.0
  */
 
+/**
+ * @since 0.3.0
+ */
+export * as Argon2Hasher from "./Argon2Hasher.js"
 /**
  * @since 0.1.0
  */
@@ -14,6 +18,10 @@ export * as ConsoleEmailSender from "./ConsoleEmailSender.js"
  * @since 0.3.0
  */
 export * as CounterStore from "./CounterStore.js"
+/**
+ * @since 0.3.0
+ */
+export * as EffectTypes from "./EffectTypes.js"
 /**
  * @since 0.1.0
  */
@@ -50,6 +58,10 @@ export * as PasswordHasher from "./PasswordHasher.js"
  * @since 0.1.0
  */
 export * as PasswordPolicy from "./PasswordPolicy.js"
+/**
+ * @since 0.3.0
+ */
+export * as PurgeSchedule from "./PurgeSchedule.js"
 /**
  * @since 0.1.0
  */

@@ -6,7 +6,10 @@
  */
 
 /**
+ * Works with any `UserStore`, so it is in the core entry now: import it from `userharbor`.
+ *
  * @since 0.1.0
+ * @deprecated Use `PurgeSchedule` from `userharbor`; this alias is the same module.
  */
 export * as PurgeSchedule from "./PurgeSchedule.js"
 /**

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
+import { execFile } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
+import { promisify } from "node:util"
 
 // Follows every import reachable from an entry point and returns the external modules it loads. A static walk
 // sees type-only imports too, which is stricter than what runs.
@@ -32,12 +34,21 @@ const packageOf = (specifier: string) =>
   specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : (specifier.split("/")[0] ?? specifier)
 
 describe("entry points", () => {
-  it("the core (src/index.ts) loads only effect, argon2, node:crypto and node:os", () => {
+  it("the core (src/index.ts) loads only effect, node:crypto and node:os", () => {
     const packages = new Set([...externalImports(join("src", "index.ts"))].map(packageOf))
-    const allowed = new Set(["effect", "argon2", "node:crypto", "node:os"])
+    const allowed = new Set(["effect", "node:crypto", "node:os"])
     expect([...packages].filter((name) => !allowed.has(name))).toEqual([])
     expect(packages.has("effect")).toBe(true)
+    expect(packages.has("argon2")).toBe(false)
   })
+
+  it("importing the core loads no native addon; building the argon2 hasher loads argon2's", async () => {
+    const script = join(import.meta.dirname, "fixtures", "nativeAddons.ts")
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", script])
+    const { afterBuild, afterImport }: { afterImport: Array<string>; afterBuild: Array<string> } = JSON.parse(stdout)
+    expect(afterImport).toEqual([])
+    expect(afterBuild.filter((file) => /[\\/]argon2[\\/].*\.node$/.test(file))).toHaveLength(1)
+  }, 30_000)
 
   it("the test kit (src/testing.ts) needs no database driver, mail library or test framework", () => {
     const packages = [...externalImports(join("src", "testing.ts"))].map(packageOf)

@@ -4,11 +4,11 @@
 // a missing type package silently gives under `skipLibCheck`), and runs register -> verifyEmail -> login ->
 // validateSession on a SQLite file with the recording mailer and the production hasher.
 import { Effect, Layer, Option, Redacted } from "effect"
-import { Errors, PasswordHasher, SecureRandom, UserHarbor, UserHarborConfig, UserStore } from "userharbor"
+import { Argon2Hasher, Errors, PurgeSchedule, SecureRandom, UserHarbor, UserHarborConfig, UserStore } from "userharbor"
 import { MysqlUserStore } from "userharbor/mysql"
 import { PgUserStore } from "userharbor/pg"
 import { SmtpEmailSender } from "userharbor/smtp"
-import { PurgeSchedule, SqlMigrations, SqlUserStore } from "userharbor/sql"
+import { SqlMigrations, SqlUserStore } from "userharbor/sql"
 import { SqliteUserStore } from "userharbor/sqlite"
 import { RecordingEmailSender, StoreConformance, UserHarborTest } from "userharbor/testing"
 
@@ -43,7 +43,7 @@ export const main = (filename: string): Promise<string> => {
     Layer.provideMerge(Layer.mergeAll(
       SqliteUserStore.layer({ filename }),
       RecordingEmailSender.layer,
-      PasswordHasher.layer(),
+      Argon2Hasher.layer(),
       SecureRandom.layer,
       UserHarborConfig.layer({ secretKey: Redacted.make("consumer-check-secret-key-0123456789abcdef") })
     ))

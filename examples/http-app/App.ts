@@ -34,6 +34,7 @@ import { PagesLive } from "./Pages.js"
 
 // One error type per layer, so each keeps its own (`StoreError`, `ConfigError`) in the app layer's type.
 export interface Options<StoreE, SenderE, HasherE, ConfigE> {
+  /** The store's three ports (the SQL and memory stores provide them all). */
   readonly store: Layer.Layer<UserStore | CounterStore | OutboxStore, StoreE>
   /** May use `AppSettings` (for links in emails). */
   readonly sender: Layer.Layer<EmailSender, SenderE, AppSettings>

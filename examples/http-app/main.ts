@@ -28,7 +28,7 @@ import * as Redacted from "effect/Redacted"
 import { mkdirSync } from "node:fs"
 import { createServer } from "node:http"
 import { dirname } from "node:path"
-import * as PasswordHasher from "../../src/PasswordHasher.js"
+import * as Argon2Hasher from "../../src/Argon2Hasher.js"
 import * as SecureRandom from "../../src/SecureRandom.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
@@ -58,7 +58,7 @@ const main = Layer.unwrapEffect(Effect.gen(function*() {
   return App.layer({
     store: SqliteUserStore.layer({ filename }),
     sender: email === "smtp" ? Mailer.layerSmtp : Mailer.layerConsole,
-    hasher: PasswordHasher.layer(),
+    hasher: Argon2Hasher.layer(),
     config: userHarborConfig,
     delivery,
     origin: Option.getOrUndefined(origin),
