@@ -24,11 +24,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as Stream from "effect/Stream"
 import type { StoreError } from "./Errors.js"
+import { makeHub } from "./internal/invalidationHub.js"
 import { UserId } from "./User.js"
 import { TokenHash } from "./UserStore.js"
 
@@ -175,28 +174,12 @@ export interface MemoryChannel extends SessionInvalidationService {
  * @since 0.3.0
  * @category constructors
  */
-export const makeMemory: Effect.Effect<MemoryChannel> = Effect.gen(function*() {
-  const messages = yield* PubSub.unbounded<Invalidation>()
-  const live = yield* SubscriptionRef.make(true)
-  const states = live.changes.pipe(Stream.map((up): Event => up ? connected : disconnected))
-  // Messages are taken from the moment the stream starts, so none published after `Connected` is lost.
-  const subscribe: Stream.Stream<Event> = Stream.unwrapScoped(Effect.map(
-    PubSub.subscribe(messages),
-    (queue) =>
-      Stream.merge(
-        Stream.concat(Stream.make(disconnected), states),
-        Stream.fromQueue(queue),
-        { haltStrategy: "either" }
-      )
-  ))
-  return {
-    publish: (invalidation) =>
-      Effect.flatMap(SubscriptionRef.get(live), (up) => up ? PubSub.publish(messages, invalidation) : Effect.void),
-    subscribe,
-    disconnect: SubscriptionRef.set(live, false),
-    reconnect: SubscriptionRef.set(live, true)
-  }
-})
+export const makeMemory: Effect.Effect<MemoryChannel> = Effect.map(makeHub(true), (hub) => ({
+  publish: (invalidation) => Effect.flatMap(hub.isLive, (up) => up ? hub.deliver(invalidation) : Effect.void),
+  subscribe: hub.subscribe,
+  disconnect: hub.setLive(false),
+  reconnect: hub.setLive(true)
+}))
 
 /**
  * The channel inside one process: enough for several caches in one process, and for tests.
