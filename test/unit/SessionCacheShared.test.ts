@@ -4,13 +4,14 @@
  * nothing is served from memory; a reconnect forgets everything; a failed publication fails the call.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Schedule, Stream } from "effect"
+import { Context, Effect, Layer, Option, Stream } from "effect"
 import { StoreError } from "../../src/Errors.js"
 import * as MemoryUserStore from "../../src/MemoryUserStore.js"
 import * as SessionCache from "../../src/SessionCache.js"
 import * as SessionInvalidation from "../../src/SessionInvalidation.js"
 import { UserStore } from "../../src/UserStore.js"
 import { session, userRecord } from "../SqlStoreSuite.js"
+import { eventually, servesFromMemory } from "../support/cacheProbe.js"
 
 const options = { ttl: "1 hour" } as const
 
@@ -27,26 +28,13 @@ const instances = Effect.gen(function*() {
   const live = session(user.id)
   yield* direct.insertUser(user)
   yield* direct.insertSession(live)
-  // Both subscriptions are up once a published message has gone round.
-  yield* eventually(Effect.gen(function*() {
-    yield* Effect.all([a.findSession(live.tokenHash), b.findSession(live.tokenHash)])
-    yield* direct.deleteSession(live.tokenHash)
-    const cachedOnBoth = Option.isSome(yield* a.findSession(live.tokenHash)) &&
-      Option.isSome(yield* b.findSession(live.tokenHash))
-    yield* direct.insertSession(live)
-    return cachedOnBoth
-  }))
+  // Both subscriptions are up once a message has gone round, and so both caches serve from memory.
+  yield* eventually(Effect.map(
+    Effect.all([servesFromMemory(a, direct, live), servesFromMemory(b, direct, live)]),
+    (served) => served.every(Boolean)
+  ))
   return { a, b, direct, channel, user, live }
 })
-
-/** Polls until `check` holds, for at most 2 seconds. */
-const eventually = <E>(check: Effect.Effect<boolean, E>) =>
-  check.pipe(
-    Effect.filterOrFail((ok) => ok, () => "not yet"),
-    Effect.retry({ schedule: Schedule.spaced("5 millis") }),
-    Effect.timeout("2 seconds"),
-    Effect.orDie
-  )
 
 describe("SessionCache.layerShared", () => {
   const revocations: ReadonlyArray<{
@@ -84,27 +72,28 @@ describe("SessionCache.layerShared", () => {
     Effect.gen(function*() {
       const { b, channel, direct, live } = yield* instances
       yield* channel.disconnect
-      yield* eventually(Effect.gen(function*() {
-        // Removed behind the cache's back: seen at once, since every look-up goes to the store.
-        yield* direct.deleteSession(live.tokenHash)
-        const gone = Option.isNone(yield* b.findSession(live.tokenHash))
-        yield* direct.insertSession(live)
-        return gone
-      }))
-      assert.isTrue(Option.isSome(yield* b.findSession(live.tokenHash)))
+      // Removed behind the cache's back: seen at once, since every look-up goes to the store.
+      yield* eventually(Effect.map(servesFromMemory(b, direct, live), (served) => !served))
       yield* channel.reconnect
-      // Cached again once connected; then a revocation whose message is lost (removed directly) is still served,
-      // until the next reconnect clears the cache.
-      yield* eventually(Effect.gen(function*() {
-        yield* b.findSession(live.tokenHash)
-        yield* direct.deleteSession(live.tokenHash)
-        const cached = Option.isSome(yield* b.findSession(live.tokenHash))
-        if (!cached) yield* direct.insertSession(live)
-        return cached
-      }))
+      yield* eventually(servesFromMemory(b, direct, live))
+      // A revocation whose message is lost (made directly in the store) is served until a reconnect clears all.
+      yield* direct.deleteSession(live.tokenHash)
+      assert.isTrue(Option.isSome(yield* b.findSession(live.tokenHash)))
       yield* channel.disconnect
       yield* channel.reconnect
       yield* eventually(Effect.map(b.findSession(live.tokenHash), Option.isNone))
+    }).pipe(Effect.scoped))
+
+  it.live("a revocation inside a transaction reaches the other instance, and again when the transaction ends", () =>
+    Effect.gen(function*() {
+      const { a, b, direct, live } = yield* instances
+      yield* a.withTransaction(a.deleteSession(live.tokenHash))
+      yield* eventually(Effect.map(b.findSession(live.tokenHash), Option.isNone))
+      // Not cached again on B from a read that raced the commit: the tombstone holds.
+      yield* direct.insertSession(live)
+      assert.isTrue(Option.isSome(yield* b.findSession(live.tokenHash)))
+      yield* direct.deleteSession(live.tokenHash)
+      assert.isTrue(Option.isNone(yield* b.findSession(live.tokenHash)))
     }).pipe(Effect.scoped))
 
   it.live("fails the call with StoreError when the publication fails, and the write stands", () =>
