@@ -126,10 +126,12 @@ export type SessionCheck =
 export type SessionChecker = (sessionToken: SecretInput) => SessionCheck | Promise<SessionCheck>
 
 /**
- * @since 0.1.0
- * @category tags
+ * The shape of the `UserHarbor` service, apart from its tag.
+ *
+ * @since 0.3.0
+ * @category models
  */
-export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor, {
+export interface UserHarborService {
   readonly register: (
     input: RegisterInput
   ) => Effect.Effect<
@@ -179,7 +181,13 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
   ) => Effect.Effect<void, InvalidSession | SessionNotFound | StoreError>
   /** Ends every session of the caller but the current one, and returns how many it ended. */
   readonly revokeOtherSessions: (sessionToken: SecretInput) => Effect.Effect<number, InvalidSession | StoreError>
-}>() {}
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor, UserHarborService>() {}
 
 /**
  * The service as `layerOutbox` builds it: every message goes through the email outbox, so no operation can fail
@@ -190,10 +198,10 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
  * @category models
  */
 export type OutboxService = {
-  readonly [K in keyof UserHarbor["Type"]]: UserHarbor["Type"][K] extends
+  readonly [K in keyof UserHarborService]: UserHarborService[K] extends
     (...args: infer A) => Effect.Effect<infer X, infer E, infer R>
     ? (...args: A) => Effect.Effect<X, Exclude<E, EmailDeliveryError>, R>
-    : UserHarbor["Type"][K]
+    : UserHarborService[K]
 }
 
 /**
@@ -375,7 +383,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
  * @category constructors
  */
 export const make: Effect.Effect<
-  UserHarbor["Type"],
+  UserHarborService,
   never,
   UserStore | CounterStore | EmailSender | PasswordHasher | SecureRandom | UserHarborConfig
 > = Effect.map(build(Delivery.inline), UserHarbor.of)

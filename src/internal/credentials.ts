@@ -8,7 +8,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Email from "../Email.js"
 import { type Busy, EmailNotVerified, InvalidCredentials, type StoreError } from "../Errors.js"
-import type { PasswordHasher } from "../PasswordHasher.js"
+import type { PasswordHasherService } from "../PasswordHasher.js"
 import * as PasswordPolicy from "../PasswordPolicy.js"
 import type { LoginInput } from "../UserHarbor.js"
 import * as Username from "../Username.js"
@@ -20,7 +20,7 @@ import type * as Tokens from "./tokens.js"
 export interface Deps {
   readonly store: UserStoreService
   /** The hasher as the service uses it (timed, see `Observe.timedHasher`). */
-  readonly hasher: PasswordHasher["Type"]
+  readonly hasher: PasswordHasherService
   readonly throttle: Throttle.Throttle
   readonly tokens: Tokens.Tokens
   readonly strict: boolean
