@@ -19,6 +19,7 @@ import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
+import * as PgPool from "./internal/pgPool.js"
 import * as PgSessionReader from "./internal/pgSessionReader.js"
 import { withClient } from "./internal/sqlLayers.js"
 import type { OutboxStore } from "./OutboxStore.js"
@@ -47,9 +48,9 @@ export interface Options {
 export const layerClient = (
   options: Options
 ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, EffectTypes.ConfigError | SqlError> =>
-  PgSessionReader.layerClient(poolOptions(options))
+  PgPool.layerClient(poolOptions(options))
 
-const poolOptions = (options: Options): PgSessionReader.PoolOptions => ({
+const poolOptions = (options: Options): PgPool.PoolOptions => ({
   url: options.url,
   maxConnections: options.maxConnections ?? 10,
   connectTimeout: options.connectTimeout ?? "5 seconds",
@@ -57,11 +58,11 @@ const poolOptions = (options: Options): PgSessionReader.PoolOptions => ({
 })
 
 // Replaces the store's `findSession` with the fast path on the client's own pool.
-const withSessionReader: Layer.Layer<UserStore, never, UserStore | PgSessionReader.SessionPool> = Layer.effect(
+const withSessionReader: Layer.Layer<UserStore, never, UserStore | PgPool.SessionPool> = Layer.effect(
   UserStore,
   Effect.gen(function*() {
     const store = yield* UserStore
-    const findSession = PgSessionReader.make(yield* PgSessionReader.SessionPool, store.findSession)
+    const findSession = PgSessionReader.make(yield* PgPool.SessionPool, store.findSession)
     return UserStore.of({ ...store, findSession })
   })
 )
@@ -88,7 +89,7 @@ const layerNaming = (
   Layer.unwrapEffect(Effect.map(parseUrl(options.url, setting), (url) =>
     Layer.provideMerge(
       withSessionReader,
-      withClient(Layer.mapError(PgSessionReader.layerClient(poolOptions(options)), connectFailure(url, setting)))
+      withClient(Layer.mapError(PgPool.layerClient(poolOptions(options)), connectFailure(url, setting)))
     )))
 
 /**

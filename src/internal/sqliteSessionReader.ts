@@ -4,14 +4,8 @@ import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import { StoreError } from "../Errors.js"
 import type { SessionWithUser, TokenHash, UserStore } from "../UserStore.js"
-import {
-  decodeRow,
-  inTransaction,
-  oneSession,
-  outsideTransactions,
-  sessionOnlyQuery,
-  sessionUserQuery
-} from "./sessionRow.js"
+import { decodeRow, oneSession, outsideTransactions, sessionOnlyQuery, sessionUserQuery } from "./sessionRow.js"
+import { inTransaction } from "./sqlTransaction.js"
 import * as SyncLookup from "./syncLookup.js"
 
 const mmapBytes = 1024 * 1024 * 1024
