@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import type { Pool } from "pg"
 import { StoreError } from "../Errors.js"
-import type { UserStore } from "../UserStore.js"
+import type { UserStoreService } from "../UserStore.js"
 import { firstSession, outsideTransactions, sessionQuery } from "./sessionRow.js"
 
 const text = sessionQuery("$1")
@@ -10,7 +10,7 @@ const text = sessionQuery("$1")
 const name = "userharbor_find_session_v2"
 
 /** The PostgreSQL fast path: the session look-up straight on the pool, outside transactions. */
-export const make = (pool: Pool, fallback: UserStore["Type"]["findSession"]): UserStore["Type"]["findSession"] =>
+export const make = (pool: Pool, fallback: UserStoreService["findSession"]): UserStoreService["findSession"] =>
   outsideTransactions(fallback, (tokenHash) =>
     // `pg`'s callback form: no promise to allocate and chain per request, and the fiber resumes with the answer.
     Effect.async((resume) => {
