@@ -94,7 +94,7 @@ class Tombstones<K> {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], never, UserStore> =>
+export const make = (options: Options = {}): Effect.Effect<UserStoreService, never, UserStore> =>
   Effect.map(build(options, Option.none()), ({ cached }) => cached)
 
 /**
@@ -107,7 +107,7 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
  */
 export const makeShared = (
   options: Options = {}
-): Effect.Effect<UserStore["Type"], never, UserStore | SessionInvalidation | Scope.Scope> =>
+): Effect.Effect<UserStoreService, never, UserStore | SessionInvalidation | Scope.Scope> =>
   Effect.gen(function*() {
     const channel = yield* SessionInvalidation
     const { apply, cached, connection } = yield* build(options, Option.some(channel))
