@@ -10,7 +10,7 @@ const source: Record<string, string> = createRequire(import.meta.url)("unhomogly
 describe("confusables", () => {
   it("equals the table derived from unhomoglyph, and the committed file is what the generator writes", () => {
     expect(table).toBe(deriveConfusables(source))
-    const committed = readFileSync(new URL("../../src/internal/confusablesData.ts", import.meta.url), "utf8")
+    const committed = readFileSync(new URL("../../../src/internal/confusablesData.ts", import.meta.url), "utf8")
     expect(committed).toBe(confusablesSource(table))
   })
 
