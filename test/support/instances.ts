@@ -1,5 +1,5 @@
 /**
- * Real app instances: N Node processes (through tsx), each running `revocationApp.ts` on one PostgreSQL schema
+ * Real app instances: N Node processes (through tsx), each running `scripts/revocationApp.ts` on one PostgreSQL schema
  * and one invalidation channel, driven over their IPC channels. For the multi-process tests and
  * `bench/revocation.ts`.
  */
@@ -36,7 +36,7 @@ export interface Instance {
   readonly call: (request: Body<Request>) => Effect.Effect<unknown, Error>
 }
 
-const app = fileURLToPath(new URL("./revocationApp.ts", import.meta.url))
+const app = fileURLToPath(new URL("./scripts/revocationApp.ts", import.meta.url))
 
 const start = (env: Record<string, string>): Effect.Effect<Instance, Error, Scope.Scope> =>
   Effect.gen(function*() {

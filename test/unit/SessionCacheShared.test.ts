@@ -10,7 +10,7 @@ import * as MemoryUserStore from "../../src/MemoryUserStore.js"
 import * as SessionCache from "../../src/SessionCache.js"
 import * as SessionInvalidation from "../../src/SessionInvalidation.js"
 import { UserStore } from "../../src/UserStore.js"
-import { session, userRecord } from "../SqlStoreSuite.js"
+import { session, userRecord } from "../support/storeRecords.js"
 import { eventually, servesFromMemory } from "../support/cacheProbe.js"
 
 const options = { ttl: "1 hour" } as const

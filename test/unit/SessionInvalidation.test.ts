@@ -5,7 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import * as SessionInvalidation from "../../src/SessionInvalidation.js"
 import { UserId } from "../../src/User.js"
-import { connectedTo, invalidationSuite } from "../support/invalidationConformance.js"
+import { connectedTo, invalidationSuite } from "../suites/SessionInvalidationSuite.js"
 
 invalidationSuite(
   "memory",
