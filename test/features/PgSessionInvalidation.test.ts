@@ -11,10 +11,10 @@ import * as SessionCache from "../../src/SessionCache.js"
 import * as SessionInvalidation from "../../src/SessionInvalidation.js"
 import { UserId } from "../../src/User.js"
 import { UserStore } from "../../src/UserStore.js"
+import { connectedTo, invalidationSuite } from "../suites/SessionInvalidationSuite.js"
+import { eventually, servesFromMemory } from "../support/cacheProbe.js"
 import { describeOn, pgStore } from "../support/sqlDatabases.js"
 import { session, userRecord } from "../support/storeRecords.js"
-import { eventually, servesFromMemory } from "../support/cacheProbe.js"
-import { connectedTo, invalidationSuite } from "../suites/SessionInvalidationSuite.js"
 import { tcpProxy } from "../support/tcpProxy.js"
 
 // Channels are per database, not per schema: each test gets one of its own.

@@ -6,8 +6,8 @@
  */
 import { assert, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { describeOn, pgSchema } from "../support/sqlDatabases.js"
 import { account, revocations, round, startInstances } from "../support/instances.js"
+import { describeOn, pgSchema } from "../support/sqlDatabases.js"
 
 describeOn("pg", "revocation across processes", (url) => {
   it.live(

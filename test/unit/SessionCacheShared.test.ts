@@ -10,8 +10,8 @@ import * as MemoryUserStore from "../../src/MemoryUserStore.js"
 import * as SessionCache from "../../src/SessionCache.js"
 import * as SessionInvalidation from "../../src/SessionInvalidation.js"
 import { UserStore } from "../../src/UserStore.js"
-import { session, userRecord } from "../support/storeRecords.js"
 import { eventually, servesFromMemory } from "../support/cacheProbe.js"
+import { session, userRecord } from "../support/storeRecords.js"
 
 const options = { ttl: "1 hour" } as const
 
