@@ -93,6 +93,7 @@ end
 
 interface Wrk {
   readonly rps: number
+  readonly requests: number
   readonly p50Ms: number
   readonly p99Ms: number
   readonly errors: number
@@ -121,6 +122,7 @@ const wrk = async (port: number, connections: number, duration: number, script: 
       .flatMap((m) => m.slice(1).map(Number)).reduce((a, b) => a + b, 0)
   return {
     rps: Number(field(/Requests\/sec:\s+([\d.]+)/)),
+    requests: Number(field(/(\d+) requests in/)),
     p50Ms: toMs(field(/\s50%\s+(\S+)/)),
     p99Ms: toMs(field(/\s99%\s+(\S+)/)),
     errors
@@ -158,7 +160,13 @@ const start = async (
   for (const port of ports) {
     const deadline = Date.now() + 120_000
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { cookie } }).then((r) => r.status, () => 0)
+      // With a timeout: the server listens before the app is built, and a request that arrives then is never
+      // answered.
+      const ok = await fetch(`http://127.0.0.1:${port}${path}`, {
+        headers: { cookie },
+        signal: AbortSignal.timeout(1000)
+      })
+        .then((r) => r.status, () => 0)
       if (ok === 200) break
       if (ok !== 0) throw new Error(`${contender.name} on ${port} answered ${ok}`)
       if (Date.now() > deadline) throw new Error(`${contender.name} on ${port} did not start`)
@@ -182,12 +190,28 @@ const stop = async (running: Running) => {
   ))
 }
 
+// CPU time (user + system) a process has used, in ms (`/proc/<pid>/stat`, clock ticks of 10 ms).
+const cpuMs = (child: ChildProcess): number => {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+interface Round extends Wrk {
+  /** The server processes' CPU time per request, in µs: less sensitive to the machine's load than req/s. */
+  readonly cpuUsPerRequest: number
+}
+
 // One round of one contender: 16 connections, split evenly over its instances.
-const drive = async (running: Running, duration: number, script: string): Promise<Wrk> => {
+const drive = async (running: Running, duration: number, script: string): Promise<Round> => {
+  const cpuBefore = running.processes.reduce((sum, child) => sum + cpuMs(child), 0)
   const results = await Promise.all(
     running.ports.map((port) => wrk(port, 16 / running.ports.length, duration, script))
   )
+  const cpu = running.processes.reduce((sum, child) => sum + cpuMs(child), 0) - cpuBefore
+  const requests = results.reduce((sum, r) => sum + r.requests, 0)
   return {
+    cpuUsPerRequest: (cpu * 1000) / requests,
+    requests,
     rps: results.reduce((sum, r) => sum + r.rps, 0),
     p50Ms: results.reduce((sum, r) => sum + r.p50Ms, 0) / results.length,
     p99Ms: Math.max(...results.map((r) => r.p99Ms)),
@@ -236,14 +260,15 @@ const benchmark = async (selected: ReadonlyArray<Contender>) => {
         port += 10
       }
       for (const r of running) await drive(r, warmup, script)
-      const samples = new Map<string, Array<Wrk>>(selected.map((c) => [c.name, []]))
+      const samples = new Map<string, Array<Round>>(selected.map((c) => [c.name, []]))
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? running : [...running].reverse()
         for (const r of order) {
           const result = await drive(r, seconds, script)
           samples.get(r.contender.name)?.push(result)
           console.log(
-            `round ${round + 1} ${r.contender.name}: ${fmt(result.rps)} req/s` +
+            `round ${round + 1} ${r.contender.name}: ${fmt(result.rps)} req/s, ` +
+              `${fmt(result.cpuUsPerRequest)} µs CPU/req` +
               `${result.errors > 0 ? ` (${result.errors} errors)` : ""} (load ${load()})`
           )
         }
@@ -256,6 +281,7 @@ const benchmark = async (selected: ReadonlyArray<Contender>) => {
           rounds: s.map((x) => Math.round(x.rps)),
           p50Ms: median(s.map((x) => x.p50Ms)),
           p99Ms: median(s.map((x) => x.p99Ms)),
+          cpuUs: median(s.map((x) => x.cpuUsPerRequest)),
           errors: s.reduce((sum, x) => sum + x.errors, 0)
         }
       })
@@ -263,18 +289,19 @@ const benchmark = async (selected: ReadonlyArray<Contender>) => {
       for (const r of running) await stop(r)
     }
   })
-  const bareRps = rows.find((r) => r.contender.name === "bare")?.rps
+  const bare = rows.find((r) => r.contender.name === "bare")
   console.log(
     `\nwrk -t1 -c16, ${rounds} rounds of ${seconds} s after ${warmup} s warm-up; load average ` +
       `${loadBefore} before, ${load()} after (1, 5, 15 min)\n`
   )
-  console.log("| Contender | req/s (median) | rounds | p50 | p99 | x bare HttpApi |")
-  console.log("|---|---|---|---|---|---|")
+  console.log("| Contender | req/s (median) | rounds | p50 | p99 | x bare (req/s) | server CPU/req | x bare (CPU) |")
+  console.log("|---|---|---|---|---|---|---|---|")
   for (const r of rows) {
     console.log(
       `| ${r.contender.label} | ${fmt(r.rps)} | ${r.rounds.map((x) => fmt(x)).join(", ")} | ` +
         `${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ` +
-        `${bareRps === undefined ? "-" : `${ratio(r.rps, bareRps)}x`}${r.errors > 0 ? ` (${r.errors} errors!)` : ""} |`
+        `${bare === undefined ? "-" : `${ratio(r.rps, bare.rps)}x`}${r.errors > 0 ? ` (${r.errors} errors!)` : ""} | ` +
+        `${fmt(r.cpuUs)} µs | ${bare === undefined ? "-" : `${ratio(bare.cpuUs, r.cpuUs)}x`} |`
     )
   }
   writeFileSync(`${resultsDir}/results.json`, JSON.stringify({ at: new Date().toISOString(), rows }, null, 2))
