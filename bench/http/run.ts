@@ -43,6 +43,7 @@ interface Contender {
   readonly kind: "raw" | "raw-pg" | "bare" | "app"
   readonly db: "sqlite" | "pg" | "none"
   readonly cache?: boolean
+  readonly logAll?: boolean
   readonly instances: 1 | 2
 }
 
@@ -50,6 +51,14 @@ const all: ReadonlyArray<Contender> = [
   { name: "raw", label: "node:http + cookie + HMAC + 1 query (SQLite)", kind: "raw", db: "sqlite", instances: 1 },
   { name: "bare", label: "bare HttpApi endpoint, no auth", kind: "bare", db: "none", instances: 1 },
   { name: "app-sqlite", label: "app GET /api/accounts/me, SQLite", kind: "app", db: "sqlite", instances: 1 },
+  {
+    name: "app-sqlite-logall",
+    label: "same, a log line per request (logRequests: \"all\", the earlier default)",
+    kind: "app",
+    db: "sqlite",
+    logAll: true,
+    instances: 1
+  },
   { name: "raw-pg", label: "node:http + cookie + HMAC + 1 query (PostgreSQL)", kind: "raw-pg", db: "pg", instances: 1 },
   { name: "app-pg", label: "app /me, PostgreSQL", kind: "app", db: "pg", instances: 1 },
   {
@@ -150,7 +159,8 @@ const start = async (
         PORT: String(port),
         BENCH_SQLITE: env.sqlite,
         BENCH_PG_URL: contender.db === "pg" ? env.pg : "",
-        BENCH_CACHE: contender.cache === true ? "1" : "0"
+        BENCH_CACHE: contender.cache === true ? "1" : "0",
+        BENCH_LOG_ALL: contender.logAll === true ? "1" : "0"
       },
       stdio: ["ignore", log, log]
     })

@@ -8,7 +8,7 @@
  *   the same JSON and the same security headers as the app.
  * - `bare`: an `HttpApi` endpoint answering the same JSON (same `Account` schema) with no authentication, no
  *   middleware: what the framework costs by itself.
- * - `app`: the example app (`examples/http-app`) with its real wiring: every middleware, the logger, the outbox
+ * - `app`: the example app (`BENCH_LOG_ALL=1`: with a log line per request, as before issue 16) (`examples/http-app`) with its real wiring: every middleware, the logger, the outbox
  *   worker, argon2 (unused here), on SQLite or PostgreSQL.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -37,20 +37,8 @@ const pgUrl = process.env["BENCH_PG_URL"] ?? ""
 const cookieName = "__Host-session"
 const path = "/api/accounts/me"
 
-// The app's headers (examples/http-app/App.ts, `secureCookies: true`), so every contender sends the same bytes.
-const headers = {
-  "content-type": "application/json",
-  "cache-control": "no-store",
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
-    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-resource-policy": "same-origin",
-  "permissions-policy": "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), " +
-    "microphone=(), payment=(), usb=()",
-  "referrer-policy": "no-referrer",
-  "x-content-type-options": "nosniff",
-  "strict-transport-security": "max-age=31536000; includeSubDomains"
-}
+// The app's headers (`secureCookies: true`), so every contender sends the same bytes.
+const headers = { "content-type": "application/json", ...App.securityHeaderValues(true) }
 
 const tokenShape = /^[A-Za-z0-9_-]{43}$/
 
@@ -139,7 +127,8 @@ const app = () => {
     sender: Mailer.layerConsole,
     hasher: Argon2Hasher.layer(),
     config: UserHarborConfig.layer({ secretKey }),
-    secureCookies: true
+    secureCookies: true,
+    logRequests: process.env["BENCH_LOG_ALL"] === "1" ? "all" : "failures"
   })
 }
 

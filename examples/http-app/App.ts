@@ -83,7 +83,10 @@ export interface Options<StoreE, SenderE, HasherE, ConfigE> {
 // HSTS is sent only with `Secure` cookies: browsers ignore it over plain http, and it pins https for a year once
 // seen over https. Server middleware runs around the response already being written, so headers are added with
 // a pre-response handler.
-const headersFor = (secure: boolean): Readonly<Record<string, string>> => ({
+/**
+ * The headers every response carries (`secure`: with HSTS).
+ */
+export const securityHeaderValues = (secure: boolean): Readonly<Record<string, string>> => ({
   "cache-control": "no-store",
   "content-security-policy":
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
@@ -99,7 +102,7 @@ const headersFor = (secure: boolean): Readonly<Record<string, string>> => ({
 
 // The headers, the handler and the effect that installs it are built once: this runs on every request.
 const securityHeaders = (secure: boolean) => {
-  const headers = headersFor(secure)
+  const headers = securityHeaderValues(secure)
   const install = HttpApp.appendPreResponseHandler((_request, response) =>
     Effect.succeed(HttpServerResponse.setHeaders(response, headers))
   )
