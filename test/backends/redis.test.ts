@@ -35,9 +35,9 @@ const monitorOf = (url: string) =>
     Effect.promise(async () => {
       const redis = new Redis(url)
       const monitor = await redis.monitor()
-      const seen: Array<{ readonly source: string; readonly command: string }> = []
+      const seen: Array<{ readonly command: string; readonly argument: string | undefined }> = []
       monitor.on("monitor", (_time: string, args: ReadonlyArray<string>, source: string) => {
-        if (source !== "lua") seen.push({ source, command: String(args[0]).toLowerCase() })
+        if (source !== "lua") seen.push({ command: String(args[0]).toLowerCase(), argument: args[1] })
       })
       return { redis, monitor, seen }
     }),
@@ -52,15 +52,23 @@ describeRedis("on a private server", () => {
       const context = yield* Layer.build(redisCounters(server.url))
       const counters = Effect.runSync(Effect.provide(CounterStore, context))
       const { redis } = Effect.runSync(Effect.provide(RedisClient.RedisClient, context))
-      // Each operation, then an ECHO on the same connection: once MONITOR shows the ECHO, it has shown all before.
+      // MONITOR reports asynchronously, in the server's order: once it shows an ECHO sent on the store's connection,
+      // it has shown everything sent before it. So each operation is counted between two ECHOs.
+      const barrier = (label: string) =>
+        Effect.gen(function*() {
+          yield* Effect.promise(() => redis.echo(label))
+          let index = -1
+          while ((index = seen.findIndex((c) => c.command === "echo" && c.argument === label)) < 0) {
+            yield* Effect.sleep("5 millis")
+          }
+          return index + 1
+        })
       const sent = (label: string, operation: Effect.Effect<unknown, StoreError>) =>
         Effect.gen(function*() {
-          const from = seen.length
+          const from = yield* barrier(`before ${label}`)
           yield* operation
-          yield* Effect.promise(() => redis.echo(label))
-          while (!seen.slice(from).some((c) => c.command === "echo")) yield* Effect.sleep("5 millis")
-          const commands = seen.slice(from).filter((c) => c.command !== "echo").map((c) => c.command)
-          return [label, commands] as const
+          const to = yield* barrier(`after ${label}`)
+          return [label, seen.slice(from, to - 1).map((c) => c.command)] as const
         })
       const now = 1_767_225_600_000
       const measured = [
