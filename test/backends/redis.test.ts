@@ -29,31 +29,26 @@ describeRedis("counter store", (url) => {
   })
 })
 
-/** The commands a client sends (not those its scripts run), as `MONITOR` on the server sees them. */
-const monitorOf = (url: string) =>
-  Effect.acquireRelease(
-    Effect.promise(async () => {
-      const redis = new Redis(url)
-      const monitor = await redis.monitor()
-      const seen: Array<{ readonly command: string; readonly argument: string | undefined }> = []
-      monitor.on("monitor", (_time: string, args: ReadonlyArray<string>, source: string) => {
-        if (source !== "lua") seen.push({ command: String(args[0]).toLowerCase(), argument: args[1] })
-      })
-      return { redis, monitor, seen }
-    }),
-    ({ monitor, redis }) => Effect.sync(() => (monitor.disconnect(), redis.disconnect()))
-  )
-
-describeRedis("on a private server", () => {
-  it.live("every counter operation is one round trip: one command, a script or HMGET", () =>
-    Effect.gen(function*() {
-      const server = yield* privateRedis()
-      const { seen } = yield* monitorOf(server.url)
-      const context = yield* Layer.build(redisCounters(server.url))
-      const counters = Effect.runSync(Effect.provide(CounterStore, context))
-      const { redis } = Effect.runSync(Effect.provide(RedisClient.RedisClient, context))
-      // MONITOR reports asynchronously, in the server's order: once it shows an ECHO sent on the store's connection,
-      // it has shown everything sent before it. So each operation is counted between two ECHOs.
+/**
+ * The commands a client sends (not those its scripts run), as `MONITOR` on the server sees them. MONITOR reports
+ * asynchronously, in the server's order: once it shows an ECHO sent on the client's connection, it has shown
+ * everything sent before it. So `count` counts what an effect sends between two ECHOs.
+ */
+const monitorOf = (url: string, redis: Redis) =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.promise(async () => {
+        const connection = new Redis(url)
+        const monitor = await connection.monitor()
+        const seen: Array<{ readonly command: string; readonly argument: string | undefined }> = []
+        monitor.on("monitor", (_time: string, args: ReadonlyArray<string>, source: string) => {
+          if (source !== "lua") seen.push({ command: String(args[0]).toLowerCase(), argument: args[1] })
+        })
+        return { connection, monitor, seen }
+      }),
+      ({ connection, monitor }) => Effect.sync(() => (monitor.disconnect(), connection.disconnect()))
+    ),
+    ({ seen }) => {
       const barrier = (label: string) =>
         Effect.gen(function*() {
           yield* Effect.promise(() => redis.echo(label))
@@ -63,13 +58,24 @@ describeRedis("on a private server", () => {
           }
           return index + 1
         })
-      const sent = (label: string, operation: Effect.Effect<unknown, StoreError>) =>
+      return <E, R>(label: string, effect: Effect.Effect<unknown, E, R>) =>
         Effect.gen(function*() {
           const from = yield* barrier(`before ${label}`)
-          yield* operation
+          yield* Effect.either(effect)
           const to = yield* barrier(`after ${label}`)
           return [label, seen.slice(from, to - 1).map((c) => c.command)] as const
         })
+    }
+  )
+
+describeRedis("on a private server", () => {
+  it.live("every counter operation is one round trip: one command, a script or HMGET", () =>
+    Effect.gen(function*() {
+      const server = yield* privateRedis()
+      const context = yield* Layer.build(redisCounters(server.url))
+      const counters = Effect.runSync(Effect.provide(CounterStore, context))
+      const { redis } = Effect.runSync(Effect.provide(RedisClient.RedisClient, context))
+      const sent = yield* monitorOf(server.url, redis)
       const now = 1_767_225_600_000
       const measured = [
         yield* sent("incrementCounter (new)", counters.incrementCounter({ key: "k", now, windowMs: 60_000 })),
@@ -87,6 +93,42 @@ describeRedis("on a private server", () => {
       for (const [label, commands] of measured) {
         expect(commands, label).toEqual([label === "getCounter" ? "hmget" : "evalsha"])
       }
+      // Sequential round trips on loopback, for the docs.
+      const started = performance.now()
+      for (let i = 0; i < 2000; i++) yield* counters.incrementCounter({ key: "timed", now, windowMs: 60_000 })
+      console.log(`incrementCounter: ${((performance.now() - started) / 2000 * 1000).toFixed(0)} µs per call`)
+    }).pipe(Effect.scoped))
+
+  it.live("what a login costs in Redis commands (throttling on, with and without a client key)", () =>
+    Effect.gen(function*() {
+      const server = yield* privateRedis()
+      const store = redisCounters(server.url).pipe(Layer.provideMerge(MemoryUserStore.layer))
+      const context = yield* Layer.build(UserHarborTest.layerWithStore(store))
+      const { redis } = Effect.runSync(Effect.provide(RedisClient.RedisClient, context))
+      const sent = yield* monitorOf(server.url, redis)
+      yield* Effect.provide(registerVerified(alice), context)
+      const login = (pw: string, clientKey?: string) =>
+        Effect.provide(
+          Effect.flatMap(UserHarbor, (h) =>
+            h.login(
+              clientKey === undefined ? { username: alice.username, password: pw } : {
+                username: alice.username,
+                password: pw,
+                clientKey
+              }
+            )),
+          context
+        )
+      const measured = [
+        yield* sent("failed login", login("wrong-password-here")),
+        yield* sent("successful login", login(password)),
+        yield* sent("failed login with a client key", login("wrong-password-here", "203.0.113.7")),
+        yield* sent("successful login with a client key", login(password, "203.0.113.7"))
+      ]
+      console.log(`redis commands per login: ${JSON.stringify(Object.fromEntries(measured))}`)
+      // Reads of the name and budget counters (and the client's), then their increments; a success deletes the
+      // account's three counters (and gives the client's slot back).
+      expect(measured.map(([, commands]) => commands.length)).toEqual([4, 7, 6, 10])
     }).pipe(Effect.scoped))
 
   it.live("a server that lost its scripts (restarted) is given them again: EVALSHA, then EVAL", () =>
