@@ -6,17 +6,20 @@
  */
 import { assert, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted, Schedule } from "effect"
+import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import * as MemoryUserStore from "../../src/MemoryUserStore.js"
 import * as RedisClient from "../../src/RedisClient.js"
+import * as RedisCounterStore from "../../src/RedisCounterStore.js"
 import * as RedisSessionInvalidation from "../../src/RedisSessionInvalidation.js"
 import * as SessionCache from "../../src/SessionCache.js"
+import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import { UserId } from "../../src/User.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { connectedTo, invalidationSuite } from "../support/invalidationConformance.js"
 import { describeRedis, privateRedis } from "../support/redisServer.js"
-import { alice, loggedIn } from "../UserHarborSuite.js"
+import { alice, loggedIn, loginAs, registerVerified } from "../UserHarborSuite.js"
 
 const freshChannel = () => `userharbor-test:sessions:${randomBytes(6).toString("hex")}`
 
@@ -110,4 +113,25 @@ describeRedis("session invalidation", (url) => {
       expect(Either.isLeft(outcome) && outcome.left._tag).toBe("InvalidSession")
       expect(refusedAfter).toBeLessThan(1000)
     }).pipe(Effect.scoped, Effect.timeout("30 seconds")))
+
+  it.live("the wiring of docs/redis.md: Redis counters, a shared cache, and two connections per instance", () =>
+    Effect.gen(function*() {
+      const server = yield* privateRedis()
+      const prefix = "docs:"
+      const Store = SessionCache.layerShared({ ttl: "5 seconds" }).pipe(
+        Layer.provideMerge(RedisSessionInvalidation.layer({ channel: freshChannel() })),
+        Layer.provideMerge(RedisCounterStore.layer({ prefix })),
+        Layer.provideMerge(SqliteUserStore.layer({ filename: ":memory:" })),
+        Layer.provide(RedisClient.layer({ url: Redacted.make(server.url) }))
+      )
+      const context = yield* Layer.build(UserHarborTest.layerWithStore(Store))
+      yield* Effect.provide(registerVerified(alice), context)
+      yield* Effect.provide(Effect.flip(loginAs({ ...alice, password: "wrong-password-here" })), context)
+      const redis = new Redis(server.url)
+      const indexed = yield* Effect.promise(() => redis.zcard(`${prefix}counters`))
+      const clients = yield* Effect.promise(() => redis.client("LIST"))
+      redis.disconnect()
+      expect(indexed).toBeGreaterThan(0)
+      expect(String(clients).split("\n").filter((line) => line.includes("name=userharbor ")).length).toBe(2)
+    }).pipe(Effect.scoped))
 })
