@@ -16,7 +16,7 @@ import * as Redacted from "effect/Redacted"
 import type * as EffectTypes from "./EffectTypes.js"
 import * as Parameters from "./internal/argon2Parameters.js"
 import { isScryptHash, verifyScrypt } from "./internal/scrypt.js"
-import { bounded, type Limits, PasswordHasher } from "./PasswordHasher.js"
+import { bounded, type Limits, PasswordHasher, type PasswordHasherService } from "./PasswordHasher.js"
 
 /**
  * argon2id parameters. `memoryCost` is in KiB.
@@ -68,7 +68,7 @@ const phcParams = /^(\$argon2id\$v=\d+\$)m=(\d+),p=(\d+),t=(\d+)\$/
 const canonicalOrder = (hash: string): string =>
   hash.replace(phcParams, (_, prefix: string, m: string, p: string, t: string) => `${prefix}m=${m},t=${t},p=${p}$`)
 
-const makeArgon2 = (argon2: Argon2, options: Argon2Options): PasswordHasher["Type"] => {
+const makeArgon2 = (argon2: Argon2, options: Argon2Options): PasswordHasherService => {
   const hashOptions: import("argon2").HashOptions = { type: argon2.argon2id, ...options }
   return PasswordHasher.of({
     hash: (password) =>
@@ -100,7 +100,7 @@ const makeArgon2 = (argon2: Argon2, options: Argon2Options): PasswordHasher["Typ
  */
 export const make = (
   options: Argon2Options = defaultOptions
-): Effect.Effect<PasswordHasher["Type"], EffectTypes.ConfigError> =>
+): Effect.Effect<PasswordHasherService, EffectTypes.ConfigError> =>
   meetsOwaspMinimum(options)
     ? Effect.map(loadArgon2, (argon2) => makeArgon2(argon2, options))
     : Effect.fail(

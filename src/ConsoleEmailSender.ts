@@ -8,7 +8,7 @@
  */
 import * as Console from "effect/Console"
 import * as Layer from "effect/Layer"
-import { type EmailMessage, EmailSender } from "./EmailSender.js"
+import { type EmailMessage, EmailSender, type EmailSenderService } from "./EmailSender.js"
 import * as EmailTemplates from "./EmailTemplates.js"
 
 const rule = "-".repeat(72)
@@ -29,7 +29,7 @@ export const format = (message: EmailMessage, templates: EmailTemplates.EmailTem
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: EmailTemplates.Options = {}): EmailSender["Type"] => {
+export const make = (options: EmailTemplates.Options = {}): EmailSenderService => {
   const templates = EmailTemplates.make(options)
   return EmailSender.of({ send: (message) => Console.log(format(message, templates)) })
 }

@@ -8,13 +8,13 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { createHash } from "node:crypto"
-import { SecureRandom } from "./SecureRandom.js"
+import { SecureRandom, type SecureRandomService } from "./SecureRandom.js"
 
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const make = (seed: string): Effect.Effect<SecureRandom["Type"]> =>
+export const make = (seed: string): Effect.Effect<SecureRandomService> =>
   Effect.sync(() => {
     let counter = 0
     const block = () => createHash("sha256").update(seed).update(String(counter++)).digest()

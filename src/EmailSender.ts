@@ -99,9 +99,17 @@ export const EmailMessage = Schema.Union(
 export type EmailMessage = typeof EmailMessage.Type
 
 /**
+ * The shape of the `EmailSender` service, apart from its tag.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface EmailSenderService {
+  readonly send: (message: EmailMessage) => Effect.Effect<void, EmailDeliveryError>
+}
+
+/**
  * @since 0.1.0
  * @category tags
  */
-export class EmailSender extends Context.Tag("userharbor/EmailSender")<EmailSender, {
-  readonly send: (message: EmailMessage) => Effect.Effect<void, EmailDeliveryError>
-}>() {}
+export class EmailSender extends Context.Tag("userharbor/EmailSender")<EmailSender, EmailSenderService>() {}

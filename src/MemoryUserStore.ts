@@ -67,14 +67,24 @@ export interface Snapshot {
 }
 
 /**
+ * The shape of the `MemoryUserStore` service, apart from its tag.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface MemoryUserStoreService {
+  readonly snapshot: Effect.Effect<Snapshot>
+}
+
+/**
  * Read access to the memory store's contents, for tests.
  *
  * @since 0.1.0
  * @category tags
  */
-export class MemoryUserStore extends Context.Tag("userharbor/MemoryUserStore")<MemoryUserStore, {
-  readonly snapshot: Effect.Effect<Snapshot>
-}>() {}
+export class MemoryUserStore
+  extends Context.Tag("userharbor/MemoryUserStore")<MemoryUserStore, MemoryUserStoreService>()
+{}
 
 const tokenKey = (purpose: TokenPurpose, tokenHash: string) => `${purpose}:${tokenHash}`
 const liveKey = (userId: UserId, purpose: TokenPurpose) => `${userId}:${purpose}`

@@ -18,7 +18,7 @@ import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import { wholeMillis } from "./internal/durations.js"
-import { withClient } from "./internal/sqlLayers.js"
+import { fromConfig, withClient } from "./internal/sqlLayers.js"
 import type { OutboxStore } from "./OutboxStore.js"
 import type { UserStore } from "./UserStore.js"
 
@@ -92,7 +92,4 @@ export const layerConfig = (
   UserStore | CounterStore | OutboxStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
-  Layer.unwrapEffect(Effect.map(
-    Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),
-    (options) => layerNaming(options, config === undefined ? urlVariable : urlSetting)
-  ))
+  fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

@@ -21,10 +21,12 @@ import * as Argon2Parameters from "./internal/argon2Parameters.js"
 import * as Metrics from "./Metrics.js"
 
 /**
- * @since 0.1.0
- * @category tags
+ * The shape of the `PasswordHasher` service, apart from its tag.
+ *
+ * @since 0.3.0
+ * @category models
  */
-export class PasswordHasher extends Context.Tag("userharbor/PasswordHasher")<PasswordHasher, {
+export interface PasswordHasherService {
   /** Fails with `Busy` only when the hasher is bounded (see `bounded`) and at capacity. */
   readonly hash: (password: Redacted.Redacted<string>) => Effect.Effect<string, Busy>
   /**
@@ -43,7 +45,13 @@ export class PasswordHasher extends Context.Tag("userharbor/PasswordHasher")<Pas
    * it is.
    */
   readonly admit?: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Busy, R>
-}>() {}
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class PasswordHasher extends Context.Tag("userharbor/PasswordHasher")<PasswordHasher, PasswordHasherService>() {}
 
 /**
  * How much hashing may run and wait at once. `permits` hashes run concurrently; up to `maxQueue` more wait for a
@@ -85,9 +93,9 @@ type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, 
  * @category constructors
  */
 export const bounded = (
-  hasher: PasswordHasher["Type"],
+  hasher: PasswordHasherService,
   limits: Partial<Limits> = {}
-): Effect.Effect<PasswordHasher["Type"]> =>
+): Effect.Effect<PasswordHasherService> =>
   Effect.gen(function*() {
     const { maxQueue, permits } = { ...defaultLimits(), ...limits }
     const semaphore = yield* Effect.makeSemaphore(Math.max(1, Math.floor(permits)))
@@ -177,7 +185,7 @@ export const meetsOwaspMinimum: (options: Argon2Options) => boolean = Argon2Para
  */
 export const make = (
   options: Argon2Options = defaultOptions
-): Effect.Effect<PasswordHasher["Type"], EffectTypes.ConfigError> =>
+): Effect.Effect<PasswordHasherService, EffectTypes.ConfigError> =>
   Effect.flatMap(argon2Hasher, (module) => module.make(options))
 
 /**

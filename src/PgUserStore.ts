@@ -19,8 +19,9 @@ import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
+import * as PgPool from "./internal/pgPool.js"
 import * as PgSessionReader from "./internal/pgSessionReader.js"
-import { withClient } from "./internal/sqlLayers.js"
+import { fromConfig, withClient, withFastFindSession } from "./internal/sqlLayers.js"
 import type { OutboxStore } from "./OutboxStore.js"
 import { UserStore } from "./UserStore.js"
 
@@ -47,23 +48,18 @@ export interface Options {
 export const layerClient = (
   options: Options
 ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, EffectTypes.ConfigError | SqlError> =>
-  PgSessionReader.layerClient(poolOptions(options))
+  PgPool.layerClient(poolOptions(options))
 
-const poolOptions = (options: Options): PgSessionReader.PoolOptions => ({
+const poolOptions = (options: Options): PgPool.PoolOptions => ({
   url: options.url,
   maxConnections: options.maxConnections ?? 10,
   connectTimeout: options.connectTimeout ?? "5 seconds",
   applicationName: options.applicationName ?? "userharbor"
 })
 
-// Replaces the store's `findSession` with the fast path on the client's own pool.
-const withSessionReader: Layer.Layer<UserStore, never, UserStore | PgSessionReader.SessionPool> = Layer.effect(
-  UserStore,
-  Effect.gen(function*() {
-    const store = yield* UserStore
-    const findSession = PgSessionReader.make(yield* PgSessionReader.SessionPool, store.findSession)
-    return UserStore.of({ ...store, findSession })
-  })
+// The fast path on the client's own pool.
+const withSessionReader = withFastFindSession((fallback) =>
+  Effect.map(PgPool.SessionPool, (pool) => PgSessionReader.make(pool, fallback))
 )
 
 /**
@@ -88,7 +84,7 @@ const layerNaming = (
   Layer.unwrapEffect(Effect.map(parseUrl(options.url, setting), (url) =>
     Layer.provideMerge(
       withSessionReader,
-      withClient(Layer.mapError(PgSessionReader.layerClient(poolOptions(options)), connectFailure(url, setting)))
+      withClient(Layer.mapError(PgPool.layerClient(poolOptions(options)), connectFailure(url, setting)))
     )))
 
 /**
@@ -104,7 +100,4 @@ export const layerConfig = (
   UserStore | CounterStore | OutboxStore | PgClient.PgClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
-  Layer.unwrapEffect(Effect.map(
-    Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),
-    (options) => layerNaming(options, config === undefined ? urlVariable : urlSetting)
-  ))
+  fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

@@ -15,7 +15,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
+import * as Durations from "./internal/durations.js"
 import { defaultUnverifiedAccountTtl, UserHarborConfig } from "./UserHarborConfig.js"
 import { UserStore } from "./UserStore.js"
 
@@ -30,10 +32,13 @@ export interface Options {
   readonly batchSize?: number | undefined
   /**
    * Unverified accounts created longer ago than this are deleted. By default the `UserHarborConfig` setting of
-   * the same name when one is provided, else 7 days.
+   * the same name when one is provided, else 7 days. It must be positive and finite: `layer` dies at build on any
+   * other value (a zero TTL would delete every unverified account at once), and so does `purgeAll`.
    */
-  readonly unverifiedAccountTtl?: Duration.DurationInput | undefined
+  readonly unverifiedAccountTtl?: EffectTypes.DurationInput | undefined
 }
+
+const ttlOf = (input: EffectTypes.DurationInput) => Durations.positiveOrDie(["unverifiedAccountTtl"], input)
 
 /**
  * Purges everything that has expired by now, batch by batch: sessions and tokens, then unverified accounts created
@@ -44,7 +49,7 @@ export interface Options {
  */
 export const purgeAll = (
   batchSize = 1000,
-  unverifiedAccountTtl?: Duration.DurationInput
+  unverifiedAccountTtl?: EffectTypes.DurationInput
 ): Effect.Effect<number, StoreError, UserStore> =>
   Effect.gen(function*() {
     const store = yield* UserStore
@@ -52,7 +57,10 @@ export const purgeAll = (
     const now = yield* Clock.currentTimeMillis
     const config = yield* Effect.serviceOption(UserHarborConfig)
     const ttl = Duration.toMillis(
-      unverifiedAccountTtl ?? (config._tag === "Some" ? config.value.unverifiedAccountTtl : defaultUnverifiedAccountTtl)
+      yield* ttlOf(
+        unverifiedAccountTtl ??
+          (config._tag === "Some" ? config.value.unverifiedAccountTtl : defaultUnverifiedAccountTtl)
+      )
     )
     const drain = (purge: Effect.Effect<number, StoreError>) =>
       Effect.iterate({ total: 0, last: size }, {
@@ -96,4 +104,10 @@ export const run = (options: Options = {}): Effect.Effect<void, never, UserStore
  * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<never, never, UserStore> =>
-  Layer.scopedDiscard(Effect.forkScoped(run(options)))
+  Layer.scopedDiscard(
+    // Checked at build: `run` would only log the defect, once a schedule period.
+    Effect.zipRight(
+      options.unverifiedAccountTtl === undefined ? Effect.void : ttlOf(options.unverifiedAccountTtl),
+      Effect.forkScoped(run(options))
+    )
+  )

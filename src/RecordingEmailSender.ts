@@ -15,10 +15,12 @@ import { type EmailMessage, EmailSender } from "./EmailSender.js"
 import { EmailDeliveryError } from "./Errors.js"
 
 /**
- * @since 0.1.0
- * @category tags
+ * The shape of the `RecordingEmailSender` service, apart from its tag.
+ *
+ * @since 0.3.0
+ * @category models
  */
-export class RecordingEmailSender extends Context.Tag("userharbor/RecordingEmailSender")<RecordingEmailSender, {
+export interface RecordingEmailSenderService {
   /** Every message delivered so far, oldest first. */
   readonly messages: Effect.Effect<ReadonlyArray<EmailMessage>>
   /** The raw token of the newest verification or reset message to this address (compared case-insensitively). */
@@ -29,7 +31,15 @@ export class RecordingEmailSender extends Context.Tag("userharbor/RecordingEmail
   /** While `true`, every `send` fails with `EmailDeliveryError` and records nothing. */
   readonly setFailing: (failing: boolean) => Effect.Effect<void>
   readonly clear: Effect.Effect<void>
-}>() {}
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class RecordingEmailSender
+  extends Context.Tag("userharbor/RecordingEmailSender")<RecordingEmailSender, RecordingEmailSenderService>()
+{}
 
 /**
  * @since 0.1.0

@@ -10,12 +10,20 @@ import * as Layer from "effect/Layer"
 import { randomBytes } from "node:crypto"
 
 /**
+ * The shape of the `SecureRandom` service, apart from its tag.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecureRandomService {
+  readonly nextBytes: (size: number) => Effect.Effect<Uint8Array>
+}
+
+/**
  * @since 0.1.0
  * @category tags
  */
-export class SecureRandom extends Context.Tag("userharbor/SecureRandom")<SecureRandom, {
-  readonly nextBytes: (size: number) => Effect.Effect<Uint8Array>
-}>() {}
+export class SecureRandom extends Context.Tag("userharbor/SecureRandom")<SecureRandom, SecureRandomService>() {}
 
 /**
  * The operating system's CSPRNG through `node:crypto`.
@@ -23,7 +31,7 @@ export class SecureRandom extends Context.Tag("userharbor/SecureRandom")<SecureR
  * @since 0.1.0
  * @category constructors
  */
-export const make: SecureRandom["Type"] = SecureRandom.of({
+export const make: SecureRandomService = SecureRandom.of({
   nextBytes: (size) => Effect.sync(() => randomBytes(size))
 })
 

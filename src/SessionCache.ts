@@ -42,7 +42,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
+import * as Durations from "./internal/durations.js"
 import { type Invalidation, SessionInvalidation, type SessionInvalidationService } from "./SessionInvalidation.js"
 import type { UserId } from "./User.js"
 import { type SessionWithUser, type TokenHash, UserStore, type UserStoreService } from "./UserStore.js"
@@ -54,9 +56,9 @@ import { type SessionWithUser, type TokenHash, UserStore, type UserStoreService 
 export interface Options {
   /**
    * How long an entry is served without asking the store: the bound on how late this process sees a revocation made
-   * elsewhere. 5 seconds by default.
+   * elsewhere. 5 seconds by default; it must be positive and finite (building the cache dies on any other value).
    */
-  readonly ttl?: Duration.DurationInput | undefined
+  readonly ttl?: EffectTypes.DurationInput | undefined
   /** How many sessions are kept; the least recently used go first. 10,000 by default. */
   readonly capacity?: number | undefined
 }
@@ -129,7 +131,7 @@ export const makeShared = (
 const build = (options: Options, channel: Option.Option<SessionInvalidationService>) =>
   Effect.gen(function*() {
     const store = yield* UserStore
-    const ttl = Duration.toMillis(options.ttl ?? "5 seconds")
+    const ttl = Duration.toMillis(yield* Durations.positiveOrDie(["ttl"], options.ttl ?? "5 seconds"))
     const capacity = Math.max(1, options.capacity ?? 10_000)
 
     const entries = new Map<string, Entry>()

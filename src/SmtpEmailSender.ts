@@ -26,7 +26,7 @@ import type * as Scope from "effect/Scope"
 import nodemailer from "nodemailer"
 import type { SendMailOptions } from "nodemailer"
 import type * as EffectTypes from "./EffectTypes.js"
-import { type EmailMessage, EmailSender } from "./EmailSender.js"
+import { type EmailMessage, EmailSender, type EmailSenderService } from "./EmailSender.js"
 import * as EmailTemplates from "./EmailTemplates.js"
 import { EmailDeliveryError } from "./Errors.js"
 import { toVariables } from "./internal/configNames.js"
@@ -184,7 +184,7 @@ interface Transport {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: Options) => Effect.Effect<EmailSender["Type"], EffectTypes.ConfigError, Scope.Scope> =
+export const make: (options: Options) => Effect.Effect<EmailSenderService, EffectTypes.ConfigError, Scope.Scope> =
   Effect.fnUntraced(function*(options: Options) {
     const security = options.security ?? "starttls"
     const port = options.port ?? defaultPorts[security]

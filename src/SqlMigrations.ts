@@ -23,13 +23,13 @@
  */
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { StoreError } from "./Errors.js"
+import type { StoreError } from "./Errors.js"
 import { migrateReason } from "./internal/connectFailure.js"
+import { catchStoreFailures, isSqlError, toStoreError } from "./internal/sqlErrors.js"
 import * as Username from "./Username.js"
 
 /**
@@ -187,9 +187,9 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   ])
 })
 
-const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError
-
-const migrateFailure = (cause: unknown) => new StoreError({ operation: "migrate", reason: migrateReason(cause), cause })
+// The database's own failures: a SqlError, or the Migrator's error around one.
+const isMigrateFailure = (u: unknown): u is SqlError | Migrator.MigrationError =>
+  isSqlError(u) || u instanceof Migrator.MigrationError
 
 /**
  * Runs the pending migrations and returns the ones it ran (none when the schema is current). Failures are
@@ -204,17 +204,9 @@ export const run: Effect.Effect<ReadonlyArray<readonly [id: number, name: string
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
     return yield* Migrator.make({})({ loader, table }).pipe(
       Effect.provideService(SqlClient.SqlClient, sql),
-      Effect.catchTags({
-        SqlError: (cause) => Effect.fail(migrateFailure(cause)),
-        MigrationError: (cause) => Effect.fail(migrateFailure(cause))
-      }),
       // A failed migration is a defect in the Migrator, and so is a failed COMMIT; both hold the database's error,
       // which is a store failure (connection lost, permissions), not a bug here.
-      Effect.catchSomeDefect((defect) =>
-        defect instanceof Migrator.MigrationError || isSqlError(defect)
-          ? Option.some(Effect.fail(migrateFailure(defect)))
-          : Option.none()
-      )
+      catchStoreFailures(isMigrateFailure, toStoreError("migrate", migrateReason))
     )
   })
 

@@ -19,151 +19,32 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
-import * as Schema from "effect/Schema"
 import { CounterStore, type CounterStoreService } from "./CounterStore.js"
-import { EmailTaken, StoreError, TokenPurpose, UsernameTaken } from "./Errors.js"
+import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import * as Ports from "./internal/ports.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
+import * as SqlErrors from "./internal/sqlErrors.js"
+import * as Rows from "./internal/sqlRows.js"
+import { inTransaction } from "./internal/sqlTransaction.js"
 import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
 import * as SqlMigrations from "./SqlMigrations.js"
-import { SessionId, UserId } from "./User.js"
-import {
-  EmailKey,
-  type SessionRecord,
-  TokenHash,
-  type TokenRecord,
-  UsernameKey,
-  type UserRecord,
-  UserStore
-} from "./UserStore.js"
-
-// Drivers disagree on number types: pg returns BIGINT as a string, mysql2 may, better-sqlite3 returns numbers
-// (or bigints in safe-integer mode). Each is decoded to an exact integer or the row is refused.
-const Integer = Schema.Union(
-  Schema.Int,
-  Schema.compose(Schema.NumberFromString, Schema.Int),
-  Schema.transform(Schema.BigIntFromSelf, Schema.Int, {
-    strict: true,
-    decode: (n) => Number(n),
-    encode: (n) => BigInt(n)
-  })
-)
-
-// PostgreSQL has booleans; SQLite and MySQL store 0 and 1.
-const Bool = Schema.Union(
-  Schema.Boolean,
-  Schema.transform(Schema.Literal(0, 1), Schema.Boolean, {
-    strict: true,
-    decode: (n) => n === 1,
-    encode: (b) => (b ? 1 : 0)
-  })
-)
-
-const column = <S extends Schema.Schema.Any>(schema: S, name: string) =>
-  Schema.propertySignature(schema).pipe(Schema.fromKey(name))
-
-const userFields = {
-  id: UserId,
-  username: Schema.String,
-  usernameKey: column(UsernameKey, "username_key"),
-  email: Schema.String,
-  emailKey: column(EmailKey, "email_key"),
-  passwordHash: column(Schema.String, "password_hash"),
-  passwordVersion: column(Integer, "password_version"),
-  verified: Bool,
-  createdAt: column(Integer, "created_at")
-}
-
-const UserRow = Schema.Struct(userFields)
-
-const sessionFields = {
-  id: column(SessionId, "session_id"),
-  tokenHash: column(TokenHash, "token_hash"),
-  userId: column(UserId, "user_id"),
-  createdAt: column(Integer, "session_created_at"),
-  expiresAt: column(Integer, "expires_at"),
-  lastUsedAt: column(Integer, "last_used_at")
-}
-
-const TokenRow = Schema.Struct({
-  tokenHash: column(TokenHash, "token_hash"),
-  purpose: TokenPurpose,
-  userId: column(UserId, "user_id"),
-  createdAt: column(Integer, "created_at"),
-  expiresAt: column(Integer, "expires_at")
-})
-
-const OutboxRow = Schema.Struct({
-  id: Schema.String,
-  payload: Schema.String,
-  createdAt: column(Integer, "created_at"),
-  attempts: Integer,
-  nextAttemptAt: column(Integer, "next_attempt_at")
-})
-
-const KeyRow = Schema.Struct({ usernameKey: column(Schema.String, "username_key") })
-
-// What each driver reports for a write: pg `rowCount`, better-sqlite3 `changes`, mysql2 `affectedRows`. All count
-// only the rows the statement itself changed, not those removed by a cascade.
-const Affected = Schema.Union(
-  Schema.transform(Schema.Struct({ rowCount: Integer }), Schema.Int, {
-    strict: true,
-    decode: (r) => r.rowCount,
-    encode: (rowCount) => ({ rowCount })
-  }),
-  Schema.transform(Schema.Struct({ changes: Integer }), Schema.Int, {
-    strict: true,
-    decode: (r) => r.changes,
-    encode: (changes) => ({ changes })
-  }),
-  Schema.transform(Schema.Struct({ affectedRows: Integer }), Schema.Int, {
-    strict: true,
-    decode: (r) => r.affectedRows,
-    encode: (affectedRows) => ({ affectedRows })
-  })
-)
-
-// A row the database returned in an impossible shape is a bug or a corrupt database, not a store outage: defect.
-const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => {
-  const decode = Schema.decodeUnknown(Schema.Array(schema))
-  return (rows: unknown) => Effect.orDie(decode(rows))
-}
-const decodeUsers = decodeRows(UserRow)
-// Decoders are built once here: building a Schema (and its parser) per call costs more than the query itself.
-const decodeTokens = decodeRows(TokenRow)
-const decodeKeys = decodeRows(KeyRow)
-const decodeOutbox = decodeRows(OutboxRow)
+import type { UserId } from "./User.js"
+import { type SessionRecord, type TokenHash, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
 
 // RETURNING gives rows in no particular order; the port promises oldest due first.
 const dueOrder = (a: OutboxRecord, b: OutboxRecord) =>
   a.nextAttemptAt - b.nextAttemptAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-const decodeSessionRecords = decodeRows(Schema.Struct(sessionFields))
-const decodeAffectedRaw = Schema.decodeUnknown(Affected)
-const decodeAffected = (raw: unknown) => Effect.orDie(decodeAffectedRaw(raw))
-
-const CounterRow = Schema.Struct({
-  count: column(Integer, "hits"),
-  windowStart: column(Integer, "window_start"),
-  updatedAt: column(Integer, "updated_at")
-})
-const decodeCounters = decodeRows(CounterRow)
-
-const uniqueCodes = new Set<unknown>([
-  "SQLITE_CONSTRAINT_UNIQUE",
-  "SQLITE_CONSTRAINT_PRIMARYKEY",
-  "23505",
-  "ER_DUP_ENTRY"
-])
 
 /**
  * Whether a `SqlError` is a unique-constraint violation, by the driver's error code (never the message text):
@@ -172,30 +53,17 @@ const uniqueCodes = new Set<unknown>([
  * @since 0.1.0
  * @category predicates
  */
-export const isUniqueViolation = (error: SqlError): boolean =>
-  Predicate.hasProperty(error.cause, "code") && uniqueCodes.has(error.cause.code)
-
-const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError
+export const isUniqueViolation = (error: SqlError): boolean => SqlErrors.classify(error) === "UniqueViolation"
 
 // What the `VARCHAR(64)` ASCII id columns can hold: printable ASCII, 1 to 64 characters.
 const storableId = /^[\x21-\x7e]{1,64}$/
 const isStorableId = (id: string): boolean => storableId.test(id)
 
-const storeError = (operation: string) => (cause: SqlError) => Effect.fail(new StoreError({ operation, cause }))
+const storeError = SqlErrors.failStore
 
-// Deadlocks and serialization failures: the database rolled the whole transaction back and asks for a retry
-// (InnoDB's next-key locks make concurrent upserts on a table with two unique keys deadlock now and then). When the
-// deadlock hits inside a savepoint, MariaDB/MySQL discard the savepoint with the rest of the transaction, so the
-// savepoint's own rollback then fails with ER_SP_DOES_NOT_EXIST, as a defect that replaces the deadlock: it means
-// the same thing, the transaction is gone.
-const transientCodes = new Set<unknown>(["ER_LOCK_DEADLOCK", "40P01", "40001", "ER_SP_DOES_NOT_EXIST"])
-const isTransient = (u: unknown): boolean => {
-  const sqlError = u instanceof StoreError ? u.unsafeDriverError() : u
-  return isSqlError(sqlError) && Predicate.hasProperty(sqlError.cause, "code") &&
-    transientCodes.has(sqlError.cause.code)
-}
 const isTransientCause = <E>(cause: Cause.Cause<E>): boolean =>
-  Option.exists(Cause.failureOption(cause), isTransient) || Option.exists(Cause.dieOption(cause), isTransient)
+  Option.exists(Cause.failureOption(cause), SqlErrors.isTransient) ||
+  Option.exists(Cause.dieOption(cause), SqlErrors.isTransient)
 
 // The pauses between attempts run on a real clock of their own: on the fiber's `Clock` a test's `TestClock` would
 // never let the pause end, and the retried call would hang until the test times out. `self` keeps the fiber's
@@ -222,10 +90,7 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
           ? Option.some(Effect.zipRight(pause(n), attempt(n + 1)))
           : Option.none()
     )
-  return Effect.flatMap(
-    Effect.serviceOption(SqlClient.TransactionConnection),
-    (outer) => Option.isSome(outer) ? self : attempt(0)
-  )
+  return Effect.contextWithEffect((context: Context.Context<never>) => inTransaction(context) ? self : attempt(0))
 }
 
 /**
@@ -263,28 +128,22 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
 
   /** The `sql.withTransaction` of STYLE.md section 6, with `SqlError`s (also at COMMIT) as `StoreError`s. */
   const transaction = (operation: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    retryTransient(sql.withTransaction(self)).pipe(
-      Effect.catchIf(isSqlError, storeError(operation)),
-      // COMMIT (and a ROLLBACK after a failed BEGIN) runs under `orDie`: its SqlError arrives as a defect.
-      Effect.catchSomeDefect((defect) =>
-        isSqlError(defect) ? Option.some(Effect.fail(new StoreError({ operation, cause: defect }))) : Option.none()
-      )
-    )
+    // COMMIT (and a ROLLBACK after a failed BEGIN) runs under `orDie`: its SqlError arrives as a defect.
+    SqlErrors.orStoreError(operation)(retryTransient(sql.withTransaction(self)))
 
   const sessionLookup = sessionQuery(sql.onDialectOrElse({ pg: () => "$1", orElse: () => "?" }))
 
-  const userColumns = sql`u.id, u.username, u.username_key, u.email, u.email_key, u.password_hash,
-    u.password_version, u.verified, u.created_at`
+  const userColumns = sql.literal(Rows.userColumns("u."))
 
   const findUser = (operation: string, where: Statement.Fragment) =>
     sql`SELECT ${userColumns} FROM userharbor_users u WHERE ${where}`.pipe(
-      Effect.flatMap(decodeUsers),
+      Effect.flatMap(Rows.decodeUsers),
       Effect.map((rows) => Option.fromNullable(rows[0])),
       Effect.catchTag("SqlError", storeError(operation))
     )
 
   const affected = (operation: string, statement: Effect.Effect<unknown, SqlError>) =>
-    statement.pipe(Effect.flatMap(decodeAffected), Effect.catchTag("SqlError", storeError(operation)))
+    statement.pipe(Effect.flatMap(Rows.decodeAffected), Effect.catchTag("SqlError", storeError(operation)))
 
   // Which key collided: read after the savepoint rolled back, with a locking read on MySQL, whose
   // REPEATABLE READ snapshot could predate the row we collided with.
@@ -292,7 +151,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     sql`SELECT username_key FROM userharbor_users
       WHERE username_key = ${user.usernameKey} OR email_key = ${user.emailKey}
       ${isMysql ? sql`LOCK IN SHARE MODE` : sql``}`.pipe(
-      Effect.flatMap(decodeKeys),
+      Effect.flatMap(Rows.decodeKeys),
       Effect.catchTag("SqlError", storeError("insertUser")),
       Effect.flatMap((rows): Effect.Effect<never, UsernameTaken | EmailTaken | StoreError> =>
         rows.some((row) => row.usernameKey === user.usernameKey)
@@ -323,21 +182,17 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     ).pipe(
       Effect.catchTag("SqlError", (error) =>
         isUniqueViolation(error) ? whichTaken(user) : storeError("insertUser")(error)),
-      Effect.catchSomeDefect((defect) =>
-        isSqlError(defect)
-          ? Option.some(Effect.fail(new StoreError({ operation: "insertUser", cause: defect })))
-          : Option.none()
-      ),
+      SqlErrors.orStoreError("insertUser"),
       Effect.asVoid
     )
 
-  const tokenColumns = sql`token_hash, purpose, user_id, created_at, expires_at`
+  const tokenColumns = sql.literal(Rows.tokenColumns())
 
   const consumeToken = (purpose: TokenPurpose, tokenHash: TokenHash) => {
     const where = sql`token_hash = ${tokenHash} AND purpose = ${purpose}`
     if (hasDeleteReturning) {
       return sql`DELETE FROM userharbor_tokens WHERE ${where} RETURNING ${tokenColumns}`.pipe(
-        Effect.flatMap(decodeTokens),
+        Effect.flatMap(Rows.decodeTokens),
         Effect.map((rows) => Option.fromNullable(rows[0])),
         Effect.catchTag("SqlError", storeError("consumeToken"))
       )
@@ -346,11 +201,11 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     return transaction("consumeToken")(Effect.gen(function*() {
       const rows = yield* Effect.flatMap(
         sql`SELECT ${tokenColumns} FROM userharbor_tokens WHERE ${where} FOR UPDATE`,
-        decodeTokens
+        Rows.decodeTokens
       )
       const token = rows[0]
       if (token === undefined) return Option.none<TokenRecord>()
-      const deleted = yield* Effect.flatMap(sql`DELETE FROM userharbor_tokens WHERE ${where}`.raw, decodeAffected)
+      const deleted = yield* Effect.flatMap(sql`DELETE FROM userharbor_tokens WHERE ${where}`.raw, Rows.decodeAffected)
       return deleted === 1 ? Option.some(token) : Option.none()
     }))
   }
@@ -393,6 +248,8 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
   // PostgreSQL types an untyped parameter in a SELECT list as text, which a BIGINT column refuses.
   const bigint = (n: number) => sql.onDialectOrElse({ pg: () => sql`CAST(${n} AS BIGINT)`, orElse: () => sql`${n}` })
 
+  const counterColumns = sql.literal(Rows.counterColumns())
+
   // One atomic upsert; a window that began at or before `resetBefore` restarts at 1. MySQL has no `RETURNING` on
   // an upsert, so it reads its own row back in the same transaction, where the upsert's row lock still holds.
   const incrementCounter: CounterStoreService["incrementCounter"] = ({ key, now, windowMs }) => {
@@ -406,7 +263,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
             hits = IF(window_start <= ${resetBefore}, 1, hits + 1),
             window_start = IF(window_start <= ${resetBefore}, ${now}, window_start),
             updated_at = ${now}`
-          return yield* sql`SELECT hits, window_start, updated_at FROM userharbor_counters
+          return yield* sql`SELECT ${counterColumns} FROM userharbor_counters
             WHERE counter_key = ${key}`
         })),
       orElse: () =>
@@ -416,11 +273,11 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
           window_start = CASE WHEN userharbor_counters.window_start <= ${resetBefore} THEN ${bigint(now)}
             ELSE userharbor_counters.window_start END,
           updated_at = ${now}
-          RETURNING hits, window_start, updated_at`
+          RETURNING ${counterColumns}`
     })
     return upsert.pipe(
       Effect.catchTag("SqlError", storeError("incrementCounter")),
-      Effect.flatMap(decodeCounters),
+      Effect.flatMap(Rows.decodeCounters),
       Effect.flatMap((rows) =>
         rows[0] === undefined
           ? Effect.fail(new StoreError({ operation: "incrementCounter" }))
@@ -429,8 +286,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     )
   }
 
-  const sessionColumns = sql`id AS session_id, token_hash, user_id, created_at AS session_created_at, expires_at,
-    last_used_at`
+  const sessionColumns = sql.literal(`token_hash, ${Rows.sessionColumns()}`)
   // The port orders sessions by `createdAt`, then `id` as JavaScript compares strings: bytewise. MySQL's ids are
   // `ascii_bin` and SQLite compares bytes, but PostgreSQL would use the database's locale.
   const sessionOrderId = sql.onDialectOrElse({ pg: () => sql`id COLLATE "C"`, orElse: () => sql`id` })
@@ -449,7 +305,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     return sql`DELETE FROM userharbor_sessions WHERE user_id = ${userId} AND token_hash IN (${doomed})`.raw
   }
 
-  const outboxColumns = sql`id, payload, created_at, attempts, next_attempt_at`
+  const outboxColumns = sql.literal(Rows.outboxColumns())
 
   const claimEmails: OutboxStoreService["claimEmails"] = ({ leaseMs, limit, now, workerId }) => {
     if (limit <= 0) return Effect.succeed([])
@@ -462,17 +318,20 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
         Effect.flatMap(
           sql`${claim} WHERE id IN (SELECT id FROM (${due} FOR UPDATE SKIP LOCKED) AS due)
             RETURNING ${outboxColumns}`,
-          decodeOutbox
+          Rows.decodeOutbox
         ),
       mysql: () =>
         transaction("claimEmails")(Effect.gen(function*() {
-          const rows = yield* Effect.flatMap(sql`${due} FOR UPDATE SKIP LOCKED`, decodeOutbox)
+          const rows = yield* Effect.flatMap(sql`${due} FOR UPDATE SKIP LOCKED`, Rows.decodeOutbox)
           if (rows.length > 0) yield* sql`${claim} WHERE ${sql.in("id", rows.map((row) => row.id))}`
           return rows
         })),
       // SQLite has one writer, so the sub-select and the update cannot interleave with another claim.
       orElse: () =>
-        Effect.flatMap(sql`${claim} WHERE id IN (SELECT id FROM (${due})) RETURNING ${outboxColumns}`, decodeOutbox)
+        Effect.flatMap(
+          sql`${claim} WHERE id IN (SELECT id FROM (${due})) RETURNING ${outboxColumns}`,
+          Rows.decodeOutbox
+        )
     })
     return claimed.pipe(
       Effect.map((rows) => [...rows].sort(dueOrder)),
@@ -507,7 +366,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     issueToken,
     findToken: (purpose, tokenHash) =>
       sql`SELECT ${tokenColumns} FROM userharbor_tokens WHERE token_hash = ${tokenHash} AND purpose = ${purpose}`.pipe(
-        Effect.flatMap(decodeTokens),
+        Effect.flatMap(Rows.decodeTokens),
         Effect.map((rows) => Option.fromNullable(rows[0])),
         Effect.catchTag("SqlError", storeError("findToken"))
       ),
@@ -576,7 +435,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
         const stale = sql`verified = FALSE AND created_at <= ${createdBefore}`
         const byName = yield* sql`DELETE FROM userharbor_users WHERE username_key = ${usernameKey} AND ${stale}`.raw
         const byEmail = yield* sql`DELETE FROM userharbor_users WHERE email_key = ${emailKey} AND ${stale}`.raw
-        return (yield* decodeAffected(byName)) + (yield* decodeAffected(byEmail))
+        return (yield* Rows.decodeAffected(byName)) + (yield* Rows.decodeAffected(byEmail))
       }).pipe(Effect.catchTag("SqlError", storeError("deleteUnverifiedUsers"))),
 
     withTransaction: transaction("withTransaction"),
@@ -595,7 +454,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     listUserSessions: (userId) =>
       sql`SELECT ${sessionColumns} FROM userharbor_sessions WHERE user_id = ${userId}
         ORDER BY created_at, ${sessionOrderId}`.pipe(
-        Effect.flatMap(decodeSessionRecords),
+        Effect.flatMap(Rows.decodeSessions),
         Effect.catchTag("SqlError", storeError("listUserSessions"))
       ),
     // The id comes from the caller: one that no id column can hold (PostgreSQL refuses a NUL in text, MariaDB a
@@ -618,8 +477,8 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
   const counters = CounterStore.of({
     incrementCounter,
     getCounter: (key) =>
-      sql`SELECT hits, window_start, updated_at FROM userharbor_counters WHERE counter_key = ${key}`.pipe(
-        Effect.flatMap(decodeCounters),
+      sql`SELECT ${counterColumns} FROM userharbor_counters WHERE counter_key = ${key}`.pipe(
+        Effect.flatMap(Rows.decodeCounters),
         Effect.map((rows) => Option.fromNullable(rows[0])),
         Effect.catchTag("SqlError", storeError("getCounter"))
       ),

@@ -8,64 +8,47 @@
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import { CounterStore } from "./CounterStore.js"
 import * as Email from "./Email.js"
-import {
-  AccountDeletedEmail,
-  type EmailMessage,
-  type EmailSender,
-  PasswordChangedEmail,
-  PasswordResetEmail,
-  type Recipient,
-  RegistrationAttemptEmail,
-  VerificationEmail
-} from "./EmailSender.js"
+import { AccountDeletedEmail, type EmailSender, PasswordResetEmail, VerificationEmail } from "./EmailSender.js"
 import {
   type Busy,
   type EmailDeliveryError,
-  EmailNotVerified,
-  type EmailTaken,
-  InvalidCredentials,
+  type EmailNotVerified,
+  type InvalidCredentials,
   type InvalidEmail,
-  InvalidSession,
-  InvalidToken,
+  type InvalidSession,
+  type InvalidToken,
   type InvalidUsername,
   SessionNotFound,
   type StoreError,
-  type TokenPurpose,
   type TooManyAttempts,
   type UsernameTaken,
   type WeakPassword
 } from "./Errors.js"
+import * as Credentials from "./internal/credentials.js"
 import * as Delivery from "./internal/delivery.js"
 import * as Observe from "./internal/observe.js"
+import * as Passwords from "./internal/passwords.js"
+import * as Registration from "./internal/registration.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
 import * as SessionChecks from "./internal/sessionCheck.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
-import * as SyncLookup from "./internal/syncLookup.js"
+import * as Sessions from "./internal/sessions.js"
 import * as Throttle from "./internal/throttle.js"
+import * as TokenMail from "./internal/tokenMail.js"
 import * as Tokens from "./internal/tokens.js"
 import * as Tracing from "./internal/tracing.js"
 import type { OutboxStore } from "./OutboxStore.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 import { SecureRandom } from "./SecureRandom.js"
-import { type Session, SessionId, type SessionSummary, User, UserId, type ValidatedSession } from "./User.js"
+import { type Session, type SessionSummary, type User, UserId, type ValidatedSession } from "./User.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import * as Username from "./Username.js"
-import {
-  EmailKey,
-  type SessionUser,
-  type SessionWithUser,
-  type TokenHash,
-  type UserRecord,
-  UserStore
-} from "./UserStore.js"
+import { UserStore } from "./UserStore.js"
 
 /**
  * @since 0.1.0
@@ -143,10 +126,12 @@ export type SessionCheck =
 export type SessionChecker = (sessionToken: SecretInput) => SessionCheck | Promise<SessionCheck>
 
 /**
- * @since 0.1.0
- * @category tags
+ * The shape of the `UserHarbor` service, apart from its tag.
+ *
+ * @since 0.3.0
+ * @category models
  */
-export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor, {
+export interface UserHarborService {
   readonly register: (
     input: RegisterInput
   ) => Effect.Effect<
@@ -196,7 +181,13 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
   ) => Effect.Effect<void, InvalidSession | SessionNotFound | StoreError>
   /** Ends every session of the caller but the current one, and returns how many it ended. */
   readonly revokeOtherSessions: (sessionToken: SecretInput) => Effect.Effect<number, InvalidSession | StoreError>
-}>() {}
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor, UserHarborService>() {}
 
 /**
  * The service as `layerOutbox` builds it: every message goes through the email outbox, so no operation can fail
@@ -207,10 +198,10 @@ export class UserHarbor extends Context.Tag("userharbor/UserHarbor")<UserHarbor,
  * @category models
  */
 export type OutboxService = {
-  readonly [K in keyof UserHarbor["Type"]]: UserHarbor["Type"][K] extends
+  readonly [K in keyof UserHarborService]: UserHarborService[K] extends
     (...args: infer A) => Effect.Effect<infer X, infer E, infer R>
     ? (...args: A) => Effect.Effect<X, Exclude<E, EmailDeliveryError>, R>
-    : UserHarbor["Type"][K]
+    : UserHarborService[K]
 }
 
 /**
@@ -221,27 +212,6 @@ export type OutboxService = {
  */
 export class UserHarborOutbox extends Context.Tag("userharbor/UserHarborOutbox")<UserHarborOutbox, OutboxService>() {}
 
-// The record's fields are typed already; re-validating them costs a tenth of a session check (docs/performance.md).
-const toUser = (record: SessionUser): User =>
-  new User({
-    id: record.id,
-    username: record.username,
-    email: record.email,
-    verified: record.verified,
-    createdAt: new Date(record.createdAt)
-  }, true)
-
-const recipient = (record: UserRecord): Recipient => ({ username: record.username, email: record.email })
-
-const succeedFalse = Effect.succeed(false)
-const falseOnInvalid = (error: InvalidSession | StoreError): Effect.Effect<boolean, StoreError> =>
-  error._tag === "InvalidSession" ? succeedFalse : Effect.fail(error)
-const userOf = (validated: ValidatedSession) => validated.user
-
-// What a transaction decided; failures that must not undo the transaction's own writes (an expired token is
-// removed, and that removal must persist) are raised after it commits.
-type TokenOutcome = "ok" | "unknown" | "expired"
-
 // The operations for one delivery mode; `E` is what handing a message over can fail with.
 const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>) =>
   Effect.gen(function*() {
@@ -250,549 +220,156 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const hasher = Observe.timedHasher(yield* PasswordHasher)
     const config = yield* UserHarborConfig
     const tokens = Tokens.make(config.secretKey, yield* SecureRandom)
-    // A bounded hasher shared with running traffic may be busy; building waits for it rather than failing.
-    const dummyHash = yield* Effect.eventually(
-      Effect.flatMap(tokens.newId, (id) => hasher.hash(Redacted.make(id))).pipe(
-        Effect.tapError(() => Effect.sleep("50 millis"))
-      )
-    )
     const strict = config.enumeration === "strict"
-    const throttle = Throttle.make(yield* CounterStore, store, config.throttle, tokens.digest, config.enumeration)
-    // Taken before any store round trip, so a flood is refused as `Busy` without touching the database, and a
-    // refused call has counted nothing (see `PasswordHasher.admit`).
-    const admit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | Busy, R> =>
-      hasher.admit === undefined ? self : hasher.admit(self)
-    const sessionPolicy = SessionPolicy.fromSettings(config)
     const policy = config.passwordPolicy
+    const throttle = Throttle.make(yield* CounterStore, store, config.throttle, tokens.digest, config.enumeration)
+    const credentials = yield* Credentials.make({ store, hasher, throttle, tokens, strict, policy })
+    const { admit, reauthenticate } = credentials
     // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
     const decoyUserId = UserId.make(yield* tokens.newId)
-
-    // With a cap, the oldest sessions make room before the insert, in one transaction: the new session is never the
-    // one evicted, and an insert that fails undoes the eviction. Concurrent logins of one user can still overshoot
-    // the cap briefly; the next login trims it.
-    const { maxPerUser } = sessionPolicy
-    const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>) =>
-      maxPerUser === undefined
-        ? insert
-        : store.withTransaction(Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert))
-
-    // With `passwordVersion`, the session is created only while the password is still the one just verified; a
-    // refused insert fails inside the cap's transaction, so it evicts nothing either.
-    const newSession = Effect.fnUntraced(function*(userId: UserId, passwordVersion?: number) {
-      const { token, tokenHash } = yield* tokens.issue
-      const id = SessionId.make(yield* tokens.newId)
-      const now = yield* Clock.currentTimeMillis
-      const expiresAt = SessionPolicy.expiryFrom(sessionPolicy, now, now)
-      const session = { id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now }
-      yield* withinCap(
-        userId,
-        passwordVersion === undefined
-          ? store.insertSession(session)
-          : Effect.flatMap(store.insertSessionIfPasswordVersion(session, passwordVersion), (inserted) =>
-            inserted ? Effect.void : Effect.fail(new InvalidCredentials()))
-      )
-      return { id, token, expiresAt: new Date(expiresAt) } satisfies Session
-    })
-
-    // The session check runs on every request, so it is written with plain combinators: a handful of steps for the
-    // fiber, no generator, nothing allocated that could be made once here (docs/performance.md).
-    const unknownSession = () =>
-      new InvalidSession({ reason: "unknown" })
-    // Looks the session up and judges its expiry; an expired one is deleted. `onLive` gets it while it is alive.
-    const liveSession = <A, E>(
-      sessionToken: SecretInput,
-      onLive: (found: SessionWithUser, tokenHash: TokenHash, now: number) => Effect.Effect<A, E>
-    ): Effect.Effect<A, E | InvalidSession | StoreError> =>
-      Effect.suspend(() => {
-        const tokenHash = tokens.hashOf(sessionToken)
-        if (tokenHash === undefined) return Effect.fail(unknownSession())
-        return Effect.flatMap(store.findSession(tokenHash), (found) =>
-          Option.isNone(found)
-            ? Effect.fail(unknownSession())
-            : Effect.clockWith((clock): Effect.Effect<A, E | InvalidSession | StoreError> => {
-              const now = clock.unsafeCurrentTimeMillis()
-              return now >= SessionPolicy.deadline(sessionPolicy, found.value.session)
-                ? Effect.zipRight(
-                  store.deleteSession(tokenHash),
-                  Effect.fail(new InvalidSession({ reason: "expired" }))
-                )
-                : onLive(found.value, tokenHash, now)
-            }))
-      })
-
-    const checked = (found: SessionWithUser, tokenHash: TokenHash, now: number) =>
-      Effect.succeed({ tokenHash, now, ...found })
-    const checkSession = (sessionToken: SecretInput) => liveSession(sessionToken, checked)
-
-    // The user as stored, for the operations that need more than a session check reads (the password hash).
-    const fullUser = (user: SessionUser) =>
-      Effect.flatMap(
-        store.findUserById(user.id),
-        (found) => Option.isNone(found) ? Effect.fail(unknownSession()) : Effect.succeed(found.value)
-      )
-
-    // A password that cannot be valid is still checked against the dummy hash, so it costs the same as a real one.
-    const verifyPassword = (password: SecretInput, hash: string) => {
-      const normalized = PasswordPolicy.normalize(redact(password))
-      return normalized === undefined
-        ? Effect.as(hasher.verify(Redacted.make(""), dummyHash), false)
-        : hasher.verify(normalized, hash)
-    }
-
-    // The signed-in user's password, re-checked before a sensitive change, on the user's own throttling counter: a
-    // stolen session must not become an unlimited password oracle. Throttled before any hashing.
-    const reauthenticate = Effect.fnUntraced(function*(password: SecretInput, user: UserRecord) {
-      const attempt = yield* throttle.beginReauth(user.id)
-      const matches = yield* verifyPassword(password, user.passwordHash).pipe(
-        Effect.tapErrorTag("Busy", () => attempt.abandoned)
-      )
-      if (!matches) {
-        yield* attempt.failed
-        return yield* new InvalidCredentials()
-      }
-      yield* attempt.succeeded(user)
-    })
-
-    // The user, and the login name as typed (canonical when valid, so `ALICE` is `alice`) for its counters.
-    const findForLogin = (
-      input: LoginInput
-    ): Effect.Effect<{ readonly name: Throttle.LoginName; readonly user: Option.Option<UserRecord> }, StoreError> => {
-      const found = (
-        kind: Throttle.IdentifierKind,
-        key: string,
-        user: Effect.Effect<Option.Option<UserRecord>, StoreError>
-      ) =>
-        Effect.map(user, (user) => ({
-          name: { kind, name: key, account: Option.map(user, (found) => found.id) },
-          user
-        }))
-      const unknown = (kind: Throttle.IdentifierKind, name: string) =>
-        Effect.succeed({ name: { kind, name, account: Option.none() }, user: Option.none<UserRecord>() })
-      if ("username" in input) {
-        return Username.validate(input.username).pipe(
-          Effect.flatMap((valid) => found("username", valid.key, store.findUserByUsername(valid.key))),
-          Effect.catchTag("InvalidUsername", () => unknown("username", input.username))
-        )
-      }
-      return Email.validate(input.email).pipe(
-        Effect.flatMap((valid) => found("email", valid.key, store.findUserByEmail(valid.key))),
-        Effect.catchTag("InvalidEmail", () => unknown("email", input.email))
-      )
-    }
-
-    // An invalid address is no account's address, so refusing it tells a caller nothing it did not know; it never
-    // reaches the decoy path, whose row would otherwise hold (and grow with) whatever was typed.
-    const findByEmail = Effect.fnUntraced(function*(email: string) {
-      const valid = yield* Email.validate(email)
-      return { address: valid.address, user: yield* store.findUserByEmail(valid.key) }
-    })
-
-    // Issues a token and hands over its message in one transaction. Without an account (`None`) it does the same
-    // work on a decoy, so the answer and the time it takes do not tell whether the address has one.
-    const tokenMail = Effect.fnUntraced(function*(
-      user: Option.Option<UserRecord>,
-      address: string,
-      purpose: TokenPurpose,
-      ttl: Duration.Duration,
-      message: (fields: { to: Recipient; token: Redacted.Redacted<string>; expiresAt: Date }) => EmailMessage
-    ) {
-      // Over the mail limit the caller sees the same quiet success and gets a decoy. The decoy has a counter of its
-      // own, so both paths make the same counter write.
-      const allowed = yield* throttle.mailAllowed(purpose, Option.isSome(user) ? user.value.id : decoyUserId)
-      const target = allowed ? user : Option.none<UserRecord>()
-      const { token, tokenHash } = yield* tokens.issue
-      const now = yield* Clock.currentTimeMillis
-      const expiresAt = now + Duration.toMillis(ttl)
-      const afterCommit = yield* store.withTransaction(Option.match(target, {
-        onSome: (found) =>
-          Effect.zipRight(
-            store.issueToken({ tokenHash, purpose, userId: found.id, createdAt: now, expiresAt }),
-            delivery.stage(message({ to: recipient(found), token, expiresAt: new Date(expiresAt) }))
-          ),
-        onNone: () =>
-          Effect.zipRight(
-            store.deleteUserTokens(decoyUserId, purpose),
-            delivery.decoy(message({ to: { username: "", email: address }, token, expiresAt: new Date(expiresAt) }))
-          )
-      }))
-      yield* afterCommit
-    })
-
-    // An unverified account past `unverifiedAccountTtl` no longer holds its name and address.
-    const staleBefore = (now: number) => now - Duration.toMillis(config.unverifiedAccountTtl)
-
-    // The insert, in a savepoint. When the name or address is taken by an unverified account past its time, that
-    // account is deleted (its `verified` checked in the deleting statement, so one verified meanwhile stays) and
-    // the insert runs once more; of two registrations racing for it, the unique key lets one win.
-    const insertAccount = (
-      record: UserRecord,
-      insert: Effect.Effect<void, UsernameTaken | EmailTaken | StoreError>
-    ) => {
-      const released = (taken: UsernameTaken | EmailTaken) =>
-        store.deleteUnverifiedUsers({
-          usernameKey: record.usernameKey,
-          emailKey: record.emailKey,
-          createdBefore: staleBefore(record.createdAt)
-        }).pipe(Effect.flatMap((deleted) => deleted > 0 ? store.withTransaction(insert) : Effect.fail(taken)))
-      return store.withTransaction(insert).pipe(Effect.catchTags({ UsernameTaken: released, EmailTaken: released }))
-    }
-
-    const register = Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
-      const username = yield* Username.validate(input.username)
-      const email = yield* Email.validate(input.email)
-      const password = yield* PasswordPolicy.check(policy, redact(input.password), {
-        username: username.display,
-        email: email.address
-      })
-      return yield* admit(Effect.gen(function*() {
-        // Before the hash: a throttled registration costs no argon2 work.
-        yield* throttle.register(email.key, input.clientKey)
-        // Slow: before the transaction, so it never holds a connection.
-        const passwordHash = yield* hasher.hash(password)
-        const id = UserId.make(yield* tokens.newId)
-        const { token, tokenHash } = yield* tokens.issue
-        const now = yield* Clock.currentTimeMillis
-        const expiresAt = now + Duration.toMillis(config.verificationTokenTtl)
-        const to = { username: username.display, email: email.address }
-        const record: UserRecord = {
-          id,
-          username: username.display,
-          usernameKey: username.key,
-          email: email.address,
-          emailKey: email.key,
-          passwordHash,
-          passwordVersion: 1,
-          verified: false,
-          createdAt: now
-        }
-        const afterCommit = yield* store.withTransaction(Effect.gen(function*() {
-          // A savepoint: a taken email undoes only the insert, and the attempt notice joins the same transaction.
-          const created = yield* insertAccount(
-            record,
-            Effect.zipRight(
-              store.insertUser(record),
-              store.issueToken({ tokenHash, purpose: "verify-email", userId: id, createdAt: now, expiresAt })
-            )
-          ).pipe(
-            Effect.as(true),
-            Effect.catchTag("EmailTaken", () => Effect.succeed(false))
-          )
-          if (created) {
-            // The same reads and counter writes as the other path (the strict mode's phantom insert and the notice's
-            // mail limit), on a decoy.
-            if (strict) yield* store.findUserByEmail(email.key)
-            yield* throttle.mailAllowed("registration-attempt", decoyUserId)
-            return yield* delivery.stage(new VerificationEmail({ to, token, expiresAt: new Date(expiresAt) }))
-          }
-          // The caller gets the same answer as for a new address; only the address's owner learns of the attempt,
-          // within the owner's mail limits.
-          const owner = yield* store.findUserByEmail(email.key)
-          // Strict: the username is taken as a fresh registration would take it, by an account that has no
-          // address (a key no address can have) and so can never be verified, reset or logged into.
-          if (strict) {
-            yield* store.insertUser({ ...record, email: "", emailKey: EmailKey.make(`unclaimed:${id}`) }).pipe(
-              // The key is the fresh id's: a collision is a bug, not an outcome.
-              Effect.catchTag("EmailTaken", Effect.die)
-            )
-          }
-          const allowed = yield* throttle.mailAllowed(
-            "registration-attempt",
-            Option.match(owner, {
-              onNone: () => decoyUserId,
-              onSome: (found) => found.id
-            })
-          )
-          return yield* Option.isSome(owner) && allowed
-            ? delivery.stage(new RegistrationAttemptEmail({ to: recipient(owner.value) }))
-            : delivery.decoy(new RegistrationAttemptEmail({ to }))
-        }))
-        yield* afterCommit
-      }))
-    }, Observe.withOutcome)
-
-    const consumeIn = (purpose: TokenPurpose) => (outcome: TokenOutcome) =>
-      outcome === "ok" ? Effect.void : Effect.fail(new InvalidToken({ purpose, reason: outcome }))
-
-    const verifyEmail = Effect.fn("UserHarbor.verifyEmail")(function*(token: SecretInput) {
-      const tokenHash = tokens.hashOf(redact(token))
-      if (tokenHash === undefined) return yield* new InvalidToken({ purpose: "verify-email", reason: "unknown" })
-      const outcome = yield* store.withTransaction(Effect.gen(function*() {
-        const record = yield* store.consumeToken("verify-email", tokenHash)
-        if (Option.isNone(record)) return "unknown" as const
-        if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return "expired" as const
-        yield* store.markVerified(record.value.userId)
-        // Strict: the owner's own logins before this counted as failures (see `login`); they are forgiven.
-        if (strict) {
-          yield* Effect.flatMap(
-            store.findUserById(record.value.userId),
-            Option.match({
-              onNone: () => Effect.void,
-              onSome: throttle.clear
-            })
-          )
-        }
-        return "ok" as const
-      }))
-      yield* consumeIn("verify-email")(outcome)
-    }, Observe.withOutcome)
-
-    const resendVerification = Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
-      // A verified account gets a decoy too: otherwise the time would tell unverified accounts from the rest.
-      const { address, user } = yield* findByEmail(email)
-      const now = yield* Clock.currentTimeMillis
-      // An account past its time to verify gets no new token: it is as good as gone.
-      const unverified = Option.filter(user, (found) => !found.verified && found.createdAt > staleBefore(now))
-      const ttl = config.verificationTokenTtl
-      yield* tokenMail(unverified, address, "verify-email", ttl, (fields) => new VerificationEmail(fields))
-    }, Observe.withOutcome)
-
-    // Opportunistic: a login that could not upgrade its hash (busy, store down, password changed meanwhile) still
-    // succeeds, and the next one tries again. Conditional on the version, so a concurrent change always wins.
-    const upgradeHash = (password: SecretInput, user: UserRecord) => {
-      const normalized = PasswordPolicy.normalize(redact(password))
-      if (normalized === undefined || !hasher.needsRehash(user.passwordHash)) return Effect.void
-      return hasher.hash(normalized).pipe(
-        Effect.flatMap((passwordHash) =>
-          store.updatePassword({ userId: user.id, passwordHash, expectedVersion: user.passwordVersion, rehash: true })
-        ),
-        Effect.catchAll((error) =>
-          Effect.logWarning("UserHarbor: password hash not upgraded").pipe(Effect.annotateLogs("reason", error._tag))
-        ),
-        Effect.asVoid
-      )
-    }
-
-    const login = Effect.fn("UserHarbor.login")(
-      function*(input: LoginInput) {
-        return yield* admit(Effect.gen(function*() {
-          const { name, user } = yield* findForLogin(input)
-          // Before any hashing: a throttled attempt costs no argon2 work.
-          const attempt = yield* throttle.begin(name, input.clientKey)
-          // An account whose budget is spent under its other name is not asked (see internal/throttle.ts).
-          const account = attempt.verifies ? user : Option.none<UserRecord>()
-          const matches = yield* verifyPassword(
-            input.password,
-            Option.isSome(account) ? account.value.passwordHash : dummyHash
-          ).pipe(Effect.tapErrorTag("Busy", () => attempt.abandoned))
-          // Strict: an unverified account answers and counts as a wrong password, like one that does not exist
-          // (whoever registered with a taken address knows the password of the account that was not created).
-          if (Option.isNone(account) || !matches || (strict && !account.value.verified)) {
-            yield* attempt.failed
-            return yield* new InvalidCredentials()
-          }
-          yield* attempt.succeeded(account.value)
-          // Only after the right password, so this answer reveals nothing to someone who does not know it.
-          if (!account.value.verified) return yield* new EmailNotVerified()
-          const session = yield* newSession(account.value.id, account.value.passwordVersion)
-          yield* upgradeHash(input.password, account.value)
-          return session
-        }))
-      },
-      Observe.countLogin,
-      Observe.withOutcome
-    )
+    const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config) })
+    const { checkSession, fullUser, newSession } = sessions
+    const { findByEmail, presented, tokenMail } = TokenMail.make({ store, tokens, throttle, delivery, decoyUserId })
+    const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId })
+    const passwords = Passwords.make({ store, throttle, delivery, newSession })
 
     // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
-    // What one use of a live session returns, and whether it must write (renewal, last use); shared by
-    // `validateSession` and the synchronous path of `sessionChecker`.
-    const use = ({ session, user }: SessionWithUser, now: number) => {
-      const { expiresAt, renewed, write } = SessionPolicy.use(sessionPolicy, session, now)
-      const validated: ValidatedSession = {
-        user: toUser(user),
-        session: { id: session.id, createdAt: new Date(session.createdAt), expiresAt: new Date(expiresAt), renewed }
-      }
-      return { validated, expiresAt, write }
-    }
-    // Functions passed per call are built once here, not per request.
-    const renewing = (found: SessionWithUser, tokenHash: TokenHash, now: number) => {
-      const { expiresAt, validated, write } = use(found, now)
-      return write
-        ? Effect.as(store.renewSession({ tokenHash, expiresAt, lastUsedAt: now }), validated)
-        : Effect.succeed(validated)
-    }
-    const validate = (sessionToken: SecretInput) => liveSession(sessionToken, renewing)
-    // With a store that reads sessions synchronously (SQLite), the common answers (a live session with nothing to
-    // write, an unknown or malformed token) are computed in one step, in a fiber and in `sessionChecker` without
-    // one; anything else (an expiry to delete, a write, a failing read) runs `validate`.
-    const sync = SyncLookup.of(store.findSession)
-    const shortcut: SessionChecks.Shortcut | undefined = sync === undefined ? undefined : (sessionToken, now) => {
-      const tokenHash = tokens.hashOf(sessionToken)
-      if (tokenHash === undefined) return { ok: false, error: unknownSession() }
-      const found = sync.lookup(tokenHash)
-      if (found === undefined) return { ok: false, error: unknownSession() }
-      if (now >= SessionPolicy.deadline(sessionPolicy, found.session)) return undefined
-      const { validated, write } = use(found, now)
-      return write ? undefined : { ok: true, value: validated }
-    }
-    const validateSession = Tracing.fn(
-      "UserHarbor.validateSession",
-      sync === undefined || shortcut === undefined
-        ? validate
-        : SessionChecks.shortcutFirst(validate, shortcut, sync.appliesIn),
-      Observe.withOutcome
-    )
-    if (shortcut !== undefined) SessionChecks.registerShortcut(validateSession, shortcut)
-
-    const verifySession = Tracing.fn(
-      "UserHarbor.verifySession",
-      (sessionToken: SecretInput) => Effect.catchAll(Effect.as(validateSession(sessionToken), true), falseOnInvalid),
-      Observe.withOutcome
-    )
-
-    const getCurrentUser = Tracing.fn(
-      "UserHarbor.getCurrentUser",
-      (sessionToken: SecretInput) => Effect.map(validateSession(sessionToken), userOf),
-      Observe.withOutcome
-    )
-
-    const logout = Effect.fn("UserHarbor.logout")(function*(sessionToken: SecretInput) {
-      const { tokenHash } = yield* checkSession(sessionToken)
-      yield* store.deleteSession(tokenHash)
-    }, Observe.withOutcome)
-
-    const logoutAll = Effect.fn("UserHarbor.logoutAll")(function*(sessionToken: SecretInput) {
-      const { user } = yield* checkSession(sessionToken)
-      yield* store.deleteUserSessions(user.id)
-    }, Observe.withOutcome)
-
-    const changePassword = Effect.fn("UserHarbor.changePassword")(
-      function*(input: ChangePasswordInput) {
-        const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
-        yield* reauthenticate(input.oldPassword, user)
-        const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user)
-        const passwordHash = yield* hasher.hash(password)
-        const [session, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
-          // Conditional on the version the old password was checked against: a concurrent change or reset wins.
-          const updated = yield* store.updatePassword({
-            userId: user.id,
-            passwordHash,
-            expectedVersion: user.passwordVersion
-          })
-          if (!updated) return yield* new InvalidSession({ reason: "unknown" })
-          yield* store.deleteUserSessions(user.id)
-          yield* store.deleteUserTokens(user.id, "reset-password")
-          const session = yield* newSession(user.id)
-          return [session, yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user) }))] as const
-        }))
-        yield* afterCommit
-        return session
-      },
-      admit,
-      Observe.withOutcome
-    )
-
-    const sendPasswordReset = Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
-      const { address, user } = yield* findByEmail(email)
-      yield* tokenMail(
-        user,
-        address,
-        "reset-password",
-        config.resetTokenTtl,
-        (fields) => new PasswordResetEmail(fields)
-      )
-    }, Observe.withOutcome)
-
-    const resetPassword = Effect.fn("UserHarbor.resetPassword")(
-      function*(input: ResetPasswordInput) {
-        const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
-        const tokenHash = tokens.hashOf(redact(input.token))
-        if (tokenHash === undefined) return yield* invalid("unknown")
-        // Look before consuming: a weak new password must not burn the token.
-        const found = yield* store.findToken("reset-password", tokenHash)
-        if (Option.isNone(found)) return yield* invalid("unknown")
-        if ((yield* Clock.currentTimeMillis) >= found.value.expiresAt) {
-          yield* store.consumeToken("reset-password", tokenHash)
-          return yield* invalid("expired")
-        }
-        const user = yield* store.findUserById(found.value.userId)
-        if (Option.isNone(user)) return yield* invalid("unknown")
-        const password = yield* PasswordPolicy.check(policy, redact(input.newPassword), user.value)
-        const passwordHash = yield* hasher.hash(password)
-        const userId = user.value.id
-        const [outcome, afterCommit] = yield* store.withTransaction(Effect.gen(function*() {
-          const record = yield* store.consumeToken("reset-password", tokenHash)
-          if (Option.isNone(record)) return ["unknown", Effect.void] as const
-          if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return ["expired", Effect.void] as const
-          if (!(yield* store.updatePassword({ userId, passwordHash }))) return ["unknown", Effect.void] as const
-          // Receiving the reset mail proves the address.
-          yield* store.markVerified(userId)
-          yield* store.deleteUserSessions(userId)
-          yield* store.deleteUserTokens(userId, "verify-email")
-          // A reset is the way out of a disabled password login or re-check (NIST SP 800-63B 5.2.2).
-          yield* throttle.clear(user.value)
-          return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: recipient(user.value) }))] as const
-        }))
-        yield* consumeIn("reset-password")(outcome)
-        yield* afterCommit
-      },
-      admit,
-      Observe.withOutcome
-    )
-
-    const deleteAccount = Effect.fn("UserHarbor.deleteAccount")(
-      function*(input: DeleteAccountInput) {
-        const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
-        yield* reauthenticate(input.password, user)
-        // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
-        const afterCommit = yield* store.withTransaction(
-          Effect.zipRight(store.deleteUser(user.id), delivery.notice(new AccountDeletedEmail({ to: recipient(user) })))
-        )
-        yield* afterCommit
-      },
-      admit,
-      Observe.withOutcome
-    )
-
-    const listSessions = Effect.fn("UserHarbor.listSessions")(function*(sessionToken: SecretInput) {
-      const { now, tokenHash, user } = yield* checkSession(sessionToken)
-      const all = yield* store.listUserSessions(user.id)
-      return all.flatMap((session): Array<SessionSummary> => {
-        const expiresAt = SessionPolicy.deadline(sessionPolicy, session)
-        // Expired rows wait for `purgeExpired`; they are not sessions any more.
-        return now >= expiresAt ? [] : [{
-          id: session.id,
-          createdAt: new Date(session.createdAt),
-          lastUsedAt: new Date(session.lastUsedAt),
-          expiresAt: new Date(expiresAt),
-          current: session.tokenHash === tokenHash
-        }]
-      })
-    }, Observe.withOutcome)
-
-    const revokeSession = Effect.fn("UserHarbor.revokeSession")(
-      function*(sessionToken: SecretInput, sessionId: string) {
-        const { user } = yield* checkSession(sessionToken)
-        // An id the library cannot have issued is no session's: it never reaches the store (whose columns may not
-        // even hold it). Scoped to the caller in the store itself: another user's id reads like an unknown one.
-        if (!Tokens.isId(sessionId) || !(yield* store.deleteUserSession(user.id, SessionId.make(sessionId)))) {
-          return yield* new SessionNotFound()
-        }
-      },
-      Observe.withOutcome
-    )
-
-    const revokeOtherSessions = Effect.fn("UserHarbor.revokeOtherSessions")(function*(sessionToken: SecretInput) {
-      const { tokenHash, user } = yield* checkSession(sessionToken)
-      return yield* store.deleteOtherUserSessions(user.id, tokenHash)
-    }, Observe.withOutcome)
+    const validateSession = Tracing.fn("UserHarbor.validateSession", sessions.validate, Observe.withOutcome)
+    if (sessions.shortcut !== undefined) SessionChecks.registerShortcut(validateSession, sessions.shortcut)
 
     return {
-      register,
-      verifyEmail,
-      resendVerification,
-      login,
-      verifySession,
+      register: Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
+        const username = yield* Username.validate(input.username)
+        const email = yield* Email.validate(input.email)
+        const password = yield* PasswordPolicy.check(policy, redact(input.password), {
+          username: username.display,
+          email: email.address
+        })
+        return yield* admit(Effect.gen(function*() {
+          // Before the hash: a throttled registration costs no argon2 work.
+          yield* throttle.register(email.key, input.clientKey)
+          // Slow: before the transaction, so it never holds a connection.
+          const passwordHash = yield* hasher.hash(password)
+          const afterCommit = yield* registration.create(username, email, passwordHash)
+          yield* afterCommit
+        }))
+      }, Observe.withOutcome),
+
+      verifyEmail: Effect.fn("UserHarbor.verifyEmail")(function*(token: SecretInput) {
+        const tokenHash = yield* presented("verify-email", token)
+        const outcome = yield* store.withTransaction(registration.verify(tokenHash))
+        yield* TokenMail.consumeIn("verify-email")(outcome)
+      }, Observe.withOutcome),
+
+      resendVerification: Effect.fn("UserHarbor.resendVerification")(function*(email: string) {
+        // A verified account gets a decoy too: otherwise the time would tell unverified accounts from the rest.
+        const { address, user } = yield* findByEmail(email)
+        const unverified = registration.awaitingVerification(user, yield* Clock.currentTimeMillis)
+        const ttl = config.verificationTokenTtl
+        yield* tokenMail(unverified, address, "verify-email", ttl, (fields) => new VerificationEmail(fields))
+      }, Observe.withOutcome),
+
+      login: Effect.fn("UserHarbor.login")(
+        function*(input: LoginInput) {
+          return yield* admit(Effect.gen(function*() {
+            const account = yield* credentials.checkLogin(input)
+            const session = yield* newSession(account.id, account.passwordVersion)
+            yield* credentials.upgradeHash(input.password, account)
+            return session
+          }))
+        },
+        Observe.countLogin,
+        Observe.withOutcome
+      ),
+
+      verifySession: Tracing.fn(
+        "UserHarbor.verifySession",
+        (sessionToken: SecretInput) =>
+          Effect.catchAll(Effect.as(validateSession(sessionToken), true), Sessions.falseOnInvalid),
+        Observe.withOutcome
+      ),
+
       validateSession,
-      getCurrentUser,
-      logout,
-      logoutAll,
-      changePassword,
-      sendPasswordReset,
-      resetPassword,
-      deleteAccount,
-      listSessions,
-      revokeSession,
-      revokeOtherSessions
+
+      getCurrentUser: Tracing.fn(
+        "UserHarbor.getCurrentUser",
+        (sessionToken: SecretInput) => Effect.map(validateSession(sessionToken), Sessions.userOf),
+        Observe.withOutcome
+      ),
+
+      logout: Effect.fn("UserHarbor.logout")(function*(sessionToken: SecretInput) {
+        const { tokenHash } = yield* checkSession(sessionToken)
+        yield* store.deleteSession(tokenHash)
+      }, Observe.withOutcome),
+
+      logoutAll: Effect.fn("UserHarbor.logoutAll")(function*(sessionToken: SecretInput) {
+        const { user } = yield* checkSession(sessionToken)
+        yield* store.deleteUserSessions(user.id)
+      }, Observe.withOutcome),
+
+      changePassword: Effect.fn("UserHarbor.changePassword")(
+        function*(input: ChangePasswordInput) {
+          const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
+          yield* reauthenticate(input.oldPassword, user)
+          const passwordHash = yield* credentials.hashNewPassword(input.newPassword, user)
+          const [session, afterCommit] = yield* store.withTransaction(passwords.change(user, passwordHash))
+          yield* afterCommit
+          return session
+        },
+        admit,
+        Observe.withOutcome
+      ),
+
+      sendPasswordReset: Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
+        const { address, user } = yield* findByEmail(email)
+        const ttl = config.resetTokenTtl
+        yield* tokenMail(user, address, "reset-password", ttl, (fields) => new PasswordResetEmail(fields))
+      }, Observe.withOutcome),
+
+      resetPassword: Effect.fn("UserHarbor.resetPassword")(
+        function*(input: ResetPasswordInput) {
+          const tokenHash = yield* presented("reset-password", input.token)
+          const user = yield* passwords.resetTarget(tokenHash)
+          const passwordHash = yield* credentials.hashNewPassword(input.newPassword, user)
+          const [outcome, afterCommit] = yield* store.withTransaction(passwords.reset(tokenHash, user, passwordHash))
+          yield* TokenMail.consumeIn("reset-password")(outcome)
+          yield* afterCommit
+        },
+        admit,
+        Observe.withOutcome
+      ),
+
+      deleteAccount: Effect.fn("UserHarbor.deleteAccount")(
+        function*(input: DeleteAccountInput) {
+          const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
+          yield* reauthenticate(input.password, user)
+          // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
+          const afterCommit = yield* store.withTransaction(
+            Effect.zipRight(
+              store.deleteUser(user.id),
+              delivery.notice(new AccountDeletedEmail({ to: Delivery.recipient(user) }))
+            )
+          )
+          yield* afterCommit
+        },
+        admit,
+        Observe.withOutcome
+      ),
+
+      listSessions: Effect.fn("UserHarbor.listSessions")(function*(sessionToken: SecretInput) {
+        const { now, tokenHash, user } = yield* checkSession(sessionToken)
+        return sessions.summaries(yield* store.listUserSessions(user.id), now, tokenHash)
+      }, Observe.withOutcome),
+
+      revokeSession: Effect.fn("UserHarbor.revokeSession")(function*(sessionToken: SecretInput, sessionId: string) {
+        const { user } = yield* checkSession(sessionToken)
+        if (!(yield* sessions.revoke(user.id, sessionId))) return yield* new SessionNotFound()
+      }, Observe.withOutcome),
+
+      revokeOtherSessions: Effect.fn("UserHarbor.revokeOtherSessions")(function*(sessionToken: SecretInput) {
+        const { tokenHash, user } = yield* checkSession(sessionToken)
+        return yield* store.deleteOtherUserSessions(user.id, tokenHash)
+      }, Observe.withOutcome)
     }
   })
 
@@ -806,7 +383,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
  * @category constructors
  */
 export const make: Effect.Effect<
-  UserHarbor["Type"],
+  UserHarborService,
   never,
   UserStore | CounterStore | EmailSender | PasswordHasher | SecureRandom | UserHarborConfig
 > = Effect.map(build(Delivery.inline), UserHarbor.of)

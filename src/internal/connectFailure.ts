@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import { StoreError } from "../Errors.js"
+import { driverErrorCode } from "./sqlErrors.js"
 
 /** The error and the errors below it (`SqlError` → the driver's error), nearest first. */
 const chain = (u: unknown): ReadonlyArray<unknown> => {
@@ -31,7 +32,7 @@ const field = (u: unknown, key: string): string | undefined => {
 
 // Codes and host names are printed, so only ones that look like them: nothing else can slip into the line.
 const code = (u: unknown): string | undefined => {
-  const value = field(u, "code")
+  const value = driverErrorCode(u)
   return value !== undefined && /^[A-Z0-9_]{1,40}$/.test(value) ? value : undefined
 }
 const hostLike = (value: string | undefined): string | undefined =>

@@ -1,10 +1,11 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { type EmailMessage, EmailSender } from "../EmailSender.js"
+import { type EmailMessage, EmailSender, type Recipient } from "../EmailSender.js"
 import type { EmailDeliveryError, StoreError } from "../Errors.js"
 import { OutboxStore } from "../OutboxStore.js"
 import { SecureRandom } from "../SecureRandom.js"
 import { UserHarborConfig } from "../UserHarborConfig.js"
+import type { UserRecord } from "../UserStore.js"
 import * as OutboxCrypto from "./outboxCrypto.js"
 
 /**
@@ -26,6 +27,9 @@ export interface Delivery<E> {
    */
   readonly decoy: (message: EmailMessage) => Effect.Effect<Effect.Effect<void, E>, StoreError>
 }
+
+/** Where a message about an account goes. */
+export const recipient = (record: UserRecord): Recipient => ({ username: record.username, email: record.email })
 
 const after = <E>(effect: Effect.Effect<void, E>): Effect.Effect<Effect.Effect<void, E>> => Effect.succeed(effect)
 

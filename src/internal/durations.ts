@@ -25,6 +25,13 @@ export const positive = (
     )
   )
 
+/**
+ * `positive` for an option of a constructor whose error type is `never` (`SessionCache`, `PurgeSchedule`, whose
+ * signatures predate the rule): a refusal is a defect, the same `ConfigError` with the same message.
+ */
+export const positiveOrDie = (path: ReadonlyArray<string>, input: DurationInput): Effect.Effect<Duration.Duration> =>
+  Effect.orDie(positive(path, input))
+
 /** `positive`, in milliseconds (possibly fractional). */
 export const positiveMillis = (path: ReadonlyArray<string>, input: DurationInput): Effect.Effect<number, ConfigError> =>
   Effect.map(positive(path, input), Duration.toMillis)

@@ -9,7 +9,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Metrics from "../Metrics.js"
-import { PasswordHasher } from "../PasswordHasher.js"
+import { PasswordHasher, type PasswordHasherService } from "../PasswordHasher.js"
 
 /** The span attribute that holds an operation's outcome. */
 export const outcomeAttribute = "userharbor.outcome"
@@ -49,7 +49,7 @@ const hashTimer = Metric.tagged(Metrics.hashDuration, "operation", "hash")
 const verifyTimer = Metric.tagged(Metrics.hashDuration, "operation", "verify")
 
 /** The hasher with every `hash` and `verify` timed, whichever implementation the app provides. */
-export const timedHasher = (hasher: PasswordHasher["Type"]): PasswordHasher["Type"] =>
+export const timedHasher = (hasher: PasswordHasherService): PasswordHasherService =>
   PasswordHasher.of({
     ...hasher,
     hash: (password) => Metric.trackDuration(hasher.hash(password), hashTimer),

@@ -1,11 +1,11 @@
-import * as SqlClient from "@effect/sql/SqlClient"
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import type { StoreError } from "../Errors.js"
-import { SessionId, UserId } from "../User.js"
-import type { SessionWithUser, TokenHash, UserStore } from "../UserStore.js"
+import type { SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
+import { sessionColumns, sessionRecord, sessionUser, sessionUserColumns } from "./sqlRows.js"
+import { inTransaction } from "./sqlTransaction.js"
 
 /**
  * The session look-up, shared by `SqlUserStore.findSession` and the drivers' fast paths, which run it with a
@@ -15,59 +15,27 @@ import type { SessionWithUser, TokenHash, UserStore } from "../UserStore.js"
  * needs for its expiry rules: never the password hash, never the token hash it was given.
  */
 export const sessionQuery = (placeholder: string) =>
-  `SELECT ${sessionColumns("s.")}, ${userColumns("u.")}
+  `SELECT ${sessionColumns("s.")}, ${sessionUserColumns("u.")}
   FROM userharbor_sessions s JOIN userharbor_users u ON u.id = s.user_id
   WHERE s.token_hash = ${placeholder}`
-
-// The one column list, for the join above and for SQLite's two look-ups below.
-const sessionColumns = (table: string) =>
-  `${table}id, ${table}user_id, ${table}created_at, ${table}expires_at, ${table}last_used_at`
-const userColumns = (table: string) =>
-  `${table}username, ${table}email, ${table}verified, ${table}created_at AS user_created_at`
 
 /**
  * The same look-up as two point reads, for SQLite's reader: there the join costs more than the two reads it
  * replaces (measured: 13 µs against 8.5 µs for the same nine columns, docs/performance.md). The caller merges
  * the rows; a session whose user is gone is no session, as the join says.
  */
-export const sessionOnlyQuery = `SELECT ${sessionColumns("")} FROM userharbor_sessions WHERE token_hash = ?`
-export const sessionUserQuery = `SELECT ${userColumns("")} FROM userharbor_users WHERE id = ?`
-
-// As the drivers return them: integers as numbers, bigints (better-sqlite3's safe-integer mode) or decimal strings
-// (pg's BIGINT); booleans as booleans (PostgreSQL) or 0/1 (SQLite, MySQL).
-const integer = (u: unknown): number | undefined => {
-  const n = (Predicate.isString(u) && /^-?\d+$/.test(u)) || Predicate.isBigInt(u) ? Number(u) : u
-  return typeof n === "number" && Number.isSafeInteger(n) ? n : undefined
-}
-const boolean = (u: unknown): boolean | undefined =>
-  Predicate.isBoolean(u) ? u : u === 0 || u === 1 ? u === 1 : undefined
-
-// The row was checked field by field just before, so the brands' own (string) check would only repeat it.
-const trusted = { disableValidation: true } as const
+export const sessionOnlyQuery = `SELECT ${sessionColumns()} FROM userharbor_sessions WHERE token_hash = ?`
+export const sessionUserQuery = `SELECT ${sessionUserColumns()} FROM userharbor_users WHERE id = ?`
 
 /**
- * Reads a row of `sessionQuery` for `tokenHash`, or `undefined` for a row of any other shape. The only decoder of
- * this row, on every driver and path. Hand-written rather than a `Schema`: on this path the generic decoder costs
- * as much as the query.
+ * Reads a row of `sessionQuery` (or the merged rows of the two point reads) for `tokenHash`, or `undefined` for a
+ * row of any other shape: the session and user decoders of `sqlRows.ts`, the only ones of these records.
  */
 export const decodeRow = (row: unknown, tokenHash: TokenHash): SessionWithUser | undefined => {
   if (!Predicate.isRecord(row)) return undefined
-  const { email, id, user_id, username } = row
-  const verified = boolean(row.verified)
-  const userCreatedAt = integer(row.user_created_at)
-  const createdAt = integer(row.created_at)
-  const expiresAt = integer(row.expires_at)
-  const lastUsedAt = integer(row.last_used_at)
-  if (
-    !Predicate.isString(id) || !Predicate.isString(user_id) || !Predicate.isString(username) ||
-    !Predicate.isString(email) || verified === undefined || userCreatedAt === undefined ||
-    createdAt === undefined || expiresAt === undefined || lastUsedAt === undefined
-  ) return undefined
-  const userId = UserId.make(user_id, trusted)
-  return {
-    user: { id: userId, username, email, verified, createdAt: userCreatedAt },
-    session: { id: SessionId.make(id, trusted), tokenHash, userId, createdAt, expiresAt, lastUsedAt }
-  }
+  const session = sessionRecord(row, tokenHash)
+  const user = session === undefined ? undefined : sessionUser(row, session.userId)
+  return session === undefined || user === undefined ? undefined : { user, session }
 }
 
 /** The first row decoded; an impossible row is a bug or a corrupt database, as on the normal path (`orDie`). */
@@ -85,20 +53,14 @@ export const oneSession = (row: unknown, tokenHash: TokenHash): Effect.Effect<Op
 }
 
 /**
- * `findSession` that takes `fast` outside a transaction and the store's own `findSession` inside one (the fiber
- * holds `SqlClient.TransactionConnection`), where the look-up must see the transaction's uncommitted writes.
+ * `findSession` that takes `fast` outside a transaction and the store's own `findSession` inside one, where the
+ * look-up must see the transaction's uncommitted writes.
  */
 export const outsideTransactions = (
-  fallback: UserStore["Type"]["findSession"],
+  fallback: UserStoreService["findSession"],
   fast: (tokenHash: TokenHash) => Effect.Effect<Option.Option<SessionWithUser>, StoreError>
-): UserStore["Type"]["findSession"] =>
+): UserStoreService["findSession"] =>
 (tokenHash) =>
   Effect.contextWithEffect((context: Context.Context<never>) =>
     inTransaction(context) ? fallback(tokenHash) : fast(tokenHash)
   )
-
-/** Whether a fiber with this context runs inside an `@effect/sql` transaction (it holds the connection). */
-export const inTransaction = (context: Context.Context<never>): boolean =>
-  Context.getOrElse(context, SqlClient.TransactionConnection, none) !== undefined
-
-const none = () => undefined

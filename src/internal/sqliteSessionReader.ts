@@ -3,15 +3,9 @@ import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import { StoreError } from "../Errors.js"
-import type { SessionWithUser, TokenHash, UserStore } from "../UserStore.js"
-import {
-  decodeRow,
-  inTransaction,
-  oneSession,
-  outsideTransactions,
-  sessionOnlyQuery,
-  sessionUserQuery
-} from "./sessionRow.js"
+import type { SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
+import { decodeRow, oneSession, outsideTransactions, sessionOnlyQuery, sessionUserQuery } from "./sessionRow.js"
+import { inTransaction } from "./sqlTransaction.js"
 import * as SyncLookup from "./syncLookup.js"
 
 const mmapBytes = 1024 * 1024 * 1024
@@ -28,8 +22,8 @@ export const isSharedFile = (filename: string): boolean => filename !== "" && fi
 export const make = (
   filename: string,
   busyTimeoutMillis: number,
-  fallback: UserStore["Type"]["findSession"]
-): Effect.Effect<UserStore["Type"]["findSession"], StoreError, Scope.Scope> =>
+  fallback: UserStoreService["findSession"]
+): Effect.Effect<UserStoreService["findSession"], StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const db = yield* Effect.acquireRelease(
       Effect.try({

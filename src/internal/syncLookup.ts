@@ -1,5 +1,5 @@
 import type * as Context from "effect/Context"
-import type { SessionWithUser, TokenHash, UserStore } from "../UserStore.js"
+import type { SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
 
 /**
  * A store's session look-up that can answer synchronously, registered by the store for its own `findSession` (the
@@ -17,16 +17,16 @@ export interface SyncLookup {
 
 // Keyed by the `findSession` function itself: a store decorated over it (the session cache, an instrumented test
 // store) has another `findSession`, so it never gets this shortcut around its own logic.
-const registered = new WeakMap<UserStore["Type"]["findSession"], SyncLookup>()
+const registered = new WeakMap<UserStoreService["findSession"], SyncLookup>()
 
 /** Records that `findSession`, where `appliesIn` says so, is exactly `lookup` run synchronously. */
 export const register = (
-  findSession: UserStore["Type"]["findSession"],
+  findSession: UserStoreService["findSession"],
   syncLookup: SyncLookup
-): UserStore["Type"]["findSession"] => {
+): UserStoreService["findSession"] => {
   registered.set(findSession, syncLookup)
   return findSession
 }
 
 /** The synchronous look-up behind a store's `findSession`, when it has one. */
-export const of = (findSession: UserStore["Type"]["findSession"]): SyncLookup | undefined => registered.get(findSession)
+export const of = (findSession: UserStoreService["findSession"]): SyncLookup | undefined => registered.get(findSession)

@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto"
-import type { SecureRandom } from "../SecureRandom.js"
+import type { SecureRandomService } from "../SecureRandom.js"
 import { TokenHash } from "../UserStore.js"
 import type { SecretInput } from "./secrets.js"
 
@@ -31,7 +31,7 @@ const idShape = /^[0-9a-f]{32}$/
 export const isId = (value: string): boolean => idShape.test(value)
 
 /** The key object is built once per layer, not once per request. */
-export const make = (secretKey: Redacted.Redacted<string>, random: SecureRandom["Type"]): Tokens => {
+export const make = (secretKey: Redacted.Redacted<string>, random: SecureRandomService): Tokens => {
   const key: KeyObject = createSecretKey(Buffer.from(Redacted.value(secretKey), "utf8"))
   const hash = (value: string) => createHmac("sha256", key).update(value, "utf8").digest("hex")
   // Our own HMAC: the brand's (string) check would only cost time on every session check.

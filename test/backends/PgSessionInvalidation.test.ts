@@ -4,11 +4,16 @@
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { assert, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import * as PgSessionInvalidation from "../../src/PgSessionInvalidation.js"
+import * as SessionCache from "../../src/SessionCache.js"
+import * as SessionInvalidation from "../../src/SessionInvalidation.js"
 import { UserId } from "../../src/User.js"
-import { describeOn } from "../sqlDatabases.js"
+import { UserStore } from "../../src/UserStore.js"
+import { describeOn, pgStore } from "../sqlDatabases.js"
+import { session, userRecord } from "../SqlStoreSuite.js"
+import { eventually, servesFromMemory } from "../support/cacheProbe.js"
 import { connectedTo, invalidationSuite } from "../support/invalidationConformance.js"
 import { tcpProxy } from "../tcpProxy.js"
 
@@ -19,6 +24,13 @@ describeOn("pg", "session invalidation", (url) => {
   const client = PgClient.layer({ url: Redacted.make(url) })
   const service = (options: PgSessionInvalidation.Options) =>
     Effect.flatMap(Layer.build(client), (context) => PgSessionInvalidation.make(options).pipe(Effect.provide(context)))
+
+  // A TCP proxy to PostgreSQL, to cut, and the URL through it.
+  const proxied = Effect.map(tcpProxy(Number(new URL(url).port || 5432)), (proxy) => {
+    const through = new URL(url)
+    through.host = `127.0.0.1:${proxy.port}`
+    return { proxy, through: Redacted.make(through.toString()) }
+  })
 
   invalidationSuite(
     "PostgreSQL",
@@ -34,10 +46,8 @@ describeOn("pg", "session invalidation", (url) => {
   it.live("reports a lost listening connection, reconnects, and delivers again", () =>
     Effect.gen(function*() {
       const channel = freshChannel()
-      const proxy = yield* tcpProxy(Number(new URL(url).port || 5432))
-      const through = new URL(url)
-      through.host = `127.0.0.1:${proxy.port}`
-      const listener = yield* service({ url: Redacted.make(through.toString()), channel, maxBackoff: "200 millis" })
+      const { proxy, through } = yield* proxied
+      const listener = yield* service({ url: through, channel, maxBackoff: "200 millis" })
       const publisher = yield* service({ url: Redacted.make(url), channel })
       const sub = yield* connectedTo(listener)
 
@@ -55,11 +65,9 @@ describeOn("pg", "session invalidation", (url) => {
   it.live("notices a host that stops answering through the heartbeat", () =>
     Effect.gen(function*() {
       const channel = freshChannel()
-      const proxy = yield* tcpProxy(Number(new URL(url).port || 5432))
-      const through = new URL(url)
-      through.host = `127.0.0.1:${proxy.port}`
+      const { proxy, through } = yield* proxied
       const listener = yield* service({
-        url: Redacted.make(through.toString()),
+        url: through,
         channel,
         heartbeat: "200 millis",
         connectTimeout: "300 millis",
@@ -71,4 +79,32 @@ describeOn("pg", "session invalidation", (url) => {
       yield* proxy.setMode("forward")
       yield* sub.until("Connected").pipe(Effect.timeout("5 seconds"))
     }).pipe(Effect.scoped, Effect.timeout("20 seconds")))
+
+  it.live("a shared cache on PostgreSQL reads the store while its listener is cut, and forgets all once back", () =>
+    Effect.gen(function*() {
+      const channel = freshChannel()
+      const { proxy, through } = yield* proxied
+      const store = yield* Layer.build(pgStore(url))
+      const direct = Context.get(store, UserStore)
+      const listener = yield* PgSessionInvalidation.make({
+        url: through,
+        channel,
+        maxBackoff: "200 millis"
+      }).pipe(Effect.provide(store))
+      const cached = yield* SessionCache.makeShared({ ttl: "1 hour" }).pipe(
+        Effect.provide(Context.add(store, SessionInvalidation.SessionInvalidation, listener))
+      )
+      const user = userRecord()
+      const live = session(user.id)
+      yield* direct.insertUser(user)
+      yield* direct.insertSession(live)
+      // Connected: cached, so a row removed behind its back is still served.
+      yield* eventually(servesFromMemory(cached, direct, live))
+      yield* proxy.setMode("refuse")
+      // Down: every look-up reads the store.
+      yield* eventually(Effect.map(servesFromMemory(cached, direct, live), (served) => !served))
+      yield* proxy.setMode("forward")
+      // Back: served from memory again.
+      yield* eventually(servesFromMemory(cached, direct, live))
+    }).pipe(Effect.scoped, Effect.timeout("30 seconds")))
 })
