@@ -26,7 +26,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const worker = (args: ReadonlyArray<string>) =>
   Effect.acquireRelease(
     Effect.promise(async () => {
-      const script = join(import.meta.dirname, "..", "fixtures", "redisLoginWorker.ts")
+      const script = join(import.meta.dirname, "..", "support", "scripts", "redisLoginWorker.ts")
       const child = spawn(process.execPath, ["--import", "tsx", script, ...args])
       child.stderr.pipe(process.stderr)
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
