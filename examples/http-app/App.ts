@@ -2,6 +2,7 @@
  * The app as one layer: the API, the pages and the UserHarbor service, on whatever `HttpServer` the caller
  * provides. The store and the email sender are parameters, so `main.ts` and the tests choose their own.
  */
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
@@ -100,13 +101,15 @@ export const securityHeaderValues = (secure: boolean): Readonly<Record<string, s
   ...(secure ? { "strict-transport-security": "max-age=31536000; includeSubDomains" } : {})
 })
 
-// The headers, the handler and the effect that installs it are built once: this runs on every request.
-const securityHeaders = (secure: boolean) => {
+// The handler is installed once, in the fiber that starts the server: every request's fiber starts from that
+// fiber's `FiberRef`s, so each response gets the headers with no per-request step to install them (a handler the
+// request adds, the session cookie's, runs after it).
+const withSecurityHeaders = (secure: boolean) => {
   const headers = securityHeaderValues(secure)
-  const install = HttpApp.appendPreResponseHandler((_request, response) =>
-    Effect.succeed(HttpServerResponse.setHeaders(response, headers))
+  return Layer.locally(
+    HttpApp.currentPreResponseHandlers,
+    Option.some((_request, response) => Effect.succeed(HttpServerResponse.setHeaders(response, headers)))
   )
-  return HttpMiddleware.make((app) => Effect.zipRight(install, app))
 }
 
 const logResponse = (request: HttpServerRequest.HttpServerRequest, status: number, message: unknown) =>
@@ -191,12 +194,15 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
     Layer.provide(AuthenticationLive)
   )
   // `BodyLimit` refuses oversized bodies by their length before reading; the platform's reading limit is a second
-  // bound should a body ever be read without that check.
-  const bodyReadLimit = HttpIncomingMessage.withMaxBodySize(Option.some(options.maxBodyBytes ?? defaultMaxBodyBytes))
-  return HttpApiBuilder.serve((app) =>
-    securityHeaders(options.secureCookies)(requestLogger(options.logRequests ?? "failures")(bodyReadLimit(app)))
-  ).pipe(
-    Layer.provide([api, PagesLive, ErrorResponsesLive]),
+  // bound should a body ever be read without that check. It is a service the requests' context inherits from the
+  // server's, rather than one provided per request.
+  const bodyReadLimit = Layer.succeed(
+    HttpIncomingMessage.MaxBodySize,
+    Option.some(FileSystem.Size(options.maxBodyBytes ?? defaultMaxBodyBytes))
+  )
+  return HttpApiBuilder.serve(requestLogger(options.logRequests ?? "failures")).pipe(
+    withSecurityHeaders(options.secureCookies),
+    Layer.provide([api, PagesLive, ErrorResponsesLive, bodyReadLimit]),
     Layer.provide([userHarbor, settings])
   )
 }
