@@ -16,7 +16,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { isIPv4, isIPv6 } from "node:net"
 import { InvalidSession, TooManyAttempts } from "../../src/Errors.js"
-import { type SessionCheck, sessionChecker, UserHarbor } from "../../src/UserHarbor.js"
+import { UserHarbor } from "../../src/UserHarbor.js"
 import {
   Api,
   Authentication,
@@ -244,32 +244,24 @@ export const OriginCheckLive = Layer.effect(
 export const AuthenticationLive = Layer.effect(
   Authentication,
   Effect.gen(function*() {
-    // `validateSession` as a plain function: on SQLite the common answers come back synchronously, with no fiber
-    // step of their own; a store that has to wait (PostgreSQL) answers with a promise.
-    const check = yield* sessionChecker
+    const harbor = yield* UserHarbor
     const settings = yield* AppSettings
     const name = sessionCookieName(settings.secureCookies)
-    const unknown = Effect.fail(new InvalidSession({ reason: "unknown" }))
-    const answer = (token: Redacted.Redacted<string>, result: SessionCheck) => {
-      if (!result.ok) return Effect.fail(result.error)
-      const { session, user } = result.value
-      const current = CurrentUser.of({ user, session, token })
-      // The renewed expiry reaches the browser on this same response, through a pre-response handler.
-      return session.renewed
-        ? Effect.as(
-          setSessionCookie(token, session.expiresAt).pipe(Effect.provideService(AppSettings, settings)),
-          current
-        )
-        : Effect.succeed(current)
-    }
+    const unknown = new InvalidSession({ reason: "unknown" })
     // Built once, then one `flatMap` per request: this runs on every authenticated request.
     return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const token = sessionToken(request, name)
-      if (Option.isNone(token)) return unknown
-      const result = check(token.value)
-      return result instanceof Promise
-        ? Effect.flatMap(Effect.promise(() => result), (settled) => answer(token.value, settled))
-        : answer(token.value, result)
+      if (Option.isNone(token)) return Effect.fail(unknown)
+      return Effect.flatMap(harbor.validateSession(token.value), ({ session, user }) => {
+        const current = CurrentUser.of({ user, session, token: token.value })
+        // The renewed expiry reaches the browser on this same response, through a pre-response handler.
+        return session.renewed
+          ? Effect.as(
+            setSessionCookie(token.value, session.expiresAt).pipe(Effect.provideService(AppSettings, settings)),
+            current
+          )
+          : Effect.succeed(current)
+      })
     })
   })
 )
