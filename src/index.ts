@@ -39,6 +39,10 @@ export * as EmailTemplates from "./EmailTemplates.js"
  */
 export * as Errors from "./Errors.js"
 /**
+ * @since 0.3.0
+ */
+export * as FactorStore from "./FactorStore.js"
+/**
  * @since 0.1.0
  */
 export * as Metrics from "./Metrics.js"
