@@ -9,6 +9,7 @@ import type {
   InvalidSession,
   InvalidToken,
   InvalidUsername,
+  SecondFactorRequired,
   SessionNotFound,
   StoreError,
   TooManyAttempts,
@@ -38,7 +39,7 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<ErrorOf<"verifyEmail">>().toEqualTypeOf<InvalidToken | StoreError>()
     expectTypeOf<ErrorOf<"resendVerification">>().toEqualTypeOf<InvalidEmail | EmailDeliveryError | StoreError>()
     expectTypeOf<ErrorOf<"login">>().toEqualTypeOf<
-      InvalidCredentials | EmailNotVerified | TooManyAttempts | Busy | StoreError
+      InvalidCredentials | EmailNotVerified | SecondFactorRequired | TooManyAttempts | Busy | StoreError
     >()
     expectTypeOf<ErrorOf<"verifySession">>().toEqualTypeOf<StoreError>()
     expectTypeOf<ErrorOf<"validateSession">>().toEqualTypeOf<InvalidSession | StoreError>()
