@@ -15,6 +15,7 @@ import {
   TotpNotEnabled
 } from "../src/Errors.js"
 import { FactorStore } from "../src/FactorStore.js"
+import * as PurgeSchedule from "../src/PurgeSchedule.js"
 import type { Session } from "../src/User.js"
 import { UserHarbor } from "../src/UserHarbor.js"
 import type * as UserHarborTest from "../src/UserHarborTest.js"
@@ -367,6 +368,22 @@ export const secondFactorsSuite = <E>(
           Effect.either(h.completeLogin({ challenge, code: recoveryCodes[0] ?? "" }))
         ], { concurrency: "unbounded" })
         expect(results.filter((r) => r._tag === "Right")).toHaveLength(1)
+      }))
+
+    test("PurgeSchedule removes expired login challenges", () =>
+      Effect.gen(function*() {
+        const h = yield* UserHarbor
+        const { secret } = yield* enrolled
+        const expired = yield* passwordStep
+        yield* TestClock.adjust("4 minutes")
+        const live = yield* passwordStep
+        yield* TestClock.adjust("1 minute")
+        expect(yield* PurgeSchedule.purgeAll()).toBe(1)
+        yield* expectFailure(
+          h.completeLogin({ challenge: expired, code: yield* codeAt(secret) }),
+          new InvalidChallenge({ reason: "unknown" })
+        )
+        yield* h.completeLogin({ challenge: live, code: yield* codeAt(secret) })
       }))
 
     test("deleting the account removes its factor", () =>
