@@ -51,6 +51,10 @@ const failure = <A, E>(effect: Effect.Effect<A, E, UserHarbor>) =>
 const expectFailure = <A, E, R>(effect: Effect.Effect<A, E, R>, expected: unknown) =>
   Effect.map(Effect.flip(effect), (error) => expect(error).toEqual(expected))
 
+/** The second step with the authenticator's current code. */
+const completeNow = (challenge: Redacted.Redacted<string>, secret: Redacted.Redacted<string>) =>
+  Effect.flatMap(codeAt(secret), (code) => Effect.flatMap(UserHarbor, (h) => h.completeLogin({ challenge, code })))
+
 /** Alice signed in with TOTP active: her session, the secret and her recovery codes. */
 export const enrolled = Effect.gen(function*() {
   const h = yield* UserHarbor
@@ -71,6 +75,15 @@ export const passwordStep = Effect.gen(function*() {
     return yield* Effect.dieMessage(`expected SecondFactorRequired: ${error._tag}`)
   }
   return error.challenge
+})
+
+/** Enrolled, one step later, past the password step: the challenge, a right and a wrong code. */
+const nextStepLogin = Effect.gen(function*() {
+  const { secret } = yield* enrolled
+  yield* TestClock.adjust(step)
+  const challenge = yield* passwordStep
+  const right = yield* codeAt(secret)
+  return { secret, challenge, right, wrong: right === "000000" ? "000001" : "000000" }
 })
 
 export const secondFactorsSuite = <E>(
@@ -201,11 +214,7 @@ export const secondFactorsSuite = <E>(
     test("a wrong code keeps the challenge; a used challenge is unknown; malformed input is typed", () =>
       Effect.gen(function*() {
         const h = yield* UserHarbor
-        const { secret } = yield* enrolled
-        yield* TestClock.adjust(step)
-        const challenge = yield* passwordStep
-        const right = yield* codeAt(secret)
-        const wrong = right === "000000" ? "000001" : "000000"
+        const { challenge, right, wrong } = yield* nextStepLogin
         yield* expectFailure(h.completeLogin({ challenge, code: wrong }), new InvalidCode())
         yield* expectFailure(h.completeLogin({ challenge, code: "not a code" }), new InvalidCode())
         yield* h.completeLogin({ challenge, code: ` ${right.slice(0, 3)} ${right.slice(3)} ` })
@@ -222,19 +231,12 @@ export const secondFactorsSuite = <E>(
 
     test("a challenge expires after challengeTtl (5 minutes)", () =>
       Effect.gen(function*() {
-        const h = yield* UserHarbor
         const { secret } = yield* enrolled
         const challenge = yield* passwordStep
         yield* TestClock.adjust("5 minutes")
-        yield* expectFailure(
-          h.completeLogin({ challenge, code: yield* codeAt(secret) }),
-          new InvalidChallenge({ reason: "expired" })
-        )
+        yield* expectFailure(completeNow(challenge, secret), new InvalidChallenge({ reason: "expired" }))
         // Gone once found expired.
-        yield* expectFailure(
-          h.completeLogin({ challenge, code: yield* codeAt(secret) }),
-          new InvalidChallenge({ reason: "unknown" })
-        )
+        yield* expectFailure(completeNow(challenge, secret), new InvalidChallenge({ reason: "unknown" }))
       }))
 
     test("a password change voids a challenge issued before it", () =>
@@ -244,10 +246,7 @@ export const secondFactorsSuite = <E>(
         const challenge = yield* passwordStep
         yield* h.changePassword({ sessionToken: session.token, oldPassword: password, newPassword })
         yield* TestClock.adjust(step)
-        yield* expectFailure(
-          h.completeLogin({ challenge, code: yield* codeAt(secret) }),
-          new InvalidChallenge({ reason: "unknown" })
-        )
+        yield* expectFailure(completeNow(challenge, secret), new InvalidChallenge({ reason: "unknown" }))
       }))
 
     test("recovery codes: each signs in once, any case or separator; regeneration replaces them all", () =>
@@ -340,11 +339,7 @@ export const secondFactorsSuite = <E>(
     test("wrong codes are throttled per account: TooManyAttempts after five failures", () =>
       Effect.gen(function*() {
         const h = yield* UserHarbor
-        const { secret } = yield* enrolled
-        yield* TestClock.adjust(step)
-        const challenge = yield* passwordStep
-        const right = yield* codeAt(secret)
-        const wrong = right === "000000" ? "000001" : "000000"
+        const { challenge, right, secret, wrong } = yield* nextStepLogin
         for (let i = 0; i < 5; i++) {
           yield* expectFailure(h.completeLogin({ challenge, code: wrong }), new InvalidCode())
         }
@@ -372,18 +367,14 @@ export const secondFactorsSuite = <E>(
 
     test("PurgeSchedule removes expired login challenges", () =>
       Effect.gen(function*() {
-        const h = yield* UserHarbor
         const { secret } = yield* enrolled
         const expired = yield* passwordStep
         yield* TestClock.adjust("4 minutes")
         const live = yield* passwordStep
         yield* TestClock.adjust("1 minute")
         expect(yield* PurgeSchedule.purgeAll()).toBe(1)
-        yield* expectFailure(
-          h.completeLogin({ challenge: expired, code: yield* codeAt(secret) }),
-          new InvalidChallenge({ reason: "unknown" })
-        )
-        yield* h.completeLogin({ challenge: live, code: yield* codeAt(secret) })
+        yield* expectFailure(completeNow(expired, secret), new InvalidChallenge({ reason: "unknown" }))
+        yield* completeNow(live, secret)
       }))
 
     test("deleting the account removes its factor", () =>
