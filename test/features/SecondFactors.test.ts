@@ -3,7 +3,7 @@
  * them. The behaviour itself is `suites/SecondFactorsSuite.ts`, run by every backend.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Redacted, Tracer } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import * as util from "node:util"
 import { Secret, TOTP } from "otpauth"
 import { CounterStore } from "../../src/CounterStore.js"
@@ -14,6 +14,7 @@ import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { UserStore } from "../../src/UserStore.js"
 import { alice, loggedIn, password } from "../support/fixtures.js"
+import { recording } from "../support/recordingTracer.js"
 import { renderings } from "../support/renderings.js"
 
 describe("second factors with a store that provides no FactorStore", () => {
@@ -67,16 +68,7 @@ describe("second-factor settings", () => {
 describe("second-factor secrets", () => {
   it.effect("the secret, URI, recovery codes, challenge and codes appear in no error, value or span", () =>
     Effect.gen(function*() {
-      const spans: Array<Tracer.Span> = []
-      const native = yield* Effect.tracer
-      const tracer = Tracer.make({
-        span: (...args) => {
-          const span = native.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: native.context
-      })
+      const { spans, tracer } = yield* recording
       const seen: Array<unknown> = []
       const secrets: Array<string> = []
       yield* Effect.gen(function*() {
