@@ -1,6 +1,6 @@
 /**
  * Scenario 6: `verifySession` on PostgreSQL with 50 concurrent callers (pool of 10) against a raw `pg` pool of 10
- * running the same query, in a fresh schema dropped afterwards.
+ * running the same query, in a fresh schema dropped afterwards. `seed` also fills the HTTP benchmark's schema.
  */
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
@@ -24,7 +24,7 @@ import { alternateThroughput, ratio } from "./stats.js"
 
 export const pgUrl = process.env["USERHARBOR_BENCH_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/test"
 
-const seed = async (pool: Pool, sessions: number) => {
+export const seed = async (pool: Pool, sessions: number) => {
   const hash = await passwordHash()
   const now = Date.now()
   const users = Math.ceil(sessions / sessionsPerUser)

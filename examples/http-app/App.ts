@@ -7,6 +7,8 @@ import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -68,6 +70,11 @@ export interface Options<StoreE, SenderE, HasherE, ConfigE> {
    * is ignored (anyone can send it) and the client is the socket's peer.
    */
   readonly trustedProxies?: number | undefined
+  /**
+   * Which requests are logged (`HttpMiddleware.logger`'s line, at `Info`): `"failures"` (default), those answered
+   * with a status of 400 or more, or `"all"`.
+   */
+  readonly logRequests?: "all" | "failures" | undefined
 }
 
 // Pages are tiny and answers are personal: nothing is cached. The CSP allows only this origin's script and styles,
@@ -76,27 +83,64 @@ export interface Options<StoreE, SenderE, HasherE, ConfigE> {
 // HSTS is sent only with `Secure` cookies: browsers ignore it over plain http, and it pins https for a year once
 // seen over https. Server middleware runs around the response already being written, so headers are added with
 // a pre-response handler.
-const securityHeaders = (secure: boolean) =>
-  HttpMiddleware.make((app) =>
-    Effect.zipRight(
-      HttpApp.appendPreResponseHandler((_request, response) =>
-        Effect.succeed(HttpServerResponse.setHeaders(response, {
-          "cache-control": "no-store",
-          "content-security-policy":
-            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-          "cross-origin-opener-policy": "same-origin",
-          "cross-origin-resource-policy": "same-origin",
-          "permissions-policy": "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), " +
-            "microphone=(), payment=(), usb=()",
-          "referrer-policy": "no-referrer",
-          "x-content-type-options": "nosniff",
-          ...(secure ? { "strict-transport-security": "max-age=31536000; includeSubDomains" } : {})
-        }))
-      ),
-      app
-    )
+/**
+ * The headers every response carries (`secure`: with HSTS).
+ */
+export const securityHeaderValues = (secure: boolean): Readonly<Record<string, string>> => ({
+  "cache-control": "no-store",
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+  "permissions-policy": "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), " +
+    "microphone=(), payment=(), usb=()",
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+  ...(secure ? { "strict-transport-security": "max-age=31536000; includeSubDomains" } : {})
+})
+
+// The headers, the handler and the effect that installs it are built once: this runs on every request.
+const securityHeaders = (secure: boolean) => {
+  const headers = securityHeaderValues(secure)
+  const install = HttpApp.appendPreResponseHandler((_request, response) =>
+    Effect.succeed(HttpServerResponse.setHeaders(response, headers))
   )
+  return HttpMiddleware.make((app) => Effect.zipRight(install, app))
+}
+
+const logResponse = (request: HttpServerRequest.HttpServerRequest, status: number, message: unknown) =>
+  Effect.annotateLogs(Effect.log(message), {
+    "http.method": request.method,
+    "http.url": request.url,
+    "http.status": status
+  })
+
+/**
+ * `HttpMiddleware.logger`'s line (same message and annotations, at `Info`) for the requests answered with a status
+ * of 400 or more (refused sessions, cross-origin requests, throttling, errors), or for every request with `"all"`.
+ * A log line per successful request costs more CPU than the request itself (docs/performance.md, "HTTP load"), and
+ * a proxy in front usually keeps an access log; this checks the outcome first and logs only then.
+ */
+const requestLogger = (log: "all" | "failures") =>
+  log === "all" ?
+    HttpMiddleware.logger :
+    HttpMiddleware.make((app) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        Effect.matchCauseEffect(app, {
+          onSuccess: (response) =>
+            response.status < 400
+              ? Effect.succeed(response)
+              : Effect.as(logResponse(request, response.status, "Sent HTTP response"), response),
+          onFailure: (cause) => {
+            const [response, stripped] = HttpServerError.causeResponseStripped(cause)
+            return Effect.zipRight(
+              logResponse(request, response.status, Option.getOrElse(stripped, () => "Sent HTTP response")),
+              Effect.failCause(cause)
+            )
+          }
+        }))
+    )
 
 const defaultMaxBodyBytes = 64 * 1024
 
@@ -150,7 +194,7 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
   // bound should a body ever be read without that check.
   const bodyReadLimit = HttpIncomingMessage.withMaxBodySize(Option.some(options.maxBodyBytes ?? defaultMaxBodyBytes))
   return HttpApiBuilder.serve((app) =>
-    securityHeaders(options.secureCookies)(HttpMiddleware.logger(bodyReadLimit(app)))
+    securityHeaders(options.secureCookies)(requestLogger(options.logRequests ?? "failures")(bodyReadLimit(app)))
   ).pipe(
     Layer.provide([api, PagesLive, ErrorResponsesLive]),
     Layer.provide([userHarbor, settings])

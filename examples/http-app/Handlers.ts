@@ -162,21 +162,25 @@ export const clientAddress = (
 export const BodyLimitLive = Layer.effect(
   BodyLimit,
   Effect.map(AppSettings, (settings) =>
-    Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const length = request.headers["content-length"]
-      if (length === undefined) {
-        if (request.headers["transfer-encoding"] === undefined) return
-        return yield* new LengthRequired({ message: "A request body needs a Content-Length header" })
+    // `flatMap` rather than a generator: this runs on every request.
+    Effect.flatMap(
+      HttpServerRequest.HttpServerRequest,
+      (request): Effect.Effect<void, PayloadTooLarge | LengthRequired> => {
+        const length = request.headers["content-length"]
+        if (length === undefined) {
+          return request.headers["transfer-encoding"] === undefined
+            ? Effect.void
+            : Effect.fail(new LengthRequired({ message: "A request body needs a Content-Length header" }))
+        }
+        // Written so that a malformed length is refused too.
+        return Number(length) <= settings.maxBodyBytes ? Effect.void : Effect.fail(
+          new PayloadTooLarge({
+            message: `The request body is larger than ${settings.maxBodyBytes} bytes`,
+            maxBytes: settings.maxBodyBytes
+          })
+        )
       }
-      // Written so that a malformed length is refused too.
-      if (!(Number(length) <= settings.maxBodyBytes)) {
-        return yield* new PayloadTooLarge({
-          message: `The request body is larger than ${settings.maxBodyBytes} bytes`,
-          maxBytes: settings.maxBodyBytes
-        })
-      }
-    }))
+    ))
 )
 
 /**
@@ -226,17 +230,14 @@ const safeMethods = new Set(["GET", "HEAD", "OPTIONS"])
 export const OriginCheckLive = Layer.effect(
   OriginCheck,
   Effect.map(AppSettings, (settings) =>
-    Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      if (safeMethods.has(request.method)) return
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      if (safeMethods.has(request.method)) return Effect.void
       const origin = request.headers["origin"]
       const site = request.headers["sec-fetch-site"]
       const sameOrigin = origin !== undefined
         ? origin === settings.origin
         : site === undefined || site === "same-origin"
-      if (!sameOrigin) {
-        return yield* new CrossOriginRequest({ message: "Cross-origin request refused" })
-      }
+      return sameOrigin ? Effect.void : Effect.fail(new CrossOriginRequest({ message: "Cross-origin request refused" }))
     }))
 )
 
@@ -246,18 +247,21 @@ export const AuthenticationLive = Layer.effect(
     const harbor = yield* UserHarbor
     const settings = yield* AppSettings
     const name = sessionCookieName(settings.secureCookies)
-    return Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const token = yield* Option.match(sessionToken(request, name), {
-        onNone: () => new InvalidSession({ reason: "unknown" }),
-        onSome: Effect.succeed
+    const unknown = new InvalidSession({ reason: "unknown" })
+    // Built once, then one `flatMap` per request: this runs on every authenticated request.
+    return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      const token = sessionToken(request, name)
+      if (Option.isNone(token)) return Effect.fail(unknown)
+      return Effect.flatMap(harbor.validateSession(token.value), ({ session, user }) => {
+        const current = CurrentUser.of({ user, session, token: token.value })
+        // The renewed expiry reaches the browser on this same response, through a pre-response handler.
+        return session.renewed
+          ? Effect.as(
+            setSessionCookie(token.value, session.expiresAt).pipe(Effect.provideService(AppSettings, settings)),
+            current
+          )
+          : Effect.succeed(current)
       })
-      const { session, user } = yield* harbor.validateSession(token)
-      // The renewed expiry reaches the browser on this same response, through a pre-response handler.
-      if (session.renewed) {
-        yield* setSessionCookie(token, session.expiresAt).pipe(Effect.provideService(AppSettings, settings))
-      }
-      return CurrentUser.of({ user, session, token })
     })
   })
 )

@@ -9,6 +9,8 @@
  *   http://127.0.0.1 and http://localhost): the cookie is then `session`, without `Secure`, and there is no HSTS.
  * - `TRUSTED_PROXIES` (default 0): how many reverse proxies in front of the app append to `X-Forwarded-For`;
  *   login throttling takes the client's address from that header only when this is set (see `Handlers.ts`).
+ * - `LOG_REQUESTS`: `failures` (default) logs the requests answered with a status of 400 or more; `all` logs every
+ *   request (a line per request costs more CPU than an authenticated request itself: docs/performance.md).
  * - `USERHARBOR_SQLITE_FILENAME` (default `.data/http-app.db`): the SQLite database, created and migrated at start.
  * - `EMAIL`: `console` (default) prints emails; `smtp` sends them with the `USERHARBOR_SMTP_*` settings (see
  *   `SmtpEmailSender.fromEnv`).
@@ -55,6 +57,9 @@ const main = Layer.unwrapEffect(Effect.gen(function*() {
   mkdirSync(dirname(filename), { recursive: true })
   const email = yield* Config.literal("console", "smtp")("EMAIL").pipe(Config.withDefault("console" as const))
   const delivery = yield* Config.literal("outbox", "inline")("DELIVERY").pipe(Config.withDefault("outbox" as const))
+  const logRequests = yield* Config.literal("all", "failures")("LOG_REQUESTS").pipe(
+    Config.withDefault("failures" as const)
+  )
   return App.layer({
     store: SqliteUserStore.layer({ filename }),
     sender: email === "smtp" ? Mailer.layerSmtp : Mailer.layerConsole,
@@ -63,7 +68,8 @@ const main = Layer.unwrapEffect(Effect.gen(function*() {
     delivery,
     origin: Option.getOrUndefined(origin),
     secureCookies,
-    trustedProxies
+    trustedProxies,
+    logRequests
   }).pipe(
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))

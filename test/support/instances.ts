@@ -80,15 +80,18 @@ const start = (env: Record<string, string>): Effect.Effect<Instance, Error, Scop
 
 /**
  * `count` instances on the database at `databaseUrl` (already private to the caller), started one after the other
- * (each runs the migrations; the first does the work), sharing a fresh channel.
+ * (each runs the migrations; the first does the work), sharing a fresh channel: PostgreSQL's, or Redis's when
+ * `redisUrl` is given.
  */
 export const startInstances = (
   count: number,
-  databaseUrl: string
+  databaseUrl: string,
+  redisUrl?: string
 ): Effect.Effect<ReadonlyArray<Instance>, Error, Scope.Scope> => {
   const env = {
     USERHARBOR_APP_DATABASE_URL: databaseUrl,
-    USERHARBOR_APP_CHANNEL: `userharbor_test_${randomBytes(6).toString("hex")}`
+    USERHARBOR_APP_CHANNEL: `userharbor_test_${randomBytes(6).toString("hex")}`,
+    ...(redisUrl === undefined ? {} : { USERHARBOR_APP_REDIS_URL: redisUrl })
   }
   return Effect.forEach(Array.from({ length: count }), () => start(env))
 }
@@ -152,4 +155,24 @@ export const account = (instances: ReadonlyArray<Instance>): Effect.Effect<Accou
     if (first === undefined) return yield* Effect.fail(new Error("no instance"))
     yield* first.call({ op: "register", username: `revoke${suffix}`, ...created })
     return created
+  })
+
+/**
+ * Each revocation three times, each instance revoking in turn (so every one publishes and every one listens):
+ * the longest time any took to be refused by the others.
+ */
+export const everyRevocationInTurn = (
+  instances: ReadonlyArray<Instance>,
+  timeoutMs = 2_000
+): Effect.Effect<Record<Revocation, number>, Error> =>
+  Effect.gen(function*() {
+    const created = yield* account(instances)
+    const longest: Record<Revocation, number> = { logout: 0, logoutAll: 0, changePassword: 0 }
+    for (let repeat = 0; repeat < instances.length; repeat++) {
+      for (const revocation of revocations) {
+        const turn = [...instances.slice(repeat), ...instances.slice(0, repeat)]
+        longest[revocation] = Math.max(longest[revocation], yield* round(turn, created, revocation, timeoutMs))
+      }
+    }
+    return longest
   })

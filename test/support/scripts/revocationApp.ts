@@ -3,21 +3,29 @@
  * process of its own (through tsx): the whole library on `PgUserStore`, with `SessionCache.layerShared` over
  * `PgSessionInvalidation`. It answers requests from its parent over the IPC channel.
  *
- * Settings (environment): `USERHARBOR_APP_DATABASE_URL`, `USERHARBOR_APP_CHANNEL`. The cache's TTL is an hour,
+ * Settings (environment): `USERHARBOR_APP_DATABASE_URL`, `USERHARBOR_APP_CHANNEL`, and `USERHARBOR_APP_REDIS_URL`
+ * to use `RedisSessionInvalidation` instead of PostgreSQL's channel. The cache's TTL is an hour,
  * so only the channel can make another instance refuse a revoked session in time.
  */
 import { Effect, Layer, Option, Redacted, Schedule } from "effect"
 import * as PgSessionInvalidation from "../../../src/PgSessionInvalidation.js"
 import * as PgUserStore from "../../../src/PgUserStore.js"
 import * as RecordingEmailSender from "../../../src/RecordingEmailSender.js"
+import * as RedisClient from "../../../src/RedisClient.js"
+import * as RedisSessionInvalidation from "../../../src/RedisSessionInvalidation.js"
 import * as SessionCache from "../../../src/SessionCache.js"
 import * as UserHarbor from "../../../src/UserHarbor.js"
 import * as UserHarborTest from "../../../src/UserHarborTest.js"
 import type { Reply, Request } from "../instances.js"
 
 const url = Redacted.make(process.env.USERHARBOR_APP_DATABASE_URL ?? "")
+const channel = process.env.USERHARBOR_APP_CHANNEL
+const redisUrl = process.env.USERHARBOR_APP_REDIS_URL
+const Invalidation = redisUrl === undefined
+  ? PgSessionInvalidation.layer({ url, channel })
+  : RedisSessionInvalidation.layer({ channel }).pipe(Layer.provide(RedisClient.layer({ url: Redacted.make(redisUrl) })))
 const Store = SessionCache.layerShared({ ttl: "1 hour" }).pipe(
-  Layer.provideMerge(PgSessionInvalidation.layer({ url, channel: process.env.USERHARBOR_APP_CHANNEL })),
+  Layer.provideMerge(Invalidation),
   Layer.provideMerge(PgUserStore.layer({ url, maxConnections: 4 }))
 )
 const App = UserHarborTest.layerWithStore(Store, { throttle: { enabled: false } })
