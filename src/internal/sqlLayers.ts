@@ -2,6 +2,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Layer from "effect/Layer"
 import type { CounterStore } from "../CounterStore.js"
 import type { StoreError } from "../Errors.js"
+import type { FactorStore } from "../FactorStore.js"
 import type { OutboxStore } from "../OutboxStore.js"
 import * as SqlUserStore from "../SqlUserStore.js"
 import type { UserStore } from "../UserStore.js"
@@ -14,5 +15,5 @@ import type { UserStore } from "../UserStore.js"
  */
 export const withClient = <C>(
   client: Layer.Layer<C | SqlClient.SqlClient, StoreError>
-): Layer.Layer<UserStore | CounterStore | OutboxStore | C | SqlClient.SqlClient, StoreError> =>
+): Layer.Layer<UserStore | CounterStore | OutboxStore | FactorStore | C | SqlClient.SqlClient, StoreError> =>
   SqlUserStore.layer.pipe(Layer.provideMerge(client))
