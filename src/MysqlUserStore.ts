@@ -19,7 +19,7 @@ import { StoreError } from "./Errors.js"
 import type { FactorStore } from "./FactorStore.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import { wholeMillis } from "./internal/durations.js"
-import { withClient } from "./internal/sqlLayers.js"
+import { fromConfig, withClient } from "./internal/sqlLayers.js"
 import type { OutboxStore } from "./OutboxStore.js"
 import type { UserStore } from "./UserStore.js"
 
@@ -95,7 +95,4 @@ export const layerConfig = (
   UserStore | CounterStore | OutboxStore | FactorStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
-  Layer.unwrapEffect(Effect.map(
-    Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),
-    (options) => layerNaming(options, config === undefined ? urlVariable : urlSetting)
-  ))
+  fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

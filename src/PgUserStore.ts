@@ -22,7 +22,7 @@ import type { FactorStore } from "./FactorStore.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import * as PgPool from "./internal/pgPool.js"
 import * as PgSessionReader from "./internal/pgSessionReader.js"
-import { withClient } from "./internal/sqlLayers.js"
+import { fromConfig, withClient, withFastFindSession } from "./internal/sqlLayers.js"
 import type { OutboxStore } from "./OutboxStore.js"
 import { UserStore } from "./UserStore.js"
 
@@ -58,14 +58,9 @@ const poolOptions = (options: Options): PgPool.PoolOptions => ({
   applicationName: options.applicationName ?? "userharbor"
 })
 
-// Replaces the store's `findSession` with the fast path on the client's own pool.
-const withSessionReader: Layer.Layer<UserStore, never, UserStore | PgPool.SessionPool> = Layer.effect(
-  UserStore,
-  Effect.gen(function*() {
-    const store = yield* UserStore
-    const findSession = PgSessionReader.make(yield* PgPool.SessionPool, store.findSession)
-    return UserStore.of({ ...store, findSession })
-  })
+// The fast path on the client's own pool.
+const withSessionReader = withFastFindSession((fallback) =>
+  Effect.map(PgPool.SessionPool, (pool) => PgSessionReader.make(pool, fallback))
 )
 
 /**
@@ -111,7 +106,4 @@ export const layerConfig = (
   UserStore | CounterStore | OutboxStore | FactorStore | PgClient.PgClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
-  Layer.unwrapEffect(Effect.map(
-    Config.unwrap(config ?? { url: Config.redacted(urlVariable) }),
-    (options) => layerNaming(options, config === undefined ? urlVariable : urlSetting)
-  ))
+  fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

@@ -19,6 +19,13 @@
  *   bypassed, and the revocations made in it are applied again when the outermost transaction ends.
  * - Across processes, within `ttl`: an entry is served for at most `ttl` after it was read from the store, so a
  *   revocation made by another process (or directly in the database) is seen within that bound.
+ * - Across processes, at once, with `layerShared` over a `SessionInvalidation` channel (`PgSessionInvalidation` on
+ *   PostgreSQL, or Redis): every revocation above is also published, when it is applied here (so again when the
+ *   outermost transaction ends), and every instance applies everyone's as its own, tombstones included. A call
+ *   whose publication fails fails with `StoreError` (its write stands). While the channel is down (not yet
+ *   connected, or lost) nothing is served from memory: every look-up asks the store; once it is back, the cache
+ *   starts empty, since messages sent meanwhile may be lost. A renewal is published too, so other instances read
+ *   the renewed row. Revocations made directly in the database are still seen only within `ttl`.
  *
  * Only sessions that exist are cached; a miss always asks the store, so a session created by another process is
  * usable at once. An app that runs store calls inside its own `sql.withTransaction` (rather than the store's
@@ -29,11 +36,16 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type * as EffectTypes from "./EffectTypes.js"
+import type { StoreError } from "./Errors.js"
 import * as Durations from "./internal/durations.js"
+import { type Invalidation, SessionInvalidation, type SessionInvalidationService } from "./SessionInvalidation.js"
 import type { UserId } from "./User.js"
 import { type SessionWithUser, type TokenHash, UserStore, type UserStoreService } from "./UserStore.js"
 
@@ -82,7 +94,41 @@ class Tombstones<K> {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], never, UserStore> =>
+export const make = (options: Options = {}): Effect.Effect<UserStoreService, never, UserStore> =>
+  Effect.map(build(options, Option.none()), ({ cached }) => cached)
+
+/**
+ * Wraps the `UserStore` in context, sharing revocations over the `SessionInvalidation` in context: every revocation
+ * made through this store is published, and everyone's are applied (see the module comment). The subscription
+ * lives in the scope.
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const makeShared = (
+  options: Options = {}
+): Effect.Effect<UserStoreService, never, UserStore | SessionInvalidation | Scope.Scope> =>
+  Effect.gen(function*() {
+    const channel = yield* SessionInvalidation
+    const { apply, cached, connection } = yield* build(options, Option.some(channel))
+    yield* channel.subscribe.pipe(
+      Stream.runForEach((event) => {
+        switch (event._tag) {
+          case "Connected":
+            return Effect.sync(() => connection.up())
+          case "Disconnected":
+            return Effect.sync(() => connection.down())
+          default:
+            return apply(event)
+        }
+      }),
+      Effect.ensuring(Effect.sync(() => connection.down())),
+      Effect.forkScoped
+    )
+    return cached
+  })
+
+const build = (options: Options, channel: Option.Option<SessionInvalidationService>) =>
   Effect.gen(function*() {
     const store = yield* UserStore
     const ttl = Duration.toMillis(yield* Durations.positiveOrDie(["ttl"], options.ttl ?? "5 seconds"))
@@ -93,7 +139,27 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
     const revokedTokens = new Tombstones<string>()
     const revokedUsers = new Tombstones<UserId>()
     // Revocations made inside the current transaction, to apply again once it ends; `undefined` outside one.
-    const pending = FiberRef.unsafeMake<Array<() => Effect.Effect<void>> | undefined>(undefined)
+    const pending = FiberRef.unsafeMake<Array<() => Effect.Effect<void, StoreError>> | undefined>(undefined)
+    // Shared: whether the channel is live (nothing is served from memory while it is not), and which connection a
+    // read began under, so a read that straddles a loss does not put what it found back.
+    let live = Option.isNone(channel)
+    let epoch = 0
+    const clear = () => {
+      entries.clear()
+      byUser.clear()
+    }
+    const connection = {
+      up: () => {
+        clear()
+        epoch++
+        live = true
+      },
+      down: () => {
+        clear()
+        epoch++
+        live = false
+      }
+    }
 
     const forget = (tokenHash: string) => {
       const entry = entries.get(tokenHash)
@@ -140,22 +206,62 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
         { discard: true }
       )
 
+    const apply = (invalidation: Invalidation): Effect.Effect<void> => {
+      switch (invalidation._tag) {
+        case "Session":
+          return revokeToken(invalidation.tokenHash)
+        case "User":
+          return revokeUser(invalidation.userId)
+        case "Unverified":
+          return revokeUnverified()
+      }
+    }
+
+    // Here first, then everywhere (this process hears its own message too, and applies it again, harmlessly).
+    const publish: (invalidation: Invalidation) => Effect.Effect<void, StoreError> = Option.match(channel, {
+      onNone: () => () => Effect.void,
+      onSome: (shared) => shared.publish
+    })
+
     // After the write, whether it succeeded or not (a failed write may still have committed); inside a transaction,
-    // also once more when it ends, since a reader outside it sees the old rows until then.
-    const revoking = <A, E>(write: Effect.Effect<A, E>, revoke: () => Effect.Effect<void>): Effect.Effect<A, E> =>
-      Effect.ensuring(
+    // also once more when it ends, since a reader outside it sees the old rows until then. A failed publication
+    // fails the call (with `StoreError`) unless the write failed already: the caller must not believe that every
+    // instance dropped the session.
+    const after = <A, E, R>(write: Effect.Effect<A, E, R>, revoke: Effect.Effect<void, StoreError>) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Effect.exit(restore(write)), (written) =>
+          Effect.map(Effect.exit(revoke), (revoked): Exit.Exit<A, E | StoreError> =>
+            Exit.isFailure(written) ? written : Exit.zipRight(revoked, written))).pipe(Effect.flatten)
+      )
+
+    const revoking = <A, E>(
+      write: Effect.Effect<A, E>,
+      invalidation: Invalidation,
+      local: Effect.Effect<void> = apply(invalidation)
+    ): Effect.Effect<A, E | StoreError> => {
+      const revoke = () =>
+        Effect.zipRight(local, publish(invalidation))
+      return after(
         write,
         Effect.flatMap(FiberRef.get(pending), (inTransaction) => {
           inTransaction?.push(revoke)
           return revoke()
         })
       )
+    }
+
+    const session = (tokenHash: TokenHash): Invalidation => ({ _tag: "Session", tokenHash })
+    const user = (userId: UserId): Invalidation => ({ _tag: "User", userId })
+    const unverified: Invalidation = { _tag: "Unverified" }
 
     const findSession = (tokenHash: TokenHash) =>
       Effect.flatMap(FiberRef.get(pending), (inTransaction) =>
         inTransaction !== undefined
           ? store.findSession(tokenHash)
+          : !live
+          ? store.findSession(tokenHash)
           : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const readUnder = epoch
             const hit = entries.get(tokenHash)
             if (hit !== undefined && now - hit.readAt < ttl) {
               entries.delete(tokenHash)
@@ -164,17 +270,19 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
             }
             forget(tokenHash)
             return Effect.tap(store.findSession(tokenHash), (found) =>
-              Option.isSome(found)
-                ? Effect.map(Clock.currentTimeMillis, (readAt) => remember(tokenHash, found.value, readAt))
+              Option.isSome(found) && epoch === readUnder
+                ? Effect.map(Clock.currentTimeMillis, (readAt) =>
+                  remember(tokenHash, found.value, readAt))
                 : Effect.void)
           }))
 
     const withTransaction = <A, E, R>(self: Effect.Effect<A, E, R>) =>
       Effect.flatMap(FiberRef.get(pending), (outer) => {
         if (outer !== undefined) return store.withTransaction(self)
-        const revocations: Array<() => Effect.Effect<void>> = []
-        return store.withTransaction(Effect.locally(self, pending, revocations)).pipe(
-          Effect.ensuring(Effect.suspend(() => Effect.forEach(revocations, (revoke) => revoke(), { discard: true })))
+        const revocations: Array<() => Effect.Effect<void, StoreError>> = []
+        return after(
+          store.withTransaction(Effect.locally(self, pending, revocations)),
+          Effect.suspend(() => Effect.forEach(revocations, (revoke) => revoke(), { discard: true }))
         )
       })
 
@@ -186,9 +294,9 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
       findUserById: store.findUserById,
       findUserByUsername: store.findUserByUsername,
       findUserByEmail: store.findUserByEmail,
-      markVerified: (id) => revoking(store.markVerified(id), () => revokeUser(id)),
-      updatePassword: (update) => revoking(store.updatePassword(update), () => revokeUser(update.userId)),
-      deleteUser: (id) => revoking(store.deleteUser(id), () => revokeUser(id)),
+      markVerified: (id) => revoking(store.markVerified(id), user(id)),
+      updatePassword: (update) => revoking(store.updatePassword(update), user(update.userId)),
+      deleteUser: (id) => revoking(store.deleteUser(id), user(id)),
 
       // single-use tokens
       issueToken: store.issueToken,
@@ -200,25 +308,29 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
       insertSession: store.insertSession,
       insertSessionIfPasswordVersion: store.insertSessionIfPasswordVersion,
       findSession,
+      // Here the renewed row is only read again; elsewhere it is dropped like any changed session.
       renewSession: (renewal) =>
-        revoking(store.renewSession(renewal), () => Effect.sync(() => forget(renewal.tokenHash))),
-      deleteSession: (tokenHash) => revoking(store.deleteSession(tokenHash), () => revokeToken(tokenHash)),
-      deleteUserSessions: (userId) => revoking(store.deleteUserSessions(userId), () => revokeUser(userId)),
+        revoking(
+          store.renewSession(renewal),
+          session(renewal.tokenHash),
+          Effect.sync(() => forget(renewal.tokenHash))
+        ),
+      deleteSession: (tokenHash) => revoking(store.deleteSession(tokenHash), session(tokenHash)),
+      deleteUserSessions: (userId) => revoking(store.deleteUserSessions(userId), user(userId)),
       listUserSessions: store.listUserSessions,
-      deleteUserSession: (userId, sessionId) =>
-        revoking(store.deleteUserSession(userId, sessionId), () => revokeUser(userId)),
+      deleteUserSession: (userId, sessionId) => revoking(store.deleteUserSession(userId, sessionId), user(userId)),
       deleteOtherUserSessions: (userId, keepTokenHash) =>
-        revoking(store.deleteOtherUserSessions(userId, keepTokenHash), () => revokeUser(userId)),
-      trimUserSessions: (userId, keep) => revoking(store.trimUserSessions(userId, keep), () => revokeUser(userId)),
+        revoking(store.deleteOtherUserSessions(userId, keepTokenHash), user(userId)),
+      trimUserSessions: (userId, keep) => revoking(store.trimUserSessions(userId, keep), user(userId)),
 
       // purging: a purged session had expired, and the caller judges expiry on a cached session too
       purgeExpired: store.purgeExpired,
-      purgeUnverifiedUsers: (options) => revoking(store.purgeUnverifiedUsers(options), revokeUnverified),
-      deleteUnverifiedUsers: (options) => revoking(store.deleteUnverifiedUsers(options), revokeUnverified),
+      purgeUnverifiedUsers: (options) => revoking(store.purgeUnverifiedUsers(options), unverified),
+      deleteUnverifiedUsers: (options) => revoking(store.deleteUnverifiedUsers(options), unverified),
 
       withTransaction
     }
-    return UserStore.of(cached)
+    return { apply, cached: UserStore.of(cached), connection }
   })
 
 /**
@@ -229,3 +341,13 @@ export const make = (options: Options = {}): Effect.Effect<UserStore["Type"], ne
  */
 export const layer = (options: Options = {}): Layer.Layer<UserStore, never, UserStore> =>
   Layer.effect(UserStore, make(options))
+
+/**
+ * The cache over the `UserStore` it is provided with, sharing revocations with every other instance over the
+ * `SessionInvalidation` it is provided with; see the module comment.
+ *
+ * @since 0.3.0
+ * @category layers
+ */
+export const layerShared = (options: Options = {}): Layer.Layer<UserStore, never, UserStore | SessionInvalidation> =>
+  Layer.scoped(UserStore, makeShared(options))

@@ -27,7 +27,7 @@ import type { FactorStore } from "./FactorStore.js"
 import { driverCode } from "./internal/connectFailure.js"
 import { wholeMillis } from "./internal/durations.js"
 import * as SessionReader from "./internal/sqliteSessionReader.js"
-import { withClient } from "./internal/sqlLayers.js"
+import { fromConfig, withClient, withFastFindSession } from "./internal/sqlLayers.js"
 import type { OutboxStore } from "./OutboxStore.js"
 import { UserStore } from "./UserStore.js"
 
@@ -100,16 +100,9 @@ const clientLayer = (
     )
   ).pipe(Layer.provide(Reactivity.layer))
 
-// Replaces the store's `findSession` with the read-only fast path; built after the store, so after migrations.
-const withSessionReader = (options: Options): Layer.Layer<UserStore, StoreError, UserStore> =>
-  Layer.scoped(
-    UserStore,
-    Effect.gen(function*() {
-      const store = yield* UserStore
-      const findSession = yield* SessionReader.make(options.filename, busyTimeoutMillis(options), store.findSession)
-      return UserStore.of({ ...store, findSession })
-    })
-  )
+// The read-only fast path on a connection of its own.
+const withSessionReader = (options: Options) =>
+  withFastFindSession((fallback) => SessionReader.make(options.filename, busyTimeoutMillis(options), fallback))
 
 /**
  * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on a SQLite file, migrated, with its client.
@@ -152,9 +145,9 @@ export const layerConfig = (
   UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
-  Layer.unwrapEffect(Effect.map(
-    Config.unwrap(config ?? { filename: Config.string(filenameVariable) }),
-    (options) => layerNaming(options, config === undefined ? filenameVariable : "the filename setting")
-  ))
+  fromConfig(config, { filename: Config.string(filenameVariable) }, {
+    variable: filenameVariable,
+    setting: "the filename setting"
+  }, layerNaming)
 
 const filenameVariable = "USERHARBOR_SQLITE_FILENAME"

@@ -79,6 +79,10 @@ export * as SecureRandom from "./SecureRandom.js"
  */
 export * as SessionCache from "./SessionCache.js"
 /**
+ * @since 0.3.0
+ */
+export * as SessionInvalidation from "./SessionInvalidation.js"
+/**
  * @since 0.1.0
  */
 export * as User from "./User.js"

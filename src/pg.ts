@@ -8,3 +8,7 @@
  * @since 0.1.0
  */
 export * as PgUserStore from "./PgUserStore.js"
+/**
+ * @since 0.3.0
+ */
+export * as PgSessionInvalidation from "./PgSessionInvalidation.js"

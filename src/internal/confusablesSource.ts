@@ -1,7 +1,7 @@
 /**
  * Derives the confusables table from `unhomoglyph` (MIT, by nodeca), which ships Unicode's confusables.txt
  * (UTS #39 security data, 13.0.0) as a map from one code point to its prototype: one line per entry, the code
- * point then its prototype, in code point order. `test/internal/confusables.test.ts` checks that the committed
+ * point then its prototype, in code point order. `test/unit/internal/confusables.test.ts` checks that the committed
  * table (`confusablesData.ts`) still equals this derivation, so the runtime needs no dependency for it; regenerate it
  * with `npx tsx scripts/confusables.ts` after updating the package.
  */

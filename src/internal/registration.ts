@@ -12,7 +12,7 @@ import type * as Email from "../Email.js"
 import { RegistrationAttemptEmail, VerificationEmail } from "../EmailSender.js"
 import type { EmailTaken, StoreError, UsernameTaken } from "../Errors.js"
 import { UserId } from "../User.js"
-import type { UserHarborConfig } from "../UserHarborConfig.js"
+import type { Settings } from "../UserHarborConfig.js"
 import type * as Username from "../Username.js"
 import { EmailKey, type TokenHash, type UserRecord, type UserStoreService } from "../UserStore.js"
 import * as Delivery from "./delivery.js"
@@ -24,7 +24,7 @@ export interface Deps<E> {
   readonly throttle: Throttle.Throttle
   readonly tokens: Tokens.Tokens
   readonly delivery: Delivery.Delivery<E>
-  readonly config: UserHarborConfig["Type"]
+  readonly config: Settings
   /** The id whose mail counter the decoy requests use. */
   readonly decoyUserId: UserId
 }

@@ -1,7 +1,7 @@
 /**
  * UTS #39 restriction levels (section 5.2), on the Script_Extensions property that Node's ICU provides through
  * regular expression property escapes, so the data follows the Node version. Only the script codes are listed here
- * (Unicode's `PropertyValueAliases.txt`, `sc`); `test/internal/scripts.test.ts` checks that each one is known to the
+ * (Unicode's `PropertyValueAliases.txt`, `sc`); `test/unit/internal/scripts.test.ts` checks that each one is known to the
  * engine and that they cover every letter, mark and digit it knows a script for.
  */
 

@@ -6,7 +6,7 @@
  * (`sessionAbsoluteTtl`, counted from `createdAt`, never moved). It is dead once `now >= deadline`.
  */
 import * as Duration from "effect/Duration"
-import type { UserHarborConfig } from "../UserHarborConfig.js"
+import type { Settings } from "../UserHarborConfig.js"
 import type { SessionRecord } from "../UserStore.js"
 
 export interface Policy {
@@ -15,7 +15,7 @@ export interface Policy {
   readonly maxPerUser: number | undefined
 }
 
-export const fromSettings = (settings: UserHarborConfig["Type"]): Policy => ({
+export const fromSettings = (settings: Settings): Policy => ({
   idle: Duration.toMillis(settings.sessionTtl),
   absolute: Duration.toMillis(settings.sessionAbsoluteTtl),
   maxPerUser: settings.maxSessionsPerUser

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import type { StoreError } from "../Errors.js"
-import type { SessionWithUser, TokenHash, UserStore } from "../UserStore.js"
+import type { SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
 import { sessionColumns, sessionRecord, sessionUser, sessionUserColumns } from "./sqlRows.js"
 import { inTransaction } from "./sqlTransaction.js"
 
@@ -57,9 +57,9 @@ export const oneSession = (row: unknown, tokenHash: TokenHash): Effect.Effect<Op
  * look-up must see the transaction's uncommitted writes.
  */
 export const outsideTransactions = (
-  fallback: UserStore["Type"]["findSession"],
+  fallback: UserStoreService["findSession"],
   fast: (tokenHash: TokenHash) => Effect.Effect<Option.Option<SessionWithUser>, StoreError>
-): UserStore["Type"]["findSession"] =>
+): UserStoreService["findSession"] =>
 (tokenHash) =>
   Effect.contextWithEffect((context: Context.Context<never>) =>
     inTransaction(context) ? fallback(tokenHash) : fast(tokenHash)

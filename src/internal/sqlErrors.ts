@@ -2,7 +2,7 @@
  * What an `SqlError` means, decided here once for `SqlUserStore`, `SqlMigrations` and the start-up messages, and
  * the one mapping of SQL failures to `StoreError`. The driver's error code is read in `driverErrorCode` only: in
  * Effect 4 `SqlError.cause` no longer carries it, and a port that missed one reader would still compile and
- * silently turn `UsernameTaken` into `StoreError` (test/internal/sqlErrors.test.ts provokes each on real drivers).
+ * silently turn `UsernameTaken` into `StoreError` (test/unit/internal/sqlErrors.test.ts provokes each on real drivers).
  */
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"

@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { mkdirSync } from "node:fs"
 import { chromium, type Page } from "playwright-core"
-import { describeWith } from "../sqlDatabases.js"
+import { describeWith } from "../support/sqlDatabases.js"
 import * as Harness from "./HttpAppHarness.js"
 
 const launch = (executablePath: string) =>
