@@ -399,3 +399,77 @@ export class InvalidPasskeyName extends Schema.TaggedError<InvalidPasskeyName>()
     return "A passkey name must be 1 to 64 characters"
   }
 }
+
+/**
+ * `login` checked the password, and the account has a second factor: no session yet. `challenge` is a short-lived,
+ * single-use secret to hand back, with a code, to `completeLogin`; it is not a session and opens nothing on its
+ * own. It is `Redacted`, so logging the error prints `<redacted>`; encoding the error with its schema (an HttpApi
+ * error response) sends it, which is what the client needs. `expiresAt` is when it stops being accepted.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class SecondFactorRequired extends Schema.TaggedError<SecondFactorRequired>()("SecondFactorRequired", {
+  challenge: Schema.Redacted(Schema.String),
+  expiresAt: Schema.DateFromNumber
+}) {
+  override get message(): string {
+    return "A second factor is required to complete the login"
+  }
+}
+
+/**
+ * `completeLogin` was given a challenge it cannot use: `"unknown"` (never issued, used already, or voided by a
+ * password change or the account's deletion) or `"expired"`. Log in again with the password.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidChallenge extends Schema.TaggedError<InvalidChallenge>()("InvalidChallenge", {
+  reason: Schema.Literal("unknown", "expired")
+}) {
+  override get message(): string {
+    return `Invalid login challenge: ${this.reason}`
+  }
+}
+
+/**
+ * A one-time code was wrong: not the authenticator's current code (one step of drift either way), a code accepted
+ * once already, or no unused recovery code of the account. Each counts as a failure on the account's throttle.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidCode extends Schema.TaggedError<InvalidCode>()("InvalidCode", {}) {
+  override get message(): string {
+    return "Invalid code"
+  }
+}
+
+/**
+ * TOTP is active on the account already: disable it before enrolling another authenticator.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class TotpAlreadyEnabled extends Schema.TaggedError<TotpAlreadyEnabled>()("TotpAlreadyEnabled", {}) {
+  override get message(): string {
+    return "TOTP is enabled already"
+  }
+}
+
+/**
+ * The operation needs TOTP in a state the account's is not in: `"none"` (no authenticator enrolled: disabling it
+ * or regenerating recovery codes) or `"not-pending"` (confirming an enrolment that was never begun, or was
+ * confirmed already).
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class TotpNotEnabled extends Schema.TaggedError<TotpNotEnabled>()("TotpNotEnabled", {
+  reason: Schema.Literal("none", "not-pending")
+}) {
+  override get message(): string {
+    return this.reason === "none" ? "TOTP is not enabled" : "No TOTP enrolment is waiting for confirmation"
+  }
+}

@@ -10,6 +10,8 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import { CounterStore } from "./CounterStore.js"
 import * as Email from "./Email.js"
 import { AccountDeletedEmail, type EmailSender, PasswordResetEmail, VerificationEmail } from "./EmailSender.js"
@@ -17,6 +19,8 @@ import {
   type Busy,
   type EmailDeliveryError,
   type EmailNotVerified,
+  type InvalidChallenge,
+  type InvalidCode,
   type InvalidCredentials,
   type InvalidEmail,
   type InvalidPasskey,
@@ -26,9 +30,12 @@ import {
   type InvalidToken,
   type InvalidUsername,
   type PasskeyNotFound,
+  type SecondFactorRequired,
   SessionNotFound,
   type StoreError,
   type TooManyAttempts,
+  type TotpAlreadyEnabled,
+  type TotpNotEnabled,
   type UsernameTaken,
   type WeakPassword
 } from "./Errors.js"
@@ -39,6 +46,7 @@ import * as Observe from "./internal/observe.js"
 import * as Passkeys from "./internal/passkeys.js"
 import * as Passwords from "./internal/passwords.js"
 import * as Registration from "./internal/registration.js"
+import * as SecondFactors from "./internal/secondFactors.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
 import * as SessionChecks from "./internal/sessionCheck.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
@@ -171,6 +179,91 @@ export interface FinishPasskeyRegistrationInput {
 }
 
 /**
+ * The second step of a login that failed with `SecondFactorRequired`: its challenge, and a code of the account's
+ * authenticator app or one of its unused recovery codes.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface CompleteLoginInput {
+  readonly challenge: SecretInput
+  readonly code: SecretInput
+}
+
+/**
+ * A signed-in user's request to start TOTP enrolment, with the password re-checked (a stolen session must not be
+ * able to put its own authenticator on the account).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface BeginTotpEnrollmentInput {
+  readonly sessionToken: SecretInput
+  readonly password: SecretInput
+}
+
+/**
+ * What an authenticator app needs: the secret (base32, for typing in) and the `otpauth://totp/…` URI (for a QR
+ * code). Show them once, to the signed-in user only; the enrolment is pending until `confirmTotpEnrollment`.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface TotpEnrollment {
+  readonly secret: Redacted.Redacted<string>
+  readonly uri: Redacted.Redacted<string>
+}
+
+/**
+ * @since 0.3.0
+ * @category models
+ */
+export interface ConfirmTotpEnrollmentInput {
+  readonly sessionToken: SecretInput
+  /** The code the authenticator app shows now. */
+  readonly code: SecretInput
+}
+
+/**
+ * Ten single-use recovery codes (`xxxxx-xxxxx`), each standing in for one TOTP code. Stored only as HMACs: show
+ * them to the user once.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type RecoveryCodes = ReadonlyArray<Redacted.Redacted<string>>
+
+/**
+ * Disabling TOTP needs the password re-checked, or a current code (TOTP or recovery).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type DisableTotpInput =
+  | { readonly sessionToken: SecretInput; readonly password: SecretInput }
+  | { readonly sessionToken: SecretInput; readonly code: SecretInput }
+
+/**
+ * @since 0.3.0
+ * @category models
+ */
+export interface RegenerateRecoveryCodesInput {
+  readonly sessionToken: SecretInput
+  readonly password: SecretInput
+}
+
+/**
+ * One of the signed-in user's second factors, as `listFactors` shows it. Recovery codes are listed with TOTP,
+ * with how many are left unused.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type FactorSummary =
+  | { readonly kind: "totp"; readonly enabledAt: Date }
+  | { readonly kind: "recovery-codes"; readonly remaining: number }
+
+/**
  * The outcome of a session check from `SessionChecker`: the validated session, or the error `validateSession`
  * fails with.
  *
@@ -216,9 +309,16 @@ export interface UserHarborService {
   >
   readonly verifyEmail: (token: SecretInput) => Effect.Effect<void, InvalidToken | StoreError>
   readonly resendVerification: (email: string) => Effect.Effect<void, InvalidEmail | EmailDeliveryError | StoreError>
+  /**
+   * Fails with `SecondFactorRequired` (not a session) after the right password of an account with an active second
+   * factor; finish with `completeLogin`. Accounts without one log in as before.
+   */
   readonly login: (
     input: LoginInput
-  ) => Effect.Effect<Session, InvalidCredentials | EmailNotVerified | TooManyAttempts | Busy | StoreError>
+  ) => Effect.Effect<
+    Session,
+    InvalidCredentials | EmailNotVerified | SecondFactorRequired | TooManyAttempts | Busy | StoreError
+  >
   readonly verifySession: (sessionToken: SecretInput) => Effect.Effect<boolean, StoreError>
   readonly validateSession: (sessionToken: SecretInput) => Effect.Effect<ValidatedSession, InvalidSession | StoreError>
   readonly getCurrentUser: (sessionToken: SecretInput) => Effect.Effect<User, InvalidSession | StoreError>
@@ -296,6 +396,40 @@ export interface UserHarborService {
   readonly beginPasskeyReauthentication: (
     sessionToken: SecretInput
   ) => Effect.Effect<Passkey.RequestOptions, InvalidSession | StoreError>
+  // second factors (docs/second-factors.md)
+  /** The second step of a login that failed with `SecondFactorRequired`: the session, for the right code. */
+  readonly completeLogin: (
+    input: CompleteLoginInput
+  ) => Effect.Effect<Session, InvalidChallenge | InvalidCode | TooManyAttempts | StoreError>
+  /** Starts (or restarts) TOTP enrolment: a fresh secret, pending until confirmed with a first code. */
+  readonly beginTotpEnrollment: (
+    input: BeginTotpEnrollmentInput
+  ) => Effect.Effect<
+    TotpEnrollment,
+    InvalidSession | InvalidCredentials | TooManyAttempts | TotpAlreadyEnabled | Busy | StoreError
+  >
+  /** Activates the pending enrolment with a first valid code, and returns the ten recovery codes, once. */
+  readonly confirmTotpEnrollment: (
+    input: ConfirmTotpEnrollmentInput
+  ) => Effect.Effect<RecoveryCodes, InvalidSession | TotpNotEnabled | InvalidCode | TooManyAttempts | StoreError>
+  /** Removes TOTP and its recovery codes: logins need the password alone again. */
+  readonly disableTotp: (
+    input: DisableTotpInput
+  ) => Effect.Effect<
+    void,
+    InvalidSession | TotpNotEnabled | InvalidCredentials | InvalidCode | TooManyAttempts | Busy | StoreError
+  >
+  /** Ten new recovery codes, replacing all the old ones, used or not. */
+  readonly regenerateRecoveryCodes: (
+    input: RegenerateRecoveryCodesInput
+  ) => Effect.Effect<
+    RecoveryCodes,
+    InvalidSession | TotpNotEnabled | InvalidCredentials | TooManyAttempts | Busy | StoreError
+  >
+  /** The caller's active second factors. */
+  readonly listFactors: (
+    sessionToken: SecretInput
+  ) => Effect.Effect<ReadonlyArray<FactorSummary>, InvalidSession | StoreError>
 }
 
 /**
@@ -368,6 +502,20 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       input.passkey === undefined || password !== undefined
         ? reauthenticate(password ?? "", user)
         : passkeys.reauthenticate(input.passkey, user.id)
+    // Optional, so a store written before 0.3.0 (without the port) keeps working; see internal/secondFactors.ts.
+    const factors = SecondFactors.make({
+      store,
+      factors: yield* Effect.serviceOption(FactorStore),
+      tokens,
+      random: yield* SecureRandom,
+      throttle,
+      secretKey: config.secretKey,
+      settings: config.secondFactor,
+      newSession
+    })
+    // The signed-in user as stored, for the operations that re-check a password or a code.
+    const signedIn = (sessionToken: SecretInput) =>
+      Effect.flatMap(checkSession(sessionToken), ({ user }) => fullUser(user))
 
     // Session checks run on every request: spans only under an installed tracer (see internal/tracing.ts).
     const validateSession = Tracing.fn("UserHarbor.validateSession", sessions.validate, Observe.withOutcome)
@@ -460,6 +608,11 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         function*(input: LoginInput) {
           return yield* admit(Effect.gen(function*() {
             const account = yield* credentials.checkLogin(input)
+            const challenge = yield* factors.challengeFor(account)
+            if (Option.isSome(challenge)) {
+              yield* credentials.upgradeHash(input.password, account)
+              return yield* challenge.value
+            }
             const session = yield* newSession(account.id, account.passwordVersion)
             yield* credentials.upgradeHash(input.password, account)
             return session
@@ -566,10 +719,58 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         Observe.withOutcome
       ),
 
+      completeLogin: Effect.fn("UserHarbor.completeLogin")(
+        (input: CompleteLoginInput) => factors.completeLogin(input),
+        Observe.countLogin,
+        Observe.withOutcome
+      ),
+
       beginPasskeyReauthentication: Effect.fn("UserHarbor.beginPasskeyReauthentication")(
         (sessionToken: SecretInput) => passkeys.beginReauthentication(sessionToken),
         Observe.withOutcome
-      )
+      ),
+
+      beginTotpEnrollment: Effect.fn("UserHarbor.beginTotpEnrollment")(
+        function*(input: BeginTotpEnrollmentInput) {
+          const user = yield* signedIn(input.sessionToken)
+          yield* reauthenticate(input.password, user)
+          return yield* factors.beginTotp(user)
+        },
+        admit,
+        Observe.withOutcome
+      ),
+
+      confirmTotpEnrollment: Effect.fn("UserHarbor.confirmTotpEnrollment")(
+        function*(input: ConfirmTotpEnrollmentInput) {
+          return yield* factors.confirmTotp(yield* signedIn(input.sessionToken), input.code)
+        },
+        Observe.withOutcome
+      ),
+
+      disableTotp: Effect.fn("UserHarbor.disableTotp")(
+        function*(input: DisableTotpInput) {
+          const user = yield* signedIn(input.sessionToken)
+          const recheck: Effect.Effect<void, InvalidCredentials | InvalidCode | TooManyAttempts | Busy | StoreError> =
+            "password" in input ? reauthenticate(input.password, user) : factors.checkCode(user, input.code)
+          yield* factors.disableTotp(user, recheck)
+        },
+        admit,
+        Observe.withOutcome
+      ),
+
+      regenerateRecoveryCodes: Effect.fn("UserHarbor.regenerateRecoveryCodes")(
+        function*(input: RegenerateRecoveryCodesInput) {
+          const user = yield* signedIn(input.sessionToken)
+          return yield* factors.regenerateRecoveryCodes(user, reauthenticate(input.password, user))
+        },
+        admit,
+        Observe.withOutcome
+      ),
+
+      listFactors: Effect.fn("UserHarbor.listFactors")(function*(sessionToken: SecretInput) {
+        const { user } = yield* checkSession(sessionToken)
+        return yield* factors.list(user.id)
+      }, Observe.withOutcome)
     }
   })
 

@@ -66,6 +66,38 @@ export interface Options {
   readonly enumeration?: Enumeration
   /** Passkeys (WebAuthn): off unless set. See `PasskeyOptions`. */
   readonly passkeys?: PasskeyOptions
+  /** Second factors (TOTP) and the two-step login; see `SecondFactorOptions`. */
+  readonly secondFactor?: Partial<SecondFactorOptions>
+}
+
+/**
+ * Second factors (docs/second-factors.md).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecondFactorOptions {
+  /**
+   * The name authenticator apps show next to the account (the `issuer` of the `otpauth://` URI): the app's name.
+   * Default `"UserHarbor"`; at most 64 characters, none of them a colon.
+   */
+  readonly issuer: string
+  /**
+   * How long the challenge of `SecondFactorRequired` stays usable for `completeLogin`. Default 5 minutes: long
+   * enough to open an authenticator app, short enough that a leaked challenge soon opens nothing.
+   */
+  readonly challengeTtl: EffectTypes.DurationInput
+}
+
+/**
+ * `SecondFactorOptions` with every default filled in.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecondFactorSettings {
+  readonly issuer: string
+  readonly challengeTtl: Duration.Duration
 }
 
 /**
@@ -205,6 +237,7 @@ export interface Settings {
   readonly enumeration: Enumeration
   /** `undefined`: passkeys are off. */
   readonly passkeys: PasskeySettings | undefined
+  readonly secondFactor: SecondFactorSettings
 }
 
 /**
@@ -291,6 +324,18 @@ const passkeySettings = Effect.fnUntraced(function*(options: PasskeyOptions) {
   return settings
 })
 
+const secondFactorSettings = Effect.fnUntraced(function*(options: Partial<SecondFactorOptions> = {}) {
+  const issuer = options.issuer ?? "UserHarbor"
+  if (issuer.trim().length === 0 || issuer.length > 64 || issuer.includes(":")) {
+    return yield* invalid("secondFactor.issuer", "must be 1 to 64 characters, none of them a colon")
+  }
+  const settings: SecondFactorSettings = {
+    issuer,
+    challengeTtl: yield* positiveDuration("secondFactor.challengeTtl", options.challengeTtl ?? "5 minutes")
+  }
+  return settings
+})
+
 /**
  * Checks the options and fills in the defaults.
  *
@@ -341,7 +386,8 @@ export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.Con
       passwordPolicy,
       throttle: yield* throttleSettings(options.throttle),
       enumeration,
-      passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys)
+      passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys),
+      secondFactor: yield* secondFactorSettings(options.secondFactor)
     })
   }
 )
@@ -363,8 +409,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * `USERHARBOR_SESSION_ABSOLUTE_TTL` (durations such as `"12 hours"`), `USERHARBOR_MAX_SESSIONS_PER_USER`,
  * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
  * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated), `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
- * lower-case letter, an upper-case letter, a digit and a symbol) and `USERHARBOR_ENUMERATION` (`standard` or
- * `strict`).
+ * lower-case letter, an upper-case letter, a digit and a symbol), `USERHARBOR_ENUMERATION` (`standard` or
+ * `strict`), `USERHARBOR_TOTP_ISSUER` and `USERHARBOR_LOGIN_CHALLENGE_TTL`.
  *
  * @since 0.1.0
  * @category config
@@ -389,9 +435,13 @@ export const fromEnv: Config.Config<Options> = Config.all({
   minLength: optional(Config.integer("USERHARBOR_PASSWORD_MIN_LENGTH")),
   appNames: optional(Config.array(Config.string(), "USERHARBOR_PASSWORD_APP_NAMES")),
   requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false)),
-  enumeration: Config.literal("standard", "strict")("USERHARBOR_ENUMERATION").pipe(Config.withDefault("standard"))
+  enumeration: Config.literal("standard", "strict")("USERHARBOR_ENUMERATION").pipe(Config.withDefault("standard")),
+  totpIssuer: optional(Config.string("USERHARBOR_TOTP_ISSUER")),
+  challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL"))
 }).pipe(
-  Config.map(({ appNames, enumeration, minLength, passwordPreset, requireClasses, secretKey, ...ttls }): Options => {
+  Config.map((
+    { appNames, challengeTtl, enumeration, minLength, passwordPreset, requireClasses, secretKey, totpIssuer, ...ttls }
+  ): Options => {
     const classes = requireClasses
       ? { requireLowercase: true, requireUppercase: true, requireDigit: true, requireSymbol: true }
       : {}
@@ -406,7 +456,11 @@ export const fromEnv: Config.Config<Options> = Config.all({
       ...(ttls.sessionAbsoluteTtl === undefined ? {} : { sessionAbsoluteTtl: ttls.sessionAbsoluteTtl }),
       ...(ttls.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: ttls.maxSessionsPerUser }),
       passwordPolicy: minLength === undefined ? { ...classes, ...names } : { ...classes, ...names, minLength },
-      enumeration
+      enumeration,
+      secondFactor: {
+        ...(totpIssuer === undefined ? {} : { issuer: totpIssuer }),
+        ...(challengeTtl === undefined ? {} : { challengeTtl })
+      }
     }
   })
 )
@@ -433,5 +487,7 @@ const envNames = toVariables({
   sessionTtl: "USERHARBOR_SESSION_TTL",
   sessionAbsoluteTtl: "USERHARBOR_SESSION_ABSOLUTE_TTL",
   maxSessionsPerUser: "USERHARBOR_MAX_SESSIONS_PER_USER",
-  passwordPolicy: "USERHARBOR_PASSWORD_MIN_LENGTH"
+  passwordPolicy: "USERHARBOR_PASSWORD_MIN_LENGTH",
+  "secondFactor.issuer": "USERHARBOR_TOTP_ISSUER",
+  "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL"
 })

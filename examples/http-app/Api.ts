@@ -23,6 +23,7 @@ import {
   InvalidSession,
   InvalidToken,
   InvalidUsername,
+  SecondFactorRequired,
   SessionNotFound,
   StoreError,
   TooManyAttempts,
@@ -53,6 +54,8 @@ export const WeakPasswordError = errorBody(WeakPassword, 422)
 export const UsernameTakenError = errorBody(UsernameTaken, 409)
 export const InvalidCredentialsError = errorBody(InvalidCredentials, 401)
 export const EmailNotVerifiedError = errorBody(EmailNotVerified, 403)
+// The password was right; the body carries the challenge for the second step (docs/second-factors.md).
+export const SecondFactorRequiredError = errorBody(SecondFactorRequired, 401)
 export const InvalidSessionError = errorBody(InvalidSession, 401)
 export const InvalidTokenError = errorBody(InvalidToken, 400)
 // Unknown, already ended, or another user's: the same 404, so ids of other people's sessions reveal nothing.
@@ -275,6 +278,7 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
       .addSuccess(SessionCreated)
       .addError(InvalidCredentialsError)
       .addError(EmailNotVerifiedError)
+      .addError(SecondFactorRequiredError)
       .addError(TooManyAttemptsError)
   )
   .add(
