@@ -80,12 +80,11 @@ export const InvalidChallengeError = errorBody(InvalidChallenge, 401)
 export const InvalidCodeError = errorBody(InvalidCode, 401)
 export const TotpAlreadyEnabledError = errorBody(TotpAlreadyEnabled, 409)
 export const TotpNotEnabledError = errorBody(TotpNotEnabled, 409)
-// Passkeys (docs/passkeys.md): a refused sign-in is a failed authentication (401); a refused registration, by a
-// signed-in user, a bad request (400), so the page does not take it for a lost session.
-export const PasskeySignInRefusedError = errorBody(InvalidPasskey, 401)
-export const PasskeySignInChallengeError = errorBody(InvalidPasskeyChallenge, 401)
-export const InvalidPasskeyError = errorBody(InvalidPasskey, 400)
-export const InvalidPasskeyChallengeError = errorBody(InvalidPasskeyChallenge, 400)
+// Passkeys (docs/passkeys.md): a refused response or a spent challenge is a failed authentication (401), at sign-in
+// as at registration, like a wrong password at a re-check. (One status per error: HttpApi encodes an error with the
+// first schema of its tag across the API.)
+export const InvalidPasskeyError = errorBody(InvalidPasskey, 401)
+export const InvalidPasskeyChallengeError = errorBody(InvalidPasskeyChallenge, 401)
 export const InvalidPasskeyNameError = errorBody(InvalidPasskeyName, 422)
 // Unknown or another user's: the same 404.
 export const PasskeyNotFoundError = errorBody(PasskeyNotFound, 404)
@@ -523,8 +522,8 @@ export class PasskeysGroup extends HttpApiGroup.make("passkeys")
     HttpApiEndpoint.post("signIn", "/sessions/passkey")
       .setPayload(PasskeySignInPayload)
       .addSuccess(SessionCreated)
-      .addError(PasskeySignInRefusedError)
-      .addError(PasskeySignInChallengeError)
+      .addError(InvalidPasskeyError)
+      .addError(InvalidPasskeyChallengeError)
       .addError(EmailNotVerifiedError)
   )
   .addError(StoreErrorBody)
