@@ -130,6 +130,16 @@ export class LengthRequired extends Schema.TaggedError<LengthRequired>()(
   HttpApiSchema.annotations({ status: 411 })
 ) {}
 
+/**
+ * A passkey endpoint on a server without passkeys: the app runs on an IP address (WebAuthn needs a host name) or
+ * has no passkey config.
+ */
+export class PasskeysOff extends Schema.TaggedError<PasskeysOff>()(
+  "PasskeysOff",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Middlewares
 // ---------------------------------------------------------------------------------------------------------------
@@ -526,6 +536,7 @@ export class PasskeysGroup extends HttpApiGroup.make("passkeys")
       .addError(InvalidPasskeyChallengeError)
       .addError(EmailNotVerifiedError)
   )
+  .addError(PasskeysOff)
   .addError(StoreErrorBody)
   .addError(BusyError)
 {}

@@ -155,6 +155,7 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
     securityHeaders(options.secureCookies)(HttpMiddleware.logger(bodyReadLimit(app)))
   ).pipe(
     Layer.provide([api, PagesLive, ErrorResponsesLive]),
-    Layer.provide([userHarbor, settings])
+    // The config again (the same layer, so built once) for the passkey handlers: `PasskeysOff` without passkeys.
+    Layer.provide([userHarbor, settings, options.config])
   )
 }

@@ -9,8 +9,8 @@ import * as Redacted from "effect/Redacted"
 import { isIP } from "node:net"
 import QRCode from "qrcode"
 import { UserHarbor } from "../../src/UserHarbor.js"
-import type { PasskeyOptions } from "../../src/UserHarborConfig.js"
-import { Api, CurrentUser } from "./Api.js"
+import { type PasskeyOptions, UserHarborConfig } from "../../src/UserHarborConfig.js"
+import { Api, CurrentUser, PasskeysOff } from "./Api.js"
 import { startSession } from "./Handlers.js"
 
 /**
@@ -70,24 +70,26 @@ export const FactorsLive = HttpApiBuilder.group(Api, "factors", (handlers) =>
 export const PasskeysLive = HttpApiBuilder.group(Api, "passkeys", (handlers) =>
   Effect.gen(function*() {
     const harbor = yield* UserHarbor
+    // Without the config the library's passkey operations die (a wiring mistake); here it is a setting of the
+    // server, which the pages can show.
+    const on = (yield* UserHarborConfig).passkeys !== undefined
+    const whenOn = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | PasskeysOff, R> =>
+      on ? self : new PasskeysOff({ message: "Passkeys are not enabled on this server" })
+    const forUser = <A, E>(operation: (token: Redacted.Redacted<string>) => Effect.Effect<A, E>) =>
+      whenOn(Effect.flatMap(CurrentUser, ({ token }) => operation(token)))
     return handlers
-      .handle("registrationOptions", () =>
-        Effect.flatMap(CurrentUser, ({ token }) => harbor.beginPasskeyRegistration(token)))
+      .handle("registrationOptions", () => forUser(harbor.beginPasskeyRegistration))
       .handle("addPasskey", ({ payload }) =>
-        Effect.flatMap(CurrentUser, ({ token }) =>
-          harbor.finishPasskeyRegistration({ sessionToken: token, ...payload })))
+        forUser((token) => harbor.finishPasskeyRegistration({ sessionToken: token, ...payload })))
       .handle("listPasskeys", () =>
-        Effect.flatMap(CurrentUser, ({ token }) =>
-          harbor.listPasskeys(token)))
+        forUser(harbor.listPasskeys))
       .handle("renamePasskey", ({ path, payload }) =>
-        Effect.flatMap(CurrentUser, ({ token }) =>
-          harbor.renamePasskey(token, path.id, payload.name)))
-      .handle("removePasskey", ({ path }) =>
-        Effect.flatMap(CurrentUser, ({ token }) =>
-          harbor.removePasskey(token, path.id)))
-      .handle("signInOptions", () =>
-        harbor.beginPasskeyLogin())
+        forUser((token) =>
+          harbor.renamePasskey(token, path.id, payload.name)
+        ))
+      .handle("removePasskey", ({ path }) => forUser((token) => harbor.removePasskey(token, path.id)))
+      .handle("signInOptions", () => whenOn(harbor.beginPasskeyLogin()))
       .handle("signIn", ({ payload, request }) =>
-        Effect.flatMap(harbor.finishPasskeyLogin(payload.response), (session) =>
-          startSession(request, session)))
+        whenOn(Effect.flatMap(harbor.finishPasskeyLogin(payload.response), (session) =>
+          startSession(request, session))))
   }))

@@ -239,3 +239,24 @@ layer(Harness.layer({}, "inline", { passkeys: true }), { excludeTestServices: tr
       }))
   }
 )
+
+// On 127.0.0.1 (the default) there is no passkey config: WebAuthn refuses an IP address as relying party.
+layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })(
+  "example http app without passkeys",
+  (it) => {
+    it.effect("answers every passkey endpoint with 404 PasskeysOff, signed in or not", () =>
+      Effect.gen(function*() {
+        const app = yield* Harness.TestApp
+        const { cookie } = yield* signedUp()
+        const replies = [
+          yield* request(app.url, "POST", "/api/sessions/passkey/options"),
+          yield* request(app.url, "POST", "/api/accounts/me/passkeys/options", { cookie }),
+          yield* request(app.url, "GET", "/api/accounts/me/passkeys", { cookie }),
+          yield* request(app.url, "DELETE", "/api/accounts/me/passkeys/some-id", { cookie })
+        ]
+        for (const reply of replies) expectError(reply, 404, "PasskeysOff")
+        // Signed out, the session check comes first.
+        expectError(yield* request(app.url, "GET", "/api/accounts/me/passkeys"), 401, "InvalidSession")
+      }))
+  }
+)

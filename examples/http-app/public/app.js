@@ -119,6 +119,11 @@ const showRecoveryCodes = (codes) => {
 const showPasskeys = async () => {
   const result = await call("GET", "/api/accounts/me/passkeys")
   const status = document.getElementById("passkeys-status")
+  if (result.data?._tag === "PasskeysOff") {
+    document.getElementById("passkey-add").hidden = true
+    status.textContent = "Passkeys are not enabled on this server."
+    return
+  }
   if (!result.ok) return show(status, explain(result), false)
   const list = document.getElementById("passkeys")
   list.replaceChildren(...result.data.map((passkey) => {
@@ -266,8 +271,8 @@ const pages = {
       await showFactors()
     })
 
-    await showPasskeys()
     document.getElementById("passkey-add").hidden = !passkeysSupported()
+    await showPasskeys()
     bind(
       "passkey-add",
       ({ name }) =>
