@@ -248,6 +248,7 @@ const pages = {
     await showFactors()
     bind("totp-begin", (fields) => call("POST", "/api/accounts/me/totp", fields), ({ data }) => {
       document.getElementById("totp-begin").hidden = true
+      document.getElementById("totp-state").textContent = "Off until you enter a code below"
       // The QR code is the server's SVG; parsed as XML (no HTML, no script runs) and imported as an element.
       const svg = new DOMParser().parseFromString(data.qrSvg, "image/svg+xml").documentElement
       document.getElementById("totp-qr").replaceChildren(document.importNode(svg, true))
