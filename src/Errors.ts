@@ -319,6 +319,88 @@ export class Busy extends Schema.TaggedError<Busy>()("Busy", {}) {
 }
 
 /**
+ * Why a passkey response was refused: it could not be read (`malformed`), came from an origin or for a relying
+ * party the config does not name (`origin`, `rp-id`), lacked user verification (`user-verification`), names a
+ * credential this app does not hold for the user (`unknown-credential`), carries a signature counter that did not
+ * grow (`counter`: a cloned authenticator or a replay), failed verification (`invalid`: a bad signature or
+ * attestation), or registers a credential already registered (`already-registered`).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export const PasskeyProblem = Schema.Literal(
+  "malformed",
+  "origin",
+  "rp-id",
+  "user-verification",
+  "unknown-credential",
+  "counter",
+  "invalid",
+  "already-registered"
+)
+
+/**
+ * @since 0.3.0
+ * @category models
+ */
+export type PasskeyProblem = typeof PasskeyProblem.Type
+
+/**
+ * A passkey registration or assertion was refused. It never carries the response, the challenge or a key.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidPasskey extends Schema.TaggedError<InvalidPasskey>()("InvalidPasskey", {
+  reason: PasskeyProblem
+}) {
+  override get message(): string {
+    return `Invalid passkey response: ${this.reason}`
+  }
+}
+
+/**
+ * The challenge a passkey response signs is not one this app handed out for this ceremony (and this user), was
+ * used already (challenges are single-use, whatever the outcome), or expired (`passkeys.challengeTtl`).
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidPasskeyChallenge extends Schema.TaggedError<InvalidPasskeyChallenge>()(
+  "InvalidPasskeyChallenge",
+  { reason: Schema.Literal("unknown", "expired") }
+) {
+  override get message(): string {
+    return `Invalid passkey challenge: ${this.reason}`
+  }
+}
+
+/**
+ * `renamePasskey` or `removePasskey` was given an id that is not one of the caller's passkeys (another user's
+ * answers the same).
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class PasskeyNotFound extends Schema.TaggedError<PasskeyNotFound>()("PasskeyNotFound", {}) {
+  override get message(): string {
+    return "Passkey not found"
+  }
+}
+
+/**
+ * A passkey's name must be 1 to 64 characters after trimming.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidPasskeyName extends Schema.TaggedError<InvalidPasskeyName>()("InvalidPasskeyName", {}) {
+  override get message(): string {
+    return "A passkey name must be 1 to 64 characters"
+  }
+}
+
+/**
  * `login` checked the password, and the account has a second factor: no session yet. `challenge` is a short-lived,
  * single-use secret to hand back, with a code, to `completeLogin`; it is not a session and opens nothing on its
  * own. It is `Redacted`, so logging the error prints `<redacted>`; encoding the error with its schema (an HttpApi

@@ -64,6 +64,8 @@ export interface Options {
   readonly throttle?: Partial<ThrottleOptions>
   /** How much the public operations may tell about which addresses have accounts; see `Enumeration`. */
   readonly enumeration?: Enumeration
+  /** Passkeys (WebAuthn): off unless set. See `PasskeyOptions`. */
+  readonly passkeys?: PasskeyOptions
   /** Second factors (TOTP) and the two-step login; see `SecondFactorOptions`. */
   readonly secondFactor?: Partial<SecondFactorOptions>
 }
@@ -116,6 +118,36 @@ export interface SecondFactorSettings {
  * @category models
  */
 export type Enumeration = "standard" | "strict"
+
+/**
+ * The relying party that passkeys are bound to. `rpId` is the registrable domain (or a host) the credentials belong
+ * to, such as `example.com`; `rpName` the name authenticators show; `origins` every origin pages that run the
+ * ceremonies are served from (`https://example.com`, `https://app.example.com`; `http://localhost:PORT` in
+ * development), each on `rpId` or a subdomain of it. `challengeTtl` (default 5 minutes) is how long a ceremony's
+ * single-use challenge stays valid. Checked when the config is built: a value that cannot work fails the layer.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface PasskeyOptions {
+  readonly rpId: string
+  readonly rpName: string
+  readonly origins: ReadonlyArray<string>
+  readonly challengeTtl?: EffectTypes.DurationInput
+}
+
+/**
+ * `PasskeyOptions` checked, with the default filled in.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface PasskeySettings {
+  readonly rpId: string
+  readonly rpName: string
+  readonly origins: ReadonlyArray<string>
+  readonly challengeTtl: Duration.Duration
+}
 
 /**
  * Throttling of password guessing and of mail a stranger can trigger.
@@ -203,6 +235,8 @@ export interface Settings {
   readonly passwordPolicy: PasswordPolicy.PasswordPolicy
   readonly throttle: ThrottleSettings
   readonly enumeration: Enumeration
+  /** `undefined`: passkeys are off. */
+  readonly passkeys: PasskeySettings | undefined
   readonly secondFactor: SecondFactorSettings
 }
 
@@ -255,6 +289,37 @@ const throttleSettings = Effect.fnUntraced(function*(options: Partial<ThrottleOp
   }
   if (Duration.lessThan(settings.maxLock, settings.baseLock)) {
     return yield* invalid("throttle.maxLock", "must be at least baseLock")
+  }
+  return settings
+})
+
+// A lower-case DNS name (or `localhost`): what WebAuthn accepts as an rpId.
+const rpIdShape = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/
+
+const passkeySettings = Effect.fnUntraced(function*(options: PasskeyOptions) {
+  const { origins, rpId, rpName } = options
+  if (!rpIdShape.test(rpId)) {
+    return yield* invalid("passkeys.rpId", "must be a lower-case domain name, like example.com")
+  }
+  if (rpName.trim().length === 0) return yield* invalid("passkeys.rpName", "must not be empty")
+  if (origins.length === 0) return yield* invalid("passkeys.origins", "must name at least one origin")
+  for (const origin of origins) {
+    const url = URL.canParse(origin) ? new URL(origin) : undefined
+    // Browsers report the origin exactly (scheme, host, port; no path): anything else could never match.
+    if (url === undefined || url.origin !== origin) {
+      return yield* invalid("passkeys.origins", `${origin} is not an origin like https://example.com`)
+    }
+    const secure = url.protocol === "https:" || (url.protocol === "http:" && url.hostname === "localhost")
+    if (!secure) return yield* invalid("passkeys.origins", `${origin} must be https (http only on localhost)`)
+    if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`)) {
+      return yield* invalid("passkeys.origins", `${origin} is not on ${rpId} or a subdomain of it`)
+    }
+  }
+  const settings: PasskeySettings = {
+    rpId,
+    rpName,
+    origins: [...origins],
+    challengeTtl: yield* positiveDuration("passkeys.challengeTtl", options.challengeTtl ?? "5 minutes")
   }
   return settings
 })
@@ -321,6 +386,7 @@ export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.Con
       passwordPolicy,
       throttle: yield* throttleSettings(options.throttle),
       enumeration,
+      passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys),
       secondFactor: yield* secondFactorSettings(options.secondFactor)
     })
   }

@@ -55,6 +55,10 @@ export * as OutboxWorker from "./OutboxWorker.js"
  */
 export * as OutboxStore from "./OutboxStore.js"
 /**
+ * @since 0.3.0
+ */
+export * as Passkey from "./Passkey.js"
+/**
  * @since 0.1.0
  */
 export * as PasswordHasher from "./PasswordHasher.js"
