@@ -25,6 +25,7 @@ import { outcomeAttribute, withOutcome } from "../../src/internal/observe.js"
 import * as Metrics from "../../src/Metrics.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { origin, passkeyOptions } from "../suites/PasskeysSuite.js"
 import {
   alice,
   bob,
@@ -36,6 +37,7 @@ import {
   storedUser,
   tokenHash
 } from "../support/fixtures.js"
+import { SoftAuthenticator } from "../support/SoftAuthenticator.js"
 
 const resetPassword = "a-third-password-after-reset"
 
@@ -276,9 +278,48 @@ describe("observability", () => {
           challenge,
           ...[...recoveryCodes, ...regenerated].map(Redacted.value)
         )
+
+        // Passkeys, after the metrics too: a software authenticator registers one, signs in with it and re-checks. A
+        // WebAuthn challenge is no secret (it goes to the browser in the clear and proves nothing without a signature).
+        const dora = { username: "Dora", email: "dora@example.com", password }
+        yield* call("register", "ok", h.register(dora))
+        const doraVerification = yield* lastToken("VerificationEmail", dora.email)
+        yield* call("verifyEmail", "ok", h.verifyEmail(doraVerification))
+        const doraSession = yield* h.login({ username: dora.username, password })
+        expected.push(["UserHarbor.login", "ok"])
+        const authenticator = new SoftAuthenticator(origin)
+        const creation = yield* h.beginPasskeyRegistration(doraSession.token)
+        expected.push(["UserHarbor.beginPasskeyRegistration", "ok"])
+        const passkey = yield* h.finishPasskeyRegistration({
+          sessionToken: doraSession.token,
+          response: authenticator.register(creation),
+          name: "Laptop"
+        })
+        expected.push(["UserHarbor.finishPasskeyRegistration", "ok"])
+        yield* call("listPasskeys", "ok", h.listPasskeys(doraSession.token))
+        yield* call("renamePasskey", "ok", h.renamePasskey(doraSession.token, passkey.id, "Work laptop"))
+        const phished = yield* h.beginPasskeyLogin()
+        expected.push(["UserHarbor.beginPasskeyLogin", "ok"])
+        yield* call(
+          "finishPasskeyLogin",
+          "InvalidPasskey",
+          h.finishPasskeyLogin(authenticator.authenticate(phished, { origin: "https://evil.example.net" }))
+        )
+        const request = yield* h.beginPasskeyLogin()
+        expected.push(["UserHarbor.beginPasskeyLogin", "ok"])
+        const passkeySession = yield* h.finishPasskeyLogin(authenticator.authenticate(request))
+        expected.push(["UserHarbor.finishPasskeyLogin", "ok"])
+        yield* call("beginPasskeyReauthentication", "ok", h.beginPasskeyReauthentication(passkeySession.token))
+        yield* call("removePasskey", "ok", h.removePasskey(passkeySession.token, passkey.id))
+        yield* call("removePasskey", "PasskeyNotFound", h.removePasskey(passkeySession.token, passkey.id))
+        factorSecrets.push(
+          doraVerification,
+          Redacted.value(doraSession.token),
+          Redacted.value(passkeySession.token)
+        )
         return { before, after }
       }).pipe(
-        Effect.provide(UserHarborTest.layer),
+        Effect.provide(UserHarborTest.layerWith({ passkeys: passkeyOptions })),
         Effect.withTracer(tracer),
         Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
         Logger.withMinimumLogLevel(LogLevel.All)
@@ -295,7 +336,7 @@ describe("observability", () => {
       const operations = Object.keys(yield* Effect.provide(UserHarbor, UserHarborTest.layer)).map((op) =>
         `UserHarbor.${op}`
       )
-      expect(operations).toHaveLength(22)
+      expect(operations).toHaveLength(30)
       expect(new Set(topLevel.map((span) => span.name))).toEqual(new Set(operations))
 
       // Metrics: 7 successful logins, 3 refused (2 InvalidCredentials, 1 EmailNotVerified).
@@ -314,7 +355,7 @@ describe("observability", () => {
 
       // Nothing secret anywhere.
       expect(tokens.filter((t) => t !== "none")).toHaveLength(11)
-      expect(factorSecrets.filter((t) => t !== "none")).toHaveLength(27)
+      expect(factorSecrets.filter((t) => t !== "none")).toHaveLength(30)
       expect(hashes).toHaveLength(3)
       const secrets = [
         password,
