@@ -1,6 +1,6 @@
 /**
  * Cross-instance revocation: how long after a revocation returns on one instance the two others refuse the
- * session. Three app instances (Node processes, `test/support/scripts/revocationApp.ts`) on PostgreSQL, each with
+ * session. Three app instances (Node processes, `test/support/scripts/instanceApp.ts`) on PostgreSQL, each with
  * `SessionCache.layerShared` (TTL one hour) over `PgSessionInvalidation`; per round a new session is validated on
  * all three, revoked on one (each in turn), and the others poll their cached check every millisecond until it
  * refuses. The time is the later of the two refusals minus the instant the revocation returned (0 when both had

@@ -1,26 +1,50 @@
 /**
- * One app instance for the multi-process tests and the revocation benchmark, run by `instances.ts` in a Node
- * process of its own (through tsx): the whole library on `PgUserStore`, with `SessionCache.layerShared` over
- * `PgSessionInvalidation`. It answers requests from its parent over the IPC channel.
+ * One app instance for the multi-process tests and benchmarks, run by `instances.ts` in a Node process of its own
+ * (through tsx): the whole library on `PgUserStore` (with `SessionCache.layerShared` over `PgSessionInvalidation`)
+ * or on `MysqlUserStore` (no cache), its password hasher counting `verify` calls. It answers requests from its parent
+ * over the IPC channel; a failure answers the error's tag.
  *
- * Settings (environment): `USERHARBOR_APP_DATABASE_URL`, `USERHARBOR_APP_CHANNEL`. The cache's TTL is an hour,
- * so only the channel can make another instance refuse a revoked session in time.
+ * Settings (environment): `USERHARBOR_APP_DATABASE_URL`, `USERHARBOR_APP_STORE` (`pg` by default, or `mysql`),
+ * `USERHARBOR_APP_CHANNEL`, `USERHARBOR_APP_THROTTLE` (the throttle options as JSON; throttling is off without
+ * it, since the revocation rounds log in many times). The cache's TTL is an hour, so only the channel can make
+ * another instance refuse a revoked session in time.
  */
-import { Effect, Layer, Option, Redacted, Schedule } from "effect"
+import { Effect, Layer, Option, Predicate, Redacted, Schedule } from "effect"
+import * as Argon2Hasher from "../../../src/Argon2Hasher.js"
+import * as MysqlUserStore from "../../../src/MysqlUserStore.js"
+import { PasswordHasher } from "../../../src/PasswordHasher.js"
 import * as PgSessionInvalidation from "../../../src/PgSessionInvalidation.js"
 import * as PgUserStore from "../../../src/PgUserStore.js"
 import * as RecordingEmailSender from "../../../src/RecordingEmailSender.js"
 import * as SessionCache from "../../../src/SessionCache.js"
 import * as UserHarbor from "../../../src/UserHarbor.js"
+import type * as UserHarborConfig from "../../../src/UserHarborConfig.js"
 import * as UserHarborTest from "../../../src/UserHarborTest.js"
 import type { Reply, Request } from "../instances.js"
 
 const url = Redacted.make(process.env.USERHARBOR_APP_DATABASE_URL ?? "")
-const Store = SessionCache.layerShared({ ttl: "1 hour" }).pipe(
-  Layer.provideMerge(PgSessionInvalidation.layer({ url, channel: process.env.USERHARBOR_APP_CHANNEL })),
-  Layer.provideMerge(PgUserStore.layer({ url, maxConnections: 4 }))
+const Store = process.env.USERHARBOR_APP_STORE === "mysql"
+  ? MysqlUserStore.layer({ url, maxConnections: 4 })
+  : SessionCache.layerShared({ ttl: "1 hour" }).pipe(
+    Layer.provideMerge(PgSessionInvalidation.layer({ url, channel: process.env.USERHARBOR_APP_CHANNEL })),
+    Layer.provideMerge(PgUserStore.layer({ url, maxConnections: 4 }))
+  )
+const throttle: Partial<UserHarborConfig.ThrottleOptions> = JSON.parse(
+  process.env.USERHARBOR_APP_THROTTLE ?? `{"enabled":false}`
 )
-const App = UserHarborTest.layerWithStore(Store, { throttle: { enabled: false } })
+
+// Every password check this process makes, for the tests that count them across processes.
+let verifies = 0
+const CountingHasher = Layer.effect(
+  PasswordHasher,
+  Effect.map(PasswordHasher, (inner) =>
+    PasswordHasher.of({
+      ...inner,
+      verify: (password, hash) => Effect.zipRight(Effect.sync(() => verifies++), inner.verify(password, hash))
+    }))
+).pipe(Layer.provide(Argon2Hasher.layerInsecureForTesting))
+
+const App = UserHarborTest.layerWithStore(Store, { throttle }, CountingHasher)
 
 /** The wall-clock instant in milliseconds, sub-millisecond, comparable between processes on one machine. */
 const now = () => performance.timeOrigin + performance.now()
@@ -31,6 +55,7 @@ const handle = (request: Request) =>
     switch (request.op) {
       case "register": {
         yield* harbor.register({ username: request.username, email: request.email, password: request.password })
+        if (request.verify === false) return null
         const recorded = yield* RecordingEmailSender.RecordingEmailSender
         const token = yield* recorded.lastToken("VerificationEmail", request.email)
         yield* harbor.verifyEmail(Option.getOrThrow(token))
@@ -64,8 +89,13 @@ const handle = (request: Request) =>
         })
         return now()
       }
+      case "verifies":
+        return verifies
     }
   })
+
+const tagOf = (error: unknown) =>
+  Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "Error"
 
 const main = Effect.gen(function*() {
   const context = yield* Layer.build(App)
@@ -76,7 +106,7 @@ const main = Effect.gen(function*() {
         Effect.provide(context),
         Effect.matchEffect({
           onSuccess: (value) => send({ id: request.id, ok: true, value }),
-          onFailure: (error) => send({ id: request.id, ok: false, error: String(error) })
+          onFailure: (error) => send({ id: request.id, ok: false, tag: tagOf(error), error: String(error) })
         })
       )
     )
