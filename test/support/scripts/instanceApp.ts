@@ -1,7 +1,7 @@
 /**
  * One app instance for the multi-process tests and benchmarks, run by `instances.ts` in a Node process of its own
  * (through tsx): the whole library on `PgUserStore` (with `SessionCache.layerShared` over `PgSessionInvalidation`)
- * or on `MysqlUserStore` (no cache), its password hasher counting `verify` calls. It answers requests from its parent
+ * or on `MysqlUserStore` (no cache), with real random bytes, its password hasher counting `verify` calls. It answers requests from its parent
  * over the IPC channel; a failure answers the error's tag.
  *
  * Settings (environment): `USERHARBOR_APP_DATABASE_URL`, `USERHARBOR_APP_STORE` (`pg` by default, or `mysql`),
@@ -9,16 +9,17 @@
  * it, since the revocation rounds log in many times). The cache's TTL is an hour, so only the channel can make
  * another instance refuse a revoked session in time.
  */
-import { Effect, Layer, Option, Predicate, Redacted, Schedule } from "effect"
+import { Cause, Effect, Layer, Option, Predicate, Redacted, Schedule } from "effect"
 import * as Argon2Hasher from "../../../src/Argon2Hasher.js"
 import * as MysqlUserStore from "../../../src/MysqlUserStore.js"
 import { PasswordHasher } from "../../../src/PasswordHasher.js"
 import * as PgSessionInvalidation from "../../../src/PgSessionInvalidation.js"
 import * as PgUserStore from "../../../src/PgUserStore.js"
 import * as RecordingEmailSender from "../../../src/RecordingEmailSender.js"
+import * as SecureRandom from "../../../src/SecureRandom.js"
 import * as SessionCache from "../../../src/SessionCache.js"
 import * as UserHarbor from "../../../src/UserHarbor.js"
-import type * as UserHarborConfig from "../../../src/UserHarborConfig.js"
+import * as UserHarborConfig from "../../../src/UserHarborConfig.js"
 import * as UserHarborTest from "../../../src/UserHarborTest.js"
 import type { Reply, Request } from "../instances.js"
 
@@ -44,7 +45,15 @@ const CountingHasher = Layer.effect(
     }))
 ).pipe(Layer.provide(Argon2Hasher.layerInsecureForTesting))
 
-const App = UserHarborTest.layerWithStore(Store, { throttle }, CountingHasher)
+// Wired as an app is, not with the test kit's `layerWithStore`: its deterministic "random" bytes are the same in
+// every process, so two instances would issue the same session tokens and user ids.
+const App = UserHarbor.layer.pipe(Layer.provideMerge(Layer.mergeAll(
+  Store,
+  RecordingEmailSender.layer,
+  SecureRandom.layer,
+  CountingHasher,
+  UserHarborConfig.layer({ secretKey: UserHarborTest.testSecretKey, throttle }).pipe(Layer.orDie)
+)))
 
 /** The wall-clock instant in milliseconds, sub-millisecond, comparable between processes on one machine. */
 const now = () => performance.timeOrigin + performance.now()
@@ -104,9 +113,14 @@ const main = Effect.gen(function*() {
     void Effect.runPromise(
       handle(request).pipe(
         Effect.provide(context),
-        Effect.matchEffect({
+        // A defect answers too (tagged "Defect"): the parent must never wait for a reply that will not come.
+        Effect.matchCauseEffect({
           onSuccess: (value) => send({ id: request.id, ok: true, value }),
-          onFailure: (error) => send({ id: request.id, ok: false, tag: tagOf(error), error: String(error) })
+          onFailure: (cause) =>
+            Option.match(Cause.failureOption(cause), {
+              onNone: () => send({ id: request.id, ok: false, tag: "Defect", error: Cause.pretty(cause) }),
+              onSome: (error) => send({ id: request.id, ok: false, tag: tagOf(error), error: String(error) })
+            })
         })
       )
     )

@@ -1,0 +1,59 @@
+/**
+ * Faults under load, at the library level: two app instances (processes, `support/instances.ts`) on a private
+ * PostgreSQL server that this test starts, serving a closed-loop mix of session checks, logins and registrations.
+ * The server is stopped at once (as in a crash) and started again; separately, one instance is killed. The bounds
+ * here are generous (a loaded 2-core CI machine); `bench/faults.ts` measures the figures published in
+ * docs/deployment.md.
+ */
+import { expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { databaseRestart, instanceKill } from "../support/faults.js"
+import { describeOn } from "../support/sqlDatabases.js"
+
+const timing = { warmMs: 2_000, outageMs: 3_000, afterMs: 8_000, clients: 3 }
+
+const onlyOk = (outcomes: Record<string, Record<string, number>>) =>
+  Object.values(outcomes).flatMap((tags) => Object.keys(tags).filter((tag) => tag !== "ok"))
+
+// The shared server is only the sign that CI runs PostgreSQL tests; the test starts a server of its own.
+describeOn("pg", "faults under load", () => {
+  it.live(
+    "the database server restarted mid-run: StoreError in bounded time, then service resumes, no registration lost",
+    () =>
+      Effect.gen(function*() {
+        const { accounts, outage, requests } = yield* databaseRestart(timing)
+        console.log(`database restart: ${requests} requests, ${JSON.stringify({ outage, accounts })}`)
+        // Every request started while the server was down failed with StoreError, and none hung.
+        expect(Object.keys(outage.during)).toEqual(["check", "login", "register"])
+        for (const tags of Object.values(outage.during)) expect(Object.keys(tags)).toEqual(["StoreError"])
+        expect(outage.longestDuring).toBeLessThan(15_000)
+        // Every operation succeeded again on both instances within seconds, without restarting them.
+        for (const resumed of outage.resume) {
+          for (const ms of Object.values(resumed)) expect(ms).toBeLessThan(5_000)
+        }
+        expect(onlyOk(outage.after)).toEqual([])
+        expect(accounts.registered).toBeGreaterThan(0)
+        expect(accounts.missing).toBe(0)
+        expect(accounts.halfWritten).toBe(0)
+      }),
+    60_000
+  )
+
+  it.live(
+    "one instance killed mid-run: the other serves on, no registration lost or half written",
+    () =>
+      Effect.gen(function*() {
+        const { accounts, killed, requests, survivor, survivorLongestAfter } = yield* instanceKill({
+          ...timing,
+          afterMs: 4_000
+        })
+        console.log(`instance kill: ${requests} requests, ${JSON.stringify({ survivor, killed, accounts })}`)
+        expect(onlyOk(survivor)).toEqual([])
+        expect(survivorLongestAfter).toBeLessThan(5_000)
+        expect(onlyOk(killed).every((tag) => tag === "Exited")).toBe(true)
+        expect(accounts.missing).toBe(0)
+        expect(accounts.halfWritten).toBe(0)
+      }),
+    60_000
+  )
+})
