@@ -1,5 +1,5 @@
 // Reads vitest's JSON report, prints "N passed, N failed", and fails when nothing ran or when a suite that CI
-// must always run (real databases, the browser) was skipped.
+// must always run (real databases, Redis, the browser) was skipped.
 import { existsSync, readFileSync } from "node:fs"
 
 const file = process.argv[2]
@@ -9,7 +9,7 @@ if (!file || !existsSync(file)) {
   process.exit(1)
 }
 const report = JSON.parse(readFileSync(file, "utf8"))
-const mustRun = /\.(pg|mysql|browser)\.test\.ts$/
+const mustRun = /(\.(pg|mysql|browser)|[\\/]redis(\.[a-z]+)?)\.test\.ts$/
 // Elsewhere, a suite skipped for a missing USERHARBOR_TEST_* variable leaves one test named "needs <variable>".
 const neededVariable = /^needs USERHARBOR_TEST_/
 const skippedRequired = report.testResults.flatMap((suite) =>

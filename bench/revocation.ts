@@ -6,7 +6,8 @@
  * refuses. The time is the later of the two refusals minus the instant the revocation returned (0 when both had
  * refused already; the poll adds up to 1 ms).
  *
- * `npx tsx bench/revocation.ts [rounds per revocation, 100 by default]`; the server from `USERHARBOR_BENCH_PG_URL`.
+ * `npx tsx bench/revocation.ts [rounds per revocation, 100 by default]`; the server from `USERHARBOR_BENCH_PG_URL`;
+ * with `USERHARBOR_BENCH_REDIS_URL` set, the channel is `RedisSessionInvalidation` on that server.
  */
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
@@ -16,6 +17,8 @@ import { pgUrl } from "./postgres.js"
 import { summarize } from "./stats.js"
 
 const rounds = Number(process.argv[2] ?? 100)
+// Set, the instances share revocations over Redis pub/sub instead of LISTEN/NOTIFY.
+const redisUrl = process.env.USERHARBOR_BENCH_REDIS_URL
 
 const schema = Effect.acquireRelease(
   Effect.promise(async () => {
@@ -39,7 +42,8 @@ const schema = Effect.acquireRelease(
 
 const program = Effect.gen(function*() {
   const { url } = yield* schema
-  const instances = yield* startInstances(3, url)
+  const instances = yield* startInstances(3, url, redisUrl === undefined ? {} : { redisUrl })
+  console.log(`channel: ${redisUrl === undefined ? "PostgreSQL LISTEN/NOTIFY" : "Redis pub/sub"}`)
   const created = yield* account(instances)
   const rows: Array<Record<string, string | number>> = []
   const all: Array<number> = []

@@ -4,9 +4,19 @@
 // a missing type package silently gives under `skipLibCheck`), and runs register -> verifyEmail -> login ->
 // validateSession on a SQLite file with the recording mailer and the production hasher.
 import { Effect, Layer, Option, Redacted } from "effect"
-import { Argon2Hasher, Errors, PurgeSchedule, SecureRandom, UserHarbor, UserHarborConfig, UserStore } from "userharbor"
+import {
+  Argon2Hasher,
+  CounterStore,
+  Errors,
+  PurgeSchedule,
+  SecureRandom,
+  UserHarbor,
+  UserHarborConfig,
+  UserStore
+} from "userharbor"
 import { MysqlUserStore } from "userharbor/mysql"
 import { PgUserStore } from "userharbor/pg"
+import { RedisClient, RedisCounterStore, RedisSessionInvalidation } from "userharbor/redis"
 import { SmtpEmailSender } from "userharbor/smtp"
 import { SqlMigrations, SqlUserStore } from "userharbor/sql"
 import { SqliteUserStore } from "userharbor/sqlite"
@@ -22,6 +32,8 @@ export const entryPoints = [
   typed(PgUserStore.layerConfig),
   typed(MysqlUserStore.layer),
   typed(SmtpEmailSender.layer),
+  typed(RedisClient.layerConfig),
+  typed(RedisSessionInvalidation.layer),
   typed(SqlUserStore.make),
   typed(SqlMigrations.run),
   typed(PurgeSchedule.layer),
@@ -36,6 +48,9 @@ export const postgres: Layer.Layer<UserStore.UserStore, Errors.StoreError> = PgU
 export const mysql: Layer.Layer<UserStore.UserStore, Errors.StoreError> = MysqlUserStore.layer({
   url: Redacted.make("mysql://app@127.0.0.1:3306/app")
 })
+
+export const redisCounters: Layer.Layer<CounterStore.CounterStore, Errors.StoreError> = RedisCounterStore.layer()
+  .pipe(Layer.provide(RedisClient.layer({ url: Redacted.make("redis://:secret@127.0.0.1:6379/0") })))
 
 /** register -> verifyEmail -> login -> validateSession on a SQLite file; resolves to the validated username. */
 export const main = (filename: string): Promise<string> => {

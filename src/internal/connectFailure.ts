@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import { StoreError } from "../Errors.js"
-import { driverErrorCode } from "./sqlErrors.js"
+import { driverErrorCode } from "./errorCode.js"
 
 /** The error and the errors below it (`SqlError` → the driver's error), nearest first. */
 const chain = (u: unknown): ReadonlyArray<unknown> => {

@@ -9,15 +9,13 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import { StoreError } from "../Errors.js"
+import { driverErrorCode } from "./errorCode.js"
 
 /**
- * The driver's error code on a driver error (`code` on better-sqlite3's, pg's and mysql2's errors), or `undefined`.
- * The only reader of it: classification and start-up messages go through here.
+ * The driver's error code on a driver error, or `undefined`. The only reader of it: classification and start-up
+ * messages go through here (it lives in `errorCode.ts`, which loads no `@effect/sql`, for the Redis entry point).
  */
-export const driverErrorCode = (u: unknown): string | undefined =>
-  Predicate.hasProperty(u, "code") && (Predicate.isString(u.code) || Predicate.isNumber(u.code))
-    ? String(u.code)
-    : undefined
+export { driverErrorCode }
 
 /** Whether `u` is an `SqlError`. */
 export const isSqlError = (u: unknown): u is SqlError => u instanceof SqlError

@@ -69,7 +69,8 @@ describe("entry points", () => {
       "node:path"
     ],
     pg: ["effect", "@effect/sql", "@effect/sql-pg", "@effect/experimental", "pg"],
-    mysql: ["effect", "@effect/sql", "@effect/sql-mysql2"]
+    mysql: ["effect", "@effect/sql", "@effect/sql-mysql2"],
+    redis: ["effect", "ioredis"]
   }
   it.each(Object.keys(drivers))("src/%s.ts loads only its own driver (the others are optional peers)", (entry) => {
     const allowed = drivers[entry] ?? []

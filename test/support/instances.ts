@@ -119,11 +119,16 @@ export interface InstanceOptions {
   readonly store?: "pg" | "mysql"
   /** Throttling settings; off by default. */
   readonly throttle?: Partial<UserHarborConfig.ThrottleOptions>
+  /** Session invalidation over the Redis server at this URL instead of PostgreSQL's channel. */
+  readonly redisUrl?: string
+  /** The throttling counters on Redis (`RedisCounterStore` under `prefix`) instead of the database. */
+  readonly redisCounters?: { readonly url: string; readonly prefix: string }
 }
 
 /**
  * `count` instances on the database at `databaseUrl` (already private to the caller), started one after the other
- * (each runs the migrations; the first does the work), sharing a fresh channel.
+ * (each runs the migrations; the first does the work), sharing a fresh channel: PostgreSQL's, or Redis's when
+ * `options.redisUrl` is given.
  */
 export const startInstances = (
   count: number,
@@ -134,7 +139,12 @@ export const startInstances = (
     USERHARBOR_APP_DATABASE_URL: databaseUrl,
     USERHARBOR_APP_STORE: options.store ?? "pg",
     USERHARBOR_APP_CHANNEL: `userharbor_test_${randomBytes(6).toString("hex")}`,
-    ...(options.throttle === undefined ? {} : { USERHARBOR_APP_THROTTLE: JSON.stringify(options.throttle) })
+    ...(options.throttle === undefined ? {} : { USERHARBOR_APP_THROTTLE: JSON.stringify(options.throttle) }),
+    ...(options.redisUrl === undefined ? {} : { USERHARBOR_APP_REDIS_URL: options.redisUrl }),
+    ...(options.redisCounters === undefined ? {} : {
+      USERHARBOR_APP_COUNTERS_REDIS_URL: options.redisCounters.url,
+      USERHARBOR_APP_COUNTERS_PREFIX: options.redisCounters.prefix
+    })
   }
   return Effect.forEach(Array.from({ length: count }), () => start(env))
 }
@@ -228,3 +238,23 @@ export const spread = (
 /** The password checks each instance has made since it started. */
 export const verifies = (instances: ReadonlyArray<Instance>): Effect.Effect<ReadonlyArray<number>, Error> =>
   Effect.forEach(instances, (instance) => Effect.map(instance.call({ op: "verifies" }), Number))
+
+/**
+ * Each revocation three times, each instance revoking in turn (so every one publishes and every one listens):
+ * the longest time any took to be refused by the others.
+ */
+export const everyRevocationInTurn = (
+  instances: ReadonlyArray<Instance>,
+  timeoutMs = 2_000
+): Effect.Effect<Record<Revocation, number>, Error> =>
+  Effect.gen(function*() {
+    const created = yield* account(instances)
+    const longest: Record<Revocation, number> = { logout: 0, logoutAll: 0, changePassword: 0 }
+    for (let repeat = 0; repeat < instances.length; repeat++) {
+      for (const revocation of revocations) {
+        const turn = [...instances.slice(repeat), ...instances.slice(0, repeat)]
+        longest[revocation] = Math.max(longest[revocation], yield* round(turn, created, revocation, timeoutMs))
+      }
+    }
+    return longest
+  })

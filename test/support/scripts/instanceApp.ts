@@ -1,13 +1,16 @@
 /**
  * One app instance for the multi-process tests and benchmarks, run by `instances.ts` in a Node process of its own
- * (through tsx): the whole library on `PgUserStore` (with `SessionCache.layerShared` over `PgSessionInvalidation`)
- * or on `MysqlUserStore` (no cache), with real random bytes, its password hasher counting `verify` calls. It answers requests from its parent
- * over the IPC channel; a failure answers the error's tag.
+ * (through tsx): the whole library on `PgUserStore` (with `SessionCache.layerShared` over `PgSessionInvalidation`,
+ * or `RedisSessionInvalidation`) or on `MysqlUserStore` (no cache), the counters in the database or on Redis, with
+ * real random bytes and a password hasher that counts its `verify` calls. It answers requests from its parent over
+ * the IPC channel; a failure answers the error's tag.
  *
  * Settings (environment): `USERHARBOR_APP_DATABASE_URL`, `USERHARBOR_APP_STORE` (`pg` by default, or `mysql`),
- * `USERHARBOR_APP_CHANNEL`, `USERHARBOR_APP_THROTTLE` (the throttle options as JSON; throttling is off without
- * it, since the revocation rounds log in many times). The cache's TTL is an hour, so only the channel can make
- * another instance refuse a revoked session in time.
+ * `USERHARBOR_APP_CHANNEL`, `USERHARBOR_APP_REDIS_URL` (invalidation over Redis instead of PostgreSQL's channel),
+ * `USERHARBOR_APP_COUNTERS_REDIS_URL` and `USERHARBOR_APP_COUNTERS_PREFIX` (counters on Redis),
+ * `USERHARBOR_APP_THROTTLE` (the throttle options as JSON; throttling is off without it, since the revocation
+ * rounds log in many times). The cache's TTL is an hour, so only the channel can make another instance refuse a
+ * revoked session in time.
  */
 import { Cause, Effect, Layer, Option, Predicate, Redacted, Schedule } from "effect"
 import * as Argon2Hasher from "../../../src/Argon2Hasher.js"
@@ -16,6 +19,9 @@ import { PasswordHasher } from "../../../src/PasswordHasher.js"
 import * as PgSessionInvalidation from "../../../src/PgSessionInvalidation.js"
 import * as PgUserStore from "../../../src/PgUserStore.js"
 import * as RecordingEmailSender from "../../../src/RecordingEmailSender.js"
+import * as RedisClient from "../../../src/RedisClient.js"
+import * as RedisCounterStore from "../../../src/RedisCounterStore.js"
+import * as RedisSessionInvalidation from "../../../src/RedisSessionInvalidation.js"
 import * as SecureRandom from "../../../src/SecureRandom.js"
 import * as SessionCache from "../../../src/SessionCache.js"
 import * as UserHarbor from "../../../src/UserHarbor.js"
@@ -24,12 +30,23 @@ import * as UserHarborTest from "../../../src/UserHarborTest.js"
 import type { Reply, Request } from "../instances.js"
 
 const url = Redacted.make(process.env.USERHARBOR_APP_DATABASE_URL ?? "")
-const Store = process.env.USERHARBOR_APP_STORE === "mysql"
+const channel = process.env.USERHARBOR_APP_CHANNEL
+const redisUrl = process.env.USERHARBOR_APP_REDIS_URL
+const countersUrl = process.env.USERHARBOR_APP_COUNTERS_REDIS_URL
+const redis = (redisUrl: string) => RedisClient.layer({ url: Redacted.make(redisUrl) })
+const Invalidation = redisUrl === undefined
+  ? PgSessionInvalidation.layer({ url, channel })
+  : RedisSessionInvalidation.layer({ channel }).pipe(Layer.provide(redis(redisUrl)))
+const Accounts = process.env.USERHARBOR_APP_STORE === "mysql"
   ? MysqlUserStore.layer({ url, maxConnections: 4 })
   : SessionCache.layerShared({ ttl: "1 hour" }).pipe(
-    Layer.provideMerge(PgSessionInvalidation.layer({ url, channel: process.env.USERHARBOR_APP_CHANNEL })),
+    Layer.provideMerge(Invalidation),
     Layer.provideMerge(PgUserStore.layer({ url, maxConnections: 4 }))
   )
+// Redis counters replace the database's in the output (the later layer wins).
+const Store = countersUrl === undefined ? Accounts : RedisCounterStore.layer({
+  prefix: process.env.USERHARBOR_APP_COUNTERS_PREFIX
+}).pipe(Layer.provide(redis(countersUrl)), Layer.provideMerge(Accounts))
 const throttle: Partial<UserHarborConfig.ThrottleOptions> = JSON.parse(
   process.env.USERHARBOR_APP_THROTTLE ?? `{"enabled":false}`
 )
