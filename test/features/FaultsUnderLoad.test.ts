@@ -1,13 +1,15 @@
 /**
  * Faults under load, at the library level: two app instances (processes, `support/instances.ts`) on a private
  * PostgreSQL server that this test starts, serving a closed-loop mix of session checks, logins and registrations.
- * The server is stopped at once (as in a crash) and started again; separately, one instance is killed. The bounds
+ * The server is stopped at once (as in a crash) and started again; separately, one instance is killed; and with
+ * the throttling counters on a private Redis server, that server is killed and started again. The bounds
  * here are generous (a loaded 2-core CI machine); `bench/faults.ts` measures the figures published in
  * docs/deployment.md.
  */
 import { expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { databaseRestart, instanceKill } from "../support/faults.js"
+import { databaseRestart, instanceKill, redisRestart } from "../support/faults.js"
+import { describeRedis } from "../support/redisServer.js"
 import { describeOn } from "../support/sqlDatabases.js"
 
 const timing = { warmMs: 2_000, outageMs: 3_000, afterMs: 8_000, clients: 3 }
@@ -57,3 +59,30 @@ describeOn("pg", "faults under load", () => {
     60_000
   )
 })
+
+// The shared Redis server is only the sign that CI runs Redis tests (and has redis-server); this starts its own.
+describeOn("pg", "accounts, counters on Redis", () =>
+  describeRedis("stopped under load", () => {
+    it.live(
+      "the counters' Redis killed mid-run: logins and registrations fail closed with StoreError, checks go on",
+      () =>
+        Effect.gen(function*() {
+          const { accounts, outage, requests } = yield* redisRestart(timing)
+          console.log(`redis restart: ${requests} requests, ${JSON.stringify({ outage, accounts })}`)
+          // Fail closed: no login or registration goes unthrottled; session checks never touch the counters.
+          expect(outage.during).toEqual({
+            check: { ok: expect.any(Number) },
+            login: { StoreError: expect.any(Number) },
+            register: { StoreError: expect.any(Number) }
+          })
+          expect(outage.longestDuring).toBeLessThan(15_000)
+          for (const resumed of outage.resume) {
+            for (const ms of Object.values(resumed)) expect(ms).toBeLessThan(5_000)
+          }
+          expect(onlyOk(outage.after)).toEqual([])
+          expect(accounts.missing).toBe(0)
+          expect(accounts.halfWritten).toBe(0)
+        }),
+      60_000
+    )
+  }))

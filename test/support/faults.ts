@@ -10,6 +10,7 @@ import { Effect, Fiber, Redacted, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { type Instance, type Outcome, startInstances, tally } from "./instances.js"
 import { privatePostgres } from "./privatePostgres.js"
+import { privateRedis } from "./redisServer.js"
 
 /** The operations of the mix: two session checks to each login and each registration. */
 export const mix = ["check", "login", "check", "register"] as const
@@ -218,33 +219,61 @@ export interface Timing {
   readonly clients: number
 }
 
-/** Two instances with throttling on (its defaults) on a private PostgreSQL server, under load. */
-const twoInstancesUnderLoad = (timing: Timing) =>
+/** A server the scenario stops and starts again. */
+interface Stoppable {
+  readonly stop: Effect.Effect<void, Error>
+  readonly start: Effect.Effect<void, Error>
+}
+
+/**
+ * Two instances with throttling on (its defaults) on a private PostgreSQL server, under load; with `redis`, their
+ * counters on that Redis server.
+ */
+const twoInstancesUnderLoad = (timing: Timing, redis?: { readonly url: string }) =>
   Effect.gen(function*() {
     const server = yield* privatePostgres
-    const instances = yield* startInstances(2, server.url, { throttle: {} })
+    const instances = yield* startInstances(2, server.url, {
+      throttle: {},
+      ...(redis === undefined ? {} : { redisCounters: { url: redis.url, prefix: "userharbor-faults:" } })
+    })
     const load = yield* startLoad(instances, timing.clients)
     yield* Effect.sleep(timing.warmMs)
     return { server, instances, load }
+  })
+
+/** `down` stopped under load and started again `outageMs` later: the outage as the requests saw it. */
+const restart = (timing: Timing, load: Load, down: Stoppable) =>
+  Effect.gen(function*() {
+    const downAt = now()
+    yield* down.stop
+    yield* Effect.sleep(timing.outageMs)
+    const startAt = now()
+    yield* down.start
+    const upAt = now()
+    yield* Effect.sleep(timing.afterMs)
+    const samples = yield* load.stop
+    const outage = outageReport(samples, { downAt, startAt, upAt, settleMs: 500, settledAfterMs: timing.afterMs / 2 })
+    return { samples, outage }
   })
 
 /** The PostgreSQL server stopped (`-m immediate`) under load and started again `outageMs` later. */
 export const databaseRestart = (timing: Timing) =>
   Effect.gen(function*() {
     const { load, server } = yield* twoInstancesUnderLoad(timing)
-    const downAt = now()
-    yield* server.stop
-    yield* Effect.sleep(timing.outageMs)
-    const startAt = now()
-    yield* server.start
-    const upAt = now()
-    yield* Effect.sleep(timing.afterMs)
-    const samples = yield* load.stop
-    return {
-      requests: samples.length,
-      outage: outageReport(samples, { downAt, startAt, upAt, settleMs: 500, settledAfterMs: timing.afterMs / 2 }),
-      accounts: yield* checkAccounts(server.url, samples)
-    }
+    const { outage, samples } = yield* restart(timing, load, server)
+    return { requests: samples.length, outage, accounts: yield* checkAccounts(server.url, samples) }
+  }).pipe(Effect.scoped)
+
+/**
+ * The Redis server of the counters (a private one) killed under load and started again, empty, `outageMs` later;
+ * the accounts stay on PostgreSQL.
+ */
+export const redisRestart = (timing: Timing) =>
+  Effect.gen(function*() {
+    const redis = yield* privateRedis()
+    const { load, server } = yield* twoInstancesUnderLoad(timing, redis)
+    const { outage, samples } = yield* restart(timing, load, redis)
+    return { requests: samples.length, outage, accounts: yield* checkAccounts(server.url, samples) }
   }).pipe(Effect.scoped)
 
 /** One of the two instances killed (`SIGKILL`) under load; the other goes on. */
