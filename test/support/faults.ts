@@ -124,6 +124,8 @@ export interface OutageReport {
   readonly during: Record<string, Record<string, number>>
   /** The longest request in flight at any moment of the outage (ms). */
   readonly longestDuring: number
+  /** The 99th percentile of those requests' times (ms). */
+  readonly p99During: number
   /** Per instance and operation: ms from the server's return to the end of the first success started after it. */
   readonly resume: ReadonlyArray<Record<string, number>>
   /** Outcomes of the requests started `settledAfterMs` after the server's return. */
@@ -158,13 +160,16 @@ export const outageReport = (
       })
     )
   )
+  const inFlight = samples
+    .filter((s) => s.start < upAt && s.end > downAt)
+    .map((s) => s.end - s.start)
+    .sort((a, b) => a - b)
   return {
     downMs: startAt - downAt,
     startMs: upAt - startAt,
     during: byOp(samples.filter((s) => s.start >= downAt + settleMs && s.start < startAt)),
-    longestDuring: samples
-      .filter((s) => s.start < upAt && s.end > downAt)
-      .reduce((longest, s) => Math.max(longest, s.end - s.start), 0),
+    longestDuring: inFlight.at(-1) ?? 0,
+    p99During: inFlight[Math.floor(0.99 * (inFlight.length - 1))] ?? 0,
     resume,
     after: byOp(samples.filter((s) => s.start >= upAt + settledAfterMs))
   }
