@@ -10,7 +10,7 @@ import { Effect, Fiber, Redacted, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { type Instance, type Outcome, startInstances, tally } from "./instances.js"
 import { privatePostgres } from "./privatePostgres.js"
-import { privateRedis } from "./redisServer.js"
+import { privateRedis } from "./privateRedis.js"
 
 /** The operations of the mix: two session checks to each login and each registration. */
 export const mix = ["check", "login", "check", "register"] as const
