@@ -33,7 +33,10 @@ describeOn("pg", "faults under load", () => {
         for (const resumed of outage.resume) {
           for (const ms of Object.values(resumed)) expect(ms).toBeLessThan(5_000)
         }
-        expect(onlyOk(outage.after)).toEqual([])
+        // A login cut off by the outage after its counter reservations keeps them (it counts as a failed guess), so
+        // right after the return a few concurrent logins of an account may be refused: never a StoreError though.
+        expect(onlyOk({ ...outage.after, login: {} })).toEqual([])
+        expect(Object.keys(outage.after["login"] ?? {}).filter((tag) => tag !== "TooManyAttempts")).toEqual(["ok"])
         expect(accounts.registered).toBeGreaterThan(0)
         expect(accounts.missing).toBe(0)
         expect(accounts.halfWritten).toBe(0)
