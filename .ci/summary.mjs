@@ -9,7 +9,7 @@ if (!file || !existsSync(file)) {
   process.exit(1)
 }
 const report = JSON.parse(readFileSync(file, "utf8"))
-const mustRun = /(\.(pg|mysql|browser)|[\\/]redis(\.[a-z]+)?)\.test\.ts$/
+const mustRun = /([\\/](pg|mysql|redis)(\.[a-z.]+)?|\.browser)\.test\.ts$/
 // Elsewhere, a suite skipped for a missing USERHARBOR_TEST_* variable leaves one test named "needs <variable>".
 const neededVariable = /^needs USERHARBOR_TEST_/
 const skippedRequired = report.testResults.flatMap((suite) =>

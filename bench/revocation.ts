@@ -1,6 +1,6 @@
 /**
  * Cross-instance revocation: how long after a revocation returns on one instance the two others refuse the
- * session. Three app instances (Node processes, `test/support/scripts/revocationApp.ts`) on PostgreSQL, each with
+ * session. Three app instances (Node processes, `test/support/scripts/instanceApp.ts`) on PostgreSQL, each with
  * `SessionCache.layerShared` (TTL one hour) over `PgSessionInvalidation`; per round a new session is validated on
  * all three, revoked on one (each in turn), and the others poll their cached check every millisecond until it
  * refuses. The time is the later of the two refusals minus the instant the revocation returned (0 when both had
@@ -42,7 +42,7 @@ const schema = Effect.acquireRelease(
 
 const program = Effect.gen(function*() {
   const { url } = yield* schema
-  const instances = yield* startInstances(3, url, redisUrl)
+  const instances = yield* startInstances(3, url, redisUrl === undefined ? {} : { redisUrl })
   console.log(`channel: ${redisUrl === undefined ? "PostgreSQL LISTEN/NOTIFY" : "Redis pub/sub"}`)
   const created = yield* account(instances)
   const rows: Array<Record<string, string | number>> = []

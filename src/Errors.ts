@@ -317,3 +317,159 @@ export class Busy extends Schema.TaggedError<Busy>()("Busy", {}) {
     return "Password hashing is at capacity; retry later"
   }
 }
+
+/**
+ * Why a passkey response was refused: it could not be read (`malformed`), came from an origin or for a relying
+ * party the config does not name (`origin`, `rp-id`), lacked user verification (`user-verification`), names a
+ * credential this app does not hold for the user (`unknown-credential`), carries a signature counter that did not
+ * grow (`counter`: a cloned authenticator or a replay), failed verification (`invalid`: a bad signature or
+ * attestation), or registers a credential already registered (`already-registered`).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export const PasskeyProblem = Schema.Literal(
+  "malformed",
+  "origin",
+  "rp-id",
+  "user-verification",
+  "unknown-credential",
+  "counter",
+  "invalid",
+  "already-registered"
+)
+
+/**
+ * @since 0.3.0
+ * @category models
+ */
+export type PasskeyProblem = typeof PasskeyProblem.Type
+
+/**
+ * A passkey registration or assertion was refused. It never carries the response, the challenge or a key.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidPasskey extends Schema.TaggedError<InvalidPasskey>()("InvalidPasskey", {
+  reason: PasskeyProblem
+}) {
+  override get message(): string {
+    return `Invalid passkey response: ${this.reason}`
+  }
+}
+
+/**
+ * The challenge a passkey response signs is not one this app handed out for this ceremony (and this user), was
+ * used already (challenges are single-use, whatever the outcome), or expired (`passkeys.challengeTtl`).
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidPasskeyChallenge extends Schema.TaggedError<InvalidPasskeyChallenge>()(
+  "InvalidPasskeyChallenge",
+  { reason: Schema.Literal("unknown", "expired") }
+) {
+  override get message(): string {
+    return `Invalid passkey challenge: ${this.reason}`
+  }
+}
+
+/**
+ * `renamePasskey` or `removePasskey` was given an id that is not one of the caller's passkeys (another user's
+ * answers the same).
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class PasskeyNotFound extends Schema.TaggedError<PasskeyNotFound>()("PasskeyNotFound", {}) {
+  override get message(): string {
+    return "Passkey not found"
+  }
+}
+
+/**
+ * A passkey's name must be 1 to 64 characters after trimming.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidPasskeyName extends Schema.TaggedError<InvalidPasskeyName>()("InvalidPasskeyName", {}) {
+  override get message(): string {
+    return "A passkey name must be 1 to 64 characters"
+  }
+}
+
+/**
+ * `login` checked the password, and the account has a second factor: no session yet. `challenge` is a short-lived,
+ * single-use secret to hand back, with a code, to `completeLogin`; it is not a session and opens nothing on its
+ * own. It is `Redacted`, so logging the error prints `<redacted>`; encoding the error with its schema (an HttpApi
+ * error response) sends it, which is what the client needs. `expiresAt` is when it stops being accepted.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class SecondFactorRequired extends Schema.TaggedError<SecondFactorRequired>()("SecondFactorRequired", {
+  challenge: Schema.Redacted(Schema.String),
+  expiresAt: Schema.DateFromNumber
+}) {
+  override get message(): string {
+    return "A second factor is required to complete the login"
+  }
+}
+
+/**
+ * `completeLogin` was given a challenge it cannot use: `"unknown"` (never issued, used already, or voided by a
+ * password change or the account's deletion) or `"expired"`. Log in again with the password.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidChallenge extends Schema.TaggedError<InvalidChallenge>()("InvalidChallenge", {
+  reason: Schema.Literal("unknown", "expired")
+}) {
+  override get message(): string {
+    return `Invalid login challenge: ${this.reason}`
+  }
+}
+
+/**
+ * A one-time code was wrong: not the authenticator's current code (one step of drift either way), a code accepted
+ * once already, or no unused recovery code of the account. Each counts as a failure on the account's throttle.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidCode extends Schema.TaggedError<InvalidCode>()("InvalidCode", {}) {
+  override get message(): string {
+    return "Invalid code"
+  }
+}
+
+/**
+ * TOTP is active on the account already: disable it before enrolling another authenticator.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class TotpAlreadyEnabled extends Schema.TaggedError<TotpAlreadyEnabled>()("TotpAlreadyEnabled", {}) {
+  override get message(): string {
+    return "TOTP is enabled already"
+  }
+}
+
+/**
+ * The operation needs TOTP in a state the account's is not in: `"none"` (no authenticator enrolled: disabling it
+ * or regenerating recovery codes) or `"not-pending"` (confirming an enrolment that was never begun, or was
+ * confirmed already).
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class TotpNotEnabled extends Schema.TaggedError<TotpNotEnabled>()("TotpNotEnabled", {
+  reason: Schema.Literal("none", "not-pending")
+}) {
+  override get message(): string {
+    return this.reason === "none" ? "TOTP is not enabled" : "No TOTP enrolment is waiting for confirmation"
+  }
+}

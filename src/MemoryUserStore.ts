@@ -1,9 +1,9 @@
 /**
- * A `UserStore`, with its `CounterStore` and `OutboxStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore`, `OutboxStore` and `FactorStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * The three ports share one state and one transaction: counter and outbox writes inside the `UserStore`'s
+ * The four ports share one state and one transaction: counter, outbox and factor writes inside the `UserStore`'s
  * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
@@ -19,6 +19,13 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { type CounterRecord, CounterStore } from "./CounterStore.js"
 import { EmailTaken, type TokenPurpose, UsernameTaken } from "./Errors.js"
+import {
+  FactorStore,
+  type LoginChallengeRecord,
+  type PasskeyRecord,
+  type TotpFactorRecord,
+  type WebAuthnChallengeRecord
+} from "./FactorStore.js"
 import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
@@ -33,6 +40,13 @@ interface State {
   readonly liveTokens: HashMap.HashMap<string, string>
   readonly outbox: HashMap.HashMap<string, OutboxRow>
   readonly counters: HashMap.HashMap<string, CounterRecord>
+  readonly totp: HashMap.HashMap<UserId, TotpFactorRecord>
+  /** `userId:codeHash` → the user's id */
+  readonly recoveryCodes: HashMap.HashMap<string, UserId>
+  readonly loginChallenges: HashMap.HashMap<string, LoginChallengeRecord>
+  readonly passkeys: HashMap.HashMap<string, PasskeyRecord>
+  /** `ceremony:tokenHash` → the challenge */
+  readonly webAuthnChallenges: HashMap.HashMap<string, WebAuthnChallengeRecord>
 }
 
 interface OutboxRow {
@@ -49,7 +63,12 @@ const empty: State = {
   tokens: HashMap.empty(),
   liveTokens: HashMap.empty(),
   outbox: HashMap.empty(),
-  counters: HashMap.empty()
+  counters: HashMap.empty(),
+  totp: HashMap.empty(),
+  recoveryCodes: HashMap.empty(),
+  loginChallenges: HashMap.empty(),
+  passkeys: HashMap.empty(),
+  webAuthnChallenges: HashMap.empty()
 }
 
 /**
@@ -104,7 +123,23 @@ const removeUserSessions = (state: State, userId: UserId): [number, State] => {
   return [HashMap.size(doomed), { ...state, sessions: HashMap.removeMany(state.sessions, HashMap.keys(doomed)) }]
 }
 
-// The user with every session and token.
+const recoveryKey = (userId: UserId, codeHash: string) => `${userId}:${codeHash}`
+const challengeKey = (ceremony: string, tokenHash: string) => `${ceremony}:${tokenHash}`
+
+// Everything of the user's that the factor port holds, as the SQL stores' foreign keys cascade.
+const removeFactors = (s: State, id: UserId): State => ({
+  ...s,
+  totp: HashMap.remove(s.totp, id),
+  recoveryCodes: HashMap.filter(s.recoveryCodes, (owner) => owner !== id),
+  loginChallenges: HashMap.filter(s.loginChallenges, (challenge) => challenge.userId !== id),
+  passkeys: HashMap.filter(s.passkeys, (passkey) => passkey.userId !== id),
+  webAuthnChallenges: HashMap.filter(
+    s.webAuthnChallenges,
+    (challenge) => !Option.contains(challenge.userId, id)
+  )
+})
+
+// The user with every session, token and factor.
 const removeUser = (s: State, id: UserId): State => {
   const user = HashMap.get(s.users, id)
   if (Option.isNone(user)) return s
@@ -112,7 +147,7 @@ const removeUser = (s: State, id: UserId): State => {
   const doomed = HashMap.filter(s.tokens, (token) => token.userId === id)
   const withoutTokens = HashMap.reduce(doomed, withoutSessions, (acc, _, key) => removeToken(acc, key))
   return {
-    ...withoutTokens,
+    ...removeFactors(withoutTokens, id),
     users: HashMap.remove(s.users, id),
     usernames: HashMap.remove(s.usernames, user.value.usernameKey),
     emails: HashMap.remove(s.emails, user.value.emailKey)
@@ -142,7 +177,7 @@ const removeSessions = (state: State, doomed: ReadonlyArray<SessionRecord>): [nu
 const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
 
 /**
- * Builds an empty store: its three ports over one state and one transaction, and its inspector.
+ * Builds an empty store: its four ports over one state and one transaction, and its inspector.
  *
  * @since 0.1.0
  * @category constructors
@@ -377,6 +412,168 @@ export const make = Effect.gen(function*() {
       })
   })
 
+  const factors = FactorStore.of({
+    findTotp: (userId) => read((s) => HashMap.get(s.totp, userId)),
+    putPendingTotp: ({ createdAt, secret, userId }) =>
+      write((s) =>
+        Option.exists(HashMap.get(s.totp, userId), (factor) => factor.active)
+          ? [false, s]
+          : [true, {
+            ...s,
+            totp: HashMap.set(s.totp, userId, {
+              userId,
+              secret,
+              active: false,
+              lastStep: 0,
+              createdAt,
+              activatedAt: Option.none()
+            })
+          }]
+      ),
+    activateTotp: ({ now, secret, step, userId }) =>
+      write((s) =>
+        Option.match(
+          Option.filter(HashMap.get(s.totp, userId), (factor) => !factor.active && factor.secret === secret),
+          {
+            onNone: () => [false, s],
+            onSome: (factor) => [true, {
+              ...s,
+              totp: HashMap.set(s.totp, userId, {
+                ...factor,
+                active: true,
+                lastStep: step,
+                activatedAt: Option.some(now)
+              })
+            }]
+          }
+        )
+      ),
+    acceptTotpStep: ({ step, userId }) =>
+      write((s) =>
+        Option.match(
+          Option.filter(HashMap.get(s.totp, userId), (factor) => factor.active && factor.lastStep < step),
+          {
+            onNone: () => [false, s],
+            onSome: (factor) => [true, { ...s, totp: HashMap.set(s.totp, userId, { ...factor, lastStep: step }) }]
+          }
+        )
+      ),
+    deleteTotp: (userId) => write((s) => [HashMap.has(s.totp, userId), { ...s, totp: HashMap.remove(s.totp, userId) }]),
+
+    replaceRecoveryCodes: ({ codeHashes, userId }) =>
+      write((s) => {
+        const others = HashMap.filter(s.recoveryCodes, (owner) => owner !== userId)
+        const recoveryCodes = codeHashes.reduce(
+          (acc, hash) => HashMap.set(acc, recoveryKey(userId, hash), userId),
+          others
+        )
+        return [undefined, { ...s, recoveryCodes }]
+      }),
+    consumeRecoveryCode: (userId, codeHash) =>
+      write((s) => {
+        const key = recoveryKey(userId, codeHash)
+        return [HashMap.has(s.recoveryCodes, key), { ...s, recoveryCodes: HashMap.remove(s.recoveryCodes, key) }]
+      }),
+    countRecoveryCodes: (userId) =>
+      read((s) => HashMap.size(HashMap.filter(s.recoveryCodes, (owner) => owner === userId))),
+    deleteRecoveryCodes: (userId) =>
+      write((s) => [undefined, { ...s, recoveryCodes: HashMap.filter(s.recoveryCodes, (owner) => owner !== userId) }]),
+
+    insertLoginChallenge: (challenge) =>
+      write((s) => [undefined, {
+        ...s,
+        loginChallenges: HashMap.set(s.loginChallenges, challenge.tokenHash, challenge)
+      }]),
+    findLoginChallenge: (tokenHash) => read((s) => HashMap.get(s.loginChallenges, tokenHash)),
+    consumeLoginChallenge: (tokenHash) =>
+      write((s) => [
+        HashMap.get(s.loginChallenges, tokenHash),
+        { ...s, loginChallenges: HashMap.remove(s.loginChallenges, tokenHash) }
+      ]),
+
+    insertPasskey: (passkey) =>
+      write((s) =>
+        HashMap.has(s.passkeys, passkey.credentialId)
+          ? [false, s]
+          : [true, { ...s, passkeys: HashMap.set(s.passkeys, passkey.credentialId, passkey) }]
+      ),
+    findPasskey: (credentialId) => read((s) => HashMap.get(s.passkeys, credentialId)),
+    listPasskeys: (userId) =>
+      read((s) =>
+        Array.from(HashMap.values(s.passkeys))
+          .filter((passkey) => passkey.userId === userId)
+          .sort((a, b) =>
+            a.createdAt - b.createdAt ||
+            (a.credentialId < b.credentialId ? -1 : a.credentialId > b.credentialId ? 1 : 0)
+          )
+      ),
+    recordPasskeyUse: ({ backedUp, counter, credentialId, lastUsedAt }) =>
+      write((s) =>
+        Option.match(
+          Option.filter(
+            HashMap.get(s.passkeys, credentialId),
+            (passkey) => counter > passkey.counter || (counter === 0 && passkey.counter === 0)
+          ),
+          {
+            onNone: () => [false, s],
+            onSome: (passkey) => [true, {
+              ...s,
+              passkeys: HashMap.set(s.passkeys, credentialId, {
+                ...passkey,
+                counter,
+                backedUp,
+                lastUsedAt: Option.some(lastUsedAt)
+              })
+            }]
+          }
+        )
+      ),
+    renamePasskey: (userId, credentialId, name) =>
+      write((s) =>
+        Option.match(Option.filter(HashMap.get(s.passkeys, credentialId), (passkey) => passkey.userId === userId), {
+          onNone: () => [false, s],
+          onSome: (passkey) => [true, { ...s, passkeys: HashMap.set(s.passkeys, credentialId, { ...passkey, name }) }]
+        })
+      ),
+    deletePasskey: (userId, credentialId) =>
+      write((s) =>
+        Option.exists(HashMap.get(s.passkeys, credentialId), (passkey) => passkey.userId === userId)
+          ? [true, { ...s, passkeys: HashMap.remove(s.passkeys, credentialId) }]
+          : [false, s]
+      ),
+
+    insertWebAuthnChallenge: (challenge) =>
+      write((s) => [undefined, {
+        ...s,
+        webAuthnChallenges: HashMap.set(
+          s.webAuthnChallenges,
+          challengeKey(challenge.ceremony, challenge.tokenHash),
+          challenge
+        )
+      }]),
+    consumeWebAuthnChallenge: (ceremony, tokenHash) =>
+      write((s) => {
+        const key = challengeKey(ceremony, tokenHash)
+        return [
+          HashMap.get(s.webAuthnChallenges, key),
+          { ...s, webAuthnChallenges: HashMap.remove(s.webAuthnChallenges, key) }
+        ]
+      }),
+
+    purgeExpiredChallenges: ({ limit, now }) =>
+      write((s) => {
+        const logins = Array.from(HashMap.keys(HashMap.filter(s.loginChallenges, (x) => x.expiresAt <= now)))
+          .slice(0, Math.max(0, limit))
+        const ceremonies = Array.from(HashMap.keys(HashMap.filter(s.webAuthnChallenges, (x) => x.expiresAt <= now)))
+          .slice(0, Math.max(0, limit - logins.length))
+        return [logins.length + ceremonies.length, {
+          ...s,
+          loginChallenges: HashMap.removeMany(s.loginChallenges, logins),
+          webAuthnChallenges: HashMap.removeMany(s.webAuthnChallenges, ceremonies)
+        }]
+      })
+  })
+
   const snapshot = Effect.map(Ref.get(committed), (s): Snapshot => ({
     users: Array.from(HashMap.values(s.users)).sort(byKey((user) => user.id)),
     sessions: Array.from(HashMap.values(s.sessions)).sort(byKey((session) => session.tokenHash)),
@@ -384,20 +581,22 @@ export const make = Effect.gen(function*() {
     outbox: Array.from(HashMap.values(s.outbox), (row) => row.record).sort(byKey((record) => record.id))
   }))
 
-  return { store, counters, outbox, inspector: MemoryUserStore.of({ snapshot }) }
+  return { store, counters, outbox, factors, inspector: MemoryUserStore.of({ snapshot }) }
 })
 
 /**
- * A fresh, empty store (its `UserStore`, `CounterStore` and `OutboxStore`), with its inspector.
+ * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore` and `FactorStore`), with its inspector.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<UserStore | CounterStore | OutboxStore | MemoryUserStore> = Layer.effectContext(
-  Effect.map(make, ({ counters, inspector, outbox, store }) =>
-    Context.make(UserStore, store).pipe(
-      Context.add(CounterStore, counters),
-      Context.add(OutboxStore, outbox),
-      Context.add(MemoryUserStore, inspector)
-    ))
-)
+export const layer: Layer.Layer<UserStore | CounterStore | OutboxStore | FactorStore | MemoryUserStore> = Layer
+  .effectContext(
+    Effect.map(make, ({ counters, factors, inspector, outbox, store }) =>
+      Context.make(UserStore, store).pipe(
+        Context.add(CounterStore, counters),
+        Context.add(OutboxStore, outbox),
+        Context.add(FactorStore, factors),
+        Context.add(MemoryUserStore, inspector)
+      ))
+  )

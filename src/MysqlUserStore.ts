@@ -16,6 +16,7 @@ import * as Redacted from "effect/Redacted"
 import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
+import type { FactorStore } from "./FactorStore.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import { wholeMillis } from "./internal/durations.js"
 import { fromConfig, withClient } from "./internal/sqlLayers.js"
@@ -67,15 +68,17 @@ const clientLayer = (
   )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`) on MariaDB or MySQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on MariaDB or MySQL, migrated, with its client.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: Options
-): Layer.Layer<UserStore | CounterStore | OutboxStore | MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> =>
-  withClient(layerClient(options))
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | FactorStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
+  StoreError
+> => withClient(layerClient(options))
 
 const layerNaming = (options: Options, setting: string) => withClient(clientLayer(options, setting))
 
@@ -89,7 +92,7 @@ const layerNaming = (options: Options, setting: string) => withClient(clientLaye
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
+  UserStore | CounterStore | OutboxStore | FactorStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

@@ -18,6 +18,7 @@ import type * as Redacted from "effect/Redacted"
 import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
+import type { FactorStore } from "./FactorStore.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import * as PgPool from "./internal/pgPool.js"
 import * as PgSessionReader from "./internal/pgSessionReader.js"
@@ -63,7 +64,7 @@ const withSessionReader = withFastFindSession((fallback) =>
 )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`) on PostgreSQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on PostgreSQL, migrated, with its client.
  *
  * Session look-ups outside a transaction take a fast path: the same query straight on the client's pool, without
  * the `SqlClient` layer in between (see docs/performance.md). Inside a transaction they go through the client.
@@ -73,14 +74,19 @@ const withSessionReader = withFastFindSession((fallback) =>
  */
 export const layer = (
   options: Options
-): Layer.Layer<UserStore | CounterStore | OutboxStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
-  layerNaming(options, urlOption)
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | FactorStore | PgClient.PgClient | SqlClient.SqlClient,
+  StoreError
+> => layerNaming(options, urlOption)
 
 // The URL is checked first: `pg` reads a malformed one as some host name and fails with a misleading error.
 const layerNaming = (
   options: Options,
   setting: string
-): Layer.Layer<UserStore | CounterStore | OutboxStore | PgClient.PgClient | SqlClient.SqlClient, StoreError> =>
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | FactorStore | PgClient.PgClient | SqlClient.SqlClient,
+  StoreError
+> =>
   Layer.unwrapEffect(Effect.map(parseUrl(options.url, setting), (url) =>
     Layer.provideMerge(
       withSessionReader,
@@ -97,7 +103,7 @@ const layerNaming = (
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | PgClient.PgClient | SqlClient.SqlClient,
+  UserStore | CounterStore | OutboxStore | FactorStore | PgClient.PgClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

@@ -1,6 +1,7 @@
 /**
  * Removes expired sessions and tokens, and unverified accounts past their time (`unverifiedAccountTtl`, 7 days by
- * default), in the background, with any `UserStore`. Each run deletes in batches until a batch comes back less than
+ * default), in the background, with any `UserStore`; with a `FactorStore` in context, expired login and WebAuthn
+ * challenges too. Each run deletes in batches until a batch comes back less than
  * full, so a large backlog never becomes one long lock. A failed run is logged and the schedule goes on; the fiber
  * stops when the layer's scope closes.
  *
@@ -17,6 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
+import { FactorStore } from "./FactorStore.js"
 import * as Durations from "./internal/durations.js"
 import { defaultUnverifiedAccountTtl, UserHarborConfig } from "./UserHarborConfig.js"
 import { UserStore } from "./UserStore.js"
@@ -42,7 +44,8 @@ const ttlOf = (input: EffectTypes.DurationInput) => Durations.positiveOrDie(["un
 
 /**
  * Purges everything that has expired by now, batch by batch: sessions and tokens, then unverified accounts created
- * more than `unverifiedAccountTtl` ago (see `Options`). Returns how many rows went (an account counts as one).
+ * more than `unverifiedAccountTtl` ago (see `Options`), then, when a `FactorStore` is provided (it is optional, as
+ * for `UserHarbor`), expired second-factor challenges. Returns how many rows went (an account counts as one).
  *
  * @since 0.1.0
  * @category purging
@@ -68,7 +71,12 @@ export const purgeAll = (
         body: ({ total }) => Effect.map(purge, (removed) => ({ total: total + removed, last: removed }))
       }).pipe(Effect.map(({ total }) => total))
     const expired = yield* drain(store.purgeExpired({ now, limit: size }))
-    return expired + (yield* drain(store.purgeUnverifiedUsers({ createdBefore: now - ttl, limit: size })))
+    const unverified = yield* drain(store.purgeUnverifiedUsers({ createdBefore: now - ttl, limit: size }))
+    const factors = yield* Effect.serviceOption(FactorStore)
+    const challenges = factors._tag === "Some"
+      ? yield* drain(factors.value.purgeExpiredChallenges({ now, limit: size }))
+      : 0
+    return expired + unverified + challenges
   })
 
 /**

@@ -15,6 +15,12 @@
  * - `userharbor_counters` (0002): throttling counters keyed by `counter_key`, indexed by `updated_at` for purging.
  * - 0004 changes no table: it recomputes every `username_key` as the confusable skeleton (see `rekeyUsernames`).
  * - 0005 indexes `userharbor_users` by `(verified, created_at)`, for purging expired unverified accounts.
+ * - 0006, second factors and passkeys (the `FactorStore` port), every table `ON DELETE CASCADE` from users:
+ *   `userharbor_totp` (one row per user, the sealed secret, pending or active, the last accepted time step),
+ *   `userharbor_recovery_codes` (keyed by `(user_id, code_hash)`), `userharbor_login_challenges` (keyed by
+ *   `token_hash`), `userharbor_passkeys` (keyed by `credential_id`, base64url, up to WebAuthn's 1023 bytes; the
+ *   public key as base64url text, the transports as a JSON array) and `userharbor_webauthn_challenges` (keyed by
+ *   `(token_hash, ceremony)`, the user optional). Challenges are indexed by expiry for purging.
  *
  * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
  * back there; PostgreSQL and SQLite run pending migrations in one transaction.
@@ -133,6 +139,63 @@ const createOutbox = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_outbox_next_attempt_at ON userharbor_outbox (next_attempt_at)"
 ]
 
+// WebAuthn caps a credential id at 1023 bytes: 1364 base64url characters, an ASCII key that fits MariaDB's index.
+const createFactors = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_totp (
+  user_id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  secret TEXT NOT NULL,
+  active ${d.boolean} NOT NULL,
+  last_step BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  activated_at BIGINT,
+  CONSTRAINT userharbor_totp_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  `CREATE TABLE userharbor_recovery_codes (
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  code_hash VARCHAR(128)${d.ascii} NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (user_id, code_hash),
+  CONSTRAINT userharbor_recovery_codes_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  `CREATE TABLE userharbor_login_challenges (
+  token_hash VARCHAR(128)${d.ascii} NOT NULL PRIMARY KEY,
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  password_version INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  CONSTRAINT userharbor_login_challenges_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id)
+    ON DELETE CASCADE
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_login_challenges_user_id ON userharbor_login_challenges (user_id)",
+  "CREATE INDEX userharbor_login_challenges_expires_at ON userharbor_login_challenges (expires_at)",
+  `CREATE TABLE userharbor_passkeys (
+  credential_id VARCHAR(1400)${d.ascii} NOT NULL PRIMARY KEY,
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  public_key TEXT NOT NULL,
+  counter BIGINT NOT NULL,
+  transports TEXT NOT NULL,
+  device_type VARCHAR(16)${d.ascii} NOT NULL,
+  backed_up ${d.boolean} NOT NULL,
+  name VARCHAR(255) NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_used_at BIGINT,
+  CONSTRAINT userharbor_passkeys_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_passkeys_user_id ON userharbor_passkeys (user_id)",
+  `CREATE TABLE userharbor_webauthn_challenges (
+  token_hash VARCHAR(128)${d.ascii} NOT NULL,
+  ceremony VARCHAR(16)${d.ascii} NOT NULL,
+  user_id VARCHAR(64)${d.ascii},
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (token_hash, ceremony),
+  CONSTRAINT userharbor_webauthn_challenges_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id)
+    ON DELETE CASCADE
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_webauthn_challenges_user_id ON userharbor_webauthn_challenges (user_id)",
+  "CREATE INDEX userharbor_webauthn_challenges_expires_at ON userharbor_webauthn_challenges (expires_at)"
+]
+
 // What a key is replaced with when its row cannot have the new one: no name's key starts with U+FFFF (a
 // noncharacter, which validation refuses), and the id keeps it unique.
 const unreachableKey = (id: string) => `\uFFFF${id}`
@@ -184,7 +247,8 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0004_username_skeleton": rekeyUsernames,
   "0005_unverified_index": statementsMigration(() => [
     "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
-  ])
+  ]),
+  "0006_second_factors": statementsMigration(createFactors)
 })
 
 // The database's own failures: a SqlError, or the Migrator's error around one.

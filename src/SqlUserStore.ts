@@ -1,7 +1,7 @@
 /**
- * A `UserStore`, with its `CounterStore` and `OutboxStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
+ * A `UserStore`, with its `CounterStore`, `OutboxStore` and `FactorStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
  * (`@effect/sql-pg`) and MariaDB/MySQL (`@effect/sql-mysql2`). It needs only a `SqlClient`, so it shares the app's
- * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of the three ports) joins
+ * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of the four ports) joins
  * that transaction.
  *
  * - Uniqueness is the database's constraint; a violation is recognised by the driver's error code and becomes
@@ -32,10 +32,13 @@ import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
 import { CounterStore, type CounterStoreService } from "./CounterStore.js"
 import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
+import type { FactorStore } from "./FactorStore.js"
 import * as Ports from "./internal/ports.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
 import * as SqlErrors from "./internal/sqlErrors.js"
+import * as SqlFactors from "./internal/sqlFactors.js"
 import * as Rows from "./internal/sqlRows.js"
+import * as SqlShared from "./internal/sqlShared.js"
 import { inTransaction } from "./internal/sqlTransaction.js"
 import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
 import * as SqlMigrations from "./SqlMigrations.js"
@@ -94,7 +97,7 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
 }
 
 /**
- * The three ports of one SQL store, as `make` builds them.
+ * The four ports of one SQL store, as `make` builds them.
  *
  * @since 0.3.0
  * @category models
@@ -102,7 +105,7 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
 export type Stores = Ports.Ports
 
 /**
- * Builds the store's three ports on the `SqlClient` in context, without running migrations: they share the client,
+ * Builds the store's four ports on the `SqlClient` in context, without running migrations: they share the client,
  * so counter and outbox writes join the `UserStore`'s `withTransaction`. On SQLite it enables foreign keys;
  * on MySQL-dialect servers it checks whether the server is MariaDB (which has `DELETE … RETURNING`).
  *
@@ -188,27 +191,18 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
 
   const tokenColumns = sql.literal(Rows.tokenColumns())
 
-  const consumeToken = (purpose: TokenPurpose, tokenHash: TokenHash) => {
-    const where = sql`token_hash = ${tokenHash} AND purpose = ${purpose}`
-    if (hasDeleteReturning) {
-      return sql`DELETE FROM userharbor_tokens WHERE ${where} RETURNING ${tokenColumns}`.pipe(
-        Effect.flatMap(Rows.decodeTokens),
-        Effect.map((rows) => Option.fromNullable(rows[0])),
-        Effect.catchTag("SqlError", storeError("consumeToken"))
-      )
-    }
-    // MySQL: the locking read makes a concurrent consumer wait; the delete's affected rows decide who won.
-    return transaction("consumeToken")(Effect.gen(function*() {
-      const rows = yield* Effect.flatMap(
-        sql`SELECT ${tokenColumns} FROM userharbor_tokens WHERE ${where} FOR UPDATE`,
-        Rows.decodeTokens
-      )
-      const token = rows[0]
-      if (token === undefined) return Option.none<TokenRecord>()
-      const deleted = yield* Effect.flatMap(sql`DELETE FROM userharbor_tokens WHERE ${where}`.raw, Rows.decodeAffected)
-      return deleted === 1 ? Option.some(token) : Option.none()
-    }))
-  }
+  const shared: SqlShared.Deps = { sql, hasDeleteReturning, transaction }
+  const consume = SqlShared.consumer(shared)
+  const purge = SqlShared.purgeExpiredRows(sql)
+
+  const consumeToken = (purpose: TokenPurpose, tokenHash: TokenHash) =>
+    consume(
+      "consumeToken",
+      "userharbor_tokens",
+      Rows.tokenColumns(),
+      sql`token_hash = ${tokenHash} AND purpose = ${purpose}`,
+      Rows.decodeTokens
+    )
 
   const issueToken = (token: TokenRecord) => {
     const values = sql.insert({
@@ -227,22 +221,6 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
         sql`INSERT INTO userharbor_tokens ${values} ON CONFLICT (user_id, purpose) DO UPDATE SET
           token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at`
     }).pipe(retryTransient, Effect.asVoid, Effect.catchTag("SqlError", storeError("issueToken")))
-  }
-
-  // Deletes at most `limit` expired rows of one table: MySQL has `DELETE … LIMIT`, the others a keyed sub-select.
-  const purgeTable = (table: "userharbor_sessions" | "userharbor_tokens", now: number, limit: number) => {
-    const [key, columns] = table === "userharbor_sessions"
-      ? [sql`token_hash`, sql`token_hash`]
-      : [sql`(token_hash, purpose)`, sql`token_hash, purpose`]
-    return affected(
-      "purgeExpired",
-      sql.onDialectOrElse({
-        mysql: () => sql`DELETE FROM ${sql(table)} WHERE expires_at <= ${now} LIMIT ${limit}`.raw,
-        orElse: () =>
-          sql`DELETE FROM ${sql(table)} WHERE ${key} IN (
-            SELECT ${columns} FROM ${sql(table)} WHERE expires_at <= ${now} LIMIT ${limit})`.raw
-      })
-    )
   }
 
   // PostgreSQL types an untyped parameter in a SELECT list as text, which a BIGINT column refuses.
@@ -408,9 +386,10 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     purgeExpired: ({ limit, now }) =>
       Effect.gen(function*() {
         if (limit <= 0) return 0
-        const sessions = yield* purgeTable("userharbor_sessions", now, limit)
+        const sessions = yield* purge("purgeExpired", "userharbor_sessions", ["token_hash"], now, limit)
         if (sessions >= limit) return sessions
-        return sessions + (yield* purgeTable("userharbor_tokens", now, limit - sessions))
+        const tokenKey = ["token_hash", "purpose"]
+        return sessions + (yield* purge("purgeExpired", "userharbor_tokens", tokenKey, now, limit - sessions))
       }),
 
     // Oldest first through the (verified, created_at) index; MySQL has `DELETE … ORDER BY … LIMIT`, the others a
@@ -535,27 +514,30 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
       )
   })
 
-  return { store, counters, outbox }
+  return { store, counters, outbox, factors: SqlFactors.make(shared) }
 })
 
 /**
- * The store (its three ports) without migrations, for an app that runs `SqlMigrations` itself.
+ * The store (its four ports) without migrations, for an app that runs `SqlMigrations` itself.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerWithoutMigrations: Layer.Layer<
-  UserStore | CounterStore | OutboxStore,
+  UserStore | CounterStore | OutboxStore | FactorStore,
   StoreError,
   SqlClient.SqlClient
 > = Layer.effectContext(Effect.map(make, Ports.context))
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`), after running the pending `SqlMigrations` when the
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`), after running the pending `SqlMigrations` when the
  * layer is built (a no-op when the schema is current).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<UserStore | CounterStore | OutboxStore, StoreError, SqlClient.SqlClient> = Layer
-  .effectContext(Effect.map(Effect.zipRight(SqlMigrations.run, make), Ports.context))
+export const layer: Layer.Layer<
+  UserStore | CounterStore | OutboxStore | FactorStore,
+  StoreError,
+  SqlClient.SqlClient
+> = Layer.effectContext(Effect.map(Effect.zipRight(SqlMigrations.run, make), Ports.context))

@@ -23,6 +23,7 @@ import { dirname, resolve } from "node:path"
 import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
+import type { FactorStore } from "./FactorStore.js"
 import { driverCode } from "./internal/connectFailure.js"
 import { wholeMillis } from "./internal/durations.js"
 import * as SessionReader from "./internal/sqliteSessionReader.js"
@@ -104,7 +105,7 @@ const withSessionReader = (options: Options) =>
   withFastFindSession((fallback) => SessionReader.make(options.filename, busyTimeoutMillis(options), fallback))
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`) on a SQLite file, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on a SQLite file, migrated, with its client.
  *
  * On a file, session look-ups outside a transaction take a fast path: the same query on a second, read-only
  * connection, prepared once (see docs/performance.md). Inside a transaction, and on `":memory:"`, every call goes
@@ -115,14 +116,16 @@ const withSessionReader = (options: Options) =>
  */
 export const layer = (
   options: Options
-): Layer.Layer<UserStore | CounterStore | OutboxStore | SqliteClient.SqliteClient | SqlClient.SqlClient, StoreError> =>
-  layerNaming(options, filenameOption)
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  StoreError
+> => layerNaming(options, filenameOption)
 
 const layerNaming = (
   options: Options,
   setting: string
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
   StoreError
 > => {
   const store = withClient(clientLayer(options, setting))
@@ -139,7 +142,7 @@ const layerNaming = (
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { filename: Config.string(filenameVariable) }, {

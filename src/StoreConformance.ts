@@ -1,5 +1,5 @@
 /**
- * The contracts of the three store ports (`UserStore`, `CounterStore`, `OutboxStore`) as executable cases, so any
+ * The contracts of the store ports (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) as executable cases, so any
  * store (the memory and SQL stores here, or a third party's Redis or DynamoDB store) can prove itself with one call,
  * and a store that provides only some of the ports (a Redis `CounterStore`, say) can be certified for those alone.
  *
@@ -7,7 +7,9 @@
  * `ConformanceViolation` when the store breaks the contract. The cases are grouped by port: `userStoreCases`,
  * `counterStoreCases` and `outboxStoreCases` need one port each; `counterWithUserStoreCases` and
  * `outboxWithUserStoreCases` check that a `CounterStore` or `OutboxStore` of the same backend joins the
- * `UserStore`'s transaction, so they apply only to ports provided together. `cases` is all of them. Nothing here
+ * `UserStore`'s transaction, so they apply only to ports provided together. `cases` is all of them but the factor
+ * cases (`factorStoreCases`, `factorWithUserStoreCases`, added in 0.3.0), which a store that provides a
+ * `FactorStore` runs besides. Nothing here
  * imports a test framework, so the `userharbor/testing` entry stays usable from vitest, jest, node:test or a script.
  *
  * Cases create their own rows with random ids, usernames, emails and token hashes, so they can share one
@@ -30,6 +32,14 @@ import { randomBytes } from "node:crypto"
 import { isDeepStrictEqual } from "node:util"
 import { type CounterRecord, CounterStore, type CounterStoreService } from "./CounterStore.js"
 import type { TokenPurpose } from "./Errors.js"
+import {
+  FactorStore,
+  type FactorStoreService,
+  type LoginChallengeRecord,
+  type PasskeyRecord,
+  type TotpFactorRecord,
+  type WebAuthnChallengeRecord
+} from "./FactorStore.js"
 import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
 import { SessionId, UserId } from "./User.js"
 import {
@@ -1609,6 +1619,485 @@ const sessionManagementCases: ReadonlyArray<Case<UserStore>> = [
   })
 ]
 
+// --- second factors and passkeys ---
+
+/** A factor case: it stores its users through the `UserStore`, as a store with foreign keys needs. */
+const factorCase = casesOf<FactorStore, FactorStoreService, UserStore | FactorStore>(FactorStore)
+/** A case about the `FactorStore` joining the `UserStore`'s transaction and deletes. */
+const factorWithUserCase = casesOf<UserStore, UserStoreService, UserStore | FactorStore>(UserStore)
+
+const sealedSecret = () => `v1.${hex(40)}`
+
+const totpFields = (t: TotpFactorRecord) => ({
+  userId: t.userId,
+  secret: t.secret,
+  active: t.active,
+  lastStep: t.lastStep,
+  createdAt: t.createdAt,
+  activatedAt: Option.getOrNull(t.activatedAt)
+})
+
+const passkeyFields = (p: PasskeyRecord) => ({
+  credentialId: p.credentialId,
+  userId: p.userId,
+  publicKey: Array.from(p.publicKey),
+  counter: p.counter,
+  transports: [...p.transports],
+  deviceType: p.deviceType,
+  backedUp: p.backedUp,
+  name: p.name,
+  createdAt: p.createdAt,
+  lastUsedAt: Option.getOrNull(p.lastUsedAt)
+})
+
+const challengeFields = (c: WebAuthnChallengeRecord) => ({
+  tokenHash: c.tokenHash,
+  ceremony: c.ceremony,
+  userId: Option.getOrNull(c.userId),
+  createdAt: c.createdAt,
+  expiresAt: c.expiresAt
+})
+
+const makeLoginChallenge = (user: UserRecord, overrides: Partial<LoginChallengeRecord> = {}): LoginChallengeRecord => ({
+  tokenHash: newTokenHash(),
+  userId: user.id,
+  passwordVersion: user.passwordVersion,
+  createdAt: now,
+  expiresAt: now + 300_000,
+  ...overrides
+})
+
+// A credential id as browsers send them (base64url), and a COSE key's worth of bytes.
+const makePasskey = (user: UserRecord, overrides: Partial<PasskeyRecord> = {}): PasskeyRecord => ({
+  credentialId: randomBytes(32).toString("base64url"),
+  userId: user.id,
+  publicKey: new Uint8Array(randomBytes(77)),
+  counter: 0,
+  transports: ["internal", "hybrid"],
+  deviceType: "multiDevice",
+  backedUp: true,
+  name: "Laptop \u{1F511} Küche",
+  createdAt: now,
+  lastUsedAt: Option.none(),
+  ...overrides
+})
+
+const makeWebAuthnChallenge = (
+  userId: Option.Option<UserId>,
+  overrides: Partial<WebAuthnChallengeRecord> = {}
+): WebAuthnChallengeRecord => ({
+  tokenHash: newTokenHash(),
+  ceremony: "authentication",
+  userId,
+  createdAt: now,
+  expiresAt: now + 300_000,
+  ...overrides
+})
+
+const activeTotp = (factors: FactorStoreService, user: UserRecord, step: number) =>
+  Effect.gen(function*() {
+    const secret = sealedSecret()
+    yield* factors.putPendingTotp({ userId: user.id, secret, createdAt: now })
+    yield* check(yield* factors.activateTotp({ userId: user.id, secret, step, now }), "activateTotp should succeed")
+    return secret
+  })
+
+const expectPasskey = (passkey: PasskeyRecord, what: string) =>
+  Effect.flatMap(
+    FactorStore,
+    (factors) =>
+      Effect.flatMap(factors.findPasskey(passkey.credentialId), (found) =>
+        Effect.flatMap(checkSome(found, what), (p) =>
+          checkEqual(passkeyFields(p), passkeyFields(passkey), what)))
+  )
+
+const factorCases: ReadonlyArray<Case<UserStore | FactorStore>> = [
+  factorCase("putPendingTotp stores a pending factor that findTotp returns; a second one replaces it", function*(
+    factors
+  ) {
+    const user = yield* storedUser()
+    yield* checkNone(yield* factors.findTotp(user.id), "findTotp before enrolment")
+    const first = sealedSecret()
+    yield* check(yield* factors.putPendingTotp({ userId: user.id, secret: first, createdAt: now }), "putPendingTotp")
+    const found = yield* checkSome(yield* factors.findTotp(user.id), "findTotp")
+    yield* checkEqual(totpFields(found), {
+      userId: user.id,
+      secret: first,
+      active: false,
+      lastStep: 0,
+      createdAt: now,
+      activatedAt: null
+    }, "the pending factor")
+    const second = sealedSecret()
+    yield* check(
+      yield* factors.putPendingTotp({ userId: user.id, secret: second, createdAt: now + 1 }),
+      "putPendingTotp over a pending factor"
+    )
+    const replaced = yield* checkSome(yield* factors.findTotp(user.id), "findTotp after the second put")
+    yield* checkEqual([replaced.secret, replaced.createdAt], [second, now + 1], "the replaced pending factor")
+  }),
+  factorCase("putPendingTotp never replaces an active factor", function*(factors) {
+    const user = yield* storedUser()
+    const secret = yield* activeTotp(factors, user, 100)
+    yield* check(
+      !(yield* factors.putPendingTotp({ userId: user.id, secret: sealedSecret(), createdAt: now })),
+      "putPendingTotp over an active factor should answer false"
+    )
+    const found = yield* checkSome(yield* factors.findTotp(user.id), "findTotp")
+    yield* checkEqual(totpFields(found), {
+      userId: user.id,
+      secret,
+      active: true,
+      lastStep: 100,
+      createdAt: now,
+      activatedAt: now
+    }, "the active factor, unchanged")
+  }),
+  factorCase("activateTotp activates only a pending factor with that secret, once", function*(factors) {
+    const user = yield* storedUser()
+    yield* check(
+      !(yield* factors.activateTotp({ userId: user.id, secret: sealedSecret(), step: 5, now })),
+      "activateTotp without a factor"
+    )
+    const secret = sealedSecret()
+    yield* factors.putPendingTotp({ userId: user.id, secret, createdAt: now })
+    yield* check(
+      !(yield* factors.activateTotp({ userId: user.id, secret: sealedSecret(), step: 5, now })),
+      "activateTotp with another secret (a restarted enrolment)"
+    )
+    yield* check(yield* factors.activateTotp({ userId: user.id, secret, step: 5, now: now + 7 }), "activateTotp")
+    yield* check(
+      !(yield* factors.activateTotp({ userId: user.id, secret, step: 6, now })),
+      "activateTotp of an active factor"
+    )
+    const found = yield* checkSome(yield* factors.findTotp(user.id), "findTotp")
+    yield* checkEqual([found.active, found.lastStep, Option.getOrNull(found.activatedAt)], [true, 5, now + 7], "state")
+  }),
+  factorCase("acceptTotpStep accepts only a step later than the last one, of an active factor", function*(factors) {
+    const user = yield* storedUser()
+    const pending = yield* storedUser()
+    yield* factors.putPendingTotp({ userId: pending.id, secret: sealedSecret(), createdAt: now })
+    yield* check(!(yield* factors.acceptTotpStep({ userId: pending.id, step: 10 })), "a pending factor's step")
+    yield* check(!(yield* factors.acceptTotpStep({ userId: user.id, step: 10 })), "a step without a factor")
+    yield* activeTotp(factors, user, 100)
+    yield* check(!(yield* factors.acceptTotpStep({ userId: user.id, step: 100 })), "the confirming step again")
+    yield* check(!(yield* factors.acceptTotpStep({ userId: user.id, step: 99 })), "an earlier step")
+    yield* check(yield* factors.acceptTotpStep({ userId: user.id, step: 101 }), "the next step")
+    yield* check(!(yield* factors.acceptTotpStep({ userId: user.id, step: 101 })), "the same step replayed")
+    yield* check(yield* factors.acceptTotpStep({ userId: user.id, step: 2 ** 40 }), "a large step")
+    const found = yield* checkSome(yield* factors.findTotp(user.id), "findTotp")
+    yield* checkEqual(found.lastStep, 2 ** 40, "the last accepted step")
+  }),
+  factorCase("20 concurrent acceptTotpStep calls for one step: exactly one is accepted", function*(factors) {
+    const user = yield* storedUser()
+    yield* activeTotp(factors, user, 100)
+    const results = yield* Effect.all(
+      Array.from({ length: 20 }, () => factors.acceptTotpStep({ userId: user.id, step: 101 })),
+      { concurrency: "unbounded" }
+    )
+    yield* checkEqual(results.filter((accepted) => accepted).length, 1, "acceptances of one step")
+  }),
+  factorCase("deleteTotp removes the user's factor only", function*(factors) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    yield* activeTotp(factors, user, 1)
+    yield* activeTotp(factors, other, 1)
+    yield* check(yield* factors.deleteTotp(user.id), "deleteTotp")
+    yield* check(!(yield* factors.deleteTotp(user.id)), "deleteTotp again")
+    yield* checkNone(yield* factors.findTotp(user.id), "findTotp after deleteTotp")
+    yield* checkSome(yield* factors.findTotp(other.id), "another user's factor")
+  }),
+  factorCase("recovery codes: replaced as a set, counted, each consumed once, per user", function*(factors) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const old = Array.from({ length: 3 }, newTokenHash)
+    const codes = Array.from({ length: 10 }, newTokenHash)
+    yield* factors.replaceRecoveryCodes({ userId: user.id, codeHashes: old, createdAt: now })
+    yield* factors.replaceRecoveryCodes({ userId: user.id, codeHashes: codes, createdAt: now + 1 })
+    yield* factors.replaceRecoveryCodes({ userId: other.id, codeHashes: [old[0]!], createdAt: now })
+    yield* checkEqual(yield* factors.countRecoveryCodes(user.id), 10, "codes after the replacement")
+    yield* check(!(yield* factors.consumeRecoveryCode(user.id, old[1]!)), "a replaced code")
+    yield* check(!(yield* factors.consumeRecoveryCode(user.id, old[0]!)), "another user's code")
+    yield* check(yield* factors.consumeRecoveryCode(user.id, codes[3]!), "consumeRecoveryCode")
+    yield* check(!(yield* factors.consumeRecoveryCode(user.id, codes[3]!)), "the same code again")
+    yield* checkEqual(yield* factors.countRecoveryCodes(user.id), 9, "codes after one use")
+    yield* checkEqual(yield* factors.countRecoveryCodes(other.id), 1, "another user's codes")
+    yield* factors.deleteRecoveryCodes(user.id)
+    yield* checkEqual(yield* factors.countRecoveryCodes(user.id), 0, "codes after deleteRecoveryCodes")
+    yield* factors.replaceRecoveryCodes({ userId: other.id, codeHashes: [], createdAt: now })
+    yield* checkEqual(yield* factors.countRecoveryCodes(other.id), 0, "codes after an empty replacement")
+  }),
+  factorCase("20 concurrent consumeRecoveryCode calls: exactly one succeeds", function*(factors) {
+    const user = yield* storedUser()
+    const code = newTokenHash()
+    yield* factors.replaceRecoveryCodes({ userId: user.id, codeHashes: [code], createdAt: now })
+    const results = yield* Effect.all(
+      Array.from({ length: 20 }, () => factors.consumeRecoveryCode(user.id, code)),
+      { concurrency: "unbounded" }
+    )
+    yield* checkEqual(results.filter((consumed) => consumed).length, 1, "consumers that got the code")
+  }),
+  factorCase("login challenges: found until consumed, consumed once, expired ones too", function*(factors) {
+    const user = yield* storedUser({ passwordVersion: 4 })
+    const challenge = makeLoginChallenge(user)
+    const expired = makeLoginChallenge(user, { expiresAt: now - 1 })
+    yield* factors.insertLoginChallenge(challenge)
+    yield* factors.insertLoginChallenge(expired)
+    const found = yield* checkSome(yield* factors.findLoginChallenge(challenge.tokenHash), "findLoginChallenge")
+    yield* checkEqual({ ...found }, challenge, "the challenge as found")
+    const consumed = yield* checkSome(yield* factors.consumeLoginChallenge(challenge.tokenHash), "consume")
+    yield* checkEqual({ ...consumed }, challenge, "the challenge as consumed")
+    yield* checkNone(yield* factors.consumeLoginChallenge(challenge.tokenHash), "consuming it again")
+    yield* checkNone(yield* factors.findLoginChallenge(challenge.tokenHash), "findLoginChallenge after consumption")
+    yield* checkSome(yield* factors.consumeLoginChallenge(expired.tokenHash), "consuming an expired challenge")
+    yield* checkNone(yield* factors.findLoginChallenge(newTokenHash()), "an unknown challenge")
+  }),
+  factorCase("20 concurrent consumeLoginChallenge calls: exactly one gets the record", function*(factors) {
+    const user = yield* storedUser()
+    const challenge = makeLoginChallenge(user)
+    yield* factors.insertLoginChallenge(challenge)
+    const results = yield* Effect.all(
+      Array.from({ length: 20 }, () => factors.consumeLoginChallenge(challenge.tokenHash)),
+      { concurrency: "unbounded" }
+    )
+    yield* checkEqual(results.filter(Option.isSome).length, 1, "consumers that got the challenge")
+  }),
+  factorCase("insertPasskey then findPasskey returns the same record, bytes and transports included", function*(
+    factors
+  ) {
+    const user = yield* storedUser()
+    const passkey = makePasskey(user, { credentialId: randomBytes(1023).toString("base64url") })
+    yield* check(yield* factors.insertPasskey(passkey), "insertPasskey")
+    yield* expectPasskey(passkey, "findPasskey of the longest credential id")
+    const bare = makePasskey(user, { transports: [], deviceType: "singleDevice", backedUp: false, name: "" })
+    yield* check(yield* factors.insertPasskey(bare), "insertPasskey without transports")
+    yield* expectPasskey(bare, "findPasskey of a passkey without transports")
+    yield* checkNone(yield* factors.findPasskey(randomBytes(16).toString("base64url")), "an unknown credential id")
+    yield* checkNone(yield* factors.findPasskey("not base64url \u0000 \u00e9"), "a credential id no browser sends")
+  }),
+  factorCase("insertPasskey refuses a credential id stored already, under any user", function*(factors) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const passkey = makePasskey(user)
+    yield* check(yield* factors.insertPasskey(passkey), "insertPasskey")
+    yield* check(!(yield* factors.insertPasskey({ ...passkey, name: "again" })), "the same id again")
+    yield* check(!(yield* factors.insertPasskey({ ...passkey, userId: other.id })), "the same id for another user")
+    yield* expectPasskey(passkey, "the first passkey, unchanged")
+  }),
+  factorCase("listPasskeys lists the user's passkeys only, oldest first, then by credential id", function*(factors) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const passkeys = [
+      makePasskey(user, { createdAt: now + 2 }),
+      makePasskey(user, { createdAt: now + 1, credentialId: `B${hex(8)}` }),
+      makePasskey(user, { createdAt: now + 1, credentialId: `_${hex(8)}` }),
+      makePasskey(user, { createdAt: now + 1, credentialId: `a${hex(8)}` }),
+      makePasskey(user, { createdAt: now + 1, credentialId: `-${hex(8)}` })
+    ]
+    for (const passkey of [...passkeys, makePasskey(other)]) yield* factors.insertPasskey(passkey)
+    // Bytewise: `-` < `B` < `_` < `a`.
+    const expected = [passkeys[4]!, passkeys[1]!, passkeys[2]!, passkeys[3]!, passkeys[0]!]
+    yield* checkEqual(
+      (yield* factors.listPasskeys(user.id)).map(passkeyFields),
+      expected.map(passkeyFields),
+      "listPasskeys"
+    )
+    yield* checkEqual(yield* factors.listPasskeys(UserId.make(hex(16))), [], "listPasskeys of an unknown user")
+  }),
+  factorCase("recordPasskeyUse needs a greater counter, or 0 from an authenticator that never counts", function*(
+    factors
+  ) {
+    const user = yield* storedUser()
+    const counting = makePasskey(user, { counter: 5 })
+    const uncounted = makePasskey(user)
+    yield* factors.insertPasskey(counting)
+    yield* factors.insertPasskey(uncounted)
+    const use = (passkey: PasskeyRecord, counter: number, at: number) =>
+      factors.recordPasskeyUse({ credentialId: passkey.credentialId, counter, backedUp: false, lastUsedAt: at })
+    yield* check(!(yield* use(counting, 5, now + 1)), "the stored counter again")
+    yield* check(!(yield* use(counting, 0, now + 1)), "counter 0 after a counting authenticator")
+    yield* check(yield* use(counting, 9, now + 2), "a greater counter")
+    yield* expectPasskey(
+      { ...counting, counter: 9, backedUp: false, lastUsedAt: Option.some(now + 2) },
+      "the passkey after its use"
+    )
+    yield* check(yield* use(uncounted, 0, now + 3), "counter 0 from an authenticator that never counts")
+    yield* check(yield* use(uncounted, 0, now + 4), "counter 0 again")
+    yield* check(yield* use(uncounted, 1, now + 5), "an authenticator that starts counting")
+    yield* check(!(yield* use(uncounted, 0, now + 6)), "counter 0 after it counted")
+    yield* check(
+      !(yield* factors.recordPasskeyUse({ credentialId: "unknown", counter: 1, backedUp: true, lastUsedAt: now })),
+      "an unknown credential"
+    )
+  }),
+  factorCase("renamePasskey and deletePasskey touch only the user's own passkeys", function*(factors) {
+    const user = yield* storedUser()
+    const other = yield* storedUser()
+    const passkey = makePasskey(user)
+    yield* factors.insertPasskey(passkey)
+    yield* check(!(yield* factors.renamePasskey(other.id, passkey.credentialId, "mine")), "rename by another user")
+    yield* check(!(yield* factors.deletePasskey(other.id, passkey.credentialId)), "delete by another user")
+    yield* check(!(yield* factors.renamePasskey(user.id, "no such \u00e9", "x")), "rename of a malformed id")
+    yield* check(!(yield* factors.deletePasskey(user.id, "no such \u00e9")), "delete of a malformed id")
+    yield* check(yield* factors.renamePasskey(user.id, passkey.credentialId, "Phone"), "renamePasskey")
+    yield* check(yield* factors.renamePasskey(user.id, passkey.credentialId, "Phone"), "renaming to the same name")
+    yield* expectPasskey({ ...passkey, name: "Phone" }, "the renamed passkey")
+    yield* check(yield* factors.deletePasskey(user.id, passkey.credentialId), "deletePasskey")
+    yield* check(!(yield* factors.deletePasskey(user.id, passkey.credentialId)), "deletePasskey again")
+    yield* checkNone(yield* factors.findPasskey(passkey.credentialId), "findPasskey after deletePasskey")
+  }),
+  factorCase("WebAuthn challenges: consumed once, under their own ceremony, with or without a user", function*(
+    factors
+  ) {
+    const user = yield* storedUser()
+    const registration = makeWebAuthnChallenge(Option.some(user.id), { ceremony: "registration" })
+    const usernameless = makeWebAuthnChallenge(Option.none())
+    yield* factors.insertWebAuthnChallenge(registration)
+    yield* factors.insertWebAuthnChallenge(usernameless)
+    yield* checkNone(
+      yield* factors.consumeWebAuthnChallenge("authentication", registration.tokenHash),
+      "a registration challenge consumed as an authentication one"
+    )
+    const consumed = yield* checkSome(
+      yield* factors.consumeWebAuthnChallenge("registration", registration.tokenHash),
+      "consumeWebAuthnChallenge"
+    )
+    yield* checkEqual(challengeFields(consumed), challengeFields(registration), "the registration challenge")
+    yield* checkNone(
+      yield* factors.consumeWebAuthnChallenge("registration", registration.tokenHash),
+      "consuming it again"
+    )
+    const results = yield* Effect.all(
+      Array.from({ length: 10 }, () => factors.consumeWebAuthnChallenge("authentication", usernameless.tokenHash)),
+      { concurrency: "unbounded" }
+    )
+    yield* checkEqual(results.filter(Option.isSome).length, 1, "concurrent consumers that got the challenge")
+    yield* checkEqual(
+      results.filter(Option.isSome).map((found) => challengeFields(found.value)),
+      [challengeFields(usernameless)],
+      "the usernameless challenge"
+    )
+  }),
+  factorCase("purgeExpiredChallenges removes expired login and WebAuthn challenges, at most limit", function*(
+    factors
+  ) {
+    const at = now - 500 * day
+    const drain = (): Effect.Effect<void, unknown> =>
+      Effect.flatMap(factors.purgeExpiredChallenges({ now: at, limit: 1000 }), (n) => n === 0 ? Effect.void : drain())
+    yield* drain()
+    const user = yield* storedUser()
+    const expired = [
+      makeLoginChallenge(user, { expiresAt: at - 1 }),
+      makeLoginChallenge(user, { expiresAt: at })
+    ]
+    const expiredCeremonies = [
+      makeWebAuthnChallenge(Option.none(), { expiresAt: at - 2 }),
+      makeWebAuthnChallenge(Option.some(user.id), { expiresAt: at, ceremony: "registration" })
+    ]
+    const live = makeLoginChallenge(user, { expiresAt: at + 1 })
+    const liveCeremony = makeWebAuthnChallenge(Option.none(), { expiresAt: at + 1 })
+    for (const challenge of [...expired, live]) yield* factors.insertLoginChallenge(challenge)
+    for (const challenge of [...expiredCeremonies, liveCeremony]) yield* factors.insertWebAuthnChallenge(challenge)
+    yield* checkEqual(yield* factors.purgeExpiredChallenges({ now: at, limit: 0 }), 0, "a purge with limit 0")
+    yield* checkEqual(yield* factors.purgeExpiredChallenges({ now: at, limit: 3 }), 3, "the first purge")
+    yield* checkEqual(yield* factors.purgeExpiredChallenges({ now: at, limit: 3 }), 1, "the second purge")
+    for (const challenge of expired) {
+      yield* checkNone(yield* factors.findLoginChallenge(challenge.tokenHash), "an expired login challenge")
+    }
+    yield* checkSome(yield* factors.findLoginChallenge(live.tokenHash), "a live login challenge")
+    yield* checkSome(
+      yield* factors.consumeWebAuthnChallenge("authentication", liveCeremony.tokenHash),
+      "a live WebAuthn challenge"
+    )
+  })
+]
+
+const factorWithUserCases: ReadonlyArray<Case<UserStore | FactorStore>> = [
+  factorWithUserCase("deleteUser removes the user's factor, codes, challenges and passkeys, no one else's", function*(
+    store
+  ) {
+    const factors = yield* FactorStore
+    const [user, other] = [yield* storedUser(), yield* storedUser()]
+    const stored = Effect.fnUntraced(function*(owner: UserRecord) {
+      yield* activeTotp(factors, owner, 1)
+      yield* factors.replaceRecoveryCodes({ userId: owner.id, codeHashes: [newTokenHash()], createdAt: now })
+      const login = makeLoginChallenge(owner)
+      yield* factors.insertLoginChallenge(login)
+      const passkey = makePasskey(owner)
+      yield* factors.insertPasskey(passkey)
+      const ceremony = makeWebAuthnChallenge(Option.some(owner.id), { ceremony: "registration" })
+      yield* factors.insertWebAuthnChallenge(ceremony)
+      return { login, passkey, ceremony }
+    })
+    const mine = yield* stored(user)
+    const theirs = yield* stored(other)
+    yield* check(yield* store.deleteUser(user.id), "deleteUser")
+    yield* checkNone(yield* factors.findTotp(user.id), "the deleted user's factor")
+    yield* checkEqual(yield* factors.countRecoveryCodes(user.id), 0, "the deleted user's recovery codes")
+    yield* checkNone(yield* factors.findLoginChallenge(mine.login.tokenHash), "the deleted user's login challenge")
+    yield* checkNone(yield* factors.findPasskey(mine.passkey.credentialId), "the deleted user's passkey")
+    yield* checkEqual(yield* factors.listPasskeys(user.id), [], "the deleted user's passkeys")
+    yield* checkNone(
+      yield* factors.consumeWebAuthnChallenge("registration", mine.ceremony.tokenHash),
+      "the deleted user's WebAuthn challenge"
+    )
+    yield* checkSome(yield* factors.findTotp(other.id), "another user's factor")
+    yield* checkEqual(yield* factors.countRecoveryCodes(other.id), 1, "another user's recovery codes")
+    yield* checkSome(yield* factors.findLoginChallenge(theirs.login.tokenHash), "another user's login challenge")
+    yield* expectPasskey(theirs.passkey, "another user's passkey")
+    // A credential id freed by the deletion can be registered again.
+    yield* check(yield* factors.insertPasskey({ ...mine.passkey, userId: other.id }), "the freed credential id")
+  }),
+  factorWithUserCase("deleteUnverifiedUsers removes the deleted users' factors with them", function*(store) {
+    const factors = yield* FactorStore
+    const user = yield* storedUser({ createdAt: now - 2 * day })
+    yield* activeTotp(factors, user, 1)
+    const passkey = makePasskey(user)
+    yield* factors.insertPasskey(passkey)
+    const removed = yield* store.deleteUnverifiedUsers({
+      usernameKey: user.usernameKey,
+      emailKey: user.emailKey,
+      createdBefore: now - day
+    })
+    yield* checkEqual(removed, 1, "deleteUnverifiedUsers")
+    yield* checkNone(yield* factors.findTotp(user.id), "the purged user's factor")
+    yield* checkNone(yield* factors.findPasskey(passkey.credentialId), "the purged user's passkey")
+  }),
+  factorWithUserCase("factor writes inside withTransaction commit and roll back with it", function*(store) {
+    const factors = yield* FactorStore
+    const user = yield* storedUser()
+    const probe = new Probe({ id: hex(8) })
+    const passkey = makePasskey(user)
+    const login = makeLoginChallenge(user)
+    const code = newTokenHash()
+    const result = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+      yield* activeTotp(factors, user, 3)
+      yield* factors.replaceRecoveryCodes({ userId: user.id, codeHashes: [code], createdAt: now })
+      yield* factors.insertPasskey(passkey)
+      yield* factors.insertLoginChallenge(login)
+      return yield* probe
+    })))
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
+    yield* checkNone(yield* factors.findTotp(user.id), "the factor after the rollback")
+    yield* checkEqual(yield* factors.countRecoveryCodes(user.id), 0, "the codes after the rollback")
+    yield* checkNone(yield* factors.findPasskey(passkey.credentialId), "the passkey after the rollback")
+    yield* checkNone(yield* factors.findLoginChallenge(login.tokenHash), "the login challenge after the rollback")
+    yield* store.withTransaction(Effect.gen(function*() {
+      yield* activeTotp(factors, user, 3)
+      yield* factors.replaceRecoveryCodes({ userId: user.id, codeHashes: [code], createdAt: now })
+      yield* factors.insertPasskey(passkey)
+    }))
+    yield* checkSome(yield* factors.findTotp(user.id), "the factor after the commit")
+    yield* check(yield* factors.consumeRecoveryCode(user.id, code), "the code after the commit")
+    // A duplicate passkey inside a transaction answers false and leaves the transaction usable.
+    yield* store.withTransaction(Effect.gen(function*() {
+      yield* check(!(yield* factors.insertPasskey(passkey)), "a duplicate passkey inside a transaction")
+      yield* factors.insertLoginChallenge(login)
+    }))
+    yield* checkSome(yield* factors.findLoginChallenge(login.tokenHash), "a write after the refused insert")
+  })
+]
+
 /**
  * The `UserStore` contract: users, single-use tokens, sessions, purging and transactions. A store of accounts runs
  * these whatever else it provides.
@@ -1659,6 +2148,25 @@ export const outboxStoreCases: ReadonlyArray<Case<OutboxStore>> = outboxCases
  * @category cases
  */
 export const outboxWithUserStoreCases: ReadonlyArray<Case<UserStore | OutboxStore>> = outboxWithUserCases
+
+/**
+ * The `FactorStore` contract: TOTP factors (pending, active, replay refused by the last accepted step), recovery
+ * codes, login challenges, passkeys and WebAuthn challenges, each single-use step atomic. The cases store their
+ * users through the `UserStore` (a store with foreign keys needs them), but make no other use of it.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const factorStoreCases: ReadonlyArray<Case<UserStore | FactorStore>> = factorCases
+
+/**
+ * For a `FactorStore` provided with a `UserStore` on one backend: deleting a user removes the user's factors in the
+ * same step, and factor writes inside the `UserStore`'s transaction commit and roll back with it.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const factorWithUserStoreCases: ReadonlyArray<Case<UserStore | FactorStore>> = factorWithUserCases
 
 /**
  * Every conformance case, for a store that provides all three ports on one backend (as the memory and SQL stores

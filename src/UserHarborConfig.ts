@@ -64,6 +64,40 @@ export interface Options {
   readonly throttle?: Partial<ThrottleOptions>
   /** How much the public operations may tell about which addresses have accounts; see `Enumeration`. */
   readonly enumeration?: Enumeration
+  /** Passkeys (WebAuthn): off unless set. See `PasskeyOptions`. */
+  readonly passkeys?: PasskeyOptions
+  /** Second factors (TOTP) and the two-step login; see `SecondFactorOptions`. */
+  readonly secondFactor?: Partial<SecondFactorOptions>
+}
+
+/**
+ * Second factors (docs/second-factors.md).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecondFactorOptions {
+  /**
+   * The name authenticator apps show next to the account (the `issuer` of the `otpauth://` URI): the app's name.
+   * Default `"UserHarbor"`; at most 64 characters, none of them a colon.
+   */
+  readonly issuer: string
+  /**
+   * How long the challenge of `SecondFactorRequired` stays usable for `completeLogin`. Default 5 minutes: long
+   * enough to open an authenticator app, short enough that a leaked challenge soon opens nothing.
+   */
+  readonly challengeTtl: EffectTypes.DurationInput
+}
+
+/**
+ * `SecondFactorOptions` with every default filled in.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecondFactorSettings {
+  readonly issuer: string
+  readonly challengeTtl: Duration.Duration
 }
 
 /**
@@ -84,6 +118,36 @@ export interface Options {
  * @category models
  */
 export type Enumeration = "standard" | "strict"
+
+/**
+ * The relying party that passkeys are bound to. `rpId` is the registrable domain (or a host) the credentials belong
+ * to, such as `example.com`; `rpName` the name authenticators show; `origins` every origin pages that run the
+ * ceremonies are served from (`https://example.com`, `https://app.example.com`; `http://localhost:PORT` in
+ * development), each on `rpId` or a subdomain of it. `challengeTtl` (default 5 minutes) is how long a ceremony's
+ * single-use challenge stays valid. Checked when the config is built: a value that cannot work fails the layer.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface PasskeyOptions {
+  readonly rpId: string
+  readonly rpName: string
+  readonly origins: ReadonlyArray<string>
+  readonly challengeTtl?: EffectTypes.DurationInput
+}
+
+/**
+ * `PasskeyOptions` checked, with the default filled in.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface PasskeySettings {
+  readonly rpId: string
+  readonly rpName: string
+  readonly origins: ReadonlyArray<string>
+  readonly challengeTtl: Duration.Duration
+}
 
 /**
  * Throttling of password guessing and of mail a stranger can trigger.
@@ -171,6 +235,9 @@ export interface Settings {
   readonly passwordPolicy: PasswordPolicy.PasswordPolicy
   readonly throttle: ThrottleSettings
   readonly enumeration: Enumeration
+  /** `undefined`: passkeys are off. */
+  readonly passkeys: PasskeySettings | undefined
+  readonly secondFactor: SecondFactorSettings
 }
 
 /**
@@ -226,6 +293,49 @@ const throttleSettings = Effect.fnUntraced(function*(options: Partial<ThrottleOp
   return settings
 })
 
+// A lower-case DNS name (or `localhost`): what WebAuthn accepts as an rpId.
+const rpIdShape = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/
+
+const passkeySettings = Effect.fnUntraced(function*(options: PasskeyOptions) {
+  const { origins, rpId, rpName } = options
+  if (!rpIdShape.test(rpId)) {
+    return yield* invalid("passkeys.rpId", "must be a lower-case domain name, like example.com")
+  }
+  if (rpName.trim().length === 0) return yield* invalid("passkeys.rpName", "must not be empty")
+  if (origins.length === 0) return yield* invalid("passkeys.origins", "must name at least one origin")
+  for (const origin of origins) {
+    const url = URL.canParse(origin) ? new URL(origin) : undefined
+    // Browsers report the origin exactly (scheme, host, port; no path): anything else could never match.
+    if (url === undefined || url.origin !== origin) {
+      return yield* invalid("passkeys.origins", `${origin} is not an origin like https://example.com`)
+    }
+    const secure = url.protocol === "https:" || (url.protocol === "http:" && url.hostname === "localhost")
+    if (!secure) return yield* invalid("passkeys.origins", `${origin} must be https (http only on localhost)`)
+    if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`)) {
+      return yield* invalid("passkeys.origins", `${origin} is not on ${rpId} or a subdomain of it`)
+    }
+  }
+  const settings: PasskeySettings = {
+    rpId,
+    rpName,
+    origins: [...origins],
+    challengeTtl: yield* positiveDuration("passkeys.challengeTtl", options.challengeTtl ?? "5 minutes")
+  }
+  return settings
+})
+
+const secondFactorSettings = Effect.fnUntraced(function*(options: Partial<SecondFactorOptions> = {}) {
+  const issuer = options.issuer ?? "UserHarbor"
+  if (issuer.trim().length === 0 || issuer.length > 64 || issuer.includes(":")) {
+    return yield* invalid("secondFactor.issuer", "must be 1 to 64 characters, none of them a colon")
+  }
+  const settings: SecondFactorSettings = {
+    issuer,
+    challengeTtl: yield* positiveDuration("secondFactor.challengeTtl", options.challengeTtl ?? "5 minutes")
+  }
+  return settings
+})
+
 /**
  * Checks the options and fills in the defaults.
  *
@@ -275,7 +385,9 @@ export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.Con
       maxSessionsPerUser,
       passwordPolicy,
       throttle: yield* throttleSettings(options.throttle),
-      enumeration
+      enumeration,
+      passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys),
+      secondFactor: yield* secondFactorSettings(options.secondFactor)
     })
   }
 )
@@ -297,8 +409,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * `USERHARBOR_SESSION_ABSOLUTE_TTL` (durations such as `"12 hours"`), `USERHARBOR_MAX_SESSIONS_PER_USER`,
  * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
  * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated), `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
- * lower-case letter, an upper-case letter, a digit and a symbol) and `USERHARBOR_ENUMERATION` (`standard` or
- * `strict`).
+ * lower-case letter, an upper-case letter, a digit and a symbol), `USERHARBOR_ENUMERATION` (`standard` or
+ * `strict`), `USERHARBOR_TOTP_ISSUER` and `USERHARBOR_LOGIN_CHALLENGE_TTL`.
  *
  * @since 0.1.0
  * @category config
@@ -323,9 +435,13 @@ export const fromEnv: Config.Config<Options> = Config.all({
   minLength: optional(Config.integer("USERHARBOR_PASSWORD_MIN_LENGTH")),
   appNames: optional(Config.array(Config.string(), "USERHARBOR_PASSWORD_APP_NAMES")),
   requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false)),
-  enumeration: Config.literal("standard", "strict")("USERHARBOR_ENUMERATION").pipe(Config.withDefault("standard"))
+  enumeration: Config.literal("standard", "strict")("USERHARBOR_ENUMERATION").pipe(Config.withDefault("standard")),
+  totpIssuer: optional(Config.string("USERHARBOR_TOTP_ISSUER")),
+  challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL"))
 }).pipe(
-  Config.map(({ appNames, enumeration, minLength, passwordPreset, requireClasses, secretKey, ...ttls }): Options => {
+  Config.map((
+    { appNames, challengeTtl, enumeration, minLength, passwordPreset, requireClasses, secretKey, totpIssuer, ...ttls }
+  ): Options => {
     const classes = requireClasses
       ? { requireLowercase: true, requireUppercase: true, requireDigit: true, requireSymbol: true }
       : {}
@@ -340,7 +456,11 @@ export const fromEnv: Config.Config<Options> = Config.all({
       ...(ttls.sessionAbsoluteTtl === undefined ? {} : { sessionAbsoluteTtl: ttls.sessionAbsoluteTtl }),
       ...(ttls.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: ttls.maxSessionsPerUser }),
       passwordPolicy: minLength === undefined ? { ...classes, ...names } : { ...classes, ...names, minLength },
-      enumeration
+      enumeration,
+      secondFactor: {
+        ...(totpIssuer === undefined ? {} : { issuer: totpIssuer }),
+        ...(challengeTtl === undefined ? {} : { challengeTtl })
+      }
     }
   })
 )
@@ -367,5 +487,7 @@ const envNames = toVariables({
   sessionTtl: "USERHARBOR_SESSION_TTL",
   sessionAbsoluteTtl: "USERHARBOR_SESSION_ABSOLUTE_TTL",
   maxSessionsPerUser: "USERHARBOR_MAX_SESSIONS_PER_USER",
-  passwordPolicy: "USERHARBOR_PASSWORD_MIN_LENGTH"
+  passwordPolicy: "USERHARBOR_PASSWORD_MIN_LENGTH",
+  "secondFactor.issuer": "USERHARBOR_TOTP_ISSUER",
+  "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL"
 })

@@ -1,5 +1,5 @@
 /**
- * The whole library wired for tests in one layer: the memory store (its three ports), the recording sender, deterministic random
+ * The whole library wired for tests in one layer: the memory store (its four ports), the recording sender, deterministic random
  * bytes and argon2id with tiny parameters. It is for tests only (an app's tests too): the hashing parameters give
  * no protection and the "random" tokens are predictable.
  *
@@ -69,7 +69,7 @@ const ports = <ROut, E, RIn>(
   )
 
 /**
- * The test kit around another store (a SQL store, say) that provides the three ports (`UserStore`, `CounterStore`,
+ * The test kit around another store (a SQL store, say) that provides the three required ports (`UserStore`, `CounterStore`,
  * `OutboxStore`), so the same behaviour tests run on every backend.
  * Whatever else the store layer provides (an inspector, a client) is kept in the output. `hasher` replaces the
  * insecure test hasher (to test hash upgrades or a bounded hasher, say).

@@ -39,6 +39,10 @@ export * as EmailTemplates from "./EmailTemplates.js"
  */
 export * as Errors from "./Errors.js"
 /**
+ * @since 0.3.0
+ */
+export * as FactorStore from "./FactorStore.js"
+/**
  * @since 0.1.0
  */
 export * as Metrics from "./Metrics.js"
@@ -50,6 +54,10 @@ export * as OutboxWorker from "./OutboxWorker.js"
  * @since 0.3.0
  */
 export * as OutboxStore from "./OutboxStore.js"
+/**
+ * @since 0.3.0
+ */
+export * as Passkey from "./Passkey.js"
 /**
  * @since 0.1.0
  */

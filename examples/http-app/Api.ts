@@ -1,6 +1,6 @@
 /**
- * The HTTP API: two groups (`accounts`, `sessions`), one endpoint per UserHarbor operation, every domain error
- * mapped to a status, and the middlewares that guard it (`BodyLimit` for request sizes, `OriginCheck` for CSRF,
+ * The HTTP API: four groups (`accounts`, `sessions`, `factors`, `passkeys`), one endpoint per UserHarbor operation,
+ * every domain error mapped to a status, and the middlewares that guard it (`BodyLimit` for request sizes, `OriginCheck` for CSRF,
  * `Authentication` for the session cookie).
  *
  * This file only describes the API; `Handlers.ts` implements it. An `HttpApiClient` or an OpenAPI generator can
@@ -18,17 +18,27 @@ import {
   Busy,
   EmailDeliveryError,
   EmailNotVerified,
+  InvalidChallenge,
+  InvalidCode,
   InvalidCredentials,
   InvalidEmail,
+  InvalidPasskey,
+  InvalidPasskeyChallenge,
+  InvalidPasskeyName,
   InvalidSession,
   InvalidToken,
   InvalidUsername,
+  PasskeyNotFound,
+  SecondFactorRequired,
   SessionNotFound,
   StoreError,
   TooManyAttempts,
+  TotpAlreadyEnabled,
+  TotpNotEnabled,
   UsernameTaken,
   WeakPassword
 } from "../../src/Errors.js"
+import * as Passkey from "../../src/Passkey.js"
 import type { SessionInfo, User } from "../../src/User.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -53,6 +63,8 @@ export const WeakPasswordError = errorBody(WeakPassword, 422)
 export const UsernameTakenError = errorBody(UsernameTaken, 409)
 export const InvalidCredentialsError = errorBody(InvalidCredentials, 401)
 export const EmailNotVerifiedError = errorBody(EmailNotVerified, 403)
+// The password was right; the body carries the challenge for the second step (docs/second-factors.md).
+export const SecondFactorRequiredError = errorBody(SecondFactorRequired, 401)
 export const InvalidSessionError = errorBody(InvalidSession, 401)
 export const InvalidTokenError = errorBody(InvalidToken, 400)
 // Unknown, already ended, or another user's: the same 404, so ids of other people's sessions reveal nothing.
@@ -62,6 +74,20 @@ export const EmailDeliveryErrorBody = errorBody(EmailDeliveryError, 502)
 // Throttled login (`retryAfter` says how long) and a full hashing queue: both worth retrying later.
 export const TooManyAttemptsError = errorBody(TooManyAttempts, 429)
 export const BusyError = errorBody(Busy, 503)
+// Second factors (docs/second-factors.md): a wrong code or a spent challenge is a failed authentication (401); a
+// factor in the wrong state for the call is a conflict (409).
+export const InvalidChallengeError = errorBody(InvalidChallenge, 401)
+export const InvalidCodeError = errorBody(InvalidCode, 401)
+export const TotpAlreadyEnabledError = errorBody(TotpAlreadyEnabled, 409)
+export const TotpNotEnabledError = errorBody(TotpNotEnabled, 409)
+// Passkeys (docs/passkeys.md): a refused response or a spent challenge is a failed authentication (401), at sign-in
+// as at registration, like a wrong password at a re-check. (One status per error: HttpApi encodes an error with the
+// first schema of its tag across the API.)
+export const InvalidPasskeyError = errorBody(InvalidPasskey, 401)
+export const InvalidPasskeyChallengeError = errorBody(InvalidPasskeyChallenge, 401)
+export const InvalidPasskeyNameError = errorBody(InvalidPasskeyName, 422)
+// Unknown or another user's: the same 404.
+export const PasskeyNotFoundError = errorBody(PasskeyNotFound, 404)
 
 /**
  * `StoreError` keeps its driver-level `cause` for logs; the body carries only the tag, the operation and the
@@ -102,6 +128,16 @@ export class LengthRequired extends Schema.TaggedError<LengthRequired>()(
   "LengthRequired",
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 411 })
+) {}
+
+/**
+ * A passkey endpoint on a server without passkeys: the app runs on an IP address (WebAuthn needs a host name) or
+ * has no passkey config.
+ */
+export class PasskeysOff extends Schema.TaggedError<PasskeysOff>()(
+  "PasskeysOff",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
 ) {}
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -197,6 +233,75 @@ export const SessionSummary = Schema.Struct({
  */
 export const SessionsRevoked = Schema.Struct({ revoked: Schema.Number })
 
+// Second factors and passkeys
+
+export const PasswordPayload = Schema.Struct({ password: Password })
+export const CodePayload = Schema.Struct({ code: Password })
+/** Disabling TOTP re-checks the password, or takes a current code (from the app, or a recovery code). */
+export const DisableTotpPayload = Schema.Union(PasswordPayload, CodePayload)
+export const CompleteLoginPayload = Schema.Struct({ challenge: Password, code: Password })
+export const PasskeyNamePayload = Schema.Struct({ name: Schema.String })
+export const AddPasskeyPayload = Schema.Struct({ name: Schema.String, response: Passkey.RegistrationResponse })
+export const PasskeySignInPayload = Schema.Struct({ response: Passkey.AuthenticationResponse })
+
+/**
+ * What `POST /api/accounts/me/totp` returns, once: the secret (base32, for typing in), the `otpauth://` URI and
+ * the same URI as an SVG QR code. The enrolment is pending until confirmed with a code.
+ */
+export const TotpEnrollmentStarted = Schema.Struct({ secret: Schema.String, uri: Schema.String, qrSvg: Schema.String })
+
+/** Ten single-use recovery codes, shown once (confirming an enrolment, or regenerating them). */
+export const RecoveryCodesIssued = Schema.Struct({ recoveryCodes: Schema.Array(Schema.String) })
+
+/** One of `GET /api/accounts/me/factors`' entries (`UserHarbor.listFactors`). */
+export const FactorSummary = Schema.Union(
+  Schema.Struct({ kind: Schema.Literal("totp"), enabledAt: Schema.Date }),
+  Schema.Struct({ kind: Schema.Literal("recovery-codes"), remaining: Schema.Number })
+)
+
+const CredentialDescriptor = Schema.Struct({
+  id: Schema.String,
+  type: Schema.Literal("public-key"),
+  transports: Schema.optional(Schema.Array(Schema.String))
+})
+
+/** `navigator.credentials.create()`'s options as JSON (`Passkey.CreationOptions`). */
+export const PasskeyCreationOptions = Schema.Struct({
+  rp: Schema.Struct({ id: Schema.String, name: Schema.String }),
+  user: Schema.Struct({ id: Schema.String, name: Schema.String, displayName: Schema.String }),
+  challenge: Schema.String,
+  pubKeyCredParams: Schema.Array(Schema.Struct({ type: Schema.Literal("public-key"), alg: Schema.Number })),
+  timeout: Schema.Number,
+  excludeCredentials: Schema.Array(CredentialDescriptor),
+  authenticatorSelection: Schema.Struct({
+    residentKey: Schema.Literal("required"),
+    requireResidentKey: Schema.Literal(true),
+    userVerification: Schema.Literal("required")
+  }),
+  attestation: Schema.Literal("none"),
+  extensions: Schema.Struct({ credProps: Schema.Literal(true) })
+})
+
+/** `navigator.credentials.get()`'s options as JSON (`Passkey.RequestOptions`). */
+export const PasskeyRequestOptions = Schema.Struct({
+  challenge: Schema.String,
+  rpId: Schema.String,
+  timeout: Schema.Number,
+  userVerification: Schema.Literal("required"),
+  allowCredentials: Schema.Array(CredentialDescriptor)
+})
+
+/** One of the user's passkeys (`Passkey.PasskeySummary`); `id` is the credential id. */
+export const PasskeySummary = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  transports: Schema.Array(Schema.String),
+  synced: Schema.Boolean,
+  backedUp: Schema.Boolean,
+  createdAt: Schema.Date,
+  lastUsedAt: Schema.UndefinedOr(Schema.Date)
+})
+
 // ---------------------------------------------------------------------------------------------------------------
 // Endpoints
 // ---------------------------------------------------------------------------------------------------------------
@@ -275,6 +380,7 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
       .addSuccess(SessionCreated)
       .addError(InvalidCredentialsError)
       .addError(EmailNotVerifiedError)
+      .addError(SecondFactorRequiredError)
       .addError(TooManyAttemptsError)
   )
   .add(
@@ -311,9 +417,135 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
   .addError(BusyError)
 {}
 
+/**
+ * TOTP for the signed-in user, and the second step of a password login (docs/second-factors.md).
+ */
+export class FactorsGroup extends HttpApiGroup.make("factors")
+  .add(
+    HttpApiEndpoint.get("listFactors", "/accounts/me/factors")
+      .addSuccess(Schema.Array(FactorSummary))
+      .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  // The password is re-checked: a stolen session must not put its own authenticator on the account.
+  .add(
+    HttpApiEndpoint.post("beginTotp", "/accounts/me/totp")
+      .setPayload(PasswordPayload)
+      .addSuccess(TotpEnrollmentStarted)
+      .addError(InvalidSessionError)
+      .addError(InvalidCredentialsError)
+      .addError(TooManyAttemptsError)
+      .addError(TotpAlreadyEnabledError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.post("confirmTotp", "/accounts/me/totp/confirm")
+      .setPayload(CodePayload)
+      .addSuccess(RecoveryCodesIssued)
+      .addError(InvalidSessionError)
+      .addError(TotpNotEnabledError)
+      .addError(InvalidCodeError)
+      .addError(TooManyAttemptsError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.del("disableTotp", "/accounts/me/totp")
+      .setPayload(DisableTotpPayload)
+      .addError(InvalidSessionError)
+      .addError(TotpNotEnabledError)
+      .addError(InvalidCredentialsError)
+      .addError(InvalidCodeError)
+      .addError(TooManyAttemptsError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.post("regenerateRecoveryCodes", "/accounts/me/recovery-codes")
+      .setPayload(PasswordPayload)
+      .addSuccess(RecoveryCodesIssued)
+      .addError(InvalidSessionError)
+      .addError(TotpNotEnabledError)
+      .addError(InvalidCredentialsError)
+      .addError(TooManyAttemptsError)
+      .middleware(Authentication)
+  )
+  // The second step of a login answered with `SecondFactorRequired`: its challenge and a code.
+  .add(
+    HttpApiEndpoint.post("completeLogin", "/sessions/second-factor")
+      .setPayload(CompleteLoginPayload)
+      .addSuccess(SessionCreated)
+      .addError(InvalidChallengeError)
+      .addError(InvalidCodeError)
+      .addError(TooManyAttemptsError)
+  )
+  .addError(StoreErrorBody)
+  .addError(BusyError)
+{}
+
+/**
+ * Passkeys: registration and management for the signed-in user, and usernameless sign-in (docs/passkeys.md). Each
+ * ceremony is a POST for the options (it stores a single-use challenge) and a POST with the browser's response.
+ */
+export class PasskeysGroup extends HttpApiGroup.make("passkeys")
+  .add(
+    HttpApiEndpoint.post("registrationOptions", "/accounts/me/passkeys/options")
+      .addSuccess(PasskeyCreationOptions)
+      .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.post("addPasskey", "/accounts/me/passkeys")
+      .setPayload(AddPasskeyPayload)
+      .addSuccess(PasskeySummary, { status: 201 })
+      .addError(InvalidSessionError)
+      .addError(InvalidPasskeyNameError)
+      .addError(InvalidPasskeyError)
+      .addError(InvalidPasskeyChallengeError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.get("listPasskeys", "/accounts/me/passkeys")
+      .addSuccess(Schema.Array(PasskeySummary))
+      .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.patch("renamePasskey", "/accounts/me/passkeys/:id")
+      .setPath(Schema.Struct({ id: Schema.String }))
+      .setPayload(PasskeyNamePayload)
+      .addError(InvalidSessionError)
+      .addError(InvalidPasskeyNameError)
+      .addError(PasskeyNotFoundError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.del("removePasskey", "/accounts/me/passkeys/:id")
+      .setPath(Schema.Struct({ id: Schema.String }))
+      .addError(InvalidSessionError)
+      .addError(PasskeyNotFoundError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.post("signInOptions", "/sessions/passkey/options")
+      .addSuccess(PasskeyRequestOptions)
+  )
+  .add(
+    HttpApiEndpoint.post("signIn", "/sessions/passkey")
+      .setPayload(PasskeySignInPayload)
+      .addSuccess(SessionCreated)
+      .addError(InvalidPasskeyError)
+      .addError(InvalidPasskeyChallengeError)
+      .addError(EmailNotVerifiedError)
+  )
+  .addError(PasskeysOff)
+  .addError(StoreErrorBody)
+  .addError(BusyError)
+{}
+
 export class Api extends HttpApi.make("userharbor")
   .add(AccountsGroup)
   .add(SessionsGroup)
+  .add(FactorsGroup)
+  .add(PasskeysGroup)
   .prefix("/api")
   .middleware(OriginCheck)
   // Added last, so it runs first: nothing else looks at a request that is too large.

@@ -16,6 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { CounterStore } from "../../src/CounterStore.js"
 import type { EmailSender } from "../../src/EmailSender.js"
+import type { FactorStore } from "../../src/FactorStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
 import * as OutboxWorker from "../../src/OutboxWorker.js"
 import type { PasswordHasher } from "../../src/PasswordHasher.js"
@@ -25,6 +26,7 @@ import type { UserHarborConfig } from "../../src/UserHarborConfig.js"
 import type { UserStore } from "../../src/UserStore.js"
 import { Api } from "./Api.js"
 import { AppSettings } from "./AppSettings.js"
+import { FactorsLive, PasskeysLive } from "./FactorHandlers.js"
 import {
   AccountsLive,
   AuthenticationLive,
@@ -37,8 +39,8 @@ import { PagesLive } from "./Pages.js"
 
 // One error type per layer, so each keeps its own (`StoreError`, `ConfigError`) in the app layer's type.
 export interface Options<StoreE, SenderE, HasherE, ConfigE> {
-  /** The store's three ports (the SQL and memory stores provide them all). */
-  readonly store: Layer.Layer<UserStore | CounterStore | OutboxStore, StoreE>
+  /** The store's four ports (the SQL and memory stores provide them all); `FactorStore` for TOTP and passkeys. */
+  readonly store: Layer.Layer<UserStore | CounterStore | OutboxStore | FactorStore, StoreE>
   /** May use `AppSettings` (for links in emails). */
   readonly sender: Layer.Layer<EmailSender, SenderE, AppSettings>
   readonly hasher: Layer.Layer<PasswordHasher, HasherE>
@@ -190,7 +192,7 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
       OutboxWorker.layer({ pollInterval: "1 second", ...options.outbox })
     ).pipe(Layer.provide(services))
   const api = HttpApiBuilder.api(Api).pipe(
-    Layer.provide([AccountsLive, SessionsLive, OriginCheckLive, BodyLimitLive]),
+    Layer.provide([AccountsLive, SessionsLive, FactorsLive, PasskeysLive, OriginCheckLive, BodyLimitLive]),
     Layer.provide(AuthenticationLive)
   )
   // `BodyLimit` refuses oversized bodies by their length before reading; the platform's reading limit is a second
@@ -203,6 +205,7 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
   return HttpApiBuilder.serve(requestLogger(options.logRequests ?? "failures")).pipe(
     withSecurityHeaders(options.secureCookies),
     Layer.provide([api, PagesLive, ErrorResponsesLive, bodyReadLimit]),
-    Layer.provide([userHarbor, settings])
+    // The config again (the same layer, so built once) for the passkey handlers: `PasskeysOff` without passkeys.
+    Layer.provide([userHarbor, settings, options.config])
   )
 }

@@ -16,6 +16,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { isIPv4, isIPv6 } from "node:net"
 import { InvalidSession, TooManyAttempts } from "../../src/Errors.js"
+import type { Session } from "../../src/User.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import {
   Api,
@@ -302,6 +303,23 @@ export const AccountsLive = HttpApiBuilder.group(Api, "accounts", (handlers) =>
         harbor.resetPassword(payload))
   }))
 
+/**
+ * A sign-in's last step, whichever way it went (password, password and code, passkey): the browser's previous
+ * session ends with its cookie, so a session planted in the browser before sign-in (fixation), or another
+ * account's, does not live on unseen; then the new session's cookie is set.
+ */
+export const startSession = (request: HttpServerRequest.HttpServerRequest, session: Session) =>
+  Effect.gen(function*() {
+    const harbor = yield* UserHarbor
+    const settings = yield* AppSettings
+    yield* Option.match(sessionToken(request, sessionCookieName(settings.secureCookies)), {
+      onNone: () => Effect.void,
+      onSome: (previous) => Effect.catchTag(harbor.logout(previous), "InvalidSession", () => Effect.void)
+    })
+    yield* setSessionCookie(session.token, session.expiresAt)
+    return { expiresAt: session.expiresAt }
+  })
+
 export const SessionsLive = HttpApiBuilder.group(Api, "sessions", (handlers) =>
   Effect.gen(function*() {
     const harbor = yield* UserHarbor
@@ -313,14 +331,7 @@ export const SessionsLive = HttpApiBuilder.group(Api, "sessions", (handlers) =>
             onNone: () => payload,
             onSome: (clientKey) => ({ ...payload, clientKey })
           }))
-          // The browser's previous session ends with its cookie: a session planted in the browser before sign-in
-          // (fixation), or another account's, does not live on unseen.
-          yield* Option.match(sessionToken(request, sessionCookieName(settings.secureCookies)), {
-            onNone: () => Effect.void,
-            onSome: (previous) => Effect.catchTag(harbor.logout(previous), "InvalidSession", () => Effect.void)
-          })
-          yield* setSessionCookie(session.token, session.expiresAt)
-          return { expiresAt: session.expiresAt }
+          return yield* startSession(request, session)
         }))
       .handle("logout", () =>
         Effect.gen(function*() {

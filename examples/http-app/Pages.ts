@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url"
 
 const publicDir = fileURLToPath(new URL("./public/", import.meta.url))
 
-const pages = ["sign-up", "sign-in", "account", "verify", "forgot-password", "reset"]
-const assets = ["app.js", "style.css"]
+const pages = ["sign-up", "sign-in", "account", "settings", "verify", "forgot-password", "reset"]
+const assets = ["app.js", "webauthn.js", "style.css"]
 
 export const PagesLive = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {

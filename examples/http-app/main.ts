@@ -16,6 +16,10 @@
  *   `SmtpEmailSender.fromEnv`).
  * - `DELIVERY`: `outbox` (default: emails go through the transactional outbox and a background worker) or
  *   `inline` (sent during the request).
+ * - `PASSKEY_RP_ID` (default: the origin's host): the passkeys' relying party, the origin's host or a parent domain
+ *   of it. Passkeys need the app on a host name, not an IP address: `APP_ORIGIN=http://localhost:3000`, then open
+ *   http://localhost:3000 (on http://127.0.0.1 the app runs without them). Their only origin is the app's.
+ * - `USERHARBOR_TOTP_ISSUER` (default `UserHarbor`): the name authenticator apps show with the account.
  * - `USERHARBOR_SECRET_KEY` and the other `USERHARBOR_*` settings (see `UserHarborConfig.fromEnv`); without a
  *   key, a random one is made at start, so sessions and links end with the process.
  */
@@ -35,15 +39,29 @@ import * as SecureRandom from "../../src/SecureRandom.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import * as App from "./App.js"
+import { passkeyOptions } from "./FactorHandlers.js"
 import * as Mailer from "./Mailer.js"
 
-const userHarborConfig = Layer.unwrapEffect(Effect.gen(function*() {
-  const configured = yield* Config.option(Config.redacted("USERHARBOR_SECRET_KEY"))
-  if (Option.isSome(configured)) return UserHarborConfig.layerConfig()
-  yield* Effect.logWarning("USERHARBOR_SECRET_KEY is not set: using a random key for this run")
-  const bytes = yield* SecureRandom.make.nextBytes(32)
-  return UserHarborConfig.layer({ secretKey: Redacted.make(Buffer.from(bytes).toString("base64url")) })
-}))
+const userHarborConfig = (origin: string) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const rpId = yield* Config.option(Config.string("PASSKEY_RP_ID"))
+    const passkeys = passkeyOptions(origin, { rpId: Option.getOrUndefined(rpId), rpName: "UserHarbor example" })
+    if (passkeys === undefined) {
+      yield* Effect.logWarning(
+        `Passkeys are off: ${origin} is on an IP address; open the app on a host name ` +
+          "(APP_ORIGIN=http://localhost:3000) to use them"
+      )
+    }
+    const withPasskeys = (options: UserHarborConfig.Options): UserHarborConfig.Options =>
+      passkeys === undefined ? options : { ...options, passkeys }
+    const configured = yield* Config.option(Config.redacted("USERHARBOR_SECRET_KEY"))
+    if (Option.isSome(configured)) {
+      return UserHarborConfig.layerConfig(Config.map(UserHarborConfig.fromEnv, withPasskeys))
+    }
+    yield* Effect.logWarning("USERHARBOR_SECRET_KEY is not set: using a random key for this run")
+    const bytes = yield* SecureRandom.make.nextBytes(32)
+    return UserHarborConfig.layer(withPasskeys({ secretKey: Redacted.make(Buffer.from(bytes).toString("base64url")) }))
+  }))
 
 const main = Layer.unwrapEffect(Effect.gen(function*() {
   const port = yield* Config.port("PORT").pipe(Config.withDefault(3000))
@@ -64,7 +82,8 @@ const main = Layer.unwrapEffect(Effect.gen(function*() {
     store: SqliteUserStore.layer({ filename }),
     sender: email === "smtp" ? Mailer.layerSmtp : Mailer.layerConsole,
     hasher: Argon2Hasher.layer(),
-    config: userHarborConfig,
+    // The origin the app would derive from its address (see `App.Options.origin`), known here for the passkeys.
+    config: userHarborConfig(Option.getOrElse(origin, () => `http://127.0.0.1:${port}`)),
     delivery,
     origin: Option.getOrUndefined(origin),
     secureCookies,

@@ -1,8 +1,8 @@
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto"
 import { EmailMessage } from "../EmailSender.js"
+import * as Sealing from "./sealing.js"
 
 /**
  * What an outbox row carries: the message, or a decoy. A decoy is written for a request about an address that has
@@ -16,11 +16,6 @@ export const Envelope = Schema.Struct({
 
 export type Envelope = typeof Envelope.Type
 
-/** The payload's format version, so a later release can change the scheme and still read old rows. */
-const version = "v1"
-const ivBytes = 12
-const tagBytes = 16
-
 export interface OutboxCrypto {
   /** Encodes and encrypts the envelope, bound to the row id. */
   readonly seal: (id: string, envelope: Envelope) => string
@@ -31,41 +26,17 @@ export interface OutboxCrypto {
 const encodeEnvelope = Schema.encodeSync(Envelope)
 const decodeEnvelope = Schema.decodeUnknown(Schema.parseJson(Envelope))
 
-/**
- * AES-256-GCM under a key derived from the secret key with HKDF-SHA256 (its own `info`, so it never equals the
- * token-hashing key), a random 96-bit IV per row and the row id as associated data: a payload copied to another
- * row does not open.
- */
+/** Sealed (see internal/sealing.ts) under the `userharbor outbox v1` key, the row id as associated data. */
 export const make = (secretKey: Redacted.Redacted<string>): OutboxCrypto => {
-  const key = Buffer.from(
-    hkdfSync("sha256", Buffer.from(Redacted.value(secretKey), "utf8"), Buffer.alloc(0), "userharbor outbox v1", 32)
-  )
+  const sealer = Sealing.make(secretKey, "userharbor outbox v1")
   return {
-    seal: (id, envelope) => {
-      const iv = randomBytes(ivBytes)
-      const cipher = createCipheriv("aes-256-gcm", key, iv)
-      cipher.setAAD(Buffer.from(id, "utf8"))
-      // The raw token exists as a plain string only here, between encoding and encryption.
-      const plain = JSON.stringify(encodeEnvelope(envelope))
-      const sealed = Buffer.concat([iv, cipher.update(plain, "utf8"), cipher.final(), cipher.getAuthTag()])
-      return `${version}.${sealed.toString("base64url")}`
-    },
+    // The raw token exists as a plain string only here, between encoding and encryption.
+    seal: (id, envelope) => sealer.seal(id, JSON.stringify(encodeEnvelope(envelope))),
     open: (id, payload) => {
-      const [prefix, body] = payload.split(".")
-      if (prefix !== version || body === undefined) return Effect.succeed(undefined)
-      const sealed = Buffer.from(body, "base64url")
-      if (sealed.length < ivBytes + tagBytes) return Effect.succeed(undefined)
-      const plain = Effect.try(() => {
-        const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, ivBytes))
-        decipher.setAAD(Buffer.from(id, "utf8"))
-        decipher.setAuthTag(sealed.subarray(sealed.length - tagBytes))
-        return Buffer.concat([decipher.update(sealed.subarray(ivBytes, sealed.length - tagBytes)), decipher.final()])
-          .toString("utf8")
-      })
-      return plain.pipe(
-        Effect.flatMap(decodeEnvelope),
-        Effect.orElseSucceed(() => undefined)
-      )
+      const plain = sealer.open(id, payload)
+      return plain === undefined
+        ? Effect.succeed(undefined)
+        : Effect.orElseSucceed(decodeEnvelope(plain), () => undefined)
     }
   }
 }

@@ -1,18 +1,21 @@
 import * as Context from "effect/Context"
 import { CounterStore, type CounterStoreService } from "../CounterStore.js"
+import { FactorStore, type FactorStoreService } from "../FactorStore.js"
 import { OutboxStore, type OutboxStoreService } from "../OutboxStore.js"
 import { UserStore, type UserStoreService } from "../UserStore.js"
 
-/** The three storage ports of one backend, which share its transaction. */
+/** The storage ports of one backend, which share its transaction. */
 export interface Ports {
   readonly store: UserStoreService
   readonly counters: CounterStoreService
   readonly outbox: OutboxStoreService
+  readonly factors: FactorStoreService
 }
 
 /** The ports under their tags, as the stores' layers provide them. */
-export const context = (ports: Ports): Context.Context<UserStore | CounterStore | OutboxStore> =>
+export const context = (ports: Ports): Context.Context<UserStore | CounterStore | OutboxStore | FactorStore> =>
   Context.make(UserStore, ports.store).pipe(
     Context.add(CounterStore, ports.counters),
-    Context.add(OutboxStore, ports.outbox)
+    Context.add(OutboxStore, ports.outbox),
+    Context.add(FactorStore, ports.factors)
   )

@@ -14,6 +14,7 @@ import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
+import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
 import { outageTests } from "../suites/SqlOutageSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
@@ -24,6 +25,10 @@ import { describeOn, mysqlDatabase, mysqlStore } from "../support/sqlDatabases.j
 
 describeOn("mysql", "behaviour", (url) => {
   behaviourSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
+})
+
+describeOn("mysql", "second factors", (url) => {
+  secondFactorsSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
 })
 
 describeOn("mysql", "throttling", (url) => {

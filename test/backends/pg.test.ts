@@ -13,6 +13,7 @@ import * as PgUserStore from "../../src/PgUserStore.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
+import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
 import { outageTests } from "../suites/SqlOutageSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
@@ -22,6 +23,10 @@ import { describeOn, pgSchema, pgStore } from "../support/sqlDatabases.js"
 
 describeOn("pg", "behaviour", (url) => {
   behaviourSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
+})
+
+describeOn("pg", "second factors", (url) => {
+  secondFactorsSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
 })
 
 describeOn("pg", "throttling", (url) => {

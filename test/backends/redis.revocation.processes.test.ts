@@ -16,7 +16,7 @@ describeOn("pg", "revocation across processes", (pgUrl) => {
       "a revocation on one instance is refused by the two others (logout, logout-all, password change)",
       () =>
         Effect.gen(function*() {
-          const longest = yield* everyRevocationInTurn(yield* startInstances(3, yield* pgSchema(pgUrl), redisUrl))
+          const longest = yield* everyRevocationInTurn(yield* startInstances(3, yield* pgSchema(pgUrl), { redisUrl }))
           console.log(`slowest refusal per revocation over Redis, ms: ${JSON.stringify(longest)}`)
           for (const [revocation, elapsed] of Object.entries(longest)) assert.isBelow(elapsed, 2_000, revocation)
         }).pipe(Effect.scoped),

@@ -20,6 +20,7 @@ import * as SqlUserStore from "../../src/SqlUserStore.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { EmailKey, UserStore } from "../../src/UserStore.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
+import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
 import { throttlingSuite } from "../suites/ThrottlingSuite.js"
@@ -37,6 +38,10 @@ behaviourSuite(
 )
 
 throttlingSuite("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
+secondFactorsSuite(
+  "sqlite :memory:",
+  () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
+)
 
 describe("outbox retries on SQL stores", () => {
   outboxRetry("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))

@@ -11,8 +11,10 @@ import * as Logger from "effect/Logger"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { createServer } from "node:http"
+import { createServer as createNetServer } from "node:net"
 import * as App from "../../examples/http-app/App.js"
 import { AppSettings } from "../../examples/http-app/AppSettings.js"
+import { passkeyOptions } from "../../examples/http-app/FactorHandlers.js"
 import * as Mailer from "../../examples/http-app/Mailer.js"
 import { EmailSender } from "../../src/EmailSender.js"
 import * as EmailTemplates from "../../src/EmailTemplates.js"
@@ -34,12 +36,37 @@ export class TestApp extends Context.Tag("test/HttpApp")<TestApp, {
   readonly setStoreFailing: (failing: boolean) => Effect.Effect<void>
 }>() {}
 
+/**
+ * A free port on 127.0.0.1, for an app whose origin must be known before it listens (the passkey config names it).
+ */
+const freePort = Effect.async<number>((resume) => {
+  const probe = createNetServer()
+  probe.listen(0, "127.0.0.1", () => {
+    const address = probe.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    probe.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+export interface HarnessOptions
+  extends Partial<Pick<App.Options<never, never, never, never>, "trustedProxies" | "secureCookies">>
+{
+  /**
+   * Serve on `http://localhost:<port>` (still listening on 127.0.0.1) with passkeys on: WebAuthn refuses an IP
+   * address as relying party. `url` is then that origin.
+   */
+  readonly passkeys?: boolean
+}
+
 export const layer = (
   config: Partial<UserHarborConfig.Options> = {},
   delivery: "inline" | "outbox" = "inline",
-  app: Partial<Pick<App.Options<never, never, never, never>, "trustedProxies" | "secureCookies">> = {}
+  app: HarnessOptions = {}
 ): Layer.Layer<TestApp> =>
   Layer.unwrapEffect(Effect.gen(function*() {
+    const port = app.passkeys === true ? yield* freePort : 0
+    const origin = app.passkeys === true ? `http://localhost:${port}` : undefined
+    const passkeys = origin === undefined ? undefined : passkeyOptions(origin, { rpName: "UserHarbor test" })
     const mailbox = yield* Ref.make<ReadonlyArray<Delivered>>([])
     const deliveryFailing = yield* Ref.make(false)
     const storeFailing = yield* Ref.make(false)
@@ -77,19 +104,21 @@ export const layer = (
       // Every test signs up from 127.0.0.1, more often than the default 10 registrations an hour per client.
       config: UserHarborConfig.layer({
         secretKey: testSecretKey,
+        ...(passkeys === undefined ? {} : { passkeys }),
         ...config,
         throttle: { registerLimit: 1000, ...config.throttle }
       }),
       delivery,
+      origin,
       outbox: { pollInterval: "20 millis", retry: Schedule.spaced("200 millis") },
       secureCookies: app.secureCookies ?? true,
       trustedProxies: app.trustedProxies
     })
     const testApp = Layer.effect(
       TestApp,
-      HttpServer.addressFormattedWith((url) =>
+      HttpServer.addressFormattedWith((address) =>
         Effect.succeed(TestApp.of({
-          url,
+          url: origin ?? address,
           emails: Ref.get(mailbox),
           setDeliveryFailing: (failing) => Ref.set(deliveryFailing, failing),
           setStoreFailing: (failing) => Ref.set(storeFailing, failing)
@@ -97,7 +126,7 @@ export const layer = (
       )
     )
     return Layer.merge(server, testApp).pipe(
-      Layer.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+      Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
       Layer.provide(Logger.remove(Logger.defaultLogger)),
       Layer.orDie
     )

@@ -1,29 +1,10 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { mkdirSync } from "node:fs"
-import { chromium, type Page } from "playwright-core"
+import type { Page } from "playwright-core"
 import { describeWith } from "../support/sqlDatabases.js"
+import { launch } from "./Browser.js"
 import * as Harness from "./HttpAppHarness.js"
-
-const launch = (executablePath: string) =>
-  Effect.acquireRelease(
-    Effect.promise(() =>
-      chromium.launch({
-        executablePath,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync"
-        ]
-      })
-    ),
-    (browser) => Effect.promise(() => browser.close())
-  )
 
 const status = (page: Page, form: string) => page.locator(`#${form} .status`)
 

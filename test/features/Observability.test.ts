@@ -20,10 +20,12 @@ import {
   Tracer
 } from "effect"
 import * as util from "node:util"
+import { Secret, TOTP } from "otpauth"
 import { outcomeAttribute, withOutcome } from "../../src/internal/observe.js"
 import * as Metrics from "../../src/Metrics.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { origin, passkeyOptions } from "../suites/PasskeysSuite.js"
 import {
   alice,
   bob,
@@ -35,6 +37,7 @@ import {
   storedUser,
   tokenHash
 } from "../support/fixtures.js"
+import { SoftAuthenticator } from "../support/SoftAuthenticator.js"
 
 const resetPassword = "a-third-password-after-reset"
 
@@ -144,6 +147,7 @@ describe("observability", () => {
       const expected: Array<readonly [string, string]> = []
       const tokens: Array<string> = []
       const hashes: Array<string> = []
+      const factorSecrets: Array<string> = []
       const call = <A, E, R>(op: string, outcome: string, effect: Effect.Effect<A, E, R>) => {
         expected.push([`UserHarbor.${op}`, outcome])
         return Effect.option(effect)
@@ -236,9 +240,86 @@ describe("observability", () => {
         tokens.push(Redacted.value(gone.token))
         yield* call("deleteAccount", "InvalidCredentials", h.deleteAccount({ sessionToken: gone.token, password }))
         yield* call("deleteAccount", "ok", h.deleteAccount({ sessionToken: gone.token, password: resetPassword }))
-        return { before, after: yield* counts }
+        const after = yield* counts
+
+        // Second factors, after the metrics are read (these calls log in and hash on their own).
+        const carol = { username: "Carol", email: "carol@example.com", password }
+        yield* call("register", "ok", h.register(carol))
+        const carolVerification = yield* lastToken("VerificationEmail", carol.email)
+        yield* call("verifyEmail", "ok", h.verifyEmail(carolVerification))
+        const carolSession = yield* h.login({ username: carol.username, password })
+        expected.push(["UserHarbor.login", "ok"])
+        const sessionToken = carolSession.token
+        yield* call("listFactors", "ok", h.listFactors(sessionToken))
+        const enrollment = yield* h.beginTotpEnrollment({ sessionToken, password })
+        expected.push(["UserHarbor.beginTotpEnrollment", "ok"])
+        const timestamp = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+        const code = TOTP.generate({ secret: Secret.fromBase32(Redacted.value(enrollment.secret)), timestamp })
+        const wrongCode = code === "000000" ? "000001" : "000000"
+        yield* call("confirmTotpEnrollment", "InvalidCode", h.confirmTotpEnrollment({ sessionToken, code: wrongCode }))
+        const recoveryCodes = yield* h.confirmTotpEnrollment({ sessionToken, code })
+        expected.push(["UserHarbor.confirmTotpEnrollment", "ok"])
+        const required = yield* Effect.flip(h.login({ username: carol.username, password }))
+        expected.push(["UserHarbor.login", "SecondFactorRequired"])
+        const challenge = required._tag === "SecondFactorRequired" ? Redacted.value(required.challenge) : "none"
+        yield* call("completeLogin", "InvalidCode", h.completeLogin({ challenge, code: wrongCode }))
+        const completed = yield* h.completeLogin({ challenge, code: recoveryCodes[0] ?? "" })
+        expected.push(["UserHarbor.completeLogin", "ok"])
+        const regenerated = yield* h.regenerateRecoveryCodes({ sessionToken, password })
+        expected.push(["UserHarbor.regenerateRecoveryCodes", "ok"])
+        yield* call("disableTotp", "ok", h.disableTotp({ sessionToken, password }))
+        factorSecrets.push(
+          carolVerification,
+          Redacted.value(sessionToken),
+          Redacted.value(completed.token),
+          Redacted.value(enrollment.secret),
+          Redacted.value(enrollment.uri),
+          code,
+          challenge,
+          ...[...recoveryCodes, ...regenerated].map(Redacted.value)
+        )
+
+        // Passkeys, after the metrics too: a software authenticator registers one, signs in with it and re-checks. A
+        // WebAuthn challenge is no secret (it goes to the browser in the clear and proves nothing without a signature).
+        const dora = { username: "Dora", email: "dora@example.com", password }
+        yield* call("register", "ok", h.register(dora))
+        const doraVerification = yield* lastToken("VerificationEmail", dora.email)
+        yield* call("verifyEmail", "ok", h.verifyEmail(doraVerification))
+        const doraSession = yield* h.login({ username: dora.username, password })
+        expected.push(["UserHarbor.login", "ok"])
+        const authenticator = new SoftAuthenticator(origin)
+        const creation = yield* h.beginPasskeyRegistration(doraSession.token)
+        expected.push(["UserHarbor.beginPasskeyRegistration", "ok"])
+        const passkey = yield* h.finishPasskeyRegistration({
+          sessionToken: doraSession.token,
+          response: authenticator.register(creation),
+          name: "Laptop"
+        })
+        expected.push(["UserHarbor.finishPasskeyRegistration", "ok"])
+        yield* call("listPasskeys", "ok", h.listPasskeys(doraSession.token))
+        yield* call("renamePasskey", "ok", h.renamePasskey(doraSession.token, passkey.id, "Work laptop"))
+        const phished = yield* h.beginPasskeyLogin()
+        expected.push(["UserHarbor.beginPasskeyLogin", "ok"])
+        yield* call(
+          "finishPasskeyLogin",
+          "InvalidPasskey",
+          h.finishPasskeyLogin(authenticator.authenticate(phished, { origin: "https://evil.example.net" }))
+        )
+        const request = yield* h.beginPasskeyLogin()
+        expected.push(["UserHarbor.beginPasskeyLogin", "ok"])
+        const passkeySession = yield* h.finishPasskeyLogin(authenticator.authenticate(request))
+        expected.push(["UserHarbor.finishPasskeyLogin", "ok"])
+        yield* call("beginPasskeyReauthentication", "ok", h.beginPasskeyReauthentication(passkeySession.token))
+        yield* call("removePasskey", "ok", h.removePasskey(passkeySession.token, passkey.id))
+        yield* call("removePasskey", "PasskeyNotFound", h.removePasskey(passkeySession.token, passkey.id))
+        factorSecrets.push(
+          doraVerification,
+          Redacted.value(doraSession.token),
+          Redacted.value(passkeySession.token)
+        )
+        return { before, after }
       }).pipe(
-        Effect.provide(UserHarborTest.layer),
+        Effect.provide(UserHarborTest.layerWith({ passkeys: passkeyOptions })),
         Effect.withTracer(tracer),
         Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
         Logger.withMinimumLogLevel(LogLevel.All)
@@ -255,7 +336,7 @@ describe("observability", () => {
       const operations = Object.keys(yield* Effect.provide(UserHarbor, UserHarborTest.layer)).map((op) =>
         `UserHarbor.${op}`
       )
-      expect(operations).toHaveLength(16)
+      expect(operations).toHaveLength(30)
       expect(new Set(topLevel.map((span) => span.name))).toEqual(new Set(operations))
 
       // Metrics: 7 successful logins, 3 refused (2 InvalidCredentials, 1 EmailNotVerified).
@@ -274,6 +355,7 @@ describe("observability", () => {
 
       // Nothing secret anywhere.
       expect(tokens.filter((t) => t !== "none")).toHaveLength(11)
+      expect(factorSecrets.filter((t) => t !== "none")).toHaveLength(30)
       expect(hashes).toHaveLength(3)
       const secrets = [
         password,
@@ -285,7 +367,8 @@ describe("observability", () => {
         ...hashes.map((hash) => hash.split("$").at(-1) ?? hash),
         ...tokens.filter((t) => t !== "none"),
         ...tokens.filter((t) => t !== "none").map(tokenHash),
-        Redacted.value(UserHarborTest.testSecretKey)
+        Redacted.value(UserHarborTest.testSecretKey),
+        ...factorSecrets
       ]
       const snapshot = util.inspect(yield* Metric.snapshot, { depth: 12, showHidden: true })
       const recorded: ReadonlyArray<readonly [string, string]> = [

@@ -3,7 +3,7 @@
  * and message it produced is printed every way a program might print it.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, HashMap, List, Logger, LogLevel, Redacted, TestClock, Tracer } from "effect"
+import { Cause, Effect, HashMap, List, Logger, LogLevel, Redacted, TestClock } from "effect"
 import * as util from "node:util"
 import { EmailTaken, StoreError } from "../../src/Errors.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
@@ -19,6 +19,7 @@ import {
   setFailing,
   tokenHash
 } from "../support/fixtures.js"
+import { recording } from "../support/recordingTracer.js"
 import { renderings } from "../support/renderings.js"
 
 const resetPassword = "a-third-password-after-reset"
@@ -36,7 +37,6 @@ describe("secrets", () => {
   it.effect("never appear in errors, sessions, users, messages, logs or spans", () =>
     Effect.gen(function*() {
       const logs: Array<string> = []
-      const spans: Array<Tracer.Span> = []
       const logger = Logger.make((options) => {
         logs.push(util.inspect({
           message: options.message,
@@ -46,15 +46,7 @@ describe("secrets", () => {
           cause: Cause.pretty(options.cause)
         }, { depth: 10 }))
       })
-      const native = yield* Effect.tracer
-      const tracer = Tracer.make({
-        span: (...args) => {
-          const span = native.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: native.context
-      })
+      const { spans, tracer } = yield* recording
 
       const produced: Array<unknown> = []
       const errors: Array<unknown> = []

@@ -5,21 +5,26 @@
 import { describe, layer } from "@effect/vitest"
 import type * as Layer from "effect/Layer"
 import type { CounterStore } from "../../src/CounterStore.js"
+import type { FactorStore } from "../../src/FactorStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
 import { StoreConformance } from "../../src/testing.js"
 import type { UserStore } from "../../src/UserStore.js"
 
-const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Case>]> = [
+type Ports = UserStore | CounterStore | OutboxStore | FactorStore
+
+const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Case<Ports>>]> = [
   ["UserStore", StoreConformance.userStoreCases],
   ["CounterStore", StoreConformance.counterStoreCases],
   ["CounterStore with UserStore", StoreConformance.counterWithUserStoreCases],
   ["OutboxStore", StoreConformance.outboxStoreCases],
-  ["OutboxStore with UserStore", StoreConformance.outboxWithUserStoreCases]
+  ["OutboxStore with UserStore", StoreConformance.outboxWithUserStoreCases],
+  ["FactorStore", StoreConformance.factorStoreCases],
+  ["FactorStore with UserStore", StoreConformance.factorWithUserStoreCases]
 ]
 
 export const conformanceSuite = <E>(
   name: string,
-  store: Layer.Layer<UserStore | CounterStore | OutboxStore, E>
+  store: Layer.Layer<Ports, E>
 ): void =>
   layer(store, { timeout: "60 seconds" })(`store conformance (${name})`, (it) => {
     for (const [port, cases] of groups) {

@@ -1,17 +1,16 @@
 /**
  * Redis for the tests: the shared server of `USERHARBOR_TEST_REDIS_URL` (every layer under a key prefix of its
- * own, whose keys are deleted when the layer's scope closes), and private `redis-server` processes on free ports
- * that a test may stop and start again. The shared server is never stopped.
+ * own, whose keys are deleted when the layer's scope closes), and (from `privateRedis.ts`) private `redis-server`
+ * processes on free ports that a test may stop and start again. The shared server is never stopped.
  */
 import { Effect, Layer, Redacted, type Scope } from "effect"
 import { Redis } from "ioredis"
-import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { connect as connectTcp, createServer } from "node:net"
 import type { CounterStore } from "../../src/CounterStore.js"
 import type { StoreError } from "../../src/Errors.js"
 import * as RedisClient from "../../src/RedisClient.js"
 import * as RedisCounterStore from "../../src/RedisCounterStore.js"
+import { freePort } from "./freePort.js"
 import { describeWith } from "./sqlDatabases.js"
 
 export const redisVariable = "USERHARBOR_TEST_REDIS_URL"
@@ -20,18 +19,7 @@ export const redisVariable = "USERHARBOR_TEST_REDIS_URL"
 export const describeRedis = (title: string, body: (url: string) => void): void =>
   describeWith(redisVariable, `Redis ${title}`, body)
 
-/** A port on which nothing listens: bound by the OS, then released. */
-export const freePort: Effect.Effect<number> = Effect.promise(() =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-)
+export { freePort }
 
 /** Deletes every key under `prefix` (a test's own), with a connection of its own. */
 const deletePrefix = (url: string, prefix: string) =>
@@ -68,77 +56,4 @@ export const redisCounters = (
       Layer.provideMerge(RedisClient.layer({ ...client, url: Redacted.make(url) }))
     )))
 
-/** A `redis-server` of the test's own, which it may stop and start again on the same port. */
-export interface PrivateRedis {
-  readonly url: string
-  readonly port: number
-  /** Kills the server (as a crash would) and waits for it to exit. */
-  readonly stop: Effect.Effect<void>
-  /** Starts it again, empty, and waits until it answers. */
-  readonly start: Effect.Effect<void>
-  /** Freezes it (`SIGSTOP`): connections stay open, nothing is answered. */
-  readonly pause: Effect.Effect<void>
-  /** Lets a frozen server go on (`SIGCONT`). */
-  readonly resume: Effect.Effect<void>
-}
-
-// Polled with timers rather than `Effect.sleep`, so that it also waits under an `it.effect`'s `TestClock`. Any reply
-// to PING counts (`-NOAUTH` from a server with a password too).
-const untilAnswers = (port: number) =>
-  Effect.promise(async () => {
-    const replies = () =>
-      new Promise<boolean>((resolve) => {
-        const socket = connectTcp(port, "127.0.0.1", () => socket.write("PING\r\n"))
-        socket.once("data", () => (socket.destroy(), resolve(true)))
-        socket.once("error", () => (socket.destroy(), resolve(false)))
-      })
-    for (let attempt = 0; attempt < 200; attempt++) {
-      if (await replies()) return
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-    throw new Error(`redis-server on port ${port} did not come up`)
-  })
-
-const exited = (child: ChildProcess) =>
-  Effect.promise(() =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve()
-      else child.once("exit", () => resolve())
-    })
-  )
-
-/**
- * Starts `redis-server --port N --save "" --appendonly no` on a free port (nothing written to disk), and stops it
- * when the scope closes. `args` adds options (`["--requirepass", "..."]`).
- */
-export const privateRedis = (args: ReadonlyArray<string> = []): Effect.Effect<PrivateRedis, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const port = yield* freePort
-    let child: ChildProcess | undefined
-    const start = Effect.suspend(() => {
-      child = spawn("redis-server", [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        ...args
-      ], {
-        stdio: "ignore"
-      })
-      return untilAnswers(port)
-    })
-    const stop = Effect.suspend(() => {
-      const running = child
-      child = undefined
-      if (running === undefined) return Effect.void
-      running.kill("SIGKILL")
-      return exited(running)
-    })
-    yield* Effect.acquireRelease(start, () => stop)
-    const signal = (name: NodeJS.Signals) => Effect.sync(() => void child?.kill(name))
-    return { url: `redis://127.0.0.1:${port}`, port, stop, start, pause: signal("SIGSTOP"), resume: signal("SIGCONT") }
-  })
+export { type PrivateRedis, privateRedis } from "./privateRedis.js"

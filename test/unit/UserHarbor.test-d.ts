@@ -4,19 +4,30 @@ import type {
   Busy,
   EmailDeliveryError,
   EmailNotVerified,
+  InvalidChallenge,
+  InvalidCode,
   InvalidCredentials,
   InvalidEmail,
   InvalidSession,
   InvalidToken,
   InvalidUsername,
+  SecondFactorRequired,
   SessionNotFound,
   StoreError,
   TooManyAttempts,
+  TotpAlreadyEnabled,
+  TotpNotEnabled,
   UsernameTaken,
   WeakPassword
 } from "../../src/Errors.js"
 import type { Session, SessionSummary, User, ValidatedSession } from "../../src/User.js"
-import type { UserHarbor, UserHarborOutbox } from "../../src/UserHarbor.js"
+import type {
+  FactorSummary,
+  RecoveryCodes,
+  TotpEnrollment,
+  UserHarbor,
+  UserHarborOutbox
+} from "../../src/UserHarbor.js"
 
 type Op = UserHarbor["Type"]
 type ErrorOf<K extends keyof Op> = Effect.Effect.Error<ReturnType<Op[K]>>
@@ -38,7 +49,7 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<ErrorOf<"verifyEmail">>().toEqualTypeOf<InvalidToken | StoreError>()
     expectTypeOf<ErrorOf<"resendVerification">>().toEqualTypeOf<InvalidEmail | EmailDeliveryError | StoreError>()
     expectTypeOf<ErrorOf<"login">>().toEqualTypeOf<
-      InvalidCredentials | EmailNotVerified | TooManyAttempts | Busy | StoreError
+      InvalidCredentials | EmailNotVerified | SecondFactorRequired | TooManyAttempts | Busy | StoreError
     >()
     expectTypeOf<ErrorOf<"verifySession">>().toEqualTypeOf<StoreError>()
     expectTypeOf<ErrorOf<"validateSession">>().toEqualTypeOf<InvalidSession | StoreError>()
@@ -106,5 +117,36 @@ describe("UserHarborOutbox error unions", () => {
 
   it("an outbox service is usable where the general one is expected", () => {
     expectTypeOf<OutboxOp>().toMatchTypeOf<Op>()
+  })
+})
+
+describe("second-factor operations", () => {
+  it("pin their error unions", () => {
+    expectTypeOf<ErrorOf<"completeLogin">>().toEqualTypeOf<
+      InvalidChallenge | InvalidCode | TooManyAttempts | StoreError
+    >()
+    expectTypeOf<ErrorOf<"beginTotpEnrollment">>().toEqualTypeOf<
+      InvalidSession | InvalidCredentials | TooManyAttempts | TotpAlreadyEnabled | Busy | StoreError
+    >()
+    expectTypeOf<ErrorOf<"confirmTotpEnrollment">>().toEqualTypeOf<
+      InvalidSession | TotpNotEnabled | InvalidCode | TooManyAttempts | StoreError
+    >()
+    expectTypeOf<ErrorOf<"disableTotp">>().toEqualTypeOf<
+      InvalidSession | TotpNotEnabled | InvalidCredentials | InvalidCode | TooManyAttempts | Busy | StoreError
+    >()
+    expectTypeOf<ErrorOf<"regenerateRecoveryCodes">>().toEqualTypeOf<
+      InvalidSession | TotpNotEnabled | InvalidCredentials | TooManyAttempts | Busy | StoreError
+    >()
+    expectTypeOf<ErrorOf<"listFactors">>().toEqualTypeOf<InvalidSession | StoreError>()
+  })
+
+  it("pin their successes, every secret Redacted", () => {
+    expectTypeOf<SuccessOf<"completeLogin">>().toEqualTypeOf<Session>()
+    expectTypeOf<SuccessOf<"beginTotpEnrollment">>().toEqualTypeOf<TotpEnrollment>()
+    expectTypeOf<TotpEnrollment["secret"]>().toEqualTypeOf<Redacted.Redacted<string>>()
+    expectTypeOf<TotpEnrollment["uri"]>().toEqualTypeOf<Redacted.Redacted<string>>()
+    expectTypeOf<SuccessOf<"confirmTotpEnrollment">>().toEqualTypeOf<RecoveryCodes>()
+    expectTypeOf<RecoveryCodes[number]>().toEqualTypeOf<Redacted.Redacted<string>>()
+    expectTypeOf<SuccessOf<"listFactors">>().toEqualTypeOf<ReadonlyArray<FactorSummary>>()
   })
 })

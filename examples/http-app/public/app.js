@@ -1,5 +1,6 @@
-// The pages' only script. It calls the JSON API with fetch (same origin, so the browser adds the session cookie
-// and an `Origin` header) and shows the `message` of any error body.
+// The pages' script. It calls the JSON API with fetch (same origin, so the browser adds the session cookie
+// and an `Origin` header) and shows the `message` of any error body. `webauthn.js` encodes passkey ceremonies.
+import { createPasskey, getPasskey, passkeysSupported } from "/webauthn.js"
 
 const call = async (method, path, body) => {
   const init = body === undefined
@@ -77,6 +78,84 @@ const showSessions = async () => {
   document.querySelector("#sign-out-others button").disabled = !sessions.some((session) => !session.current)
 }
 
+// A passkey ceremony: the options from `optionsPath`, then `finish(options)` (the browser's dialog and the POST of
+// its answer). A dismissed dialog is an answer like a failed request, so the form shows it.
+const withPasskey = async (optionsPath, finish) => {
+  const options = await call("POST", optionsPath)
+  if (!options.ok) return options
+  try {
+    return await finish(options.data)
+  } catch (error) {
+    return { ok: false, status: 0, data: { message: `No passkey was used (${error.name})` } }
+  }
+}
+
+// Two-step verification's state from `GET /api/accounts/me/factors`: which forms apply, and how many recovery
+// codes are left.
+const showFactors = async () => {
+  const result = await call("GET", "/api/accounts/me/factors")
+  const state = document.getElementById("totp-state")
+  if (!result.ok) return show(state, explain(result), false)
+  const totp = result.data.find((factor) => factor.kind === "totp")
+  const codes = result.data.find((factor) => factor.kind === "recovery-codes")
+  state.textContent = totp === undefined
+    ? "Off"
+    : `On since ${when(totp.enabledAt)} · ${codes?.remaining ?? 0} recovery codes left`
+  document.getElementById("totp-begin").hidden = totp !== undefined
+  document.getElementById("totp-disable").hidden = totp === undefined
+  document.getElementById("recovery-regenerate").hidden = totp === undefined
+}
+
+const showRecoveryCodes = (codes) => {
+  document.getElementById("recovery-codes").replaceChildren(...codes.map((code) => {
+    const item = document.createElement("li")
+    item.textContent = code
+    return item
+  }))
+  document.getElementById("recovery").hidden = false
+}
+
+// Fills `#passkeys`, built with `textContent` like the sessions list; each item's buttons carry the passkey's id.
+const showPasskeys = async () => {
+  const result = await call("GET", "/api/accounts/me/passkeys")
+  const status = document.getElementById("passkeys-status")
+  if (result.data?._tag === "PasskeysOff") {
+    document.getElementById("passkey-add").hidden = true
+    status.textContent = "Passkeys are not enabled on this server."
+    return
+  }
+  if (!result.ok) return show(status, explain(result), false)
+  const list = document.getElementById("passkeys")
+  list.replaceChildren(...result.data.map((passkey) => {
+    const item = document.createElement("li")
+    item.dataset.passkeyId = passkey.id
+    const text = document.createElement("span")
+    text.className = "when"
+    text.textContent = passkey.name
+    const dates = document.createElement("span")
+    dates.className = "dates"
+    dates.textContent = `Added ${when(passkey.createdAt)}` +
+      (passkey.lastUsedAt === undefined ? "" : ` · last used ${when(passkey.lastUsedAt)}`)
+    text.append(dates)
+    const rename = document.createElement("button")
+    rename.type = "button"
+    rename.className = "link"
+    rename.textContent = "Rename"
+    rename.dataset.rename = passkey.id
+    const remove = document.createElement("button")
+    remove.type = "button"
+    remove.textContent = "Remove"
+    remove.dataset.remove = passkey.id
+    item.append(text, rename, remove)
+    return item
+  }))
+  if (result.data.length === 0) {
+    const empty = document.createElement("li")
+    empty.textContent = "No passkeys yet."
+    list.append(empty)
+  }
+}
+
 const pages = {
   "sign-up": () => {
     bind(
@@ -91,10 +170,39 @@ const pages = {
     )
   },
   "sign-in": () => {
+    // The challenge of `SecondFactorRequired`: kept in memory only, never in the address bar or storage.
+    let challenge = null
+    const secondFactor = document.getElementById("second-factor")
+    const signIn = document.getElementById("sign-in")
+    signIn.addEventListener("submit", async (event) => {
+      event.preventDefault()
+      const { login, password } = Object.fromEntries(new FormData(signIn))
+      const body = login.includes("@") ? { email: login, password } : { username: login, password }
+      const result = await call("POST", "/api/sessions", body)
+      if (result.ok) return location.assign("/account")
+      if (result.data?._tag !== "SecondFactorRequired") {
+        return show(signIn.querySelector(".status"), explain(result), false)
+      }
+      challenge = result.data.challenge
+      signIn.reset()
+      signIn.hidden = true
+      secondFactor.hidden = false
+      secondFactor.querySelector("input").focus()
+    })
     bind(
-      "sign-in",
-      ({ login, password }) =>
-        call("POST", "/api/sessions", login.includes("@") ? { email: login, password } : { username: login, password }),
+      "second-factor",
+      ({ code }) => call("POST", "/api/sessions/second-factor", { challenge, code }),
+      () => location.assign("/account")
+    )
+    const passkey = document.getElementById("passkey-sign-in")
+    passkey.hidden = !passkeysSupported()
+    bind(
+      "passkey-sign-in",
+      () =>
+        withPasskey(
+          "/api/sessions/passkey/options",
+          (options) => getPasskey(options).then((response) => call("POST", "/api/sessions/passkey", { response }))
+        ),
       () => location.assign("/account")
     )
   },
@@ -133,6 +241,67 @@ const pages = {
     bind("sign-out", () => call("DELETE", "/api/sessions/current"), () => location.assign("/sign-in"))
     bind("sign-out-everywhere", () => call("DELETE", "/api/sessions"), () => location.assign("/sign-in"))
     bind("delete-account", (fields) => call("DELETE", "/api/accounts/me", fields), () => location.assign("/sign-up"))
+  },
+  settings: async () => {
+    const me = await call("GET", "/api/accounts/me")
+    if (!me.ok) return location.assign("/sign-in")
+    await showFactors()
+    bind("totp-begin", (fields) => call("POST", "/api/accounts/me/totp", fields), ({ data }) => {
+      document.getElementById("totp-begin").hidden = true
+      document.getElementById("totp-state").textContent = "Off until you enter a code below"
+      // The QR code is the server's SVG; parsed as XML (no HTML, no script runs) and imported as an element.
+      const svg = new DOMParser().parseFromString(data.qrSvg, "image/svg+xml").documentElement
+      document.getElementById("totp-qr").replaceChildren(document.importNode(svg, true))
+      document.getElementById("totp-secret").textContent = data.secret
+      document.getElementById("totp-setup").hidden = false
+    })
+    bind("totp-confirm", (fields) => call("POST", "/api/accounts/me/totp/confirm", fields), async ({ data }) => {
+      document.getElementById("totp-setup").hidden = true
+      document.getElementById("totp-qr").replaceChildren()
+      document.getElementById("totp-secret").textContent = ""
+      showRecoveryCodes(data.recoveryCodes)
+      await showFactors()
+    })
+    bind(
+      "recovery-regenerate",
+      (fields) => call("POST", "/api/accounts/me/recovery-codes", fields),
+      ({ data }) => showRecoveryCodes(data.recoveryCodes)
+    )
+    bind("totp-disable", (fields) => call("DELETE", "/api/accounts/me/totp", fields), async () => {
+      document.getElementById("recovery").hidden = true
+      await showFactors()
+    })
+
+    document.getElementById("passkey-add").hidden = !passkeysSupported()
+    await showPasskeys()
+    bind(
+      "passkey-add",
+      ({ name }) =>
+        withPasskey(
+          "/api/accounts/me/passkeys/options",
+          (options) =>
+            createPasskey(options).then((response) => call("POST", "/api/accounts/me/passkeys", { name, response }))
+        ),
+      async (_, status) => {
+        show(status, "Passkey added.", true)
+        await showPasskeys()
+      }
+    )
+    document.getElementById("passkeys").addEventListener("click", async (event) => {
+      const { rename, remove } = event.target.dataset ?? {}
+      const status = document.getElementById("passkeys-status")
+      let result
+      if (rename !== undefined) {
+        const name = prompt("New name for this passkey")
+        if (name === null) return
+        result = await call("PATCH", `/api/accounts/me/passkeys/${encodeURIComponent(rename)}`, { name })
+      } else if (remove !== undefined) {
+        result = await call("DELETE", `/api/accounts/me/passkeys/${encodeURIComponent(remove)}`)
+      } else return
+      if (!result.ok) return show(status, explain(result), false)
+      show(status, rename !== undefined ? "Passkey renamed." : "Passkey removed.", true)
+      await showPasskeys()
+    })
   },
   // Loading the page only reads the token: a mail scanner that opens the link (even one that runs scripts) must
   // not confirm the address, so the POST waits for the user's click.

@@ -3,8 +3,9 @@
  * skipped under Effect's built-in one, with the same results either way.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Option, Tracer } from "effect"
+import { Effect, Exit, Option } from "effect"
 import * as Tracing from "../../../src/internal/tracing.js"
+import { recording } from "../../support/recordingTracer.js"
 
 const op = Tracing.fn(
   "Test.op",
@@ -16,19 +17,6 @@ const op = Tracing.fn(
     }),
   (self) => Effect.tap(self, () => Effect.annotateCurrentSpan("test.outcome", "ok"))
 )
-
-const recording = Effect.map(Effect.tracer, (native) => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (...args) => {
-      const span = native.span(...args)
-      spans.push(span)
-      return span
-    },
-    context: native.context
-  })
-  return { spans, tracer }
-})
 
 describe("Tracing.fn", () => {
   it.effect("opens no span under Effect's built-in tracer", () =>

@@ -1,0 +1,302 @@
+/**
+ * Faults under load, shared by `features/FaultsUnderLoad.test.ts` (which asserts generous bounds) and
+ * `bench/faults.ts` (which prints the figures): app instances (`instances.ts`) serving a closed-loop mix of session
+ * checks, logins and registrations while the test stops their database server, kills one of them, or stops the
+ * Redis server of their counters. Every request is recorded with its instance, operation, start, end and outcome.
+ */
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect, Fiber, Redacted, type Scope } from "effect"
+import { randomBytes } from "node:crypto"
+import { type Instance, type Outcome, startInstances, tally } from "./instances.js"
+import { privatePostgres } from "./privatePostgres.js"
+import { privateRedis } from "./privateRedis.js"
+
+/** The operations of the mix: two session checks to each login and each registration. */
+export const mix = ["check", "login", "check", "register"] as const
+export type Op = typeof mix[number]
+
+/** One request: which instance served it, what it was, when (wall-clock ms) and what it answered. */
+export interface Sample {
+  readonly instance: number
+  readonly op: Op
+  readonly start: number
+  readonly end: number
+  readonly tag: string
+  /** The address a registration asked for. */
+  readonly email?: string
+}
+
+/** Wall-clock milliseconds, sub-millisecond, comparable with the instances' own clocks. */
+export const now = (): number => performance.timeOrigin + performance.now()
+
+/** A running load; `stop` ends every client after its current request and returns what was recorded. */
+export interface Load {
+  readonly stop: Effect.Effect<ReadonlyArray<Sample>>
+}
+
+const password = "fault-tolerant-passphrase-9"
+
+/**
+ * Registers 3 verified accounts on the first instance, logs each in on every instance (the sessions to check),
+ * then starts `clients` closed-loop clients per instance, each cycling through `mix`. After a failure a client
+ * pauses 5 ms, so that a dead server does not turn the clients into a busy loop.
+ */
+export const startLoad = (
+  instances: ReadonlyArray<Instance>,
+  clients: number
+): Effect.Effect<Load, Error, Scope.Scope> =>
+  Effect.gen(function*() {
+    const run = randomBytes(4).toString("hex")
+    const accounts = [0, 1, 2].map((i) => ({ username: `held${run}${i}`, email: `held-${run}-${i}@example.com` }))
+    const [first] = instances
+    if (first === undefined) return yield* Effect.fail(new Error("no instance"))
+    for (const account of accounts) yield* first.call({ op: "register", ...account, password })
+    const sessions = yield* Effect.forEach(instances, (instance) =>
+      Effect.forEach(accounts, (account) =>
+        Effect.map(instance.call({ op: "login", email: account.email, password }), String)))
+    const samples: Array<Sample> = []
+    let running = true
+    let registered = 0
+    const client = (index: number, offset: number) =>
+      Effect.gen(function*() {
+        const instance = instances[index]
+        const tokens = sessions[index] ?? []
+        for (let step = offset; running; step++) {
+          const op = mix[step % mix.length] ?? "check"
+          const account = accounts[step % accounts.length] ?? accounts[0]!
+          const n = registered++
+          const email = `load-${run}-${n}@example.com`
+          const start = now()
+          const outcome: Outcome = instance === undefined
+            ? { tag: "Exited", error: "no instance" }
+            : yield* instance.attempt(
+              op === "check"
+                ? { op, token: tokens[step % tokens.length] ?? "" }
+                : op === "login"
+                ? { op, email: account.email, password }
+                : { op, username: `load${run}${n}`, email, password, verify: false }
+            )
+          samples.push({
+            instance: index,
+            op,
+            start,
+            end: now(),
+            tag: outcome.tag,
+            ...(op === "register" ? { email } : {})
+          })
+          if (outcome.tag !== "ok") {
+            yield* Effect.sleep("5 millis")
+          }
+        }
+      })
+    const fibers = yield* Effect.forEach(
+      instances.flatMap((_, index) =>
+        Array.from({ length: clients }, (_, c) =>
+          client(index, c))
+      ),
+      (loop) => Effect.forkScoped(loop)
+    )
+    return {
+      stop: Effect.suspend(() => {
+        running = false
+        return Effect.as(Fiber.joinAll(fibers), samples)
+      })
+    }
+  })
+
+/** Each operation's outcomes, e.g. `{ check: { ok: 120, StoreError: 30 } }`. */
+export const byOp = (samples: ReadonlyArray<Sample>): Record<string, Record<string, number>> =>
+  Object.fromEntries(
+    mix.filter((op, i) => mix.indexOf(op) === i).map((op) => [
+      op,
+      tally(samples.filter((s) => s.op === op).map((s): Outcome => ({ tag: s.tag, error: "" })))
+    ])
+  )
+
+/** What a database server outage did to the requests. */
+export interface OutageReport {
+  /** How long the server was down (ms), from the stop being issued to its start being issued. */
+  readonly downMs: number
+  /** How long its start took (crash recovery included), until `pg_ctl start` saw it accept connections (ms). */
+  readonly startMs: number
+  /** Outcomes of the requests started while the server was down (after the first `settleMs`). */
+  readonly during: Record<string, Record<string, number>>
+  /** The longest request in flight at any moment of the outage (ms). */
+  readonly longestDuring: number
+  /** The 99th percentile of those requests' times (ms). */
+  readonly p99During: number
+  /** Per instance and operation: ms from the server's return to the end of the first success started after it. */
+  readonly resume: ReadonlyArray<Record<string, number>>
+  /** Outcomes of the requests started `settledAfterMs` after the server's return. */
+  readonly after: Record<string, Record<string, number>>
+}
+
+/**
+ * Reads the samples of an outage: the stop issued at `downAt`, the start at `startAt`, the server accepting
+ * connections by `upAt`. Requests started within `settleMs` of the stop may still be answered by what was in
+ * flight or cached, so `during` leaves them out; it ends at `startAt`, since the server may accept connections
+ * before `pg_ctl` sees it.
+ */
+export const outageReport = (
+  samples: ReadonlyArray<Sample>,
+  window: {
+    readonly downAt: number
+    readonly startAt: number
+    readonly upAt: number
+    readonly settleMs: number
+    readonly settledAfterMs: number
+  }
+): OutageReport => {
+  const { downAt, settleMs, settledAfterMs, startAt, upAt } = window
+  const instances = [...new Set(samples.map((s) => s.instance))].sort()
+  const resume = instances.map((instance) =>
+    Object.fromEntries(
+      [...new Set(mix)].map((op) => {
+        const first = samples
+          .filter((s) => s.instance === instance && s.op === op && s.tag === "ok" && s.start >= upAt)
+          .reduce((earliest, s) => Math.min(earliest, s.end), Infinity)
+        return [op, first - upAt]
+      })
+    )
+  )
+  const inFlight = samples
+    .filter((s) => s.start < upAt && s.end > downAt)
+    .map((s) => s.end - s.start)
+    .sort((a, b) => a - b)
+  return {
+    downMs: startAt - downAt,
+    startMs: upAt - startAt,
+    during: byOp(samples.filter((s) => s.start >= downAt + settleMs && s.start < startAt)),
+    longestDuring: inFlight.at(-1) ?? 0,
+    p99During: inFlight[Math.floor(0.99 * (inFlight.length - 1))] ?? 0,
+    resume,
+    after: byOp(samples.filter((s) => s.start >= upAt + settledAfterMs))
+  }
+}
+
+/** What the accounts table holds after a run, against what the registrations answered. */
+export interface AccountsCheck {
+  /** Registrations that answered success. */
+  readonly registered: number
+  /** Of those, how many have no account row (must be 0). */
+  readonly missing: number
+  /** Registrations that failed yet left an account (their commit's outcome was unknown to the caller). */
+  readonly failedButStored: number
+  /** Unverified accounts without their verification token: a registration half written (must be 0). */
+  readonly halfWritten: number
+}
+
+/** Compares the registrations in `samples` with the tables of the PostgreSQL database at `url`. */
+export const checkAccounts = (url: string, samples: ReadonlyArray<Sample>): Effect.Effect<AccountsCheck, Error> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const stored = new Set(
+      (yield* sql<{ email: string }>`SELECT email FROM userharbor_users`).map((row) => row.email)
+    )
+    const [half] = yield* sql<{ n: string }>`
+      SELECT count(*) AS n FROM userharbor_users u
+      WHERE NOT u.verified AND NOT EXISTS (
+        SELECT 1 FROM userharbor_tokens t WHERE t.user_id = u.id AND t.purpose = 'verify-email'
+      )`
+    const registrations = samples.filter((s) => s.op === "register" && s.email !== undefined)
+    const succeeded = registrations.filter((s) => s.tag === "ok")
+    return {
+      registered: succeeded.length,
+      missing: succeeded.filter((s) => !stored.has(s.email ?? "")).length,
+      failedButStored: registrations.filter((s) => s.tag !== "ok" && stored.has(s.email ?? "")).length,
+      halfWritten: Number(half?.n ?? 0)
+    }
+  }).pipe(
+    Effect.provide(PgClient.layer({ url: Redacted.make(url) })),
+    Effect.mapError((error) => new Error(`checking the accounts: ${String(error)}`)),
+    Effect.scoped
+  )
+
+/** The phases of a scenario (ms) and the clients per instance. */
+export interface Timing {
+  /** Load before the fault. */
+  readonly warmMs: number
+  /** How long the server stays down. */
+  readonly outageMs: number
+  /** Load after the server's return (or the kill). */
+  readonly afterMs: number
+  readonly clients: number
+}
+
+/** A server the scenario stops and starts again. */
+interface Stoppable {
+  readonly stop: Effect.Effect<void, Error>
+  readonly start: Effect.Effect<void, Error>
+}
+
+/**
+ * Two instances with throttling on (its defaults) on a private PostgreSQL server, under load; with `redis`, their
+ * counters on that Redis server.
+ */
+const twoInstancesUnderLoad = (timing: Timing, redis?: { readonly url: string }) =>
+  Effect.gen(function*() {
+    const server = yield* privatePostgres
+    const instances = yield* startInstances(2, server.url, {
+      throttle: {},
+      ...(redis === undefined ? {} : { redisCounters: { url: redis.url, prefix: "userharbor-faults:" } })
+    })
+    const load = yield* startLoad(instances, timing.clients)
+    yield* Effect.sleep(timing.warmMs)
+    return { server, instances, load }
+  })
+
+/** `down` stopped under load and started again `outageMs` later: the outage as the requests saw it. */
+const restart = (timing: Timing, load: Load, down: Stoppable) =>
+  Effect.gen(function*() {
+    const downAt = now()
+    yield* down.stop
+    yield* Effect.sleep(timing.outageMs)
+    const startAt = now()
+    yield* down.start
+    const upAt = now()
+    yield* Effect.sleep(timing.afterMs)
+    const samples = yield* load.stop
+    const outage = outageReport(samples, { downAt, startAt, upAt, settleMs: 500, settledAfterMs: timing.afterMs / 2 })
+    return { samples, outage }
+  })
+
+/** The PostgreSQL server stopped (`-m immediate`) under load and started again `outageMs` later. */
+export const databaseRestart = (timing: Timing) =>
+  Effect.gen(function*() {
+    const { load, server } = yield* twoInstancesUnderLoad(timing)
+    const { outage, samples } = yield* restart(timing, load, server)
+    return { requests: samples.length, outage, accounts: yield* checkAccounts(server.url, samples) }
+  }).pipe(Effect.scoped)
+
+/**
+ * The Redis server of the counters (a private one) killed under load and started again, empty, `outageMs` later;
+ * the accounts stay on PostgreSQL.
+ */
+export const redisRestart = (timing: Timing) =>
+  Effect.gen(function*() {
+    const redis = yield* privateRedis()
+    const { load, server } = yield* twoInstancesUnderLoad(timing, redis)
+    const { outage, samples } = yield* restart(timing, load, redis)
+    return { requests: samples.length, outage, accounts: yield* checkAccounts(server.url, samples) }
+  }).pipe(Effect.scoped)
+
+/** One of the two instances killed (`SIGKILL`) under load; the other goes on. */
+export const instanceKill = (timing: Timing) =>
+  Effect.gen(function*() {
+    const { instances, load, server } = yield* twoInstancesUnderLoad(timing)
+    const killedAt = now()
+    yield* instances[1]?.kill ?? Effect.void
+    yield* Effect.sleep(timing.afterMs)
+    const samples = yield* load.stop
+    const survivor = samples.filter((s) => s.instance === 0)
+    return {
+      requests: samples.length,
+      /** The survivor's outcomes over the whole run, and its longest request after the kill. */
+      survivor: byOp(survivor),
+      survivorLongestAfter: survivor.filter((s) => s.end > killedAt).reduce((m, s) => Math.max(m, s.end - s.start), 0),
+      /** What the killed instance's clients got from the kill on (in flight included). */
+      killed: byOp(samples.filter((s) => s.instance === 1 && s.end >= killedAt)),
+      accounts: yield* checkAccounts(server.url, samples)
+    }
+  }).pipe(Effect.scoped)

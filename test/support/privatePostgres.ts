@@ -1,0 +1,67 @@
+/**
+ * A PostgreSQL server of a test's own (`initdb` into a temporary directory, `pg_ctl` on a free port), which the test
+ * may stop and start again: the shared server of `USERHARBOR_TEST_PG_URL` is never stopped, since other tests run
+ * on it. It needs the server binaries (`initdb`, `pg_ctl`, `postgres`), found under `/usr/lib/postgresql/<version>/bin`
+ * (the newest) or on `PATH`. Running as root, the server runs as the `postgres` user (postgres refuses root).
+ */
+import { Effect, type Scope } from "effect"
+import { execFile, execFileSync } from "node:child_process"
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { freePort } from "./freePort.js"
+
+/** A private PostgreSQL server; its data lives in a temporary directory removed with the scope. */
+export interface PrivatePostgres {
+  /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication, loopback only). */
+  readonly url: string
+  readonly port: number
+  /** Stops the server at once (`pg_ctl stop -m immediate`: connections are cut, as in a crash) and waits. */
+  readonly stop: Effect.Effect<void, Error>
+  /** Starts it again (crash recovery included) and waits until it accepts connections. */
+  readonly start: Effect.Effect<void, Error>
+}
+
+const binDir = (): string => {
+  const root = "/usr/lib/postgresql"
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((v) => existsSync(join(root, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a))
+    : []
+  return versions[0] === undefined ? "" : join(root, versions[0], "bin")
+}
+
+const run = (command: ReadonlyArray<string>) =>
+  Effect.async<void, Error>((resume) => {
+    const [file, ...args] = command
+    execFile(file ?? "", args, { timeout: 60_000 }, (error, _stdout, stderr) =>
+      resume(error === null ? Effect.void : Effect.fail(new Error(`${command.join(" ")}: ${error.message} ${stderr}`))))
+  })
+
+/** `initdb`, then `pg_ctl start` on a free port; stopped and removed when the scope closes, whatever happened. */
+export const privatePostgres: Effect.Effect<PrivatePostgres, Error, Scope.Scope> = Effect.gen(function*() {
+  const bin = binDir()
+  const tool = (name: string) => bin === "" ? name : join(bin, name)
+  const asRoot = process.getuid?.() === 0
+  // postgres will not run as root: the directory then belongs to the postgres user, who runs the tools.
+  const as = (command: ReadonlyArray<string>) => asRoot ? ["runuser", "-u", "postgres", "--", ...command] : command
+  const dir = yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      const created = mkdtempSync(join(tmpdir(), "userharbor-pg-"))
+      if (asRoot) {
+        const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim())
+        chownSync(created, id("-u"), id("-g"))
+      }
+      return created
+    }),
+    (created) => Effect.sync(() => rmSync(created, { recursive: true, force: true }))
+  )
+  const data = join(dir, "data")
+  const port = yield* freePort
+  yield* run(as([tool("initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]))
+  // fsync off: the data is thrown away anyway, and crash recovery still runs on every start after a stop.
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`
+  const start = run(as([tool("pg_ctl"), "-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]))
+  const stop = run(as([tool("pg_ctl"), "-D", data, "-m", "immediate", "-w", "-t", "60", "stop"]))
+  yield* Effect.acquireRelease(start, () => Effect.ignore(stop))
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop, start }
+})
