@@ -256,9 +256,7 @@ const build = (options: Options, channel: Option.Option<SessionInvalidationServi
 
     const findSession = (tokenHash: TokenHash) =>
       Effect.flatMap(FiberRef.get(pending), (inTransaction) =>
-        inTransaction !== undefined
-          ? store.findSession(tokenHash)
-          : !live
+        inTransaction !== undefined || !live
           ? store.findSession(tokenHash)
           : Effect.flatMap(Clock.currentTimeMillis, (now) => {
             const readUnder = epoch
