@@ -484,8 +484,10 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const { findByEmail, presented, tokenMail } = TokenMail.make({ store, tokens, throttle, delivery, decoyUserId })
     const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId })
     const passwords = Passwords.make({ store, throttle, delivery, newSession })
+    // Optional, so a store written before 0.3.0 (without the port) keeps working; see internal/secondFactors.ts.
+    const factorStore = yield* Effect.serviceOption(FactorStore)
     const passkeys = yield* Passkeys.make({
-      factors: yield* Effect.serviceOption(FactorStore),
+      factors: factorStore,
       settings: config.passkeys,
       store,
       tokens,
@@ -502,10 +504,9 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       input.passkey === undefined || password !== undefined
         ? reauthenticate(password ?? "", user)
         : passkeys.reauthenticate(input.passkey, user.id)
-    // Optional, so a store written before 0.3.0 (without the port) keeps working; see internal/secondFactors.ts.
     const factors = SecondFactors.make({
       store,
-      factors: yield* Effect.serviceOption(FactorStore),
+      factors: factorStore,
       tokens,
       random: yield* SecureRandom,
       throttle,
