@@ -4,10 +4,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import type { CounterStore } from "../CounterStore.js"
 import type { StoreError } from "../Errors.js"
-import type { FactorStore } from "../FactorStore.js"
-import type { OutboxStore } from "../OutboxStore.js"
 import * as SqlUserStore from "../SqlUserStore.js"
 import { UserStore, type UserStoreService } from "../UserStore.js"
 
@@ -19,7 +16,7 @@ import { UserStore, type UserStoreService } from "../UserStore.js"
  */
 export const withClient = <C>(
   client: Layer.Layer<C | SqlClient.SqlClient, StoreError>
-): Layer.Layer<UserStore | CounterStore | OutboxStore | FactorStore | C | SqlClient.SqlClient, StoreError> =>
+): Layer.Layer<SqlUserStore.PortTags | C | SqlClient.SqlClient, StoreError> =>
   SqlUserStore.layer.pipe(Layer.provideMerge(client))
 
 /**
