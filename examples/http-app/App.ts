@@ -24,6 +24,7 @@ import * as SecureRandom from "../../src/SecureRandom.js"
 import * as UserHarbor from "../../src/UserHarbor.js"
 import type { UserHarborConfig } from "../../src/UserHarborConfig.js"
 import type { UserStore } from "../../src/UserStore.js"
+import { ActivityLive } from "./ActivityHandlers.js"
 import { Api } from "./Api.js"
 import { AppSettings } from "./AppSettings.js"
 import { FactorsLive, PasskeysLive } from "./FactorHandlers.js"
@@ -192,7 +193,15 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
       OutboxWorker.layer({ pollInterval: "1 second", ...options.outbox })
     ).pipe(Layer.provide(services))
   const api = HttpApiBuilder.api(Api).pipe(
-    Layer.provide([AccountsLive, SessionsLive, FactorsLive, PasskeysLive, OriginCheckLive, BodyLimitLive]),
+    Layer.provide([
+      AccountsLive,
+      SessionsLive,
+      FactorsLive,
+      PasskeysLive,
+      ActivityLive,
+      OriginCheckLive,
+      BodyLimitLive
+    ]),
     Layer.provide(AuthenticationLive)
   )
   // `BodyLimit` refuses oversized bodies by their length before reading; the platform's reading limit is a second
