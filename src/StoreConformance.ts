@@ -1,5 +1,5 @@
 /**
- * The contracts of the store ports (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) as executable cases, so any
+ * The contracts of the store ports (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore`) as executable cases, so any
  * store (the memory and SQL stores here, or a third party's Redis or DynamoDB store) can prove itself with one call,
  * and a store that provides only some of the ports (a Redis `CounterStore`, say) can be certified for those alone.
  *
@@ -8,8 +8,8 @@
  * `counterStoreCases` and `outboxStoreCases` need one port each; `counterWithUserStoreCases` and
  * `outboxWithUserStoreCases` check that a `CounterStore` or `OutboxStore` of the same backend joins the
  * `UserStore`'s transaction, so they apply only to ports provided together. `cases` is all of them but the factor
- * cases (`factorStoreCases`, `factorWithUserStoreCases`, added in 0.3.0), which a store that provides a
- * `FactorStore` runs besides. Nothing here
+ * cases (`factorStoreCases`, `factorWithUserStoreCases`) and the security-event cases (`securityEventStoreCases`,
+ * `securityEventWithUserStoreCases`), added in 0.3.0, which a store that provides those ports runs besides. Nothing here
  * imports a test framework, so the `userharbor/testing` entry stays usable from vitest, jest, node:test or a script.
  *
  * Cases create their own rows with random ids, usernames, emails and token hashes, so they can share one
