@@ -251,6 +251,7 @@ describe("observability", () => {
         expected.push(["UserHarbor.login", "ok"])
         const sessionToken = carolSession.token
         yield* call("listFactors", "ok", h.listFactors(sessionToken))
+        yield* call("recentActivity", "ok", h.recentActivity(sessionToken))
         const enrollment = yield* h.beginTotpEnrollment({ sessionToken, password })
         expected.push(["UserHarbor.beginTotpEnrollment", "ok"])
         const timestamp = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -336,7 +337,7 @@ describe("observability", () => {
       const operations = Object.keys(yield* Effect.provide(UserHarbor, UserHarborTest.layer)).map((op) =>
         `UserHarbor.${op}`
       )
-      expect(operations).toHaveLength(30)
+      expect(operations).toHaveLength(31)
       expect(new Set(topLevel.map((span) => span.name))).toEqual(new Set(operations))
 
       // Metrics: 7 successful logins, 3 refused (2 InvalidCredentials, 1 EmailNotVerified).

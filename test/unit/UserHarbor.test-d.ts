@@ -20,6 +20,7 @@ import type {
   UsernameTaken,
   WeakPassword
 } from "../../src/Errors.js"
+import type * as SecurityEvent from "../../src/SecurityEvent.js"
 import type { Session, SessionSummary, User, ValidatedSession } from "../../src/User.js"
 import type {
   FactorSummary,
@@ -148,5 +149,12 @@ describe("second-factor operations", () => {
     expectTypeOf<SuccessOf<"confirmTotpEnrollment">>().toEqualTypeOf<RecoveryCodes>()
     expectTypeOf<RecoveryCodes[number]>().toEqualTypeOf<Redacted.Redacted<string>>()
     expectTypeOf<SuccessOf<"listFactors">>().toEqualTypeOf<ReadonlyArray<FactorSummary>>()
+  })
+})
+
+describe("recentActivity", () => {
+  it("pins its errors and its success: stored events only, never the anonymous ones", () => {
+    expectTypeOf<ErrorOf<"recentActivity">>().toEqualTypeOf<InvalidSession | StoreError>()
+    expectTypeOf<SuccessOf<"recentActivity">>().toEqualTypeOf<ReadonlyArray<SecurityEvent.SecurityEvent>>()
   })
 })
