@@ -48,7 +48,10 @@ export interface Recorder {
   ) => Effect.Effect<void, StoreError>
   /** The store's `withTransaction`, publishing the events recorded inside after it commits. */
   readonly transaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
-  /** A `TooManyAttempts`: stored for a known account, published only for none. */
+  /**
+   * A `TooManyAttempts`: stored for a known account, published only for none; at most one a minute per account
+   * (or client) and operation.
+   */
   readonly throttled: (
     account: Option.Option<UserId>,
     operation: SecurityEvent.Throttled["operation"],
@@ -71,6 +74,9 @@ export interface Deps {
 // A stored event that cannot be encoded is a bug in its class: a defect.
 const encode = Schema.encode(SecurityEvent.Json)
 const encodeAnonymous = Schema.encode(Schema.parseJson(SecurityEvent.AnonymousEvent))
+
+const throttledInterval = 60_000
+const maxThrottledKeys = 10_000
 
 /** Undoes the decoy write of `publish`. */
 class DecoyRollback extends Data.TaggedError("DecoyRollback") {}
@@ -178,18 +184,25 @@ export const make = ({ events, feed, store }: Deps): Recorder => {
     })
   const recordAlone: Recorder["recordAlone"] = (userId, details, make) => transaction(record(userId, details, make))
 
-  return {
-    record,
-    publish,
-    transaction,
-    throttled: (account, operation, details) =>
-      Option.match(account, {
+  // A refused attempt is cheap (no hashing); a flood of them must not become a flood of writes. One `Throttled` per
+  // account (or, for no account, per client) and operation a minute, per instance; the map is bounded.
+  const lastThrottled = new Map<string, number>()
+  const throttled: Recorder["throttled"] = (account, operation, details) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const subject = Option.match(account, { onNone: () => `client:${details.clientKey ?? ""}`, onSome: String })
+      const key = `${operation} ${subject}`
+      const last = lastThrottled.get(key)
+      if (last !== undefined && now - last < throttledInterval) return Effect.void
+      if (lastThrottled.size >= maxThrottledKeys) lastThrottled.clear()
+      lastThrottled.set(key, now)
+      return Option.match(account, {
         onNone: () => publish(details, (common) => new SecurityEvent.AnonymousThrottled({ ...common, operation })),
         onSome: (userId) =>
           recordAlone(userId, details, (common) => new SecurityEvent.Throttled({ ...common, operation }))
-      }),
-    recordAlone
-  }
+      })
+    })
+
+  return { record, publish, transaction, throttled, recordAlone }
 }
 
 /** The recorder over the ports in context (the event store and the feed are optional). */

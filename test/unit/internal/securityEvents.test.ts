@@ -3,7 +3,7 @@
  * (of the transaction or of a savepoint inside it) takes its events with it.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Option, Queue } from "effect"
+import { Chunk, Effect, Either, Option, Queue, TestClock } from "effect"
 import * as SecurityEvents from "../../../src/internal/securityEvents.js"
 import * as MemoryUserStore from "../../../src/MemoryUserStore.js"
 import { EmailVerified, PasswordChanged, Registered } from "../../../src/SecurityEvent.js"
@@ -77,6 +77,20 @@ describe("security event recorder", () => {
       const stored = yield* built.events.listUserEvents({ userId, limit: 10, before: Option.none() })
       expect(stored.map((record) => record.type)).toEqual(["EmailVerified"])
       expect(Chunk.toReadonlyArray(yield* Queue.takeAll(published)).map((e) => e._tag)).toEqual(["Registered"])
+    }))
+
+  it.scoped("a flood of refusals records one Throttled a minute per account and operation", () =>
+    Effect.gen(function*() {
+      const { received, recorder, stored } = yield* setup
+      for (let i = 0; i < 50; i++) yield* recorder.throttled(Option.some(userId), "login", {})
+      yield* recorder.throttled(Option.some(userId), "reauthenticate", {})
+      yield* recorder.throttled(Option.none(), "register", { clientKey: "192.0.2.1" })
+      yield* recorder.throttled(Option.none(), "register", { clientKey: "192.0.2.1" })
+      expect(yield* stored).toEqual(["Throttled", "Throttled"])
+      expect(yield* received).toEqual(["Throttled", "Throttled", "AnonymousThrottled"])
+      yield* TestClock.adjust("61 seconds")
+      yield* recorder.throttled(Option.some(userId), "login", {})
+      expect(yield* received).toEqual(["Throttled"])
     }))
 
   it.scoped("events of one millisecond read back newest first, in the order recorded", () =>
