@@ -21,6 +21,7 @@ import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./
 import { wholeMillis } from "./internal/durations.js"
 import { fromConfig, withClient } from "./internal/sqlLayers.js"
 import type { OutboxStore } from "./OutboxStore.js"
+import type { SessionDeviceStore } from "./SessionDeviceStore.js"
 import type { UserStore } from "./UserStore.js"
 
 /**
@@ -68,7 +69,7 @@ const clientLayer = (
   )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on MariaDB or MySQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`) on MariaDB or MySQL, migrated, with its client.
  *
  * @since 0.1.0
  * @category layers
@@ -76,7 +77,13 @@ const clientLayer = (
 export const layer = (
   options: Options
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | SessionDeviceStore
+  | MysqlClient.MysqlClient
+  | SqlClient.SqlClient,
   StoreError
 > => withClient(layerClient(options))
 
@@ -92,7 +99,13 @@ const layerNaming = (options: Options, setting: string) => withClient(clientLaye
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | SessionDeviceStore
+  | MysqlClient.MysqlClient
+  | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

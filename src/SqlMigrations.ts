@@ -21,6 +21,9 @@
  *   `token_hash`), `userharbor_passkeys` (keyed by `credential_id`, base64url, up to WebAuthn's 1023 bytes; the
  *   public key as base64url text, the transports as a JSON array) and `userharbor_webauthn_challenges` (keyed by
  *   `(token_hash, ceremony)`, the user optional). Challenges are indexed by expiry for purging.
+ * - 0010, `userharbor_session_devices` (the `SessionDeviceStore` port): a session's user agent (up to 512
+ *   characters) and truncated address (ASCII, up to 64), keyed by `session_id`, `ON DELETE CASCADE` from
+ *   `userharbor_sessions` (whose `id` is unique), so a record goes with its session and, through it, its user.
  *
  * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
  * back there; PostgreSQL and SQLite run pending migrations in one transaction.
@@ -196,6 +199,16 @@ const createFactors = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_webauthn_challenges_expires_at ON userharbor_webauthn_challenges (expires_at)"
 ]
 
+const createSessionDevices = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_session_devices (
+  session_id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  user_agent VARCHAR(512),
+  address VARCHAR(64)${d.ascii},
+  CONSTRAINT userharbor_session_devices_session FOREIGN KEY (session_id) REFERENCES userharbor_sessions (id)
+    ON DELETE CASCADE
+)${d.tableOptions}`
+]
+
 // What a key is replaced with when its row cannot have the new one: no name's key starts with U+FFFF (a
 // noncharacter, which validation refuses), and the id keeps it unique.
 const unreachableKey = (id: string) => `\uFFFF${id}`
@@ -248,7 +261,8 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0005_unverified_index": statementsMigration(() => [
     "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
   ]),
-  "0006_second_factors": statementsMigration(createFactors)
+  "0006_second_factors": statementsMigration(createFactors),
+  "0010_session_devices": statementsMigration(createSessionDevices)
 })
 
 // The database's own failures: a SqlError, or the Migrator's error around one.

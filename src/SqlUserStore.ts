@@ -38,9 +38,11 @@ import { firstSession, sessionQuery } from "./internal/sessionRow.js"
 import * as SqlErrors from "./internal/sqlErrors.js"
 import * as SqlFactors from "./internal/sqlFactors.js"
 import * as Rows from "./internal/sqlRows.js"
+import * as SqlSessionDevices from "./internal/sqlSessionDevices.js"
 import * as SqlShared from "./internal/sqlShared.js"
 import { inTransaction } from "./internal/sqlTransaction.js"
 import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
+import type { SessionDeviceStore } from "./SessionDeviceStore.js"
 import * as SqlMigrations from "./SqlMigrations.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenHash, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
@@ -514,7 +516,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
       )
   })
 
-  return { store, counters, outbox, factors: SqlFactors.make(shared) }
+  return { store, counters, outbox, factors: SqlFactors.make(shared), devices: SqlSessionDevices.make(shared) }
 })
 
 /**
@@ -524,7 +526,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
  * @category layers
  */
 export const layerWithoutMigrations: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore,
+  UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore,
   StoreError,
   SqlClient.SqlClient
 > = Layer.effectContext(Effect.map(make, Ports.context))
@@ -537,7 +539,7 @@ export const layerWithoutMigrations: Layer.Layer<
  * @category layers
  */
 export const layer: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore,
+  UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore,
   StoreError,
   SqlClient.SqlClient
 > = Layer.effectContext(Effect.map(Effect.zipRight(SqlMigrations.run, make), Ports.context))

@@ -40,6 +40,7 @@ import {
   type WeakPassword
 } from "./Errors.js"
 import { FactorStore } from "./FactorStore.js"
+import * as Clients from "./internal/clientDetails.js"
 import * as Credentials from "./internal/credentials.js"
 import * as Delivery from "./internal/delivery.js"
 import * as Observe from "./internal/observe.js"
@@ -60,10 +61,26 @@ import type * as Passkey from "./Passkey.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 import { SecureRandom } from "./SecureRandom.js"
+import { SessionDeviceStore } from "./SessionDeviceStore.js"
 import { type Session, type SessionSummary, type User, UserId, type ValidatedSession } from "./User.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import * as Username from "./Username.js"
 import { type UserRecord, UserStore } from "./UserStore.js"
+
+/**
+ * What the caller's client says about itself, all optional: the `User-Agent` header and the client's IP address
+ * (as the app determines it behind its proxies). A session keeps them, the address cut to its network
+ * (`UserHarborConfig.Options.sessionDevices`), when the store provides `SessionDeviceStore`, and `listSessions`
+ * names the device from them ("Chrome on Linux"). Nothing is refused: a user agent is cut to 512 characters, and an
+ * address that is not an IPv4 or IPv6 address is dropped.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface ClientDetails {
+  readonly userAgent?: string | undefined
+  readonly address?: string | undefined
+}
 
 /**
  * @since 0.1.0
@@ -75,6 +92,8 @@ export interface RegisterInput {
   readonly password: SecretInput
   /** The caller's client (an IP address, say): registrations count against it (`throttle.registerLimit`). */
   readonly clientKey?: string
+  /** For the security events of the registration (since 0.3.0). */
+  readonly client?: ClientDetails | undefined
 }
 
 /**
@@ -85,8 +104,18 @@ export interface RegisterInput {
  * @category models
  */
 export type LoginInput =
-  | { readonly username: string; readonly password: SecretInput; readonly clientKey?: string }
-  | { readonly email: string; readonly password: SecretInput; readonly clientKey?: string }
+  | {
+    readonly username: string
+    readonly password: SecretInput
+    readonly clientKey?: string
+    readonly client?: ClientDetails | undefined
+  }
+  | {
+    readonly email: string
+    readonly password: SecretInput
+    readonly clientKey?: string
+    readonly client?: ClientDetails | undefined
+  }
 
 /**
  * The re-check of a sensitive change by passkey instead of password: an assertion answering the options of
@@ -188,6 +217,8 @@ export interface FinishPasskeyRegistrationInput {
 export interface CompleteLoginInput {
   readonly challenge: SecretInput
   readonly code: SecretInput
+  /** The client finishing the login, kept with the session (since 0.3.0). */
+  readonly client?: ClientDetails | undefined
 }
 
 /**
@@ -390,7 +421,8 @@ export interface UserHarborService {
   readonly beginPasskeyLogin: () => Effect.Effect<Passkey.RequestOptions, StoreError>
   /** Signs in with a passkey alone (it is multi-factor): the session `login` would create. */
   readonly finishPasskeyLogin: (
-    response: Passkey.AuthenticationResponse
+    response: Passkey.AuthenticationResponse,
+    client?: ClientDetails
   ) => Effect.Effect<Session, InvalidPasskey | InvalidPasskeyChallenge | EmailNotVerified | StoreError>
   /** Options for the passkey re-check that `changePassword` and `deleteAccount` accept instead of a password. */
   readonly beginPasskeyReauthentication: (
@@ -479,7 +511,10 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const { admit, reauthenticate } = credentials
     // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
     const decoyUserId = UserId.make(yield* tokens.newId)
-    const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config) })
+    // Optional, like the factor port: without it sessions carry no client details.
+    const devices = yield* Effect.serviceOption(SessionDeviceStore)
+    const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config), devices })
+    const clientOf = (client: ClientDetails | undefined) => Clients.normalize(client, config.sessionDevices)
     const { checkSession, fullUser, newSession } = sessions
     const { findByEmail, presented, tokenMail } = TokenMail.make({ store, tokens, throttle, delivery, decoyUserId })
     const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId })
@@ -493,7 +528,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       tokens,
       checkSession,
       // Without a password version the insert is unconditional: `InvalidCredentials` cannot happen.
-      newSession: (userId) => Effect.catchTag(newSession(userId), "InvalidCredentials", Effect.die)
+      newSession: (userId, client) =>
+        Effect.catchTag(newSession(userId, undefined, client), "InvalidCredentials", Effect.die)
     })
     // The password, throttled, or a passkey assertion (nothing to guess: a signature cannot be brute-forced).
     const recheck = (
@@ -524,10 +560,13 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const changePasswordEither = Effect.fn("UserHarbor.changePassword")(
       function*(input: ChangePasswordInput) {
-        const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
+        const checked = yield* checkSession(input.sessionToken)
+        const user = yield* fullUser(checked.user)
         yield* recheck(input, input.oldPassword, user)
         const passwordHash = yield* credentials.hashNewPassword(input.newPassword, user)
-        const [session, afterCommit] = yield* store.withTransaction(passwords.change(user, passwordHash))
+        // The replacement session is on the same device as the one it replaces.
+        const client = yield* sessions.clientOfSession(checked.session.id)
+        const [session, afterCommit] = yield* store.withTransaction(passwords.change(user, passwordHash, client))
         yield* afterCommit
         return session
       },
@@ -614,7 +653,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
               yield* credentials.upgradeHash(input.password, account)
               return yield* challenge.value
             }
-            const session = yield* newSession(account.id, account.passwordVersion)
+            const session = yield* newSession(account.id, account.passwordVersion, clientOf(input.client))
             yield* credentials.upgradeHash(input.password, account)
             return session
           }))
@@ -673,7 +712,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
       listSessions: Effect.fn("UserHarbor.listSessions")(function*(sessionToken: SecretInput) {
         const { now, tokenHash, user } = yield* checkSession(sessionToken)
-        return sessions.summaries(yield* store.listUserSessions(user.id), now, tokenHash)
+        return yield* sessions.summaries(user.id, now, tokenHash)
       }, Observe.withOutcome),
 
       revokeSession: Effect.fn("UserHarbor.revokeSession")(function*(sessionToken: SecretInput, sessionId: string) {
@@ -715,13 +754,14 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       beginPasskeyLogin: Effect.fn("UserHarbor.beginPasskeyLogin")(() => passkeys.beginLogin, Observe.withOutcome),
 
       finishPasskeyLogin: Effect.fn("UserHarbor.finishPasskeyLogin")(
-        (response: Passkey.AuthenticationResponse) => passkeys.finishLogin(response),
+        (response: Passkey.AuthenticationResponse, client?: ClientDetails) =>
+          passkeys.finishLogin(response, clientOf(client)),
         Observe.countLogin,
         Observe.withOutcome
       ),
 
       completeLogin: Effect.fn("UserHarbor.completeLogin")(
-        (input: CompleteLoginInput) => factors.completeLogin(input),
+        (input: CompleteLoginInput) => factors.completeLogin(input, clientOf(input.client)),
         Observe.countLogin,
         Observe.withOutcome
       ),

@@ -37,6 +37,7 @@ import type {
 import type { Session, UserId } from "../User.js"
 import type { PasskeySettings } from "../UserHarborConfig.js"
 import type { SessionUser, UserStoreService } from "../UserStore.js"
+import type * as ClientDetails from "./clientDetails.js"
 import type { SecretInput } from "./secrets.js"
 import type * as Tokens from "./tokens.js"
 import * as WebAuthn from "./webauthn.js"
@@ -49,7 +50,10 @@ export interface Deps {
   readonly checkSession: (
     sessionToken: SecretInput
   ) => Effect.Effect<{ readonly user: SessionUser }, InvalidSession | StoreError>
-  readonly newSession: (userId: UserId) => Effect.Effect<Session, StoreError>
+  readonly newSession: (
+    userId: UserId,
+    client: Option.Option<ClientDetails.Stored>
+  ) => Effect.Effect<Session, StoreError>
 }
 
 // ES256 first (every platform authenticator), then EdDSA and RS256 (security keys, Windows Hello).
@@ -254,13 +258,16 @@ export const make = Effect.fnUntraced(function*(deps: Deps) {
     return passkey
   })
 
-  const finishLogin = Effect.fnUntraced(function*(response: AuthenticationResponse) {
+  const finishLogin = Effect.fnUntraced(function*(
+    response: AuthenticationResponse,
+    client: Option.Option<ClientDetails.Stored>
+  ) {
     const passkey = yield* assertion(response, Option.none())
     const user = yield* store.findUserById(passkey.userId)
     if (Option.isNone(user)) return yield* new InvalidPasskey({ reason: "unknown-credential" })
     // As for a password login; the assertion already proved the caller holds the account's key.
     if (!user.value.verified) return yield* new EmailNotVerified()
-    return yield* newSession(user.value.id)
+    return yield* newSession(user.value.id, client)
   })
 
   const beginReauthentication = Effect.fnUntraced(function*(sessionToken: SecretInput) {

@@ -9,6 +9,7 @@ import { PasswordChangedEmail } from "../EmailSender.js"
 import { type InvalidCredentials, InvalidSession, InvalidToken, type StoreError } from "../Errors.js"
 import type { Session, UserId } from "../User.js"
 import type { TokenHash, UserRecord, UserStoreService } from "../UserStore.js"
+import type * as ClientDetails from "./clientDetails.js"
 import * as Delivery from "./delivery.js"
 import type * as Throttle from "./throttle.js"
 
@@ -16,14 +17,18 @@ export interface Deps<E> {
   readonly store: UserStoreService
   readonly throttle: Throttle.Throttle
   readonly delivery: Delivery.Delivery<E>
-  readonly newSession: (userId: UserId) => Effect.Effect<Session, InvalidCredentials | StoreError>
+  readonly newSession: (
+    userId: UserId,
+    passwordVersion?: number,
+    client?: Option.Option<ClientDetails.Stored>
+  ) => Effect.Effect<Session, InvalidCredentials | StoreError>
 }
 
 export const make = <E>({ delivery, newSession, store, throttle }: Deps<E>) => {
   const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
 
   // What `changePassword` runs in its transaction: the new session, and what to run after the commit.
-  const change = (user: UserRecord, passwordHash: string) =>
+  const change = (user: UserRecord, passwordHash: string, client: Option.Option<ClientDetails.Stored>) =>
     Effect.gen(function*() {
       // Conditional on the version the old password was checked against: a concurrent change or reset wins.
       const updated = yield* store.updatePassword({
@@ -34,7 +39,7 @@ export const make = <E>({ delivery, newSession, store, throttle }: Deps<E>) => {
       if (!updated) return yield* new InvalidSession({ reason: "unknown" })
       yield* store.deleteUserSessions(user.id)
       yield* store.deleteUserTokens(user.id, "reset-password")
-      const session = yield* newSession(user.id)
+      const session = yield* newSession(user.id, undefined, client)
       return [session, yield* delivery.notice(new PasswordChangedEmail({ to: Delivery.recipient(user) }))] as const
     })
 

@@ -81,7 +81,10 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<SuccessOf<"listSessions">>().toEqualTypeOf<ReadonlyArray<SessionSummary>>()
     expectTypeOf<SuccessOf<"revokeSession">>().toEqualTypeOf<void>()
     expectTypeOf<SuccessOf<"revokeOtherSessions">>().toEqualTypeOf<number>()
-    expectTypeOf<keyof SessionSummary>().toEqualTypeOf<"id" | "createdAt" | "lastUsedAt" | "expiresAt" | "current">()
+    expectTypeOf<keyof SessionSummary>().toEqualTypeOf<
+      "id" | "createdAt" | "lastUsedAt" | "expiresAt" | "current" | "device"
+    >()
+    expectTypeOf<keyof SessionSummary["device"]>().toEqualTypeOf<"label" | "userAgent" | "address">()
     expectTypeOf<ContextOf<keyof Op>>().toEqualTypeOf<never>()
     expectTypeOf<Session["token"]>().toEqualTypeOf<Redacted.Redacted<string>>()
   })
