@@ -514,7 +514,13 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     // Optional, like the factor port: without it sessions carry no client details.
     const devices = yield* Effect.serviceOption(SessionDeviceStore)
     const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config), devices })
-    const clientOf = (client: ClientDetails | undefined) => Clients.normalize(client, config.sessionDevices)
+    // The operation's client, for the sessions it creates and the events it records (`Clients.current`).
+    const asClient = (client: ClientDetails | undefined) =>
+      Clients.within(Clients.normalize(client, config.sessionDevices))
+    const withClient = <A, E, R>(
+      effect: Effect.Effect<A, E, R>,
+      input: { readonly client?: ClientDetails | undefined }
+    ) => asClient(input.client)(effect)
     const { checkSession, fullUser, newSession } = sessions
     const { findByEmail, presented, tokenMail } = TokenMail.make({ store, tokens, throttle, delivery, decoyUserId })
     const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId })
@@ -613,22 +619,26 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     }
 
     return {
-      register: Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
-        const username = yield* Username.validate(input.username)
-        const email = yield* Email.validate(input.email)
-        const password = yield* PasswordPolicy.check(policy, redact(input.password), {
-          username: username.display,
-          email: email.address
-        })
-        return yield* admit(Effect.gen(function*() {
-          // Before the hash: a throttled registration costs no argon2 work.
-          yield* throttle.register(email.key, input.clientKey)
-          // Slow: before the transaction, so it never holds a connection.
-          const passwordHash = yield* hasher.hash(password)
-          const afterCommit = yield* registration.create(username, email, passwordHash)
-          yield* afterCommit
-        }))
-      }, Observe.withOutcome),
+      register: Effect.fn("UserHarbor.register")(
+        function*(input: RegisterInput) {
+          const username = yield* Username.validate(input.username)
+          const email = yield* Email.validate(input.email)
+          const password = yield* PasswordPolicy.check(policy, redact(input.password), {
+            username: username.display,
+            email: email.address
+          })
+          return yield* admit(Effect.gen(function*() {
+            // Before the hash: a throttled registration costs no argon2 work.
+            yield* throttle.register(email.key, input.clientKey)
+            // Slow: before the transaction, so it never holds a connection.
+            const passwordHash = yield* hasher.hash(password)
+            const afterCommit = yield* registration.create(username, email, passwordHash)
+            yield* afterCommit
+          }))
+        },
+        withClient,
+        Observe.withOutcome
+      ),
 
       verifyEmail: Effect.fn("UserHarbor.verifyEmail")(function*(token: SecretInput) {
         const tokenHash = yield* presented("verify-email", token)
@@ -653,11 +663,12 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
               yield* credentials.upgradeHash(input.password, account)
               return yield* challenge.value
             }
-            const session = yield* newSession(account.id, account.passwordVersion, clientOf(input.client))
+            const session = yield* newSession(account.id, account.passwordVersion, yield* Clients.currentClient)
             yield* credentials.upgradeHash(input.password, account)
             return session
           }))
         },
+        withClient,
         Observe.countLogin,
         Observe.withOutcome
       ),
@@ -754,14 +765,17 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       beginPasskeyLogin: Effect.fn("UserHarbor.beginPasskeyLogin")(() => passkeys.beginLogin, Observe.withOutcome),
 
       finishPasskeyLogin: Effect.fn("UserHarbor.finishPasskeyLogin")(
-        (response: Passkey.AuthenticationResponse, client?: ClientDetails) =>
-          passkeys.finishLogin(response, clientOf(client)),
+        (response: Passkey.AuthenticationResponse, _client?: ClientDetails) =>
+          Effect.flatMap(Clients.currentClient, (client) => passkeys.finishLogin(response, client)),
+        (effect, _response, client) => asClient(client)(effect),
         Observe.countLogin,
         Observe.withOutcome
       ),
 
       completeLogin: Effect.fn("UserHarbor.completeLogin")(
-        (input: CompleteLoginInput) => factors.completeLogin(input, clientOf(input.client)),
+        (input: CompleteLoginInput) =>
+          Effect.flatMap(Clients.currentClient, (client) => factors.completeLogin(input, client)),
+        withClient,
         Observe.countLogin,
         Observe.withOutcome
       ),

@@ -4,6 +4,8 @@
  * provider's block, not at a household. Nothing here fails: a login never fails because of what a client claims
  * about itself; what cannot be used is dropped.
  */
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import { isIPv4, isIPv6 } from "node:net"
 
@@ -112,3 +114,18 @@ export const normalize = (input: Input | undefined, prefixes: Prefixes): Option.
   }
   return Option.isNone(stored.userAgent) && Option.isNone(stored.address) ? Option.none() : Option.some(stored)
 }
+
+/**
+ * The client of the operation that is running (`login`, `completeLogin`, `finishPasskeyLogin`, `register`): the
+ * sessions it creates keep it, and every security event it records carries it (`internal/securityEvents.ts` reads
+ * it), wherever in the operation the event is recorded.
+ */
+export const current: FiberRef.FiberRef<Option.Option<Stored>> = FiberRef.unsafeMake(Option.none<Stored>())
+
+/** Runs `self` as an operation of `client`. */
+export const within =
+  (client: Option.Option<Stored>) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Option.isNone(client) ? self : Effect.locally(self, current, client)
+
+/** The client of the running operation. */
+export const currentClient: Effect.Effect<Option.Option<Stored>> = FiberRef.get(current)

@@ -56,7 +56,13 @@ export const make = ({ devices, policy, store, tokens }: Deps) => {
 
   const deviceRecord = (sessionId: SessionId, client: Option.Option<ClientDetails.Stored>) =>
     Option.isSome(devices) && Option.isSome(client)
-      ? Option.some(devices.value.insertSessionDevice({ sessionId, ...client.value }))
+      ? Option.some(
+        devices.value.insertSessionDevice({
+          sessionId,
+          userAgent: client.value.userAgent,
+          address: client.value.address
+        })
+      )
       : Option.none()
 
   // With `passwordVersion`, the session is created only while the password is still the one just verified; a
@@ -161,7 +167,12 @@ export const make = ({ devices, policy, store, tokens }: Deps) => {
 
   // The client details a session was created with, as the next session on the same client gets them.
   const clientOfSession = (sessionId: SessionId): Effect.Effect<Option.Option<ClientDetails.Stored>, StoreError> =>
-    Option.isNone(devices) ? Effect.succeedNone : devices.value.findSessionDevice(sessionId)
+    Option.isNone(devices)
+      ? Effect.succeedNone
+      : Effect.map(
+        devices.value.findSessionDevice(sessionId),
+        Option.map(({ address, userAgent }): ClientDetails.Stored => ({ userAgent, address }))
+      )
 
   // The caller's client details, by session id; none without the port.
   const userDevices = (userId: UserId): Effect.Effect<ReadonlyMap<string, SessionDeviceRecord>, StoreError> =>
