@@ -78,18 +78,22 @@ const formatIpv6 = (groups: ReadonlyArray<number>): string => {
   return `${hex.slice(0, best.start).join(":")}::${hex.slice(best.start + best.length).join(":")}`
 }
 
+const bracketed = /^\[([^\]]+)\](?::\d+)?$/
+const ipv4WithPort = /^(\d+\.\d+\.\d+\.\d+):\d+$/
+
 const ipv4Network = (octets: ReadonlyArray<number>, prefix: number) => `${mask(octets, 8, prefix).join(".")}/${prefix}`
 
 /**
  * The network of `raw` under the configured prefix (`203.0.113.0/24`, `2001:db8:abcd::/48`), IPv4-mapped IPv6
  * addresses as IPv4; `None` for anything that is not an IP address, or when the prefix is 0 (addresses off).
- * Brackets and a zone id (`[fe80::1%eth0]`) are accepted and dropped.
+ * Brackets, a port and a zone id (`[fe80::1%eth0]:443`, `192.0.2.1:5678`) are accepted and dropped.
  */
 export const truncateAddress = (raw: unknown, prefixes: Prefixes): Option.Option<string> => {
   if (typeof raw !== "string" || raw.length > maxAddressInput) return Option.none()
   const trimmed = raw.trim()
-  const unbracketed = trimmed.startsWith("[") && trimmed.endsWith("]") ? trimmed.slice(1, -1) : trimmed
-  const text = unbracketed.split("%")[0] ?? ""
+  // As some proxies write them: `[2001:db8::1]:443`, `192.0.2.1:5678`.
+  const host = bracketed.exec(trimmed)?.[1] ?? ipv4WithPort.exec(trimmed)?.[1] ?? trimmed
+  const text = host.split("%")[0] ?? ""
   if (isIPv4(text)) {
     return prefixes.ipv4Prefix === 0 ? Option.none() : Option.some(ipv4Network(ipv4Octets(text), prefixes.ipv4Prefix))
   }

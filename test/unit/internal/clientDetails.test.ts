@@ -33,6 +33,8 @@ describe("client details", () => {
     expect(truncate("::1")).toBe("::/48")
     expect(truncate("[fe80::1%eth0]", { ...defaults, ipv6Prefix: 10 })).toBe("fe80::/10")
     expect(truncate("fe80::1%25eth0")).toBe("fe80::/48")
+    expect(truncate("[2001:db8:abcd:12::1]:443")).toBe("2001:db8:abcd::/48")
+    expect(truncate("203.0.113.7:5678")).toBe("203.0.113.0/24")
   })
 
   it("treats an IPv4-mapped IPv6 address as IPv4, in either notation", () => {
@@ -56,7 +58,8 @@ describe("client details", () => {
         "01.2.3.4",
         "1.2.3.4/24",
         "x".repeat(1000),
-        "203.0.113.7:8080",
+        "203.0.113.7:http",
+        "[203.0.113.7",
         "unknown",
         "\u0000"
       ]
