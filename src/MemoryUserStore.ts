@@ -1,9 +1,9 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore` and `FactorStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `SessionDeviceStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * The four ports share one state and one transaction: counter, outbox and factor writes inside the `UserStore`'s
+ * The five ports share one state and one transaction: counter, outbox, factor and session-device writes inside the `UserStore`'s
  * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
@@ -188,7 +188,7 @@ const userSessions = (state: State, userId: UserId): Array<SessionRecord> =>
 const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
 
 /**
- * Builds an empty store: its four ports over one state and one transaction, and its inspector.
+ * Builds an empty store: its five ports over one state and one transaction, and its inspector.
  *
  * @since 0.1.0
  * @category constructors
@@ -617,7 +617,7 @@ export const make = Effect.gen(function*() {
 })
 
 /**
- * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore` and `FactorStore`), with its inspector.
+ * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore` and `SessionDeviceStore`), with its inspector.
  *
  * @since 0.1.0
  * @category layers

@@ -1,7 +1,7 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore` and `FactorStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `SessionDeviceStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
  * (`@effect/sql-pg`) and MariaDB/MySQL (`@effect/sql-mysql2`). It needs only a `SqlClient`, so it shares the app's
- * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of the four ports) joins
+ * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of the five ports) joins
  * that transaction.
  *
  * - Uniqueness is the database's constraint; a violation is recognised by the driver's error code and becomes
@@ -99,7 +99,7 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
 }
 
 /**
- * The four ports of one SQL store, as `make` builds them.
+ * The five ports of one SQL store, as `make` builds them.
  *
  * @since 0.3.0
  * @category models
@@ -107,7 +107,7 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
 export type Stores = Ports.Ports
 
 /**
- * Builds the store's four ports on the `SqlClient` in context, without running migrations: they share the client,
+ * Builds the store's five ports on the `SqlClient` in context, without running migrations: they share the client,
  * so counter and outbox writes join the `UserStore`'s `withTransaction`. On SQLite it enables foreign keys;
  * on MySQL-dialect servers it checks whether the server is MariaDB (which has `DELETE … RETURNING`).
  *
@@ -520,7 +520,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
 })
 
 /**
- * The store (its four ports) without migrations, for an app that runs `SqlMigrations` itself.
+ * The store (its five ports) without migrations, for an app that runs `SqlMigrations` itself.
  *
  * @since 0.1.0
  * @category layers
@@ -532,7 +532,7 @@ export const layerWithoutMigrations: Layer.Layer<
 > = Layer.effectContext(Effect.map(make, Ports.context))
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`), after running the pending `SqlMigrations` when the
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`), after running the pending `SqlMigrations` when the
  * layer is built (a no-op when the schema is current).
  *
  * @since 0.1.0
