@@ -1,9 +1,9 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `SessionDeviceStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore` and `SecurityEventStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * The five ports share one state and one transaction: counter, outbox, factor and session-device writes inside the `UserStore`'s
+ * The ports share one state and one transaction: counter, outbox, factor, session-device and event writes inside the `UserStore`'s
  * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
@@ -26,7 +26,9 @@ import {
   type TotpFactorRecord,
   type WebAuthnChallengeRecord
 } from "./FactorStore.js"
+import * as MemoryEvents from "./internal/memoryEvents.js"
 import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
+import { SecurityEventStore } from "./SecurityEventStore.js"
 import { type SessionDeviceRecord, SessionDeviceStore } from "./SessionDeviceStore.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
@@ -50,6 +52,8 @@ interface State {
   readonly webAuthnChallenges: HashMap.HashMap<string, WebAuthnChallengeRecord>
   /** session id → the session's client details */
   readonly sessionDevices: HashMap.HashMap<string, SessionDeviceRecord>
+  /** Never removed with their user: only the retention purge removes them. */
+  readonly events: MemoryEvents.Events
 }
 
 interface OutboxRow {
@@ -72,7 +76,8 @@ const empty: State = {
   loginChallenges: HashMap.empty(),
   passkeys: HashMap.empty(),
   webAuthnChallenges: HashMap.empty(),
-  sessionDevices: HashMap.empty()
+  sessionDevices: HashMap.empty(),
+  events: HashMap.empty()
 }
 
 /**
@@ -188,7 +193,7 @@ const userSessions = (state: State, userId: UserId): Array<SessionRecord> =>
 const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
 
 /**
- * Builds an empty store: its five ports over one state and one transaction, and its inspector.
+ * Builds an empty store: its ports over one state and one transaction, and its inspector.
  *
  * @since 0.1.0
  * @category constructors
@@ -613,24 +618,38 @@ export const make = Effect.gen(function*() {
     outbox: Array.from(HashMap.values(s.outbox), (row) => row.record).sort(byKey((record) => record.id))
   }))
 
-  return { store, counters, outbox, factors, devices, inspector: MemoryUserStore.of({ snapshot }) }
+  const events = MemoryEvents.make(
+    (f) => read((s) => f(s.events)),
+    (f) =>
+      write((s) => {
+        const [result, events] = f(s.events)
+        return [result, { ...s, events }]
+      })
+  )
+
+  return { store, counters, outbox, factors, devices, events, inspector: MemoryUserStore.of({ snapshot }) }
 })
 
 /**
- * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore` and `SessionDeviceStore`), with its inspector.
+ * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`,
+ * `SecurityEventStore`), with its inspector.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | MemoryUserStore
+  UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | SecurityEventStore | MemoryUserStore
 > = Layer.effectContext(
-  Effect.map(make, ({ counters, devices, factors, inspector, outbox, store }) =>
-    Context.make(UserStore, store).pipe(
-      Context.add(CounterStore, counters),
-      Context.add(OutboxStore, outbox),
-      Context.add(FactorStore, factors),
-      Context.add(SessionDeviceStore, devices),
-      Context.add(MemoryUserStore, inspector)
-    ))
+  Effect.map(
+    make,
+    ({ counters, devices, events, factors, inspector, outbox, store }) =>
+      Context.make(UserStore, store).pipe(
+        Context.add(CounterStore, counters),
+        Context.add(OutboxStore, outbox),
+        Context.add(FactorStore, factors),
+        Context.add(SessionDeviceStore, devices),
+        Context.add(SecurityEventStore, events),
+        Context.add(MemoryUserStore, inspector)
+      )
+  )
 )

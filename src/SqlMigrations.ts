@@ -21,6 +21,9 @@
  *   `token_hash`), `userharbor_passkeys` (keyed by `credential_id`, base64url, up to WebAuthn's 1023 bytes; the
  *   public key as base64url text, the transports as a JSON array) and `userharbor_webauthn_challenges` (keyed by
  *   `(token_hash, ceremony)`, the user optional). Challenges are indexed by expiry for purging.
+ * - 0007, the security-event trail (the `SecurityEventStore` port): `userharbor_security_events`, keyed by `id`,
+ *   indexed by `(user_id, occurred_at, id)` for a user's newest events and by `occurred_at` for the retention
+ *   purge. No foreign key: the events outlive the account, until the purge.
  * - 0010, `userharbor_session_devices` (the `SessionDeviceStore` port): a session's user agent (up to 512
  *   characters) and truncated address (ASCII, up to 64), keyed by `session_id`, `ON DELETE CASCADE` from
  *   `userharbor_sessions` (whose `id` is unique), so a record goes with its session and, through it, its user.
@@ -199,6 +202,19 @@ const createFactors = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_webauthn_challenges_expires_at ON userharbor_webauthn_challenges (expires_at)"
 ]
 
+// The event itself is opaque JSON text; the indexed columns are what the port orders and filters by.
+const createSecurityEvents = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_security_events (
+  id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  occurred_at BIGINT NOT NULL,
+  type VARCHAR(64)${d.ascii} NOT NULL,
+  payload TEXT NOT NULL
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_security_events_user ON userharbor_security_events (user_id, occurred_at, id)",
+  "CREATE INDEX userharbor_security_events_occurred_at ON userharbor_security_events (occurred_at)"
+]
+
 const createSessionDevices = (d: Dialect): ReadonlyArray<string> => [
   `CREATE TABLE userharbor_session_devices (
   session_id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
@@ -262,6 +278,7 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
     "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
   ]),
   "0006_second_factors": statementsMigration(createFactors),
+  "0007_security_events": statementsMigration(createSecurityEvents),
   "0010_session_devices": statementsMigration(createSessionDevices)
 })
 

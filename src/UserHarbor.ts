@@ -49,6 +49,7 @@ import * as Passwords from "./internal/passwords.js"
 import * as Registration from "./internal/registration.js"
 import * as SecondFactors from "./internal/secondFactors.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
+import * as SecurityEvents from "./internal/securityEvents.js"
 import * as SessionChecks from "./internal/sessionCheck.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
 import * as Sessions from "./internal/sessions.js"
@@ -61,8 +62,11 @@ import type * as Passkey from "./Passkey.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 import { SecureRandom } from "./SecureRandom.js"
+import * as SecurityEvent from "./SecurityEvent.js"
+import { SecurityEvents as SecurityEventFeed } from "./SecurityEvents.js"
+import { SecurityEventStore } from "./SecurityEventStore.js"
 import { SessionDeviceStore } from "./SessionDeviceStore.js"
-import { type Session, type SessionSummary, type User, UserId, type ValidatedSession } from "./User.js"
+import { type Session, type SessionId, type SessionSummary, type User, UserId, type ValidatedSession } from "./User.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import * as Username from "./Username.js"
 import { type UserRecord, UserStore } from "./UserStore.js"
@@ -507,7 +511,14 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const strict = config.enumeration === "strict"
     const policy = config.passwordPolicy
     const throttle = Throttle.make(yield* CounterStore, store, config.throttle, tokens.digest, config.enumeration)
-    const credentials = yield* Credentials.make({ store, hasher, throttle, tokens, strict, policy })
+    // Both optional: without the port events are only published, without the feed only stored.
+    const eventStore = yield* Effect.serviceOption(SecurityEventStore)
+    const recorder = SecurityEvents.make({
+      store,
+      events: eventStore,
+      feed: yield* Effect.serviceOption(SecurityEventFeed)
+    })
+    const credentials = yield* Credentials.make({ store, hasher, throttle, tokens, strict, policy, recorder })
     const { admit, reauthenticate } = credentials
     // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
     const decoyUserId = UserId.make(yield* tokens.newId)
@@ -523,8 +534,15 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     ) => asClient(input.client)(effect)
     const { checkSession, fullUser, newSession } = sessions
     const { findByEmail, presented, tokenMail } = TokenMail.make({ store, tokens, throttle, delivery, decoyUserId })
-    const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId })
-    const passwords = Passwords.make({ store, throttle, delivery, newSession })
+    const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId, recorder })
+    const passwords = Passwords.make({ store, throttle, delivery, newSession, recorder })
+    // A session for a login, recorded with it.
+    const signIn =
+      (method: SecurityEvent.LoginSucceeded["method"], details: SecurityEvents.Details) =>
+      (userId: UserId, passwordVersion?: number, client?: Option.Option<Clients.Stored>) =>
+        recorder.transaction(Effect.tap(newSession(userId, passwordVersion, client), (session) =>
+          recorder.record(userId, { ...details, sessionId: session.id }, (common) =>
+            new SecurityEvent.LoginSucceeded({ ...common, method }))))
     // Optional, so a store written before 0.3.0 (without the port) keeps working; see internal/secondFactors.ts.
     const factorStore = yield* Effect.serviceOption(FactorStore)
     const passkeys = yield* Passkeys.make({
@@ -535,7 +553,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       checkSession,
       // Without a password version the insert is unconditional: `InvalidCredentials` cannot happen.
       newSession: (userId, client) =>
-        Effect.catchTag(newSession(userId, undefined, client), "InvalidCredentials", Effect.die)
+        Effect.catchTag(signIn("passkey", {})(userId, undefined, client), "InvalidCredentials", Effect.die),
+      recorder
     })
     // The password, throttled, or a passkey assertion (nothing to guess: a signature cannot be brute-forced).
     const recheck = (
@@ -554,8 +573,17 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       throttle,
       secretKey: config.secretKey,
       settings: config.secondFactor,
-      newSession
+      newSession: signIn("second-factor", {}),
+      recorder
     })
+    const revoked = (
+      userId: UserId,
+      sessionId: SessionId,
+      scope: SecurityEvent.SessionRevoked["scope"],
+      count: number
+    ) =>
+      recorder.record(userId, { sessionId }, (common) => new SecurityEvent.SessionRevoked({ ...common, scope, count }))
+
     // The signed-in user as stored, for the operations that re-check a password or a code.
     const signedIn = (sessionToken: SecretInput) =>
       Effect.flatMap(checkSession(sessionToken), ({ user }) => fullUser(user))
@@ -566,13 +594,15 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const changePasswordEither = Effect.fn("UserHarbor.changePassword")(
       function*(input: ChangePasswordInput) {
-        const checked = yield* checkSession(input.sessionToken)
-        const user = yield* fullUser(checked.user)
+        const { session: current, user: signedInUser } = yield* checkSession(input.sessionToken)
+        const user = yield* fullUser(signedInUser)
         yield* recheck(input, input.oldPassword, user)
         const passwordHash = yield* credentials.hashNewPassword(input.newPassword, user)
         // The replacement session is on the same device as the one it replaces.
-        const client = yield* sessions.clientOfSession(checked.session.id)
-        const [session, afterCommit] = yield* store.withTransaction(passwords.change(user, passwordHash, client))
+        const client = yield* sessions.clientOfSession(current.id)
+        const [session, afterCommit] = yield* recorder.transaction(
+          passwords.change(user, passwordHash, client, { sessionId: current.id })
+        )
         yield* afterCommit
         return session
       },
@@ -594,12 +624,17 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const deleteAccountEither = Effect.fn("UserHarbor.deleteAccount")(
       function*(input: DeleteAccountInput) {
-        const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
+        const { session, user: signedInUser } = yield* checkSession(input.sessionToken)
+        const user = yield* fullUser(signedInUser)
         yield* recheck(input, input.password, user)
-        // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
-        const afterCommit = yield* store.withTransaction(
+        // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account (and
+        // so does the event, until the retention purge).
+        const afterCommit = yield* recorder.transaction(
           Effect.zipRight(
-            store.deleteUser(user.id),
+            Effect.zipRight(
+              store.deleteUser(user.id),
+              recorder.record(user.id, { sessionId: session.id }, (common) => new SecurityEvent.AccountDeleted(common))
+            ),
             delivery.notice(new AccountDeletedEmail({ to: Delivery.recipient(user) }))
           )
         )
@@ -628,11 +663,14 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
             email: email.address
           })
           return yield* admit(Effect.gen(function*() {
+            const details = { clientKey: input.clientKey }
             // Before the hash: a throttled registration costs no argon2 work.
-            yield* throttle.register(email.key, input.clientKey)
+            yield* throttle.register(email.key, input.clientKey).pipe(
+              Effect.tapErrorTag("TooManyAttempts", () => recorder.throttled(Option.none(), "register", details))
+            )
             // Slow: before the transaction, so it never holds a connection.
             const passwordHash = yield* hasher.hash(password)
-            const afterCommit = yield* registration.create(username, email, passwordHash)
+            const afterCommit = yield* registration.create(username, email, passwordHash, details)
             yield* afterCommit
           }))
         },
@@ -642,7 +680,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
       verifyEmail: Effect.fn("UserHarbor.verifyEmail")(function*(token: SecretInput) {
         const tokenHash = yield* presented("verify-email", token)
-        const outcome = yield* store.withTransaction(registration.verify(tokenHash))
+        const outcome = yield* recorder.transaction(registration.verify(tokenHash))
         yield* TokenMail.consumeIn("verify-email")(outcome)
       }, Observe.withOutcome),
 
@@ -663,7 +701,11 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
               yield* credentials.upgradeHash(input.password, account)
               return yield* challenge.value
             }
-            const session = yield* newSession(account.id, account.passwordVersion, yield* Clients.currentClient)
+            const session = yield* signIn("password", { clientKey: input.clientKey })(
+              account.id,
+              account.passwordVersion,
+              yield* Clients.currentClient
+            )
             yield* credentials.upgradeHash(input.password, account)
             return session
           }))
@@ -689,13 +731,19 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       ),
 
       logout: Effect.fn("UserHarbor.logout")(function*(sessionToken: SecretInput) {
-        const { tokenHash } = yield* checkSession(sessionToken)
-        yield* store.deleteSession(tokenHash)
+        const { session, tokenHash, user } = yield* checkSession(sessionToken)
+        yield* recorder.transaction(
+          Effect.flatMap(store.deleteSession(tokenHash), (deleted) =>
+            deleted ? revoked(user.id, session.id, "logout", 1) : Effect.void)
+        )
       }, Observe.withOutcome),
 
       logoutAll: Effect.fn("UserHarbor.logoutAll")(function*(sessionToken: SecretInput) {
-        const { user } = yield* checkSession(sessionToken)
-        yield* store.deleteUserSessions(user.id)
+        const { session, user } = yield* checkSession(sessionToken)
+        yield* recorder.transaction(
+          Effect.flatMap(store.deleteUserSessions(user.id), (count) =>
+            revoked(user.id, session.id, "all-sessions", count))
+        )
       }, Observe.withOutcome),
 
       changePassword,
@@ -703,7 +751,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       sendPasswordReset: Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
         const { address, user } = yield* findByEmail(email)
         const ttl = config.resetTokenTtl
-        yield* tokenMail(user, address, "reset-password", ttl, (fields) => new PasswordResetEmail(fields))
+        yield* tokenMail(user, address, "reset-password", ttl, (fields) =>
+          new PasswordResetEmail(fields))
       }, Observe.withOutcome),
 
       resetPassword: Effect.fn("UserHarbor.resetPassword")(
@@ -727,17 +776,26 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       }, Observe.withOutcome),
 
       revokeSession: Effect.fn("UserHarbor.revokeSession")(function*(sessionToken: SecretInput, sessionId: string) {
-        const { user } = yield* checkSession(sessionToken)
-        if (!(yield* sessions.revoke(user.id, sessionId))) return yield* new SessionNotFound()
+        const { session, user } = yield* checkSession(sessionToken)
+        yield* recorder.transaction(Effect.gen(function*() {
+          if (!(yield* sessions.revoke(user.id, sessionId))) {
+            return yield* new SessionNotFound()
+          }
+          yield* revoked(user.id, session.id, "session", 1)
+        }))
       }, Observe.withOutcome),
 
       revokeOtherSessions: Effect.fn("UserHarbor.revokeOtherSessions")(function*(sessionToken: SecretInput) {
-        const { tokenHash, user } = yield* checkSession(sessionToken)
-        return yield* store.deleteOtherUserSessions(user.id, tokenHash)
+        const { session, tokenHash, user } = yield* checkSession(sessionToken)
+        return yield* recorder.transaction(
+          Effect.tap(store.deleteOtherUserSessions(user.id, tokenHash), (count) =>
+            count > 0 ? revoked(user.id, session.id, "other-sessions", count) : Effect.void)
+        )
       }, Observe.withOutcome),
 
       beginPasskeyRegistration: Effect.fn("UserHarbor.beginPasskeyRegistration")(
-        (sessionToken: SecretInput) => passkeys.beginRegistration(sessionToken),
+        (sessionToken: SecretInput) =>
+          passkeys.beginRegistration(sessionToken),
         Observe.withOutcome
       ),
 
@@ -748,21 +806,25 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       ),
 
       listPasskeys: Effect.fn("UserHarbor.listPasskeys")(
-        (sessionToken: SecretInput) => passkeys.list(sessionToken),
+        (sessionToken: SecretInput) =>
+          passkeys.list(sessionToken),
         Observe.withOutcome
       ),
 
       renamePasskey: Effect.fn("UserHarbor.renamePasskey")(
-        (sessionToken: SecretInput, passkeyId: string, name: string) => passkeys.rename(sessionToken, passkeyId, name),
+        (sessionToken: SecretInput, passkeyId: string, name: string) =>
+          passkeys.rename(sessionToken, passkeyId, name),
         Observe.withOutcome
       ),
 
       removePasskey: Effect.fn("UserHarbor.removePasskey")(
-        (sessionToken: SecretInput, passkeyId: string) => passkeys.remove(sessionToken, passkeyId),
+        (sessionToken: SecretInput, passkeyId: string) =>
+          passkeys.remove(sessionToken, passkeyId),
         Observe.withOutcome
       ),
 
-      beginPasskeyLogin: Effect.fn("UserHarbor.beginPasskeyLogin")(() => passkeys.beginLogin, Observe.withOutcome),
+      beginPasskeyLogin: Effect.fn("UserHarbor.beginPasskeyLogin")(() =>
+        passkeys.beginLogin, Observe.withOutcome),
 
       finishPasskeyLogin: Effect.fn("UserHarbor.finishPasskeyLogin")(
         (response: Passkey.AuthenticationResponse, _client?: ClientDetails) =>

@@ -5,17 +5,18 @@
  * set. `completeLogin` and `finishPasskeyLogin` are covered by their own suites.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Redacted, TestClock } from "effect"
+import { Context, Effect, Layer, Option, Queue, Redacted, TestClock } from "effect"
 import type { CounterStore } from "../../src/CounterStore.js"
 import * as MemoryUserStore from "../../src/MemoryUserStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
+import * as SecurityEvents from "../../src/SecurityEvents.js"
 import { SessionDeviceStore } from "../../src/SessionDeviceStore.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import type { UserStore } from "../../src/UserStore.js"
-import { alice, bob, loggedIn, newPassword, password, registerVerified } from "../support/fixtures.js"
+import { alice, bob, lastToken, loggedIn, newPassword, password, registerVerified } from "../support/fixtures.js"
 import { describeOn, mysqlStore, pgStore } from "../support/sqlDatabases.js"
 
 const firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -128,6 +129,37 @@ describeOn("pg", "session devices", (url) => {
 })
 describeOn("mysql", "session devices", (url) => {
   sessionDevicesSuite("mysql", () => mysqlStore(url))
+})
+
+describe("session devices in the security events", () => {
+  it.effect("the events of register and login carry the client's user agent and truncated address", () =>
+    Effect.gen(function*() {
+      const feed = yield* SecurityEvents.SecurityEvents
+      const received = yield* feed.subscribe
+      const h = yield* UserHarbor
+      const client = { userAgent: firefox, address: "2001:db8:abcd:12::1" }
+      yield* h.register({ ...alice, client })
+      yield* h.verifyEmail(yield* lastToken("VerificationEmail", alice.email))
+      yield* Effect.flip(h.login({ username: alice.username, password: "not the password", client }))
+      yield* h.login({ username: alice.username, password, client })
+      yield* h.login({ username: alice.username, password })
+      const events = yield* Queue.takeAll(received)
+      const seen = Array.from(events, (event) => [event._tag, event.userAgent, event.address])
+      const details = [Option.some(firefox), Option.some("2001:db8:abcd::/48")]
+      expect(seen).toContainEqual(["Registered", ...details])
+      expect(seen).toContainEqual(["LoginFailed", ...details])
+      expect(seen).toContainEqual(["LoginSucceeded", ...details])
+      // The login without details: its event has none.
+      expect(seen.at(-1)).toEqual(["LoginSucceeded", Option.none(), Option.none()])
+      expect(JSON.stringify(seen)).not.toContain("2001:db8:abcd:12::1")
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        UserHarborTest.layerWithStore(MemoryUserStore.layer).pipe(
+          Layer.provideMerge(SecurityEvents.layer())
+        )
+      )
+    ))
 })
 
 describe("session devices without the port", () => {
