@@ -10,9 +10,14 @@ import * as Option from "effect/Option"
 /** What a session without a user agent, or with one nobody can read, is called. */
 export const unknownDevice = "Unknown device"
 
-type Bowser = typeof import("bowser")
-/** The parser: `parse` of `bowser`. */
-export type Parse = Bowser["parse"]
+/**
+ * What is used of `bowser`'s `parse`, written out so that no declaration of this module names the optional package
+ * (a project without it must still type-check ours).
+ */
+export type Parse = (userAgent: string) => {
+  readonly browser: { readonly name?: unknown }
+  readonly os: { readonly name?: unknown }
+}
 
 // Node caches the module: later calls resolve at once. A missing module is no error: the labels fall back.
 const parser: Effect.Effect<Option.Option<Parse>> = Effect.tryPromise(() => import("bowser")).pipe(
