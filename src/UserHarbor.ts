@@ -40,6 +40,7 @@ import {
   type WeakPassword
 } from "./Errors.js"
 import { FactorStore } from "./FactorStore.js"
+import * as Activity from "./internal/activity.js"
 import * as Clients from "./internal/clientDetails.js"
 import * as Credentials from "./internal/credentials.js"
 import * as Delivery from "./internal/delivery.js"
@@ -299,6 +300,18 @@ export type FactorSummary =
   | { readonly kind: "recovery-codes"; readonly remaining: number }
 
 /**
+ * A page of `recentActivity`: at most `limit` events (1 to 100, 20 by default), older than `before`. Pass the last
+ * event of the previous page as `before` (any event has its `at` and `id`) for the next one.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface ActivityPage {
+  readonly limit?: number | undefined
+  readonly before?: { readonly at: Date; readonly id: string } | undefined
+}
+
+/**
  * The outcome of a session check from `SessionChecker`: the validated session, or the error `validateSession`
  * fails with.
  *
@@ -466,6 +479,15 @@ export interface UserHarborService {
   readonly listFactors: (
     sessionToken: SecretInput
   ) => Effect.Effect<ReadonlyArray<FactorSummary>, InvalidSession | StoreError>
+  // security events (docs/security-events.md)
+  /**
+   * The signed-in user's security events, newest first, for a "security activity" page. Empty when the store
+   * provides no `SecurityEventStore`.
+   */
+  readonly recentActivity: (
+    sessionToken: SecretInput,
+    page?: ActivityPage
+  ) => Effect.Effect<ReadonlyArray<SecurityEvent.SecurityEvent>, InvalidSession | StoreError>
 }
 
 /**
@@ -518,6 +540,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       events: eventStore,
       feed: yield* Effect.serviceOption(SecurityEventFeed)
     })
+    const activity = Activity.make(eventStore)
     const credentials = yield* Credentials.make({ store, hasher, throttle, tokens, strict, policy, recorder })
     const { admit, reauthenticate } = credentials
     // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
@@ -887,6 +910,11 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       listFactors: Effect.fn("UserHarbor.listFactors")(function*(sessionToken: SecretInput) {
         const { user } = yield* checkSession(sessionToken)
         return yield* factors.list(user.id)
+      }, Observe.withOutcome),
+
+      recentActivity: Effect.fn("UserHarbor.recentActivity")(function*(sessionToken: SecretInput, page?: ActivityPage) {
+        const { user } = yield* checkSession(sessionToken)
+        return yield* activity(user.id, page ?? {})
       }, Observe.withOutcome)
     }
   })

@@ -70,6 +70,8 @@ export interface Options {
   readonly secondFactor?: Partial<SecondFactorOptions>
   /** How much of a client's address a session keeps; see `SessionDeviceOptions`. */
   readonly sessionDevices?: Partial<SessionDeviceOptions>
+  /** The security-event trail; see `SecurityEventOptions`. */
+  readonly securityEvents?: Partial<SecurityEventOptions>
 }
 
 /**
@@ -87,6 +89,29 @@ export interface SessionDeviceOptions {
   readonly ipv4Prefix: number
   /** 0 to 128; default 48. */
   readonly ipv6Prefix: number
+}
+
+/**
+ * The security-event trail (docs/security-events.md).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecurityEventOptions {
+  /**
+   * How long stored events are kept: `PurgeSchedule` removes older ones. Default 90 days; positive and finite.
+   */
+  readonly retention: EffectTypes.DurationInput
+}
+
+/**
+ * `SecurityEventOptions` with every default filled in.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecurityEventSettings {
+  readonly retention: Duration.Duration
 }
 
 /**
@@ -258,6 +283,7 @@ export interface Settings {
   readonly passkeys: PasskeySettings | undefined
   readonly secondFactor: SecondFactorSettings
   readonly sessionDevices: SessionDeviceOptions
+  readonly securityEvents: SecurityEventSettings
 }
 
 /**
@@ -279,6 +305,12 @@ const randomKeyAdvice = "a random value, e.g. from `openssl rand -base64 48`"
  * @category constants
  */
 export const defaultUnverifiedAccountTtl: EffectTypes.DurationInput = "7 days"
+
+/**
+ * @since 0.3.0
+ * @category constants
+ */
+export const defaultSecurityEventRetention: EffectTypes.DurationInput = "90 days"
 
 const invalid = (path: string, message: string): Effect.Effect<never, EffectTypes.ConfigError> =>
   Effect.fail(ConfigError.InvalidData([path], message))
@@ -421,7 +453,13 @@ export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.Con
       enumeration,
       passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys),
       secondFactor: yield* secondFactorSettings(options.secondFactor),
-      sessionDevices: yield* sessionDeviceSettings(options.sessionDevices)
+      sessionDevices: yield* sessionDeviceSettings(options.sessionDevices),
+      securityEvents: {
+        retention: yield* positiveDuration(
+          "securityEvents.retention",
+          options.securityEvents?.retention ?? defaultSecurityEventRetention
+        )
+      }
     })
   }
 )
@@ -444,8 +482,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
  * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated), `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
  * lower-case letter, an upper-case letter, a digit and a symbol), `USERHARBOR_ENUMERATION` (`standard` or
- * `strict`), `USERHARBOR_TOTP_ISSUER`, `USERHARBOR_LOGIN_CHALLENGE_TTL`, `USERHARBOR_SESSION_IPV4_PREFIX` and
- * `USERHARBOR_SESSION_IPV6_PREFIX`.
+ * `strict`), `USERHARBOR_TOTP_ISSUER`, `USERHARBOR_LOGIN_CHALLENGE_TTL`, `USERHARBOR_SESSION_IPV4_PREFIX`,
+ * `USERHARBOR_SESSION_IPV6_PREFIX` and `USERHARBOR_SECURITY_EVENT_RETENTION`.
  *
  * @since 0.1.0
  * @category config
@@ -474,13 +512,15 @@ export const fromEnv: Config.Config<Options> = Config.all({
   totpIssuer: optional(Config.string("USERHARBOR_TOTP_ISSUER")),
   challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL")),
   ipv4Prefix: optional(Config.integer("USERHARBOR_SESSION_IPV4_PREFIX")),
-  ipv6Prefix: optional(Config.integer("USERHARBOR_SESSION_IPV6_PREFIX"))
+  ipv6Prefix: optional(Config.integer("USERHARBOR_SESSION_IPV6_PREFIX")),
+  eventRetention: optional(Config.duration("USERHARBOR_SECURITY_EVENT_RETENTION"))
 }).pipe(
   Config.map((
     {
       appNames,
       challengeTtl,
       enumeration,
+      eventRetention,
       ipv4Prefix,
       ipv6Prefix,
       minLength,
@@ -513,7 +553,8 @@ export const fromEnv: Config.Config<Options> = Config.all({
       sessionDevices: {
         ...(ipv4Prefix === undefined ? {} : { ipv4Prefix }),
         ...(ipv6Prefix === undefined ? {} : { ipv6Prefix })
-      }
+      },
+      securityEvents: eventRetention === undefined ? {} : { retention: eventRetention }
     }
   })
 )
@@ -544,5 +585,6 @@ const envNames = toVariables({
   "secondFactor.issuer": "USERHARBOR_TOTP_ISSUER",
   "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL",
   "sessionDevices.ipv4Prefix": "USERHARBOR_SESSION_IPV4_PREFIX",
-  "sessionDevices.ipv6Prefix": "USERHARBOR_SESSION_IPV6_PREFIX"
+  "sessionDevices.ipv6Prefix": "USERHARBOR_SESSION_IPV6_PREFIX",
+  "securityEvents.retention": "USERHARBOR_SECURITY_EVENT_RETENTION"
 })

@@ -14,6 +14,7 @@ import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { outageTests } from "../suites/SqlOutageSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
@@ -27,6 +28,10 @@ describeOn("pg", "behaviour", (url) => {
 
 describeOn("pg", "second factors", (url) => {
   secondFactorsSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
+})
+
+describeOn("pg", "security events", (url) => {
+  securityEventsSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
 })
 
 describeOn("pg", "throttling", (url) => {

@@ -21,6 +21,7 @@ import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { EmailKey, UserStore } from "../../src/UserStore.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
 import { throttlingSuite } from "../suites/ThrottlingSuite.js"
@@ -39,6 +40,11 @@ behaviourSuite(
 
 throttlingSuite("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
 secondFactorsSuite(
+  "sqlite :memory:",
+  () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
+)
+
+securityEventsSuite(
   "sqlite :memory:",
   () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
 )
