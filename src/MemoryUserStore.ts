@@ -1,9 +1,9 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `SecurityEventStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore` and `SecurityEventStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * The ports share one state and one transaction: counter, outbox, factor and event writes inside the `UserStore`'s
+ * The ports share one state and one transaction: counter, outbox, factor, session-device and event writes inside the `UserStore`'s
  * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
@@ -18,7 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { type CounterRecord, CounterStore } from "./CounterStore.js"
-import { EmailTaken, type TokenPurpose, UsernameTaken } from "./Errors.js"
+import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import {
   FactorStore,
   type LoginChallengeRecord,
@@ -29,6 +29,7 @@ import {
 import * as MemoryEvents from "./internal/memoryEvents.js"
 import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
 import { SecurityEventStore } from "./SecurityEventStore.js"
+import { type SessionDeviceRecord, SessionDeviceStore } from "./SessionDeviceStore.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
 
@@ -49,6 +50,8 @@ interface State {
   readonly passkeys: HashMap.HashMap<string, PasskeyRecord>
   /** `ceremony:tokenHash` → the challenge */
   readonly webAuthnChallenges: HashMap.HashMap<string, WebAuthnChallengeRecord>
+  /** session id → the session's client details */
+  readonly sessionDevices: HashMap.HashMap<string, SessionDeviceRecord>
   /** Never removed with their user: only the retention purge removes them. */
   readonly events: MemoryEvents.Events
 }
@@ -73,6 +76,7 @@ const empty: State = {
   loginChallenges: HashMap.empty(),
   passkeys: HashMap.empty(),
   webAuthnChallenges: HashMap.empty(),
+  sessionDevices: HashMap.empty(),
   events: HashMap.empty()
 }
 
@@ -123,10 +127,22 @@ const removeToken = (state: State, key: string): State =>
     })
   })
 
-const removeUserSessions = (state: State, userId: UserId): [number, State] => {
-  const doomed = HashMap.filter(state.sessions, (session) => session.userId === userId)
-  return [HashMap.size(doomed), { ...state, sessions: HashMap.removeMany(state.sessions, HashMap.keys(doomed)) }]
+// Removes sessions with their client details, as the SQL stores' foreign key cascades.
+const dropSessions = (state: State, doomed: Iterable<SessionRecord>): [number, State] => {
+  let sessions = state.sessions
+  let sessionDevices = state.sessionDevices
+  let removed = 0
+  for (const session of doomed) {
+    if (!HashMap.has(sessions, session.tokenHash)) continue
+    sessions = HashMap.remove(sessions, session.tokenHash)
+    sessionDevices = HashMap.remove(sessionDevices, session.id)
+    removed++
+  }
+  return [removed, { ...state, sessions, sessionDevices }]
 }
+
+const removeUserSessions = (state: State, userId: UserId): [number, State] =>
+  dropSessions(state, HashMap.values(HashMap.filter(state.sessions, (session) => session.userId === userId)))
 
 const recoveryKey = (userId: UserId, codeHash: string) => `${userId}:${codeHash}`
 const challengeKey = (ceremony: string, tokenHash: string) => `${ceremony}:${tokenHash}`
@@ -173,11 +189,6 @@ const oldestFirst = (a: SessionRecord, b: SessionRecord) =>
 
 const userSessions = (state: State, userId: UserId): Array<SessionRecord> =>
   Array.from(HashMap.values(state.sessions)).filter((session) => session.userId === userId).sort(oldestFirst)
-
-const removeSessions = (state: State, doomed: ReadonlyArray<SessionRecord>): [number, State] => [
-  doomed.length,
-  { ...state, sessions: HashMap.removeMany(state.sessions, doomed.map((session) => session.tokenHash)) }
-]
 
 const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
 
@@ -316,15 +327,19 @@ export const make = Effect.gen(function*() {
         sessions: HashMap.modify(s.sessions, tokenHash, (session) => ({ ...session, expiresAt, lastUsedAt }))
       }]),
     deleteSession: (tokenHash) =>
-      write((s) => [HashMap.has(s.sessions, tokenHash), { ...s, sessions: HashMap.remove(s.sessions, tokenHash) }]),
+      write((s) => {
+        const [removed, next] = dropSessions(s, Option.toArray(HashMap.get(s.sessions, tokenHash)))
+        return [removed > 0, next]
+      }),
     deleteUserSessions: (userId) => write((s) => removeUserSessions(s, userId)),
 
     purgeExpired: ({ limit, now }) =>
       write((s) => {
-        const sessions = Array.from(HashMap.keys(HashMap.filter(s.sessions, (x) => x.expiresAt <= now))).slice(0, limit)
+        const sessions = Array.from(HashMap.values(HashMap.filter(s.sessions, (x) => x.expiresAt <= now)))
+          .slice(0, limit)
         const tokens = Array.from(HashMap.keys(HashMap.filter(s.tokens, (x) => x.expiresAt <= now)))
           .slice(0, limit - sessions.length)
-        const next = tokens.reduce(removeToken, { ...s, sessions: HashMap.removeMany(s.sessions, sessions) })
+        const next = tokens.reduce(removeToken, dropSessions(s, sessions)[1])
         return [sessions.length + tokens.length, next]
       }),
 
@@ -341,15 +356,15 @@ export const make = Effect.gen(function*() {
     listUserSessions: (userId) => read((s) => userSessions(s, userId)),
     deleteUserSession: (userId, sessionId) =>
       write((s) => {
-        const [removed, next] = removeSessions(s, userSessions(s, userId).filter((x) => x.id === sessionId))
+        const [removed, next] = dropSessions(s, userSessions(s, userId).filter((x) => x.id === sessionId))
         return [removed > 0, next]
       }),
     deleteOtherUserSessions: (userId, keepTokenHash) =>
-      write((s) => removeSessions(s, userSessions(s, userId).filter((x) => x.tokenHash !== keepTokenHash))),
+      write((s) => dropSessions(s, userSessions(s, userId).filter((x) => x.tokenHash !== keepTokenHash))),
     trimUserSessions: (userId, keep) =>
       write((s) => {
         const sessions = userSessions(s, userId)
-        return removeSessions(s, sessions.slice(0, Math.max(0, sessions.length - keep)))
+        return dropSessions(s, sessions.slice(0, Math.max(0, sessions.length - keep)))
       })
   })
 
@@ -579,6 +594,23 @@ export const make = Effect.gen(function*() {
       })
   })
 
+  const devices = SessionDeviceStore.of({
+    insertSessionDevice: (record) =>
+      Effect.flatten(write((s): readonly [Effect.Effect<void, StoreError>, State] => {
+        // As the SQL stores' foreign key: a record needs its session.
+        const exists = Option.isSome(HashMap.findFirst(s.sessions, (session) => session.id === record.sessionId))
+        if (!exists) {
+          return [Effect.fail(new StoreError({ operation: "insertSessionDevice", reason: "no such session" })), s]
+        }
+        return [Effect.void, { ...s, sessionDevices: HashMap.set(s.sessionDevices, record.sessionId, record) }]
+      })),
+    findSessionDevice: (sessionId) => read((s) => HashMap.get(s.sessionDevices, sessionId)),
+    listUserSessionDevices: (userId) =>
+      read((s) =>
+        userSessions(s, userId).flatMap((session) => Option.toArray(HashMap.get(s.sessionDevices, session.id)))
+      )
+  })
+
   const snapshot = Effect.map(Ref.get(committed), (s): Snapshot => ({
     users: Array.from(HashMap.values(s.users)).sort(byKey((user) => user.id)),
     sessions: Array.from(HashMap.values(s.sessions)).sort(byKey((session) => session.tokenHash)),
@@ -595,25 +627,29 @@ export const make = Effect.gen(function*() {
       })
   )
 
-  return { store, counters, outbox, factors, events, inspector: MemoryUserStore.of({ snapshot }) }
+  return { store, counters, outbox, factors, devices, events, inspector: MemoryUserStore.of({ snapshot }) }
 })
 
 /**
- * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore`), with its inspector.
+ * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`,
+ * `SecurityEventStore`), with its inspector.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | SecurityEventStore | MemoryUserStore
-> = Layer
-  .effectContext(
-    Effect.map(make, ({ counters, events, factors, inspector, outbox, store }) =>
+  UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | SecurityEventStore | MemoryUserStore
+> = Layer.effectContext(
+  Effect.map(
+    make,
+    ({ counters, devices, events, factors, inspector, outbox, store }) =>
       Context.make(UserStore, store).pipe(
         Context.add(CounterStore, counters),
         Context.add(OutboxStore, outbox),
         Context.add(FactorStore, factors),
+        Context.add(SessionDeviceStore, devices),
         Context.add(SecurityEventStore, events),
         Context.add(MemoryUserStore, inspector)
-      ))
+      )
   )
+)

@@ -24,6 +24,9 @@
  * - 0007, the security-event trail (the `SecurityEventStore` port): `userharbor_security_events`, keyed by `id`,
  *   indexed by `(user_id, occurred_at, id)` for a user's newest events and by `occurred_at` for the retention
  *   purge. No foreign key: the events outlive the account, until the purge.
+ * - 0010, `userharbor_session_devices` (the `SessionDeviceStore` port): a session's user agent (up to 512
+ *   characters) and truncated address (ASCII, up to 64), keyed by `session_id`, `ON DELETE CASCADE` from
+ *   `userharbor_sessions` (whose `id` is unique), so a record goes with its session and, through it, its user.
  *
  * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
  * back there; PostgreSQL and SQLite run pending migrations in one transaction.
@@ -212,6 +215,16 @@ const createSecurityEvents = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_security_events_occurred_at ON userharbor_security_events (occurred_at)"
 ]
 
+const createSessionDevices = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_session_devices (
+  session_id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  user_agent VARCHAR(512),
+  address VARCHAR(64)${d.ascii},
+  CONSTRAINT userharbor_session_devices_session FOREIGN KEY (session_id) REFERENCES userharbor_sessions (id)
+    ON DELETE CASCADE
+)${d.tableOptions}`
+]
+
 // What a key is replaced with when its row cannot have the new one: no name's key starts with U+FFFF (a
 // noncharacter, which validation refuses), and the id keeps it unique.
 const unreachableKey = (id: string) => `\uFFFF${id}`
@@ -265,7 +278,8 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
     "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
   ]),
   "0006_second_factors": statementsMigration(createFactors),
-  "0007_security_events": statementsMigration(createSecurityEvents)
+  "0007_security_events": statementsMigration(createSecurityEvents),
+  "0010_session_devices": statementsMigration(createSessionDevices)
 })
 
 // The database's own failures: a SqlError, or the Migrator's error around one.

@@ -1,5 +1,5 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `SecurityEventStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore` and `SecurityEventStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
  * (`@effect/sql-pg`) and MariaDB/MySQL (`@effect/sql-mysql2`). It needs only a `SqlClient`, so it shares the app's
  * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of every port) joins
  * that transaction.
@@ -39,10 +39,12 @@ import * as SqlErrors from "./internal/sqlErrors.js"
 import * as SqlEvents from "./internal/sqlEvents.js"
 import * as SqlFactors from "./internal/sqlFactors.js"
 import * as Rows from "./internal/sqlRows.js"
+import * as SqlSessionDevices from "./internal/sqlSessionDevices.js"
 import * as SqlShared from "./internal/sqlShared.js"
 import { inTransaction } from "./internal/sqlTransaction.js"
 import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
 import type { SecurityEventStore } from "./SecurityEventStore.js"
+import type { SessionDeviceStore } from "./SessionDeviceStore.js"
 import * as SqlMigrations from "./SqlMigrations.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenHash, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
@@ -104,7 +106,13 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
  * @since 0.3.0
  * @category models
  */
-export type PortTags = UserStore | CounterStore | OutboxStore | FactorStore | SecurityEventStore
+export type PortTags =
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | SessionDeviceStore
+  | SecurityEventStore
 
 /**
  * The ports of one SQL store, as `make` builds them.
@@ -524,7 +532,14 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
       )
   })
 
-  return { store, counters, outbox, factors: SqlFactors.make(shared), events: SqlEvents.make(shared) }
+  return {
+    store,
+    counters,
+    outbox,
+    factors: SqlFactors.make(shared),
+    devices: SqlSessionDevices.make(shared),
+    events: SqlEvents.make(shared)
+  }
 })
 
 /**
@@ -538,7 +553,8 @@ export const layerWithoutMigrations: Layer.Layer<PortTags, StoreError, SqlClient
 )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore`), after running the pending `SqlMigrations` when the
+ * The store (`PortTags`: `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`,
+ * `SecurityEventStore`), after running the pending `SqlMigrations` when the
  * layer is built (a no-op when the schema is current).
  *
  * @since 0.1.0

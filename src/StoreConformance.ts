@@ -8,8 +8,9 @@
  * `counterStoreCases` and `outboxStoreCases` need one port each; `counterWithUserStoreCases` and
  * `outboxWithUserStoreCases` check that a `CounterStore` or `OutboxStore` of the same backend joins the
  * `UserStore`'s transaction, so they apply only to ports provided together. `cases` is all of them but the factor
- * cases (`factorStoreCases`, `factorWithUserStoreCases`) and the security-event cases (`securityEventStoreCases`,
- * `securityEventWithUserStoreCases`), added in 0.3.0, which a store that provides those ports runs besides. Nothing here
+ * cases (`factorStoreCases`, `factorWithUserStoreCases`), the security-event cases (`securityEventStoreCases`,
+ * `securityEventWithUserStoreCases`) and `sessionDeviceStoreCases`, added in 0.3.0, which a store that provides
+ * those ports runs besides. Nothing here
  * imports a test framework, so the `userharbor/testing` entry stays usable from vitest, jest, node:test or a script.
  *
  * Cases create their own rows with random ids, usernames, emails and token hashes, so they can share one
@@ -42,6 +43,7 @@ import {
 } from "./FactorStore.js"
 import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
 import { type SecurityEventRecord, SecurityEventStore, type SecurityEventStoreService } from "./SecurityEventStore.js"
+import { type SessionDeviceRecord, SessionDeviceStore, type SessionDeviceStoreService } from "./SessionDeviceStore.js"
 import { SessionId, UserId } from "./User.js"
 import {
   EmailKey,
@@ -2099,6 +2101,146 @@ const factorWithUserCases: ReadonlyArray<Case<UserStore | FactorStore>> = [
   })
 ]
 
+// --- session devices ---
+
+const deviceCase = casesOf<SessionDeviceStore, SessionDeviceStoreService, UserStore | SessionDeviceStore>(
+  SessionDeviceStore
+)
+
+const chromeOnLinux =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+const makeDevice = (
+  session: SessionRecord,
+  overrides: Partial<SessionDeviceRecord> = {}
+): SessionDeviceRecord => ({
+  sessionId: session.id,
+  userAgent: Option.some(chromeOnLinux),
+  address: Option.some("203.0.113.0/24"),
+  ...overrides
+})
+
+/** A stored session of `user` with its client details. */
+const sessionWithDevice = (user: UserRecord, overrides: Partial<SessionRecord> = {}) =>
+  Effect.gen(function*() {
+    const [store, devices] = [yield* UserStore, yield* SessionDeviceStore]
+    const session = makeSession(user, overrides)
+    const device = makeDevice(session)
+    yield* store.withTransaction(Effect.zipRight(store.insertSession(session), devices.insertSessionDevice(device)))
+    return { session, device }
+  })
+
+const expectDevice = (expected: SessionDeviceRecord, what: string) =>
+  Effect.flatMap(
+    SessionDeviceStore,
+    (devices) =>
+      Effect.flatMap(devices.findSessionDevice(expected.sessionId), (found) =>
+        Effect.flatMap(checkSome(found, what), (record) => checkEqual(record, expected, what)))
+  )
+
+const expectNoDevice = (session: SessionRecord, what: string) =>
+  Effect.flatMap(
+    SessionDeviceStore,
+    (devices) => Effect.flatMap(devices.findSessionDevice(session.id), (found) => checkNone(found, what))
+  )
+
+// Sessions of this group's purge case expire long before every other case's.
+const devicePurgeAt = now - 500 * day
+
+const deviceCases: ReadonlyArray<Case<UserStore | SessionDeviceStore>> = [
+  deviceCase("insertSessionDevice then findSessionDevice returns the same record", function*(devices) {
+    const store = yield* UserStore
+    const user = yield* storedUser()
+    const { device } = yield* sessionWithDevice(user)
+    yield* expectDevice(device, "findSessionDevice")
+    // Either field may be absent; a user agent keeps every character, up to 512 of them.
+    const bare = makeSession(user)
+    yield* store.insertSession(bare)
+    const none = makeDevice(bare, { userAgent: Option.none(), address: Option.none() })
+    yield* devices.insertSessionDevice(none)
+    yield* expectDevice(none, "a record without user agent or address")
+    const long = makeSession(user)
+    yield* store.insertSession(long)
+    const unicode = `Mozilla/5.0 (Linux; Android 14; Téléphone ü 電話 😀) ${"x".repeat(460)}`.slice(0, 512)
+    const full = makeDevice(long, {
+      userAgent: Option.some(unicode),
+      address: Option.some("2001:db8:abcd::/48")
+    })
+    yield* devices.insertSessionDevice(full)
+    yield* expectDevice(full, "a 512-character user agent and an IPv6 network")
+    yield* checkNone(yield* devices.findSessionDevice(SessionId.make(hex(16))), "findSessionDevice of an unknown id")
+  }),
+  deviceCase("listUserSessionDevices lists the records of that user's sessions only", function*(devices) {
+    const store = yield* UserStore
+    const [user, other] = [yield* storedUser(), yield* storedUser()]
+    const first = yield* sessionWithDevice(user)
+    const second = yield* sessionWithDevice(user, { createdAt: now + 1 })
+    yield* store.insertSession(makeSession(user))
+    yield* sessionWithDevice(other)
+    const listed = yield* devices.listUserSessionDevices(user.id)
+    const bySession = (a: SessionDeviceRecord, b: SessionDeviceRecord) =>
+      a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0
+    yield* checkEqual(
+      [...listed].sort(bySession),
+      [first.device, second.device].sort(bySession),
+      "listUserSessionDevices"
+    )
+    yield* checkEqual(yield* devices.listUserSessionDevices(UserId.make(hex(16))), [], "an unknown user's records")
+  }),
+  deviceCase("a record goes with its session, however the session ends", function*() {
+    const store = yield* UserStore
+    const user = yield* storedUser()
+    const logout = yield* sessionWithDevice(user)
+    yield* store.deleteSession(logout.session.tokenHash)
+    yield* expectNoDevice(logout.session, "the record of a deleted session")
+    const revoked = yield* sessionWithDevice(user)
+    yield* check(yield* store.deleteUserSession(user.id, revoked.session.id), "deleteUserSession")
+    yield* expectNoDevice(revoked.session, "the record of a revoked session")
+    const trimmed = yield* sessionWithDevice(user, { createdAt: now - 2 })
+    const other = yield* sessionWithDevice(user, { createdAt: now - 1 })
+    const kept = yield* sessionWithDevice(user)
+    yield* store.trimUserSessions(user.id, 2)
+    yield* expectNoDevice(trimmed.session, "the record of a trimmed session")
+    yield* expectDevice(other.device, "the record of a session the trim kept")
+    yield* store.deleteOtherUserSessions(user.id, kept.session.tokenHash)
+    yield* expectNoDevice(other.session, "the record of another session ended")
+    yield* expectDevice(kept.device, "the record of the session kept")
+    yield* store.deleteUserSessions(user.id)
+    yield* expectNoDevice(kept.session, "the record of a session of logoutAll")
+    const expired = yield* sessionWithDevice(user, { createdAt: devicePurgeAt - day, expiresAt: devicePurgeAt })
+    yield* drainExpired(devicePurgeAt)
+    yield* expectNoDevice(expired.session, "the record of a purged session")
+    const last = yield* sessionWithDevice(user)
+    yield* check(yield* store.deleteUser(user.id), "deleteUser")
+    yield* expectNoDevice(last.session, "the record of a deleted user's session")
+    const unverified = yield* storedUser({ createdAt: now - 2 * day })
+    const purged = yield* sessionWithDevice(unverified)
+    yield* store.deleteUnverifiedUsers({
+      usernameKey: unverified.usernameKey,
+      emailKey: unverified.emailKey,
+      createdBefore: now - day
+    })
+    yield* expectNoDevice(purged.session, "the record of a released unverified user's session")
+  }),
+  deviceCase("records written inside withTransaction commit and roll back with it", function*(devices) {
+    const store = yield* UserStore
+    const user = yield* storedUser()
+    const probe = new Probe({ id: hex(8) })
+    const session = makeSession(user)
+    const device = makeDevice(session)
+    const result = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+      yield* store.insertSession(session)
+      yield* devices.insertSessionDevice(device)
+      return yield* probe
+    })))
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
+    yield* expectNoSession(session, "the session after the rollback")
+    yield* expectNoDevice(session, "the record after the rollback")
+    yield* store.withTransaction(Effect.zipRight(store.insertSession(session), devices.insertSessionDevice(device)))
+    yield* expectDevice(device, "the record after the commit")
+  })
+]
+
 // --- security events ---
 
 const eventCase = casesOf<SecurityEventStore, SecurityEventStoreService>(SecurityEventStore)
@@ -2285,6 +2427,16 @@ export const factorStoreCases: ReadonlyArray<Case<UserStore | FactorStore>> = fa
  * @category cases
  */
 export const factorWithUserStoreCases: ReadonlyArray<Case<UserStore | FactorStore>> = factorWithUserCases
+
+/**
+ * The `SessionDeviceStore` contract, for a store that provides it with a `UserStore` on one backend: records round
+ * trip, are listed per user, go with their session however it ends (logout, revocation, trim, purge, deletion of
+ * the user), and commit and roll back with the `UserStore`'s transaction.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const sessionDeviceStoreCases: ReadonlyArray<Case<UserStore | SessionDeviceStore>> = deviceCases
 
 /**
  * Every conformance case, for a store that provides all three ports on one backend (as the memory and SQL stores

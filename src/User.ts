@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 
@@ -89,6 +90,7 @@ export interface ValidatedSession {
  * One of a user's live sessions, as `listSessions` shows it: never the token or its hash, so the list can go to a
  * browser as it is. `current` marks the session the list was asked with. `lastUsedAt` is accurate to an hour (see
  * `UserHarborConfig.Options.sessionTtl`); `expiresAt` is the nearer of the idle and the absolute timeout.
+ * `device` names the client the session was created from (since 0.3.0).
  *
  * @since 0.1.0
  * @category models
@@ -99,4 +101,20 @@ export interface SessionSummary {
   readonly lastUsedAt: Date
   readonly expiresAt: Date
   readonly current: boolean
+  readonly device: SessionDevice
+}
+
+/**
+ * The client a session was created from, as `login` was told (`ClientDetails`) and the store kept it
+ * (`SessionDeviceStore`). `label` is always there: "Chrome on Linux", "Safari on iOS", or "Unknown device" when the
+ * session has no user agent, the optional parser `bowser` is not installed, or it cannot read the user agent.
+ * `address` is the client's network (`203.0.113.0/24`), never the full address.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SessionDevice {
+  readonly label: string
+  readonly userAgent: Option.Option<string>
+  readonly address: Option.Option<string>
 }

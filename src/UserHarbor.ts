@@ -41,6 +41,7 @@ import {
 } from "./Errors.js"
 import { FactorStore } from "./FactorStore.js"
 import * as Activity from "./internal/activity.js"
+import * as Clients from "./internal/clientDetails.js"
 import * as Credentials from "./internal/credentials.js"
 import * as Delivery from "./internal/delivery.js"
 import * as Observe from "./internal/observe.js"
@@ -65,10 +66,26 @@ import { SecureRandom } from "./SecureRandom.js"
 import * as SecurityEvent from "./SecurityEvent.js"
 import { SecurityEvents as SecurityEventFeed } from "./SecurityEvents.js"
 import { SecurityEventStore } from "./SecurityEventStore.js"
+import { SessionDeviceStore } from "./SessionDeviceStore.js"
 import { type Session, type SessionId, type SessionSummary, type User, UserId, type ValidatedSession } from "./User.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import * as Username from "./Username.js"
 import { type UserRecord, UserStore } from "./UserStore.js"
+
+/**
+ * What the caller's client says about itself, all optional: the `User-Agent` header and the client's IP address
+ * (as the app determines it behind its proxies). A session keeps them, the address cut to its network
+ * (`UserHarborConfig.Options.sessionDevices`), when the store provides `SessionDeviceStore`, and `listSessions`
+ * names the device from them ("Chrome on Linux"). Nothing is refused: a user agent is cut to 512 characters, and an
+ * address that is not an IPv4 or IPv6 address is dropped.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface ClientDetails {
+  readonly userAgent?: string | undefined
+  readonly address?: string | undefined
+}
 
 /**
  * @since 0.1.0
@@ -80,6 +97,8 @@ export interface RegisterInput {
   readonly password: SecretInput
   /** The caller's client (an IP address, say): registrations count against it (`throttle.registerLimit`). */
   readonly clientKey?: string
+  /** For the security events of the registration (since 0.3.0). */
+  readonly client?: ClientDetails | undefined
 }
 
 /**
@@ -90,8 +109,18 @@ export interface RegisterInput {
  * @category models
  */
 export type LoginInput =
-  | { readonly username: string; readonly password: SecretInput; readonly clientKey?: string }
-  | { readonly email: string; readonly password: SecretInput; readonly clientKey?: string }
+  | {
+    readonly username: string
+    readonly password: SecretInput
+    readonly clientKey?: string
+    readonly client?: ClientDetails | undefined
+  }
+  | {
+    readonly email: string
+    readonly password: SecretInput
+    readonly clientKey?: string
+    readonly client?: ClientDetails | undefined
+  }
 
 /**
  * The re-check of a sensitive change by passkey instead of password: an assertion answering the options of
@@ -193,6 +222,8 @@ export interface FinishPasskeyRegistrationInput {
 export interface CompleteLoginInput {
   readonly challenge: SecretInput
   readonly code: SecretInput
+  /** The client finishing the login, kept with the session (since 0.3.0). */
+  readonly client?: ClientDetails | undefined
 }
 
 /**
@@ -407,7 +438,8 @@ export interface UserHarborService {
   readonly beginPasskeyLogin: () => Effect.Effect<Passkey.RequestOptions, StoreError>
   /** Signs in with a passkey alone (it is multi-factor): the session `login` would create. */
   readonly finishPasskeyLogin: (
-    response: Passkey.AuthenticationResponse
+    response: Passkey.AuthenticationResponse,
+    client?: ClientDetails
   ) => Effect.Effect<Session, InvalidPasskey | InvalidPasskeyChallenge | EmailNotVerified | StoreError>
   /** Options for the passkey re-check that `changePassword` and `deleteAccount` accept instead of a password. */
   readonly beginPasskeyReauthentication: (
@@ -513,7 +545,16 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const { admit, reauthenticate } = credentials
     // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
     const decoyUserId = UserId.make(yield* tokens.newId)
-    const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config) })
+    // Optional, like the factor port: without it sessions carry no client details.
+    const devices = yield* Effect.serviceOption(SessionDeviceStore)
+    const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config), devices })
+    // The operation's client, for the sessions it creates and the events it records (`Clients.current`).
+    const asClient = (client: ClientDetails | undefined) =>
+      Clients.within(Clients.normalize(client, config.sessionDevices))
+    const withClient = <A, E, R>(
+      effect: Effect.Effect<A, E, R>,
+      input: { readonly client?: ClientDetails | undefined }
+    ) => asClient(input.client)(effect)
     const { checkSession, fullUser, newSession } = sessions
     const { findByEmail, presented, tokenMail } = TokenMail.make({ store, tokens, throttle, delivery, decoyUserId })
     const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId, recorder })
@@ -521,8 +562,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     // A session for a login, recorded with it.
     const signIn =
       (method: SecurityEvent.LoginSucceeded["method"], details: SecurityEvents.Details) =>
-      (userId: UserId, passwordVersion?: number) =>
-        recorder.transaction(Effect.tap(newSession(userId, passwordVersion), (session) =>
+      (userId: UserId, passwordVersion?: number, client?: Option.Option<Clients.Stored>) =>
+        recorder.transaction(Effect.tap(newSession(userId, passwordVersion, client), (session) =>
           recorder.record(userId, { ...details, sessionId: session.id }, (common) =>
             new SecurityEvent.LoginSucceeded({ ...common, method }))))
     // Optional, so a store written before 0.3.0 (without the port) keeps working; see internal/secondFactors.ts.
@@ -534,8 +575,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       tokens,
       checkSession,
       // Without a password version the insert is unconditional: `InvalidCredentials` cannot happen.
-      newSession: (userId) =>
-        Effect.catchTag(signIn("passkey", {})(userId), "InvalidCredentials", Effect.die),
+      newSession: (userId, client) =>
+        Effect.catchTag(signIn("passkey", {})(userId, undefined, client), "InvalidCredentials", Effect.die),
       recorder
     })
     // The password, throttled, or a passkey assertion (nothing to guess: a signature cannot be brute-forced).
@@ -580,8 +621,10 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         const user = yield* fullUser(signedInUser)
         yield* recheck(input, input.oldPassword, user)
         const passwordHash = yield* credentials.hashNewPassword(input.newPassword, user)
+        // The replacement session is on the same device as the one it replaces.
+        const client = yield* sessions.clientOfSession(current.id)
         const [session, afterCommit] = yield* recorder.transaction(
-          passwords.change(user, passwordHash, { sessionId: current.id })
+          passwords.change(user, passwordHash, client, { sessionId: current.id })
         )
         yield* afterCommit
         return session
@@ -634,25 +677,29 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     }
 
     return {
-      register: Effect.fn("UserHarbor.register")(function*(input: RegisterInput) {
-        const username = yield* Username.validate(input.username)
-        const email = yield* Email.validate(input.email)
-        const password = yield* PasswordPolicy.check(policy, redact(input.password), {
-          username: username.display,
-          email: email.address
-        })
-        return yield* admit(Effect.gen(function*() {
-          const details = { clientKey: input.clientKey }
-          // Before the hash: a throttled registration costs no argon2 work.
-          yield* throttle.register(email.key, input.clientKey).pipe(
-            Effect.tapErrorTag("TooManyAttempts", () => recorder.throttled(Option.none(), "register", details))
-          )
-          // Slow: before the transaction, so it never holds a connection.
-          const passwordHash = yield* hasher.hash(password)
-          const afterCommit = yield* registration.create(username, email, passwordHash, details)
-          yield* afterCommit
-        }))
-      }, Observe.withOutcome),
+      register: Effect.fn("UserHarbor.register")(
+        function*(input: RegisterInput) {
+          const username = yield* Username.validate(input.username)
+          const email = yield* Email.validate(input.email)
+          const password = yield* PasswordPolicy.check(policy, redact(input.password), {
+            username: username.display,
+            email: email.address
+          })
+          return yield* admit(Effect.gen(function*() {
+            const details = { clientKey: input.clientKey }
+            // Before the hash: a throttled registration costs no argon2 work.
+            yield* throttle.register(email.key, input.clientKey).pipe(
+              Effect.tapErrorTag("TooManyAttempts", () => recorder.throttled(Option.none(), "register", details))
+            )
+            // Slow: before the transaction, so it never holds a connection.
+            const passwordHash = yield* hasher.hash(password)
+            const afterCommit = yield* registration.create(username, email, passwordHash, details)
+            yield* afterCommit
+          }))
+        },
+        withClient,
+        Observe.withOutcome
+      ),
 
       verifyEmail: Effect.fn("UserHarbor.verifyEmail")(function*(token: SecretInput) {
         const tokenHash = yield* presented("verify-email", token)
@@ -679,12 +726,14 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
             }
             const session = yield* signIn("password", { clientKey: input.clientKey })(
               account.id,
-              account.passwordVersion
+              account.passwordVersion,
+              yield* Clients.currentClient
             )
             yield* credentials.upgradeHash(input.password, account)
             return session
           }))
         },
+        withClient,
         Observe.countLogin,
         Observe.withOutcome
       ),
@@ -746,7 +795,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
       listSessions: Effect.fn("UserHarbor.listSessions")(function*(sessionToken: SecretInput) {
         const { now, tokenHash, user } = yield* checkSession(sessionToken)
-        return sessions.summaries(yield* store.listUserSessions(user.id), now, tokenHash)
+        return yield* sessions.summaries(user.id, now, tokenHash)
       }, Observe.withOutcome),
 
       revokeSession: Effect.fn("UserHarbor.revokeSession")(function*(sessionToken: SecretInput, sessionId: string) {
@@ -797,16 +846,21 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         Observe.withOutcome
       ),
 
-      beginPasskeyLogin: Effect.fn("UserHarbor.beginPasskeyLogin")(() => passkeys.beginLogin, Observe.withOutcome),
+      beginPasskeyLogin: Effect.fn("UserHarbor.beginPasskeyLogin")(() =>
+        passkeys.beginLogin, Observe.withOutcome),
 
       finishPasskeyLogin: Effect.fn("UserHarbor.finishPasskeyLogin")(
-        (response: Passkey.AuthenticationResponse) => passkeys.finishLogin(response),
+        (response: Passkey.AuthenticationResponse, _client?: ClientDetails) =>
+          Effect.flatMap(Clients.currentClient, (client) => passkeys.finishLogin(response, client)),
+        (effect, _response, client) => asClient(client)(effect),
         Observe.countLogin,
         Observe.withOutcome
       ),
 
       completeLogin: Effect.fn("UserHarbor.completeLogin")(
-        (input: CompleteLoginInput) => factors.completeLogin(input),
+        (input: CompleteLoginInput) =>
+          Effect.flatMap(Clients.currentClient, (client) => factors.completeLogin(input, client)),
+        withClient,
         Observe.countLogin,
         Observe.withOutcome
       ),

@@ -68,8 +68,27 @@ export interface Options {
   readonly passkeys?: PasskeyOptions
   /** Second factors (TOTP) and the two-step login; see `SecondFactorOptions`. */
   readonly secondFactor?: Partial<SecondFactorOptions>
+  /** How much of a client's address a session keeps; see `SessionDeviceOptions`. */
+  readonly sessionDevices?: Partial<SessionDeviceOptions>
   /** The security-event trail; see `SecurityEventOptions`. */
   readonly securityEvents?: Partial<SecurityEventOptions>
+}
+
+/**
+ * The client details kept with a session (`ClientDetails` of `login`, stored when the store provides
+ * `SessionDeviceStore`): an address is kept only as its network, the first `ipv4Prefix` bits of an IPv4 address
+ * (default 24: `203.0.113.0/24`) or the first `ipv6Prefix` bits of an IPv6 one (default 48, a site:
+ * `2001:db8:abcd::/48`); an IPv4-mapped IPv6 address counts as IPv4. Enough for a person to tell "my home
+ * provider" from "somewhere else", too little to point at a household. 0 keeps no address of that family.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SessionDeviceOptions {
+  /** 0 to 32; default 24. */
+  readonly ipv4Prefix: number
+  /** 0 to 128; default 48. */
+  readonly ipv6Prefix: number
 }
 
 /**
@@ -263,6 +282,7 @@ export interface Settings {
   /** `undefined`: passkeys are off. */
   readonly passkeys: PasskeySettings | undefined
   readonly secondFactor: SecondFactorSettings
+  readonly sessionDevices: SessionDeviceOptions
   readonly securityEvents: SecurityEventSettings
 }
 
@@ -368,6 +388,19 @@ const secondFactorSettings = Effect.fnUntraced(function*(options: Partial<Second
   return settings
 })
 
+const prefixLength = (path: string, n: number, max: number): Effect.Effect<number, EffectTypes.ConfigError> =>
+  Number.isSafeInteger(n) && n >= 0 && n <= max
+    ? Effect.succeed(n)
+    : invalid(path, `must be a whole number from 0 to ${max}`)
+
+const sessionDeviceSettings = Effect.fnUntraced(function*(options: Partial<SessionDeviceOptions> = {}) {
+  const settings: SessionDeviceOptions = {
+    ipv4Prefix: yield* prefixLength("sessionDevices.ipv4Prefix", options.ipv4Prefix ?? 24, 32),
+    ipv6Prefix: yield* prefixLength("sessionDevices.ipv6Prefix", options.ipv6Prefix ?? 48, 128)
+  }
+  return settings
+})
+
 /**
  * Checks the options and fills in the defaults.
  *
@@ -420,6 +453,7 @@ export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.Con
       enumeration,
       passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys),
       secondFactor: yield* secondFactorSettings(options.secondFactor),
+      sessionDevices: yield* sessionDeviceSettings(options.sessionDevices),
       securityEvents: {
         retention: yield* positiveDuration(
           "securityEvents.retention",
@@ -448,7 +482,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
  * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated), `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
  * lower-case letter, an upper-case letter, a digit and a symbol), `USERHARBOR_ENUMERATION` (`standard` or
- * `strict`), `USERHARBOR_TOTP_ISSUER`, `USERHARBOR_LOGIN_CHALLENGE_TTL` and `USERHARBOR_SECURITY_EVENT_RETENTION`.
+ * `strict`), `USERHARBOR_TOTP_ISSUER`, `USERHARBOR_LOGIN_CHALLENGE_TTL`, `USERHARBOR_SESSION_IPV4_PREFIX`,
+ * `USERHARBOR_SESSION_IPV6_PREFIX` and `USERHARBOR_SECURITY_EVENT_RETENTION`.
  *
  * @since 0.1.0
  * @category config
@@ -476,6 +511,8 @@ export const fromEnv: Config.Config<Options> = Config.all({
   enumeration: Config.literal("standard", "strict")("USERHARBOR_ENUMERATION").pipe(Config.withDefault("standard")),
   totpIssuer: optional(Config.string("USERHARBOR_TOTP_ISSUER")),
   challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL")),
+  ipv4Prefix: optional(Config.integer("USERHARBOR_SESSION_IPV4_PREFIX")),
+  ipv6Prefix: optional(Config.integer("USERHARBOR_SESSION_IPV6_PREFIX")),
   eventRetention: optional(Config.duration("USERHARBOR_SECURITY_EVENT_RETENTION"))
 }).pipe(
   Config.map((
@@ -484,6 +521,8 @@ export const fromEnv: Config.Config<Options> = Config.all({
       challengeTtl,
       enumeration,
       eventRetention,
+      ipv4Prefix,
+      ipv6Prefix,
       minLength,
       passwordPreset,
       requireClasses,
@@ -510,6 +549,10 @@ export const fromEnv: Config.Config<Options> = Config.all({
       secondFactor: {
         ...(totpIssuer === undefined ? {} : { issuer: totpIssuer }),
         ...(challengeTtl === undefined ? {} : { challengeTtl })
+      },
+      sessionDevices: {
+        ...(ipv4Prefix === undefined ? {} : { ipv4Prefix }),
+        ...(ipv6Prefix === undefined ? {} : { ipv6Prefix })
       },
       securityEvents: eventRetention === undefined ? {} : { retention: eventRetention }
     }
@@ -541,5 +584,7 @@ const envNames = toVariables({
   passwordPolicy: "USERHARBOR_PASSWORD_MIN_LENGTH",
   "secondFactor.issuer": "USERHARBOR_TOTP_ISSUER",
   "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL",
+  "sessionDevices.ipv4Prefix": "USERHARBOR_SESSION_IPV4_PREFIX",
+  "sessionDevices.ipv6Prefix": "USERHARBOR_SESSION_IPV6_PREFIX",
   "securityEvents.retention": "USERHARBOR_SECURITY_EVENT_RETENTION"
 })

@@ -93,6 +93,10 @@ export * as SessionCache from "./SessionCache.js"
 /**
  * @since 0.3.0
  */
+export * as SessionDeviceStore from "./SessionDeviceStore.js"
+/**
+ * @since 0.3.0
+ */
 export * as SessionInvalidation from "./SessionInvalidation.js"
 /**
  * @since 0.1.0

@@ -218,14 +218,16 @@ export const SessionCreated = Schema.Struct({ expiresAt: Schema.Date })
 
 /**
  * One entry of `GET /api/sessions`: `UserHarbor.listSessions`' summary, which holds no token or hash. `current`
- * marks the session that asked.
+ * marks the session that asked; `device` names the client it was signed in from and its network (`null` when
+ * unknown), not the full address.
  */
 export const SessionSummary = Schema.Struct({
   id: Schema.String,
   createdAt: Schema.Date,
   lastUsedAt: Schema.Date,
   expiresAt: Schema.Date,
-  current: Schema.Boolean
+  current: Schema.Boolean,
+  device: Schema.Struct({ label: Schema.String, address: Schema.OptionFromNullOr(Schema.String) })
 })
 
 /**

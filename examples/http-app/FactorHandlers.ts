@@ -11,7 +11,8 @@ import QRCode from "qrcode"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import { type PasskeyOptions, UserHarborConfig } from "../../src/UserHarborConfig.js"
 import { Api, CurrentUser, PasskeysOff } from "./Api.js"
-import { startSession } from "./Handlers.js"
+import { AppSettings } from "./AppSettings.js"
+import { clientDetails, startSession } from "./Handlers.js"
 
 /**
  * The `otpauth://` URI as an SVG QR code. The page inserts the markup itself: the CSP allows images from this
@@ -63,8 +64,12 @@ export const FactorsLive = HttpApiBuilder.group(Api, "factors", (handlers) =>
             Effect.map(harbor.regenerateRecoveryCodes({ sessionToken: token, password: payload.password }), revealAll)
         ))
       .handle("completeLogin", ({ payload, request }) =>
-        Effect.flatMap(harbor.completeLogin(payload), (session) =>
-          startSession(request, session)))
+        Effect.flatMap(AppSettings, ({ trustedProxies }) =>
+          Effect.flatMap(
+            harbor.completeLogin({ ...payload, client: clientDetails(request, trustedProxies) }),
+            (session) =>
+              startSession(request, session)
+          )))
   }))
 
 export const PasskeysLive = HttpApiBuilder.group(Api, "passkeys", (handlers) =>
@@ -90,6 +95,10 @@ export const PasskeysLive = HttpApiBuilder.group(Api, "passkeys", (handlers) =>
       .handle("removePasskey", ({ path }) => forUser((token) => harbor.removePasskey(token, path.id)))
       .handle("signInOptions", () => whenOn(harbor.beginPasskeyLogin()))
       .handle("signIn", ({ payload, request }) =>
-        whenOn(Effect.flatMap(harbor.finishPasskeyLogin(payload.response), (session) =>
-          startSession(request, session))))
+        whenOn(Effect.flatMap(AppSettings, ({ trustedProxies }) =>
+          Effect.flatMap(
+            harbor.finishPasskeyLogin(payload.response, clientDetails(request, trustedProxies)),
+            (session) =>
+              startSession(request, session)
+          ))))
   }))

@@ -17,7 +17,7 @@ import * as Redacted from "effect/Redacted"
 import { isIPv4, isIPv6 } from "node:net"
 import { InvalidSession, TooManyAttempts } from "../../src/Errors.js"
 import type { Session } from "../../src/User.js"
-import { UserHarbor } from "../../src/UserHarbor.js"
+import { type ClientDetails, UserHarbor } from "../../src/UserHarbor.js"
 import {
   Api,
   Authentication,
@@ -142,14 +142,24 @@ export const throttleKey = (address: string): string => {
 export const clientAddress = (
   request: HttpServerRequest.HttpServerRequest,
   trustedProxies: number
-): Option.Option<string> => {
-  if (trustedProxies === 0) return Option.map(request.remoteAddress, throttleKey)
+): Option.Option<string> => Option.map(peerAddress(request, trustedProxies), throttleKey)
+
+// The client's address as `clientAddress` picks it, before it becomes a throttling key.
+const peerAddress = (request: HttpServerRequest.HttpServerRequest, trustedProxies: number): Option.Option<string> => {
+  if (trustedProxies === 0) return request.remoteAddress
   const forwarded = (request.headers["x-forwarded-for"] ?? "").split(",").map((entry) => entry.trim())
-  return Option.fromNullable(forwarded[forwarded.length - trustedProxies]).pipe(
-    Option.filter((address) => address !== ""),
-    Option.map(throttleKey)
-  )
+  return Option.filter(Option.fromNullable(forwarded[forwarded.length - trustedProxies]), (address) => address !== "")
 }
+
+/**
+ * What a sign-in tells UserHarbor about the client, so the account page can name each session's device ("Firefox
+ * on Windows") and show its network: the `User-Agent` header and the address `clientAddress` picks. UserHarbor
+ * keeps only the address's network (a /24 or /48).
+ */
+export const clientDetails = (request: HttpServerRequest.HttpServerRequest, trustedProxies: number): ClientDetails => ({
+  userAgent: request.headers["user-agent"],
+  address: Option.getOrUndefined(peerAddress(request, trustedProxies))
+})
 
 // ---------------------------------------------------------------------------------------------------------------
 // Middlewares
@@ -327,9 +337,10 @@ export const SessionsLive = HttpApiBuilder.group(Api, "sessions", (handlers) =>
     return handlers
       .handle("login", ({ payload, request }) =>
         Effect.gen(function*() {
+          const client = clientDetails(request, settings.trustedProxies)
           const session = yield* harbor.login(Option.match(clientAddress(request, settings.trustedProxies), {
-            onNone: () => payload,
-            onSome: (clientKey) => ({ ...payload, clientKey })
+            onNone: () => ({ ...payload, client }),
+            onSome: (clientKey) => ({ ...payload, clientKey, client })
           }))
           return yield* startSession(request, session)
         }))

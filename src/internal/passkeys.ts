@@ -38,6 +38,7 @@ import * as SecurityEvent from "../SecurityEvent.js"
 import type { Session, SessionId, UserId } from "../User.js"
 import type { PasskeySettings } from "../UserHarborConfig.js"
 import type { SessionUser, UserStoreService } from "../UserStore.js"
+import type * as ClientDetails from "./clientDetails.js"
 import type { SecretInput } from "./secrets.js"
 import type * as SecurityEvents from "./securityEvents.js"
 import type * as Tokens from "./tokens.js"
@@ -54,7 +55,10 @@ export interface Deps {
     { readonly user: SessionUser; readonly session: { readonly id: SessionId } },
     InvalidSession | StoreError
   >
-  readonly newSession: (userId: UserId) => Effect.Effect<Session, StoreError>
+  readonly newSession: (
+    userId: UserId,
+    client: Option.Option<ClientDetails.Stored>
+  ) => Effect.Effect<Session, StoreError>
   readonly recorder: SecurityEvents.Recorder
 }
 
@@ -267,7 +271,10 @@ export const make = Effect.fnUntraced(function*(deps: Deps) {
     return passkey
   })
 
-  const finishLogin = Effect.fnUntraced(function*(response: AuthenticationResponse) {
+  const finishLogin = Effect.fnUntraced(function*(
+    response: AuthenticationResponse,
+    client: Option.Option<ClientDetails.Stored>
+  ) {
     const passkey = yield* assertion(response, Option.none())
     const user = yield* store.findUserById(passkey.userId)
     if (Option.isNone(user)) return yield* new InvalidPasskey({ reason: "unknown-credential" })
@@ -280,7 +287,7 @@ export const make = Effect.fnUntraced(function*(deps: Deps) {
       )
       return yield* new EmailNotVerified()
     }
-    return yield* newSession(user.value.id)
+    return yield* newSession(user.value.id, client)
   })
 
   const beginReauthentication = Effect.fnUntraced(function*(sessionToken: SecretInput) {

@@ -10,6 +10,7 @@ import { type InvalidCredentials, InvalidSession, InvalidToken, type StoreError 
 import * as SecurityEvent from "../SecurityEvent.js"
 import type { Session, UserId } from "../User.js"
 import type { TokenHash, UserRecord, UserStoreService } from "../UserStore.js"
+import type * as ClientDetails from "./clientDetails.js"
 import * as Delivery from "./delivery.js"
 import type * as SecurityEvents from "./securityEvents.js"
 import type * as Throttle from "./throttle.js"
@@ -18,7 +19,11 @@ export interface Deps<E> {
   readonly store: UserStoreService
   readonly throttle: Throttle.Throttle
   readonly delivery: Delivery.Delivery<E>
-  readonly newSession: (userId: UserId) => Effect.Effect<Session, InvalidCredentials | StoreError>
+  readonly newSession: (
+    userId: UserId,
+    passwordVersion?: number,
+    client?: Option.Option<ClientDetails.Stored>
+  ) => Effect.Effect<Session, InvalidCredentials | StoreError>
   readonly recorder: SecurityEvents.Recorder
 }
 
@@ -26,7 +31,12 @@ export const make = <E>({ delivery, newSession, recorder, store, throttle }: Dep
   const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
 
   // What `changePassword` runs in its transaction: the new session, and what to run after the commit.
-  const change = (user: UserRecord, passwordHash: string, details: SecurityEvents.Details) =>
+  const change = (
+    user: UserRecord,
+    passwordHash: string,
+    client: Option.Option<ClientDetails.Stored>,
+    details: SecurityEvents.Details
+  ) =>
     Effect.gen(function*() {
       // Conditional on the version the old password was checked against: a concurrent change or reset wins.
       const updated = yield* store.updatePassword({
@@ -37,7 +47,7 @@ export const make = <E>({ delivery, newSession, recorder, store, throttle }: Dep
       if (!updated) return yield* new InvalidSession({ reason: "unknown" })
       yield* store.deleteUserSessions(user.id)
       yield* store.deleteUserTokens(user.id, "reset-password")
-      const session = yield* newSession(user.id)
+      const session = yield* newSession(user.id, undefined, client)
       yield* recorder.record(user.id, details, (common) => new SecurityEvent.PasswordChanged(common))
       return [session, yield* delivery.notice(new PasswordChangedEmail({ to: Delivery.recipient(user) }))] as const
     })

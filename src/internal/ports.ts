@@ -3,6 +3,7 @@ import { CounterStore, type CounterStoreService } from "../CounterStore.js"
 import { FactorStore, type FactorStoreService } from "../FactorStore.js"
 import { OutboxStore, type OutboxStoreService } from "../OutboxStore.js"
 import { SecurityEventStore, type SecurityEventStoreService } from "../SecurityEventStore.js"
+import { SessionDeviceStore, type SessionDeviceStoreService } from "../SessionDeviceStore.js"
 import { UserStore, type UserStoreService } from "../UserStore.js"
 
 /** The storage ports of one backend, which share its transaction. */
@@ -11,16 +12,18 @@ export interface Ports {
   readonly counters: CounterStoreService
   readonly outbox: OutboxStoreService
   readonly factors: FactorStoreService
+  readonly devices: SessionDeviceStoreService
   readonly events: SecurityEventStoreService
 }
 
 /** The ports under their tags, as the stores' layers provide them. */
 export const context = (
   ports: Ports
-): Context.Context<UserStore | CounterStore | OutboxStore | FactorStore | SecurityEventStore> =>
+): Context.Context<UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | SecurityEventStore> =>
   Context.make(UserStore, ports.store).pipe(
     Context.add(CounterStore, ports.counters),
     Context.add(OutboxStore, ports.outbox),
     Context.add(FactorStore, ports.factors),
+    Context.add(SessionDeviceStore, ports.devices),
     Context.add(SecurityEventStore, ports.events)
   )

@@ -32,6 +32,7 @@ import type { Session, UserId } from "../User.js"
 import type { FactorSummary } from "../UserHarbor.js"
 import type { SecondFactorSettings } from "../UserHarborConfig.js"
 import { TokenHash, type UserRecord, type UserStoreService } from "../UserStore.js"
+import type * as ClientDetails from "./clientDetails.js"
 import * as Sealing from "./sealing.js"
 import { redact, type SecretInput } from "./secrets.js"
 import type * as SecurityEvents from "./securityEvents.js"
@@ -50,7 +51,8 @@ export interface Deps {
   /** A new session for the user, only while its password is still at `passwordVersion` (`InvalidCredentials`). */
   readonly newSession: (
     userId: UserId,
-    passwordVersion: number
+    passwordVersion: number,
+    client: Option.Option<ClientDetails.Stored>
   ) => Effect.Effect<Session, InvalidCredentials | StoreError>
   readonly recorder: SecurityEvents.Recorder
 }
@@ -183,7 +185,10 @@ export const make = (deps: Deps) => {
   const unknownChallenge = () => new InvalidChallenge({ reason: "unknown" })
 
   /** `completeLogin`: the challenge, then the code, then the session, the last two in one transaction. */
-  const completeLogin = (input: { readonly challenge: SecretInput; readonly code: SecretInput }) =>
+  const completeLogin = (
+    input: { readonly challenge: SecretInput; readonly code: SecretInput },
+    client: Option.Option<ClientDetails.Stored>
+  ) =>
     Effect.gen(function*() {
       const factors = yield* factorStore
       const tokenHash = tokens.hashOf(input.challenge)
@@ -208,7 +213,7 @@ export const make = (deps: Deps) => {
         recorder.transaction(Effect.gen(function*() {
           if (Option.isNone(yield* factors.consumeLoginChallenge(tokenHash))) return yield* unknownChallenge()
           if (!(yield* acceptCode(factors, userId, code))) return yield* new InvalidCode()
-          return Option.some(yield* newSessionOrVoid(userId, passwordVersion))
+          return Option.some(yield* newSessionOrVoid(userId, passwordVersion, client))
         })).pipe(Effect.catchTag("InvalidCode", () => Effect.succeedNone))
       ).pipe(
         Effect.tapErrorTag(
@@ -225,8 +230,10 @@ export const make = (deps: Deps) => {
     })
 
   // A password change that committed after the challenge was read voids it, as at `login`.
-  const newSessionOrVoid = (userId: UserId, passwordVersion: number) =>
-    deps.newSession(userId, passwordVersion).pipe(Effect.catchTag("InvalidCredentials", () => unknownChallenge()))
+  const newSessionOrVoid = (userId: UserId, passwordVersion: number, client: Option.Option<ClientDetails.Stored>) =>
+    deps.newSession(userId, passwordVersion, client).pipe(
+      Effect.catchTag("InvalidCredentials", () => unknownChallenge())
+    )
 
   /** Begins (or restarts) an enrolment: a fresh secret, stored sealed and pending. */
   const beginTotp = (user: UserRecord) =>

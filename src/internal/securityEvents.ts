@@ -4,6 +4,10 @@
  * store's transaction and publishes what the change recorded only once it committed. Without a store in context
  * events are only published; without `SecurityEvents` only stored.
  *
+ * An event recorded while an operation of a client runs (`ClientDetails.within`: `login`, `completeLogin`,
+ * `finishPasskeyLogin`, `register`) carries that client's user agent and truncated address unless `details` names
+ * its own.
+ *
  * Always record inside `transaction` (nesting is fine: an inner one is a savepoint, and a failed savepoint drops
  * what it queued). A `record` outside any `transaction` is its own statement and publishes at once.
  */
@@ -20,6 +24,7 @@ import { SecurityEvents, type SecurityEventsService } from "../SecurityEvents.js
 import { SecurityEventStore, type SecurityEventStoreService } from "../SecurityEventStore.js"
 import { type SessionId, UserId } from "../User.js"
 import { UserStore, type UserStoreService } from "../UserStore.js"
+import * as ClientDetails from "./clientDetails.js"
 
 /** What the caller knows about the circumstances; every field optional. */
 export interface Details {
@@ -101,15 +106,25 @@ export const make = ({ events, feed, store }: Deps): Recorder => {
     return `${time}${sequence.toString(16).padStart(8, "0")}${randomBytes(8).toString("hex")}`
   }
   const anonymousCommon = (details: Details) =>
-    Effect.map(Clock.currentTimeMillis, (millis): SecurityEvent.AnonymousCommon => ({
-      id: newId(millis),
-      at: new Date(millis),
-      sessionId: Option.fromNullable(details.sessionId),
-      actorId: Option.fromNullable(details.actorId),
-      clientKey: Option.fromNullable(details.clientKey),
-      userAgent: Option.fromNullable(details.userAgent),
-      address: Option.fromNullable(details.address)
-    }))
+    Effect.zipWith(
+      Clock.currentTimeMillis,
+      ClientDetails.currentClient,
+      (millis, client): SecurityEvent.AnonymousCommon => ({
+        id: newId(millis),
+        at: new Date(millis),
+        sessionId: Option.fromNullable(details.sessionId),
+        actorId: Option.fromNullable(details.actorId),
+        clientKey: Option.fromNullable(details.clientKey),
+        userAgent: Option.orElse(
+          Option.fromNullable(details.userAgent),
+          () => Option.flatMap(client, (known) => known.userAgent)
+        ),
+        address: Option.orElse(
+          Option.fromNullable(details.address),
+          () => Option.flatMap(client, (known) => known.address)
+        )
+      })
+    )
 
   const append = (event: SecurityEvent.SecurityEvent): Effect.Effect<void, StoreError> =>
     Option.match(events, {

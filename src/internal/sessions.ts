@@ -6,8 +6,11 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { InvalidCredentials, InvalidSession, type StoreError } from "../Errors.js"
+import type { SessionDeviceRecord, SessionDeviceStoreService } from "../SessionDeviceStore.js"
 import { type Session, SessionId, type SessionSummary, User, type UserId, type ValidatedSession } from "../User.js"
 import type { SessionRecord, SessionUser, SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
+import type * as ClientDetails from "./clientDetails.js"
+import * as DeviceLabel from "./deviceLabel.js"
 import type { SecretInput } from "./secrets.js"
 import * as SessionChecks from "./sessionCheck.js"
 import * as SessionPolicy from "./sessionPolicy.js"
@@ -18,6 +21,8 @@ export interface Deps {
   readonly store: UserStoreService
   readonly tokens: Tokens.Tokens
   readonly policy: SessionPolicy.Policy
+  /** Where client details are kept; without it they are not. */
+  readonly devices: Option.Option<SessionDeviceStoreService>
 }
 
 // The record's fields are typed already; re-validating them costs a tenth of a session check (docs/performance.md).
@@ -38,33 +43,50 @@ export const falseOnInvalid = (error: InvalidSession | StoreError): Effect.Effec
 
 export const userOf = (validated: ValidatedSession) => validated.user
 
-export const make = ({ policy, store, tokens }: Deps) => {
+export const make = ({ devices, policy, store, tokens }: Deps) => {
   // With a cap, the oldest sessions make room before the insert, in one transaction: the new session is never the
   // one evicted, and an insert that fails undoes the eviction. Concurrent logins of one user can still overshoot
-  // the cap briefly; the next login trims it.
+  // the cap briefly; the next login trims it. The client details join the session's transaction, so a session never
+  // exists without the details it was created with.
   const { maxPerUser } = policy
-  const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>) =>
+  const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>, alone: boolean) =>
     maxPerUser === undefined
-      ? insert
+      ? alone ? insert : store.withTransaction(insert)
       : store.withTransaction(Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert))
+
+  const deviceRecord = (sessionId: SessionId, client: Option.Option<ClientDetails.Stored>) =>
+    Option.isSome(devices) && Option.isSome(client)
+      ? Option.some(
+        devices.value.insertSessionDevice({
+          sessionId,
+          userAgent: client.value.userAgent,
+          address: client.value.address
+        })
+      )
+      : Option.none()
 
   // With `passwordVersion`, the session is created only while the password is still the one just verified; a
   // refused insert fails inside the cap's transaction, so it evicts nothing either.
-  const newSession = Effect.fnUntraced(function*(userId: UserId, passwordVersion?: number) {
+  const newSession = Effect.fnUntraced(function*(
+    userId: UserId,
+    passwordVersion?: number,
+    client: Option.Option<ClientDetails.Stored> = Option.none()
+  ) {
     const { token, tokenHash } = yield* tokens.issue
     const id = SessionId.make(yield* tokens.newId)
     const now = yield* Clock.currentTimeMillis
     const expiresAt = SessionPolicy.expiryFrom(policy, now, now)
     const session = { id, tokenHash, userId, createdAt: now, expiresAt, lastUsedAt: now }
-    yield* withinCap(
-      userId,
-      passwordVersion === undefined
-        ? store.insertSession(session)
-        : Effect.flatMap(
-          store.insertSessionIfPasswordVersion(session, passwordVersion),
-          (inserted) => inserted ? Effect.void : Effect.fail(new InvalidCredentials())
-        )
-    )
+    const insert = passwordVersion === undefined
+      ? store.insertSession(session)
+      : Effect.flatMap(
+        store.insertSessionIfPasswordVersion(session, passwordVersion),
+        (inserted) => inserted ? Effect.void : Effect.fail(new InvalidCredentials())
+      )
+    const device = deviceRecord(id, client)
+    yield* Option.isNone(device)
+      ? withinCap(userId, insert, true)
+      : withinCap(userId, Effect.zipRight(insert, device.value), false)
     return { id, token, expiresAt: new Date(expiresAt) } satisfies Session
   })
 
@@ -143,19 +165,46 @@ export const make = ({ policy, store, tokens }: Deps) => {
   const revoke = (userId: UserId, sessionId: string) =>
     Tokens.isId(sessionId) ? store.deleteUserSession(userId, SessionId.make(sessionId)) : succeedFalse
 
+  // The client details a session was created with, as the next session on the same client gets them.
+  const clientOfSession = (sessionId: SessionId): Effect.Effect<Option.Option<ClientDetails.Stored>, StoreError> =>
+    Option.isNone(devices)
+      ? Effect.succeedNone
+      : Effect.map(
+        devices.value.findSessionDevice(sessionId),
+        Option.map(({ address, userAgent }): ClientDetails.Stored => ({ userAgent, address }))
+      )
+
+  // The caller's client details, by session id; none without the port.
+  const userDevices = (userId: UserId): Effect.Effect<ReadonlyMap<string, SessionDeviceRecord>, StoreError> =>
+    Option.isNone(devices)
+      ? Effect.succeed(new Map())
+      : Effect.map(
+        devices.value.listUserSessionDevices(userId),
+        (records) => new Map(records.map((record) => [record.sessionId, record]))
+      )
+
   // The caller's sessions as `listSessions` shows them, `current` the one `tokenHash` names.
-  const summaries = (all: ReadonlyArray<SessionRecord>, now: number, tokenHash: TokenHash) =>
-    all.flatMap((session): Array<SessionSummary> => {
-      const expiresAt = SessionPolicy.deadline(policy, session)
-      // Expired rows wait for `purgeExpired`; they are not sessions any more.
-      return now >= expiresAt ? [] : [{
-        id: session.id,
-        createdAt: new Date(session.createdAt),
-        lastUsedAt: new Date(session.lastUsedAt),
-        expiresAt: new Date(expiresAt),
-        current: session.tokenHash === tokenHash
-      }]
-    })
+  const summaries = Effect.fnUntraced(function*(userId: UserId, now: number, tokenHash: TokenHash) {
+    const all = yield* store.listUserSessions(userId)
+    const details = yield* userDevices(userId)
+    // Expired rows wait for `purgeExpired`; they are not sessions any more.
+    const live = all.filter((session) => now < SessionPolicy.deadline(policy, session))
+    const clientOf = (session: SessionRecord) => Option.fromNullable(details.get(session.id))
+    const userAgentOf = (session: SessionRecord) => Option.flatMap(clientOf(session), (client) => client.userAgent)
+    const label = yield* DeviceLabel.labeller(live.map(userAgentOf))
+    return live.map((session): SessionSummary => ({
+      id: session.id,
+      createdAt: new Date(session.createdAt),
+      lastUsedAt: new Date(session.lastUsedAt),
+      expiresAt: new Date(SessionPolicy.deadline(policy, session)),
+      current: session.tokenHash === tokenHash,
+      device: {
+        label: label(userAgentOf(session)),
+        userAgent: userAgentOf(session),
+        address: Option.flatMap(clientOf(session), (client) => client.address)
+      }
+    }))
+  })
 
   return {
     newSession,
@@ -168,6 +217,7 @@ export const make = ({ policy, store, tokens }: Deps) => {
     /** To register for the traced `validateSession` (see `SessionChecks.registerShortcut`). */
     shortcut,
     revoke,
-    summaries
+    summaries,
+    clientOfSession
   }
 }

@@ -115,6 +115,8 @@ describeWith("USERHARBOR_TEST_CHROMIUM", "example http app in a browser", (execu
             const sessions = page.locator("#sessions li")
             await expect.poll(() => sessions.count()).toBe(2)
             expect(await sessions.filter({ hasText: "This device" }).count()).toBe(1)
+            // Each named by its browser, from the User-Agent the sign-in sent (headless Chromium reads as Chrome).
+            expect(await sessions.filter({ hasText: /Chrome on Linux · (127\.0\.0\.0\/24|::\/48)/ }).count()).toBe(2)
             expect(await sessions.locator("button", { hasText: "Sign out" }).count()).toBe(1)
             mkdirSync("test-results", { recursive: true })
             await page.screenshot({ path: "test-results/account-page.png", fullPage: true })

@@ -255,6 +255,24 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
         .toBe(204)
     }))
 
+  it.effect("names each session's device from the sign-in's User-Agent, with the network of its address", () =>
+    Effect.gen(function*() {
+      const app = yield* Harness.TestApp
+      const { cookie: first, user } = yield* signedUp()
+      const firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+      const signedIn = yield* request(app.url, "POST", "/api/sessions", {
+        body: { email: user.email, password: user.password },
+        headers: { "user-agent": firefox }
+      })
+      expect(signedIn.status).toBe(200)
+      const listed = yield* request(app.url, "GET", "/api/sessions", { cookie: first })
+      const devices = (listed.body as ReadonlyArray<{ readonly current: boolean; readonly device: unknown }>)
+        .find((entry) => !entry.current)?.device
+      // The test server listens on the loopback: the network of 127.0.0.1 (or of ::1).
+      expect(devices).toMatchObject({ label: "Firefox on Windows" })
+      expect(["127.0.0.0/24", "::/48"]).toContain((devices as { readonly address: unknown }).address)
+    }))
+
   it.effect("lists the sessions and revokes one or all the others; each ends at once", () =>
     Effect.gen(function*() {
       const app = yield* Harness.TestApp
@@ -276,7 +294,7 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
       const seenByFirst = yield* list(first)
       expect(seenByFirst).toHaveLength(2)
       for (const entry of seenByFirst) {
-        expect(Object.keys(entry).sort()).toEqual(["createdAt", "current", "expiresAt", "id", "lastUsedAt"])
+        expect(Object.keys(entry).sort()).toEqual(["createdAt", "current", "device", "expiresAt", "id", "lastUsedAt"])
       }
       expect(JSON.stringify(seenByFirst)).not.toContain(first)
       expect(JSON.stringify(seenByFirst)).not.toContain(second)

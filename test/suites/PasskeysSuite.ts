@@ -95,6 +95,24 @@ export const suite = <E>(
         yield* harbor.finishPasskeyLogin(authenticator.authenticate(next))
       }))
 
+    test("a passkey sign-in keeps the client details it is given with its session", () =>
+      Effect.gen(function*() {
+        const { authenticator, harbor } = yield* withPasskey("dora")
+        const options = yield* harbor.beginPasskeyLogin()
+        const userAgent =
+          "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+        const session = yield* harbor.finishPasskeyLogin(authenticator.authenticate(options), {
+          userAgent,
+          address: "2001:db8:1:2:3::9"
+        })
+        const listed = (yield* harbor.listSessions(session.token)).find((summary) => summary.current)
+        expect(listed?.device).toEqual({
+          label: "Safari on macOS",
+          userAgent: Option.some(userAgent),
+          address: Option.some("2001:db8:1::/48")
+        })
+      }))
+
     test("a wrong origin, a wrong rpId and a missing UV flag are typed errors", () =>
       Effect.gen(function*() {
         const { authenticator, harbor } = yield* withPasskey("carol")

@@ -138,6 +138,20 @@ export const secondFactorsSuite = <E>(
         expect(user.username).toBe("Alice")
       }))
 
+    test("completeLogin keeps the client details it is given with the session it creates", () =>
+      Effect.gen(function*() {
+        const h = yield* UserHarbor
+        const { challenge, right } = yield* nextStepLogin
+        const userAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+        const session = yield* h.completeLogin({ challenge, code: right, client: { userAgent, address: "192.0.2.44" } })
+        const listed = (yield* h.listSessions(session.token)).find((summary) => summary.current)
+        expect(listed?.device).toEqual({
+          label: "Firefox on Linux",
+          userAgent: Option.some(userAgent),
+          address: Option.some("192.0.2.0/24")
+        })
+      }))
+
     test("an account without a second factor logs in as before", () =>
       Effect.gen(function*() {
         const h = yield* UserHarbor

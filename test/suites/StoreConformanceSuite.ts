@@ -8,10 +8,11 @@ import type { CounterStore } from "../../src/CounterStore.js"
 import type { FactorStore } from "../../src/FactorStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
 import type { SecurityEventStore } from "../../src/SecurityEventStore.js"
+import type { SessionDeviceStore } from "../../src/SessionDeviceStore.js"
 import { StoreConformance } from "../../src/testing.js"
 import type { UserStore } from "../../src/UserStore.js"
 
-type Ports = UserStore | CounterStore | OutboxStore | FactorStore | SecurityEventStore
+type Ports = UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | SecurityEventStore
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Case<Ports>>]> = [
   ["UserStore", StoreConformance.userStoreCases],
@@ -21,6 +22,7 @@ const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Cas
   ["OutboxStore with UserStore", StoreConformance.outboxWithUserStoreCases],
   ["FactorStore", StoreConformance.factorStoreCases],
   ["FactorStore with UserStore", StoreConformance.factorWithUserStoreCases],
+  ["SessionDeviceStore", StoreConformance.sessionDeviceStoreCases],
   ["SecurityEventStore", StoreConformance.securityEventStoreCases],
   ["SecurityEventStore with UserStore", StoreConformance.securityEventWithUserStoreCases]
 ]

@@ -58,6 +58,8 @@ import {
 } from "../support/fixtures.js"
 
 const hour = Duration.toMillis("1 hour")
+// What a session created without client details shows.
+const noDevice = { label: "Unknown device", userAgent: Option.none(), address: Option.none() }
 const day = Duration.toMillis("1 day")
 
 /**
@@ -1016,14 +1018,16 @@ export const behaviourSuite = <E>(
               createdAt: new Date(20 * day),
               lastUsedAt: new Date(22 * day),
               expiresAt: new Date(50 * day),
-              current: false
+              current: false,
+              device: noDevice
             },
             {
               id: second.id,
               createdAt: new Date(21 * day),
               lastUsedAt: new Date(21 * day),
               expiresAt: new Date(51 * day),
-              current: true
+              current: true,
+              device: noDevice
             }
           ])
           expect((yield* h.listSessions(first.token)).map((s) => s.current)).toEqual([true, false])
@@ -1071,7 +1075,9 @@ export const behaviourSuite = <E>(
               "SessionNotFound",
               "InvalidUsername"
             ])
-            yield* tag(h.login({ username: alice.username, password, clientKey: value }))
+            // Client details are never refused: what cannot be kept is cut or dropped.
+            const client = { userAgent: value, address: value }
+            yield* tag(h.login({ username: alice.username, password, clientKey: value, client }))
           }
           expect(outcomes).toEqual(hostile.map(() => "ok"))
         }))

@@ -23,6 +23,7 @@ import type {
 import type * as SecurityEvent from "../../src/SecurityEvent.js"
 import type { Session, SessionSummary, User, ValidatedSession } from "../../src/User.js"
 import type {
+  ClientDetails,
   FactorSummary,
   RecoveryCodes,
   TotpEnrollment,
@@ -82,9 +83,21 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<SuccessOf<"listSessions">>().toEqualTypeOf<ReadonlyArray<SessionSummary>>()
     expectTypeOf<SuccessOf<"revokeSession">>().toEqualTypeOf<void>()
     expectTypeOf<SuccessOf<"revokeOtherSessions">>().toEqualTypeOf<number>()
-    expectTypeOf<keyof SessionSummary>().toEqualTypeOf<"id" | "createdAt" | "lastUsedAt" | "expiresAt" | "current">()
+    expectTypeOf<keyof SessionSummary>().toEqualTypeOf<
+      "id" | "createdAt" | "lastUsedAt" | "expiresAt" | "current" | "device"
+    >()
+    expectTypeOf<keyof SessionSummary["device"]>().toEqualTypeOf<"label" | "userAgent" | "address">()
     expectTypeOf<ContextOf<keyof Op>>().toEqualTypeOf<never>()
     expectTypeOf<Session["token"]>().toEqualTypeOf<Redacted.Redacted<string>>()
+  })
+
+  it("takes optional client details on the sign-in operations and register", () => {
+    expectTypeOf<Parameters<Op["login"]>[0]["client"]>().toEqualTypeOf<ClientDetails | undefined>()
+    expectTypeOf<Parameters<Op["completeLogin"]>[0]["client"]>().toEqualTypeOf<ClientDetails | undefined>()
+    expectTypeOf<Parameters<Op["register"]>[0]["client"]>().toEqualTypeOf<ClientDetails | undefined>()
+    expectTypeOf<Parameters<Op["finishPasskeyLogin"]>[1]>().toEqualTypeOf<ClientDetails | undefined>()
+    // A header's value as Node gives it (`string | undefined`) fits as it is.
+    expectTypeOf<{ userAgent: string | undefined; address: string | undefined }>().toExtend<ClientDetails>()
   })
 
   it("accepts secrets as strings or Redacted", () => {

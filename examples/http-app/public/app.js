@@ -59,7 +59,7 @@ const showActivity = async () => {
 }
 
 // Fills `#sessions` from `GET /api/sessions`: one item per live session, built with `textContent` (never HTML),
-// the current one marked "this device", the others with a "Sign out" button that carries the session's id.
+// each named by its device ("Firefox on Windows") and network, the current one marked "this device", the others with a "Sign out" button that carries the session's id.
 const showSessions = async () => {
   const list = document.getElementById("sessions")
   const result = await call("GET", "/api/sessions")
@@ -73,7 +73,12 @@ const showSessions = async () => {
     item.dataset.sessionId = session.id
     const text = document.createElement("span")
     text.className = "when"
-    text.textContent = `Signed in ${when(session.createdAt)}`
+    const device = document.createElement("span")
+    device.className = "device"
+    device.textContent = session.device.address === null
+      ? session.device.label
+      : `${session.device.label} · ${session.device.address}`
+    text.append(device, `Signed in ${when(session.createdAt)}`)
     const dates = document.createElement("span")
     dates.className = "dates"
     dates.textContent = `Last used ${when(session.lastUsedAt)} · expires ${when(session.expiresAt)}`
