@@ -21,6 +21,9 @@
  *   `token_hash`), `userharbor_passkeys` (keyed by `credential_id`, base64url, up to WebAuthn's 1023 bytes; the
  *   public key as base64url text, the transports as a JSON array) and `userharbor_webauthn_challenges` (keyed by
  *   `(token_hash, ceremony)`, the user optional). Challenges are indexed by expiry for purging.
+ * - 0008, changes of email address (the `EmailChangeStore` port), both `ON DELETE CASCADE` from users:
+ *   `userharbor_email_changes` (one pending change per user, keyed by `user_id`, its `token_hash` unique) and
+ *   `userharbor_email_reverts` (keyed by `token_hash`, indexed by user and by expiry).
  *
  * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
  * back there; PostgreSQL and SQLite run pending migrations in one transaction.
@@ -196,6 +199,34 @@ const createFactors = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_webauthn_challenges_expires_at ON userharbor_webauthn_challenges (expires_at)"
 ]
 
+// Addresses and keys sized as in `userharbor_users`.
+const createEmailChanges = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_email_changes (
+  user_id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  token_hash VARCHAR(128)${d.ascii} NOT NULL,
+  new_email VARCHAR(254) NOT NULL,
+  new_email_key VARCHAR(762)${d.key} NOT NULL,
+  keep_session VARCHAR(128)${d.ascii} NOT NULL,
+  password_version INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  CONSTRAINT userharbor_email_changes_token UNIQUE (token_hash),
+  CONSTRAINT userharbor_email_changes_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_email_changes_expires_at ON userharbor_email_changes (expires_at)",
+  `CREATE TABLE userharbor_email_reverts (
+  token_hash VARCHAR(128)${d.ascii} NOT NULL PRIMARY KEY,
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  old_email VARCHAR(254) NOT NULL,
+  old_email_key VARCHAR(762)${d.key} NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  CONSTRAINT userharbor_email_reverts_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_email_reverts_user_id ON userharbor_email_reverts (user_id)",
+  "CREATE INDEX userharbor_email_reverts_expires_at ON userharbor_email_reverts (expires_at)"
+]
+
 // What a key is replaced with when its row cannot have the new one: no name's key starts with U+FFFF (a
 // noncharacter, which validation refuses), and the id keeps it unique.
 const unreachableKey = (id: string) => `\uFFFF${id}`
@@ -248,7 +279,8 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0005_unverified_index": statementsMigration(() => [
     "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
   ]),
-  "0006_second_factors": statementsMigration(createFactors)
+  "0006_second_factors": statementsMigration(createFactors),
+  "0008_email_changes": statementsMigration(createEmailChanges)
 })
 
 // The database's own failures: a SqlError, or the Migrator's error around one.

@@ -31,10 +31,12 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
 import { CounterStore, type CounterStoreService } from "./CounterStore.js"
+import type { EmailChangeStore } from "./EmailChangeStore.js"
 import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import type { FactorStore } from "./FactorStore.js"
 import * as Ports from "./internal/ports.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
+import * as SqlEmailChanges from "./internal/sqlEmailChanges.js"
 import * as SqlErrors from "./internal/sqlErrors.js"
 import * as SqlFactors from "./internal/sqlFactors.js"
 import * as Rows from "./internal/sqlRows.js"
@@ -514,7 +516,13 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
       )
   })
 
-  return { store, counters, outbox, factors: SqlFactors.make(shared) }
+  return {
+    store,
+    counters,
+    outbox,
+    factors: SqlFactors.make(shared),
+    emailChanges: SqlEmailChanges.make(shared)
+  }
 })
 
 /**
@@ -524,20 +532,20 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
  * @category layers
  */
 export const layerWithoutMigrations: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore,
+  UserStore | CounterStore | OutboxStore | FactorStore | EmailChangeStore,
   StoreError,
   SqlClient.SqlClient
 > = Layer.effectContext(Effect.map(make, Ports.context))
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`), after running the pending `SqlMigrations` when the
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `EmailChangeStore`), after running the pending `SqlMigrations` when the
  * layer is built (a no-op when the schema is current).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore,
+  UserStore | CounterStore | OutboxStore | FactorStore | EmailChangeStore,
   StoreError,
   SqlClient.SqlClient
 > = Layer.effectContext(Effect.map(Effect.zipRight(SqlMigrations.run, make), Ports.context))

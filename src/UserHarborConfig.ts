@@ -68,6 +68,35 @@ export interface Options {
   readonly passkeys?: PasskeyOptions
   /** Second factors (TOTP) and the two-step login; see `SecondFactorOptions`. */
   readonly secondFactor?: Partial<SecondFactorOptions>
+  /** Changes of email address; see `EmailChangeOptions`. */
+  readonly emailChange?: Partial<EmailChangeOptions>
+}
+
+/**
+ * Changes of email address (docs/email-change.md).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface EmailChangeOptions {
+  /** How long the link mailed to the new address confirms the change. Default 24 hours, as for verification. */
+  readonly confirmationTtl: EffectTypes.DurationInput
+  /**
+   * How long the link mailed to the old address can undo the change. Default 7 days: long enough for an owner who
+   * reads mail weekly to throw out someone who took the account over.
+   */
+  readonly revertTtl: EffectTypes.DurationInput
+}
+
+/**
+ * `EmailChangeOptions` with every default filled in.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface EmailChangeSettings {
+  readonly confirmationTtl: Duration.Duration
+  readonly revertTtl: Duration.Duration
 }
 
 /**
@@ -238,6 +267,7 @@ export interface Settings {
   /** `undefined`: passkeys are off. */
   readonly passkeys: PasskeySettings | undefined
   readonly secondFactor: SecondFactorSettings
+  readonly emailChange: EmailChangeSettings
 }
 
 /**
@@ -336,6 +366,14 @@ const secondFactorSettings = Effect.fnUntraced(function*(options: Partial<Second
   return settings
 })
 
+const emailChangeSettings = Effect.fnUntraced(function*(options: Partial<EmailChangeOptions> = {}) {
+  const settings: EmailChangeSettings = {
+    confirmationTtl: yield* positiveDuration("emailChange.confirmationTtl", options.confirmationTtl ?? "24 hours"),
+    revertTtl: yield* positiveDuration("emailChange.revertTtl", options.revertTtl ?? "7 days")
+  }
+  return settings
+})
+
 /**
  * Checks the options and fills in the defaults.
  *
@@ -387,7 +425,8 @@ export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.Con
       throttle: yield* throttleSettings(options.throttle),
       enumeration,
       passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys),
-      secondFactor: yield* secondFactorSettings(options.secondFactor)
+      secondFactor: yield* secondFactorSettings(options.secondFactor),
+      emailChange: yield* emailChangeSettings(options.emailChange)
     })
   }
 )
@@ -410,7 +449,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
  * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated), `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
  * lower-case letter, an upper-case letter, a digit and a symbol), `USERHARBOR_ENUMERATION` (`standard` or
- * `strict`), `USERHARBOR_TOTP_ISSUER` and `USERHARBOR_LOGIN_CHALLENGE_TTL`.
+ * `strict`), `USERHARBOR_TOTP_ISSUER`, `USERHARBOR_LOGIN_CHALLENGE_TTL`, `USERHARBOR_EMAIL_CHANGE_TTL` and
+ * `USERHARBOR_EMAIL_REVERT_TTL`.
  *
  * @since 0.1.0
  * @category config
@@ -437,10 +477,24 @@ export const fromEnv: Config.Config<Options> = Config.all({
   requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false)),
   enumeration: Config.literal("standard", "strict")("USERHARBOR_ENUMERATION").pipe(Config.withDefault("standard")),
   totpIssuer: optional(Config.string("USERHARBOR_TOTP_ISSUER")),
-  challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL"))
+  challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL")),
+  emailChangeTtl: optional(Config.duration("USERHARBOR_EMAIL_CHANGE_TTL")),
+  emailRevertTtl: optional(Config.duration("USERHARBOR_EMAIL_REVERT_TTL"))
 }).pipe(
   Config.map((
-    { appNames, challengeTtl, enumeration, minLength, passwordPreset, requireClasses, secretKey, totpIssuer, ...ttls }
+    {
+      appNames,
+      challengeTtl,
+      emailChangeTtl,
+      emailRevertTtl,
+      enumeration,
+      minLength,
+      passwordPreset,
+      requireClasses,
+      secretKey,
+      totpIssuer,
+      ...ttls
+    }
   ): Options => {
     const classes = requireClasses
       ? { requireLowercase: true, requireUppercase: true, requireDigit: true, requireSymbol: true }
@@ -460,6 +514,10 @@ export const fromEnv: Config.Config<Options> = Config.all({
       secondFactor: {
         ...(totpIssuer === undefined ? {} : { issuer: totpIssuer }),
         ...(challengeTtl === undefined ? {} : { challengeTtl })
+      },
+      emailChange: {
+        ...(emailChangeTtl === undefined ? {} : { confirmationTtl: emailChangeTtl }),
+        ...(emailRevertTtl === undefined ? {} : { revertTtl: emailRevertTtl })
       }
     }
   })
@@ -489,5 +547,7 @@ const envNames = toVariables({
   maxSessionsPerUser: "USERHARBOR_MAX_SESSIONS_PER_USER",
   passwordPolicy: "USERHARBOR_PASSWORD_MIN_LENGTH",
   "secondFactor.issuer": "USERHARBOR_TOTP_ISSUER",
-  "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL"
+  "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL",
+  "emailChange.confirmationTtl": "USERHARBOR_EMAIL_CHANGE_TTL",
+  "emailChange.revertTtl": "USERHARBOR_EMAIL_REVERT_TTL"
 })
