@@ -52,6 +52,7 @@ import * as Passwords from "./internal/passwords.js"
 import * as Registration from "./internal/registration.js"
 import * as SecondFactors from "./internal/secondFactors.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
+import * as SecurityEventRecorder from "./internal/securityEvents.js"
 import * as SessionChecks from "./internal/sessionCheck.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
 import * as Sessions from "./internal/sessions.js"
@@ -583,7 +584,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       delivery,
       settings: config.emailChange,
       unverifiedAccountTtl: config.unverifiedAccountTtl,
-      decoyUserId
+      decoyUserId,
+      recorder: yield* SecurityEventRecorder.fromContext
     })
     // The signed-in user as stored, for the operations that re-check a password or a code.
     const signedIn = (sessionToken: SecretInput) =>
@@ -846,12 +848,12 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
       requestEmailChange: Effect.fn("UserHarbor.requestEmailChange")(
         function*(input: RequestEmailChangeInput) {
-          const { tokenHash, user: signedInUser } = yield* checkSession(input.sessionToken)
+          const { session, tokenHash, user: signedInUser } = yield* checkSession(input.sessionToken)
           const user = yield* fullUser(signedInUser)
           const email = yield* Email.validate(input.newEmail)
           if (email.key === user.emailKey) return yield* new EmailUnchanged()
           yield* reauthenticate(input.password, user)
-          const afterCommit = yield* emailChange.request(user, tokenHash, email)
+          const afterCommit = yield* emailChange.request(user, { id: session.id, tokenHash }, email)
           yield* afterCommit
         },
         admit,
@@ -860,14 +862,14 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
       confirmEmailChange: Effect.fn("UserHarbor.confirmEmailChange")(function*(token: SecretInput) {
         const tokenHash = yield* presented("confirm-email-change", token)
-        const [outcome, afterCommit] = yield* store.withTransaction(emailChange.confirm(tokenHash))
+        const [outcome, afterCommit] = yield* emailChange.confirm(tokenHash)
         yield* afterCommit
         yield* EmailChange.answer("confirm-email-change")(outcome)
       }, Observe.withOutcome),
 
       revertEmailChange: Effect.fn("UserHarbor.revertEmailChange")(function*(token: SecretInput) {
         const tokenHash = yield* presented("revert-email-change", token)
-        const outcome = yield* store.withTransaction(emailChange.revert(tokenHash))
+        const outcome = yield* emailChange.revert(tokenHash)
         yield* EmailChange.answer("revert-email-change")(outcome)
       }, Observe.withOutcome),
 

@@ -11,10 +11,12 @@ import type * as Email from "../Email.js"
 import type { EmailChangeStoreService, EmailMove } from "../EmailChangeStore.js"
 import { EmailChangeAttemptEmail, EmailChangeConfirmationEmail, EmailChangedEmail } from "../EmailSender.js"
 import { EmailTaken, InvalidToken, type InvalidTokenPurpose, type StoreError } from "../Errors.js"
-import type { UserId } from "../User.js"
+import * as SecurityEvent from "../SecurityEvent.js"
+import type { SessionId, UserId } from "../User.js"
 import type { EmailChangeSettings } from "../UserHarborConfig.js"
 import type { TokenHash, UserRecord, UserStoreService } from "../UserStore.js"
 import * as Delivery from "./delivery.js"
+import type * as SecurityEvents from "./securityEvents.js"
 import type * as Throttle from "./throttle.js"
 import type * as Tokens from "./tokens.js"
 
@@ -29,6 +31,8 @@ export interface Deps<E> {
   readonly unverifiedAccountTtl: Duration.Duration
   /** The id whose mail counter the decoy requests use. */
   readonly decoyUserId: UserId
+  /** Records the trail's events in the transaction of the change they describe. */
+  readonly recorder: SecurityEvents.Recorder
 }
 
 /**
@@ -46,7 +50,7 @@ export const answer = (purpose: InvalidTokenPurpose) => (outcome: Outcome) =>
     : Effect.fail(new InvalidToken({ purpose, reason: outcome }))
 
 export const make = <E>(
-  { changes, decoyUserId, delivery, settings, store, throttle, tokens, unverifiedAccountTtl }: Deps<E>
+  { changes, decoyUserId, delivery, recorder, settings, store, throttle, tokens, unverifiedAccountTtl }: Deps<E>
 ) => {
   const port: Effect.Effect<EmailChangeStoreService> = Option.match(changes, {
     onNone: () =>
@@ -86,7 +90,11 @@ export const make = <E>(
   // `requestEmailChange` once the session and the password are checked; returns what to run after the commit.
   // Taken or not, the caller gets the same answer and the store the same writes: a free address gets the
   // confirmation, a taken one's owner a notice, and over a mail limit a decoy goes nowhere.
-  const request = (user: UserRecord, keepSession: TokenHash, email: Email.ValidEmail) =>
+  const request = (
+    user: UserRecord,
+    session: { readonly id: SessionId; readonly tokenHash: TokenHash },
+    email: Email.ValidEmail
+  ) =>
     Effect.gen(function*() {
       const changes = yield* port
       const now = yield* Clock.currentTimeMillis
@@ -106,14 +114,16 @@ export const make = <E>(
         token,
         expiresAt: new Date(expiresAt)
       })
-      return yield* store.withTransaction(Effect.gen(function*() {
+      return yield* recorder.transaction(Effect.gen(function*() {
+        yield* recorder.record(user.id, { sessionId: session.id }, (common) =>
+          new SecurityEvent.EmailChangeRequested(common))
         if (allowed && Option.isNone(holder)) {
           yield* changes.putPendingChange({
             tokenHash,
             userId: user.id,
             newEmail: email.address,
             newEmailKey: email.key,
-            keepSession,
+            keepSession: session.tokenHash,
             passwordVersion: user.passwordVersion,
             createdAt: now,
             expiresAt
@@ -150,6 +160,7 @@ export const make = <E>(
       // Reading the mail of the new address proves it.
       yield* store.markVerified(userId)
       yield* store.deleteOtherUserSessions(userId, keepSession)
+      yield* recorder.record(userId, {}, (common) => new SecurityEvent.EmailChanged(common))
       // Mailed to the old address: they must not outlive its tenure.
       yield* store.deleteUserTokens(userId, "reset-password")
       yield* store.deleteUserTokens(userId, "verify-email")
@@ -199,6 +210,7 @@ export const make = <E>(
         return "taken" as const
       }
       yield* store.markVerified(userId)
+      yield* recorder.record(userId, {}, (common) => new SecurityEvent.EmailChangeReverted(common))
       return "ok" as const
     })
 
@@ -213,5 +225,12 @@ export const make = <E>(
       )
     })
 
-  return { request, confirm, revert, pending }
+  return {
+    request,
+    /** `confirm` in a transaction of its own: the outcome, and what to run after the commit. */
+    confirm: (tokenHash: TokenHash) => recorder.transaction(confirm(tokenHash)),
+    /** `revert` in a transaction of its own: the outcome. */
+    revert: (tokenHash: TokenHash) => recorder.transaction(revert(tokenHash)),
+    pending
+  }
 }

@@ -50,7 +50,7 @@ const decodeChanges = decodeRows(ChangeRow)
 const decodeReverts = decodeRows(RevertRow)
 
 export const make = (deps: Deps): EmailChangeStoreService => {
-  const { sql } = deps
+  const { sql, transaction } = deps
   const storeError = SqlErrors.failStore
   const affected = (operation: string, statement: Effect.Effect<unknown, SqlError>) =>
     statement.pipe(Effect.flatMap(decodeAffected), Effect.catchTag("SqlError", storeError(operation)))
@@ -105,19 +105,19 @@ export const make = (deps: Deps): EmailChangeStoreService => {
       ),
 
     moveEmail: ({ email, emailKey, expectedPasswordVersion, userId }) =>
-      // Its own savepoint, so that on PostgreSQL a violation leaves the caller's transaction usable.
-      sql.withTransaction(
+      // Its own savepoint inside a transaction, so that on PostgreSQL a violation leaves the caller's transaction
+      // usable; outside one, a transaction of its own that a deadlock restarts.
+      transaction("moveEmail")(
         sql`UPDATE userharbor_users SET email = ${email}, email_key = ${emailKey} WHERE id = ${userId}${
           expectedPasswordVersion === undefined ? sql`` : sql` AND password_version = ${expectedPasswordVersion}`
-        }`.raw
-      ).pipe(
-        Effect.flatMap(decodeAffected),
-        Effect.map((n) => n > 0),
-        Effect.catchTag("SqlError", (error): Effect.Effect<never, EmailTaken | StoreError> =>
-          SqlErrors.classify(error) === "UniqueViolation"
-            ? Effect.fail(new EmailTaken())
-            : storeError("moveEmail")(error)),
-        SqlErrors.orStoreError("moveEmail")
+        }`.raw.pipe(
+          Effect.flatMap(decodeAffected),
+          Effect.map((n) => n > 0),
+          Effect.catchTag("SqlError", (error): Effect.Effect<never, EmailTaken | StoreError> =>
+            SqlErrors.classify(error) === "UniqueViolation"
+              ? Effect.fail(new EmailTaken())
+              : storeError("moveEmail")(error))
+        )
       ),
 
     insertRevertToken: (record) =>

@@ -5,12 +5,13 @@
 import { describe, layer } from "@effect/vitest"
 import type * as Layer from "effect/Layer"
 import type { CounterStore } from "../../src/CounterStore.js"
+import type { EmailChangeStore } from "../../src/EmailChangeStore.js"
 import type { FactorStore } from "../../src/FactorStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
 import { StoreConformance } from "../../src/testing.js"
 import type { UserStore } from "../../src/UserStore.js"
 
-type Ports = UserStore | CounterStore | OutboxStore | FactorStore
+type Ports = UserStore | CounterStore | OutboxStore | FactorStore | EmailChangeStore
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Case<Ports>>]> = [
   ["UserStore", StoreConformance.userStoreCases],
@@ -19,7 +20,8 @@ const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Cas
   ["OutboxStore", StoreConformance.outboxStoreCases],
   ["OutboxStore with UserStore", StoreConformance.outboxWithUserStoreCases],
   ["FactorStore", StoreConformance.factorStoreCases],
-  ["FactorStore with UserStore", StoreConformance.factorWithUserStoreCases]
+  ["FactorStore with UserStore", StoreConformance.factorWithUserStoreCases],
+  ["EmailChangeStore", StoreConformance.emailChangeStoreCases]
 ]
 
 export const conformanceSuite = <E>(
