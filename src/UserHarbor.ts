@@ -1,6 +1,6 @@
 /**
- * The account service: registration, email verification, login, sessions, password change and reset, and
- * account deletion, and the management of a user's sessions. Every operation is an `Effect` whose error channel
+ * The account service: registration, email verification, login, sessions, password change and reset, change of
+ * email address, and account deletion, and the management of a user's sessions. Every operation is an `Effect` whose error channel
  * lists exactly what can go wrong, and a span named `UserHarbor.<operation>` whose `userharbor.outcome` attribute
  * is `ok` or the error's `_tag` (no secret is ever recorded on it). Logins and hashing are counted in `Metrics`.
  *

@@ -82,7 +82,14 @@ describe("UserHarbor (memory only)", () => {
         h.resetPassword({ token: reset, newPassword: "short" }),
         h.resetPassword({ token: reset, newPassword: "Alice@Example.com" }),
         h.deleteAccount({ sessionToken: session.token, password: "wrong-password-here" }),
-        h.deleteAccount({ sessionToken: "garbage", password })
+        h.deleteAccount({ sessionToken: "garbage", password }),
+        h.requestEmailChange({ sessionToken: session.token, password: "wrong-password-here", newEmail: "a@b.org" }),
+        h.requestEmailChange({ sessionToken: session.token, password, newEmail: "nope" }),
+        h.requestEmailChange({ sessionToken: session.token, password, newEmail: "ALICE@example.com" }),
+        h.requestEmailChange({ sessionToken: "garbage", password, newEmail: "a@b.org" }),
+        h.confirmEmailChange("garbage"),
+        h.confirmEmailChange(reset),
+        h.revertEmailChange(reset)
       ]
       for (const attempt of failing) yield* changesNothing(attempt)
     }).pipe(Effect.provide(UserHarborTest.layer)))
