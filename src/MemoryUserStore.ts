@@ -1,9 +1,9 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `EmailChangeStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore` and `EmailChangeStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * The five ports share one state and one transaction: counter, outbox, factor and email change writes inside the `UserStore`'s
+ * The ports share one state and one transaction: counter, outbox, factor, event and email change writes inside the `UserStore`'s
  * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
@@ -27,7 +27,9 @@ import {
   type TotpFactorRecord,
   type WebAuthnChallengeRecord
 } from "./FactorStore.js"
+import * as MemoryEvents from "./internal/memoryEvents.js"
 import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
+import { SecurityEventStore } from "./SecurityEventStore.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
 
@@ -52,6 +54,8 @@ interface State {
   readonly emailChanges: HashMap.HashMap<UserId, PendingEmailChange>
   /** `tokenHash` → the revert token */
   readonly emailReverts: HashMap.HashMap<string, EmailRevertRecord>
+  /** Never removed with their user: only the retention purge removes them. */
+  readonly events: MemoryEvents.Events
 }
 
 interface OutboxRow {
@@ -75,7 +79,8 @@ const empty: State = {
   passkeys: HashMap.empty(),
   webAuthnChallenges: HashMap.empty(),
   emailChanges: HashMap.empty(),
-  emailReverts: HashMap.empty()
+  emailReverts: HashMap.empty(),
+  events: HashMap.empty()
 }
 
 /**
@@ -191,7 +196,7 @@ const removeSessions = (state: State, doomed: ReadonlyArray<SessionRecord>): [nu
 const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
 
 /**
- * Builds an empty store: its five ports over one state and one transaction, and its inspector.
+ * Builds an empty store: its ports over one state and one transaction, and its inspector.
  *
  * @since 0.1.0
  * @category constructors
@@ -655,26 +660,36 @@ export const make = Effect.gen(function*() {
     outbox: Array.from(HashMap.values(s.outbox), (row) => row.record).sort(byKey((record) => record.id))
   }))
 
-  return { store, counters, outbox, factors, emailChanges, inspector: MemoryUserStore.of({ snapshot }) }
+  const events = MemoryEvents.make(
+    (f) => read((s) => f(s.events)),
+    (f) =>
+      write((s) => {
+        const [result, events] = f(s.events)
+        return [result, { ...s, events }]
+      })
+  )
+
+  return { store, counters, outbox, factors, events, emailChanges, inspector: MemoryUserStore.of({ snapshot }) }
 })
 
 /**
- * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore` and `EmailChangeStore`), with
- * its inspector.
+ * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore` and
+ * `EmailChangeStore`), with its inspector.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | EmailChangeStore | MemoryUserStore
+  UserStore | CounterStore | OutboxStore | FactorStore | SecurityEventStore | EmailChangeStore | MemoryUserStore
 > = Layer.effectContext(
   Effect.map(
     make,
-    ({ counters, emailChanges, factors, inspector, outbox, store }) =>
+    ({ counters, emailChanges, events, factors, inspector, outbox, store }) =>
       Context.make(UserStore, store).pipe(
         Context.add(CounterStore, counters),
         Context.add(OutboxStore, outbox),
         Context.add(FactorStore, factors),
+        Context.add(SecurityEventStore, events),
         Context.add(EmailChangeStore, emailChanges),
         Context.add(MemoryUserStore, inspector)
       )

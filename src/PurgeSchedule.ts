@@ -1,7 +1,8 @@
 /**
  * Removes expired sessions and tokens, and unverified accounts past their time (`unverifiedAccountTtl`, 7 days by
  * default), in the background, with any `UserStore`; with a `FactorStore` in context, expired login and WebAuthn
- * challenges too, and with an `EmailChangeStore`, expired pending changes of address and revert tokens. Each run deletes in batches until a batch comes back less than
+ * challenges too, with a `SecurityEventStore`, security events older than their retention (90 days by default), and
+ * with an `EmailChangeStore`, expired pending changes of address and revert tokens. Each run deletes in batches until a batch comes back less than
  * full, so a large backlog never becomes one long lock. A failed run is logged and the schedule goes on; the fiber
  * stops when the layer's scope closes.
  *
@@ -21,7 +22,8 @@ import { EmailChangeStore } from "./EmailChangeStore.js"
 import type { StoreError } from "./Errors.js"
 import { FactorStore } from "./FactorStore.js"
 import * as Durations from "./internal/durations.js"
-import { defaultUnverifiedAccountTtl, UserHarborConfig } from "./UserHarborConfig.js"
+import { SecurityEventStore } from "./SecurityEventStore.js"
+import { defaultSecurityEventRetention, defaultUnverifiedAccountTtl, UserHarborConfig } from "./UserHarborConfig.js"
 import { UserStore } from "./UserStore.js"
 
 /**
@@ -39,22 +41,30 @@ export interface Options {
    * other value (a zero TTL would delete every unverified account at once), and so does `purgeAll`.
    */
   readonly unverifiedAccountTtl?: EffectTypes.DurationInput | undefined
+  /**
+   * Security events older than this are deleted. By default the `UserHarborConfig` setting `securityEvents.retention`
+   * when one is provided, else 90 days. Positive and finite, checked like `unverifiedAccountTtl`.
+   */
+  readonly securityEventRetention?: EffectTypes.DurationInput | undefined
 }
 
 const ttlOf = (input: EffectTypes.DurationInput) => Durations.positiveOrDie(["unverifiedAccountTtl"], input)
+const retentionOf = (input: EffectTypes.DurationInput) => Durations.positiveOrDie(["securityEventRetention"], input)
 
 /**
  * Purges everything that has expired by now, batch by batch: sessions and tokens, then unverified accounts created
  * more than `unverifiedAccountTtl` ago (see `Options`), then, when a `FactorStore` is provided (it is optional, as
- * for `UserHarbor`), expired second-factor challenges, and when an `EmailChangeStore` is provided (optional too),
- * expired pending changes of address and revert tokens. Returns how many rows went (an account counts as one).
+ * for `UserHarbor`), expired second-factor challenges, when an `EmailChangeStore` is provided (optional too),
+ * expired pending changes of address and revert tokens, and, when a `SecurityEventStore` is provided, security
+ * events older than `securityEventRetention`. Returns how many rows went (an account counts as one).
  *
  * @since 0.1.0
  * @category purging
  */
 export const purgeAll = (
   batchSize = 1000,
-  unverifiedAccountTtl?: EffectTypes.DurationInput
+  unverifiedAccountTtl?: EffectTypes.DurationInput,
+  securityEventRetention?: EffectTypes.DurationInput
 ): Effect.Effect<number, StoreError, UserStore> =>
   Effect.gen(function*() {
     const store = yield* UserStore
@@ -82,7 +92,16 @@ export const purgeAll = (
     const changes = emailChanges._tag === "Some"
       ? yield* drain(emailChanges.value.purgeExpiredEmailChanges({ now, limit: size }))
       : 0
-    return expired + unverified + challenges + changes
+    const eventStore = yield* Effect.serviceOption(SecurityEventStore)
+    if (eventStore._tag === "None") return expired + unverified + challenges + changes
+    const retention = Duration.toMillis(
+      yield* retentionOf(
+        securityEventRetention ??
+          (config._tag === "Some" ? config.value.securityEvents.retention : defaultSecurityEventRetention)
+      )
+    )
+    const events = yield* drain(eventStore.value.purgeEvents({ before: now - retention, limit: size }))
+    return expired + unverified + challenges + changes + events
   })
 
 /**
@@ -92,7 +111,7 @@ export const purgeAll = (
  * @category purging
  */
 export const run = (options: Options = {}): Effect.Effect<void, never, UserStore> =>
-  purgeAll(options.batchSize, options.unverifiedAccountTtl).pipe(
+  purgeAll(options.batchSize, options.unverifiedAccountTtl, options.securityEventRetention).pipe(
     Effect.tap((removed) =>
       removed > 0
         ? Effect.logDebug("UserHarbor: purged expired rows").pipe(Effect.annotateLogs({ removed }))
@@ -120,8 +139,9 @@ export const run = (options: Options = {}): Effect.Effect<void, never, UserStore
 export const layer = (options: Options = {}): Layer.Layer<never, never, UserStore> =>
   Layer.scopedDiscard(
     // Checked at build: `run` would only log the defect, once a schedule period.
-    Effect.zipRight(
+    Effect.all([
       options.unverifiedAccountTtl === undefined ? Effect.void : ttlOf(options.unverifiedAccountTtl),
+      options.securityEventRetention === undefined ? Effect.void : retentionOf(options.securityEventRetention),
       Effect.forkScoped(run(options))
-    )
+    ])
   )

@@ -21,6 +21,9 @@
  *   `token_hash`), `userharbor_passkeys` (keyed by `credential_id`, base64url, up to WebAuthn's 1023 bytes; the
  *   public key as base64url text, the transports as a JSON array) and `userharbor_webauthn_challenges` (keyed by
  *   `(token_hash, ceremony)`, the user optional). Challenges are indexed by expiry for purging.
+ * - 0007, the security-event trail (the `SecurityEventStore` port): `userharbor_security_events`, keyed by `id`,
+ *   indexed by `(user_id, occurred_at, id)` for a user's newest events and by `occurred_at` for the retention
+ *   purge. No foreign key: the events outlive the account, until the purge.
  * - 0008, changes of email address (the `EmailChangeStore` port), both `ON DELETE CASCADE` from users:
  *   `userharbor_email_changes` (one pending change per user, keyed by `user_id`, its `token_hash` unique) and
  *   `userharbor_email_reverts` (keyed by `token_hash`, indexed by user and by expiry).
@@ -199,6 +202,19 @@ const createFactors = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_webauthn_challenges_expires_at ON userharbor_webauthn_challenges (expires_at)"
 ]
 
+// The event itself is opaque JSON text; the indexed columns are what the port orders and filters by.
+const createSecurityEvents = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_security_events (
+  id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  occurred_at BIGINT NOT NULL,
+  type VARCHAR(64)${d.ascii} NOT NULL,
+  payload TEXT NOT NULL
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_security_events_user ON userharbor_security_events (user_id, occurred_at, id)",
+  "CREATE INDEX userharbor_security_events_occurred_at ON userharbor_security_events (occurred_at)"
+]
+
 // Addresses and keys sized as in `userharbor_users`.
 const createEmailChanges = (d: Dialect): ReadonlyArray<string> => [
   `CREATE TABLE userharbor_email_changes (
@@ -280,6 +296,7 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
     "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
   ]),
   "0006_second_factors": statementsMigration(createFactors),
+  "0007_security_events": statementsMigration(createSecurityEvents),
   "0008_email_changes": statementsMigration(createEmailChanges)
 })
 

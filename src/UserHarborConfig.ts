@@ -70,6 +70,8 @@ export interface Options {
   readonly secondFactor?: Partial<SecondFactorOptions>
   /** Changes of email address; see `EmailChangeOptions`. */
   readonly emailChange?: Partial<EmailChangeOptions>
+  /** The security-event trail; see `SecurityEventOptions`. */
+  readonly securityEvents?: Partial<SecurityEventOptions>
 }
 
 /**
@@ -97,6 +99,29 @@ export interface EmailChangeOptions {
 export interface EmailChangeSettings {
   readonly confirmationTtl: Duration.Duration
   readonly revertTtl: Duration.Duration
+}
+
+/**
+ * The security-event trail (docs/security-events.md).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecurityEventOptions {
+  /**
+   * How long stored events are kept: `PurgeSchedule` removes older ones. Default 90 days; positive and finite.
+   */
+  readonly retention: EffectTypes.DurationInput
+}
+
+/**
+ * `SecurityEventOptions` with every default filled in.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecurityEventSettings {
+  readonly retention: Duration.Duration
 }
 
 /**
@@ -268,6 +293,7 @@ export interface Settings {
   readonly passkeys: PasskeySettings | undefined
   readonly secondFactor: SecondFactorSettings
   readonly emailChange: EmailChangeSettings
+  readonly securityEvents: SecurityEventSettings
 }
 
 /**
@@ -289,6 +315,12 @@ const randomKeyAdvice = "a random value, e.g. from `openssl rand -base64 48`"
  * @category constants
  */
 export const defaultUnverifiedAccountTtl: EffectTypes.DurationInput = "7 days"
+
+/**
+ * @since 0.3.0
+ * @category constants
+ */
+export const defaultSecurityEventRetention: EffectTypes.DurationInput = "90 days"
 
 const invalid = (path: string, message: string): Effect.Effect<never, EffectTypes.ConfigError> =>
   Effect.fail(ConfigError.InvalidData([path], message))
@@ -426,7 +458,13 @@ export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.Con
       enumeration,
       passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys),
       secondFactor: yield* secondFactorSettings(options.secondFactor),
-      emailChange: yield* emailChangeSettings(options.emailChange)
+      emailChange: yield* emailChangeSettings(options.emailChange),
+      securityEvents: {
+        retention: yield* positiveDuration(
+          "securityEvents.retention",
+          options.securityEvents?.retention ?? defaultSecurityEventRetention
+        )
+      }
     })
   }
 )
@@ -449,8 +487,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
  * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated), `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
  * lower-case letter, an upper-case letter, a digit and a symbol), `USERHARBOR_ENUMERATION` (`standard` or
- * `strict`), `USERHARBOR_TOTP_ISSUER`, `USERHARBOR_LOGIN_CHALLENGE_TTL`, `USERHARBOR_EMAIL_CHANGE_TTL` and
- * `USERHARBOR_EMAIL_REVERT_TTL`.
+ * `strict`), `USERHARBOR_TOTP_ISSUER`, `USERHARBOR_LOGIN_CHALLENGE_TTL`, `USERHARBOR_EMAIL_CHANGE_TTL`,
+ * `USERHARBOR_EMAIL_REVERT_TTL` and `USERHARBOR_SECURITY_EVENT_RETENTION`.
  *
  * @since 0.1.0
  * @category config
@@ -479,7 +517,8 @@ export const fromEnv: Config.Config<Options> = Config.all({
   totpIssuer: optional(Config.string("USERHARBOR_TOTP_ISSUER")),
   challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL")),
   emailChangeTtl: optional(Config.duration("USERHARBOR_EMAIL_CHANGE_TTL")),
-  emailRevertTtl: optional(Config.duration("USERHARBOR_EMAIL_REVERT_TTL"))
+  emailRevertTtl: optional(Config.duration("USERHARBOR_EMAIL_REVERT_TTL")),
+  eventRetention: optional(Config.duration("USERHARBOR_SECURITY_EVENT_RETENTION"))
 }).pipe(
   Config.map((
     {
@@ -488,6 +527,7 @@ export const fromEnv: Config.Config<Options> = Config.all({
       emailChangeTtl,
       emailRevertTtl,
       enumeration,
+      eventRetention,
       minLength,
       passwordPreset,
       requireClasses,
@@ -518,7 +558,8 @@ export const fromEnv: Config.Config<Options> = Config.all({
       emailChange: {
         ...(emailChangeTtl === undefined ? {} : { confirmationTtl: emailChangeTtl }),
         ...(emailRevertTtl === undefined ? {} : { revertTtl: emailRevertTtl })
-      }
+      },
+      securityEvents: eventRetention === undefined ? {} : { retention: eventRetention }
     }
   })
 )
@@ -549,5 +590,6 @@ const envNames = toVariables({
   "secondFactor.issuer": "USERHARBOR_TOTP_ISSUER",
   "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL",
   "emailChange.confirmationTtl": "USERHARBOR_EMAIL_CHANGE_TTL",
-  "emailChange.revertTtl": "USERHARBOR_EMAIL_REVERT_TTL"
+  "emailChange.revertTtl": "USERHARBOR_EMAIL_REVERT_TTL",
+  "securityEvents.retention": "USERHARBOR_SECURITY_EVENT_RETENTION"
 })

@@ -1,5 +1,5 @@
 /**
- * The HTTP API: five groups (`accounts`, `sessions`, `factors`, `passkeys`, `emailChange`), one endpoint per UserHarbor operation,
+ * The HTTP API: six groups (`accounts`, `sessions`, `factors`, `passkeys`, `emailChange`, `activity`), one endpoint per UserHarbor operation,
  * every domain error mapped to a status, and the middlewares that guard it (`BodyLimit` for request sizes, `OriginCheck` for CSRF,
  * `Authentication` for the session cookie).
  *
@@ -592,12 +592,35 @@ export class EmailChangeGroup extends HttpApiGroup.make("emailChange")
   .addError(BusyError)
 {}
 
+/** One line of the account page's "Recent security activity": what happened, when, and from which client. */
+export const ActivityEntry = Schema.Struct({
+  id: Schema.String,
+  type: Schema.String,
+  at: Schema.Date,
+  description: Schema.String,
+  clientKey: Schema.UndefinedOr(Schema.String)
+})
+
+/**
+ * The signed-in user's security events, newest first (docs/security-events.md).
+ */
+export class ActivityGroup extends HttpApiGroup.make("activity")
+  .add(
+    HttpApiEndpoint.get("recentActivity", "/accounts/me/activity")
+      .addSuccess(Schema.Array(ActivityEntry))
+      .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  .addError(StoreErrorBody)
+{}
+
 export class Api extends HttpApi.make("userharbor")
   .add(AccountsGroup)
   .add(SessionsGroup)
   .add(FactorsGroup)
   .add(PasskeysGroup)
   .add(EmailChangeGroup)
+  .add(ActivityGroup)
   .prefix("/api")
   .middleware(OriginCheck)
   // Added last, so it runs first: nothing else looks at a request that is too large.

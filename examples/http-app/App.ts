@@ -25,6 +25,7 @@ import * as SecureRandom from "../../src/SecureRandom.js"
 import * as UserHarbor from "../../src/UserHarbor.js"
 import type { UserHarborConfig } from "../../src/UserHarborConfig.js"
 import type { UserStore } from "../../src/UserStore.js"
+import { ActivityLive } from "./ActivityHandlers.js"
 import { Api } from "./Api.js"
 import { AppSettings } from "./AppSettings.js"
 import { EmailChangeLive } from "./EmailChangeHandlers.js"
@@ -203,6 +204,7 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
       FactorsLive,
       PasskeysLive,
       EmailChangeLive,
+      ActivityLive,
       OriginCheckLive,
       BodyLimitLive
     ]),

@@ -3,6 +3,7 @@ import { CounterStore, type CounterStoreService } from "../CounterStore.js"
 import { EmailChangeStore, type EmailChangeStoreService } from "../EmailChangeStore.js"
 import { FactorStore, type FactorStoreService } from "../FactorStore.js"
 import { OutboxStore, type OutboxStoreService } from "../OutboxStore.js"
+import { SecurityEventStore, type SecurityEventStoreService } from "../SecurityEventStore.js"
 import { UserStore, type UserStoreService } from "../UserStore.js"
 
 /** The storage ports of one backend, which share its transaction. */
@@ -11,17 +12,18 @@ export interface Ports {
   readonly counters: CounterStoreService
   readonly outbox: OutboxStoreService
   readonly factors: FactorStoreService
+  readonly events: SecurityEventStoreService
   readonly emailChanges: EmailChangeStoreService
 }
 
-/** The tags of the storage ports, as every store layer of this package provides them. */
-export type Tags = UserStore | CounterStore | OutboxStore | FactorStore | EmailChangeStore
-
 /** The ports under their tags, as the stores' layers provide them. */
-export const context = (ports: Ports): Context.Context<Tags> =>
+export const context = (
+  ports: Ports
+): Context.Context<UserStore | CounterStore | OutboxStore | FactorStore | SecurityEventStore | EmailChangeStore> =>
   Context.make(UserStore, ports.store).pipe(
     Context.add(CounterStore, ports.counters),
     Context.add(OutboxStore, ports.outbox),
     Context.add(FactorStore, ports.factors),
+    Context.add(SecurityEventStore, ports.events),
     Context.add(EmailChangeStore, ports.emailChanges)
   )

@@ -18,6 +18,7 @@ import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
 import { throttlingSuite } from "../suites/ThrottlingSuite.js"
 import { behaviourSuite } from "../suites/UserHarborSuite.js"
@@ -40,6 +41,7 @@ throttlingSuite("memory", () => MemoryUserStore.layer)
 secondFactorsSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
 emailChangeSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
 emailChangeSuite("memory", () => UserHarborTest.layerOutboxWithStore(MemoryUserStore.layer), "outbox")
+securityEventsSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
 
 const snapshot = Effect.flatMap(MemoryUserStore.MemoryUserStore, (inspector) => inspector.snapshot)
 

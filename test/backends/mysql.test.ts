@@ -16,6 +16,7 @@ import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { outageTests } from "../suites/SqlOutageSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
@@ -34,6 +35,10 @@ describeOn("mysql", "change of email address", (url) => {
 
 describeOn("mysql", "second factors", (url) => {
   secondFactorsSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
+})
+
+describeOn("mysql", "security events", (url) => {
+  securityEventsSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
 })
 
 describeOn("mysql", "throttling", (url) => {

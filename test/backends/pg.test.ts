@@ -15,6 +15,7 @@ import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { outageTests } from "../suites/SqlOutageSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
@@ -32,6 +33,10 @@ describeOn("pg", "change of email address", (url) => {
 
 describeOn("pg", "second factors", (url) => {
   secondFactorsSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
+})
+
+describeOn("pg", "security events", (url) => {
+  securityEventsSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
 })
 
 describeOn("pg", "throttling", (url) => {

@@ -22,6 +22,7 @@ import { EmailKey, UserStore } from "../../src/UserStore.js"
 import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
 import { throttlingSuite } from "../suites/ThrottlingSuite.js"
@@ -44,6 +45,11 @@ secondFactorsSuite(
   () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
 )
 emailChangeSuite(
+  "sqlite :memory:",
+  () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
+)
+
+securityEventsSuite(
   "sqlite :memory:",
   () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
 )

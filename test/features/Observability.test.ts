@@ -259,6 +259,7 @@ describe("observability", () => {
         )
         yield* call("requestEmailChange", "ok", h.requestEmailChange({ sessionToken, password, newEmail: carolNew }))
         yield* call("pendingEmailChange", "ok", h.pendingEmailChange(sessionToken))
+        yield* call("recentActivity", "ok", h.recentActivity(sessionToken))
         const emailChangeToken = yield* lastToken("EmailChangeConfirmationEmail", carolNew)
         yield* call("confirmEmailChange", "ok", h.confirmEmailChange(emailChangeToken))
         yield* call("confirmEmailChange", "InvalidToken", h.confirmEmailChange(emailChangeToken))
@@ -350,7 +351,7 @@ describe("observability", () => {
       const operations = Object.keys(yield* Effect.provide(UserHarbor, UserHarborTest.layer)).map((op) =>
         `UserHarbor.${op}`
       )
-      expect(operations).toHaveLength(34)
+      expect(operations).toHaveLength(35)
       expect(new Set(topLevel.map((span) => span.name))).toEqual(new Set(operations))
 
       // Metrics: 7 successful logins, 3 refused (2 InvalidCredentials, 1 EmailNotVerified).

@@ -40,6 +40,24 @@ const bind = (id, send, done) => {
 
 const when = (value) => new Date(value).toLocaleString()
 
+// Fills `#activity` from `GET /api/accounts/me/activity`, with `textContent` like the sessions list.
+const showActivity = async () => {
+  const result = await call("GET", "/api/accounts/me/activity")
+  if (!result.ok) return show(document.getElementById("activity-status"), explain(result), false)
+  document.getElementById("activity").replaceChildren(...result.data.map((entry) => {
+    const item = document.createElement("li")
+    item.dataset.eventType = entry.type
+    const what = document.createElement("span")
+    what.className = "what"
+    what.textContent = entry.description
+    const details = document.createElement("span")
+    details.className = "dates"
+    details.textContent = entry.clientKey === undefined ? when(entry.at) : `${when(entry.at)} · ${entry.clientKey}`
+    item.append(what, details)
+    return item
+  }))
+}
+
 // Fills `#sessions` from `GET /api/sessions`: one item per live session, built with `textContent` (never HTML),
 // the current one marked "this device", the others with a "Sign out" button that carries the session's id.
 const showSessions = async () => {
@@ -252,7 +270,7 @@ const pages = {
       (fields) => call("POST", "/api/accounts/me/password", fields),
       (_, status) => show(status, "Password changed. Your other sessions were signed out.", true)
     )
-    await showSessions()
+    await Promise.all([showSessions(), showActivity()])
     document.getElementById("sessions").addEventListener("click", async (event) => {
       const id = event.target.dataset?.revoke
       if (id === undefined) return
@@ -260,12 +278,12 @@ const pages = {
       const status = document.getElementById("sessions-status")
       if (!result.ok) return show(status, explain(result), false)
       show(status, "That device is signed out.", true)
-      await showSessions()
+      await Promise.all([showSessions(), showActivity()])
     })
     bind("sign-out-others", () => call("DELETE", "/api/sessions/others"), async ({ data }, status) => {
       const devices = data.revoked === 1 ? "1 other device" : `${data.revoked} other devices`
       show(status, `Signed out ${devices}.`, true)
-      await showSessions()
+      await Promise.all([showSessions(), showActivity()])
     })
     bind("sign-out", () => call("DELETE", "/api/sessions/current"), () => location.assign("/sign-in"))
     bind("sign-out-everywhere", () => call("DELETE", "/api/sessions"), () => location.assign("/sign-in"))
