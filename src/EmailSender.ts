@@ -81,6 +81,48 @@ export class AccountDeletedEmail extends Schema.TaggedClass<AccountDeletedEmail>
 }) {}
 
 /**
+ * Asks the owner of a new address to confirm that an account moves to it (sent by `requestEmailChange`, to the new
+ * address).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export class EmailChangeConfirmationEmail extends Schema.TaggedClass<EmailChangeConfirmationEmail>()(
+  "EmailChangeConfirmationEmail",
+  {
+    to: Recipient,
+    token: Schema.Redacted(Schema.String),
+    expiresAt: Schema.DateFromNumber
+  }
+) {}
+
+/**
+ * Tells the owner of an address that another account asked to move to it (`requestEmailChange` answers as for a
+ * free address, so only the owner learns of it).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export class EmailChangeAttemptEmail extends Schema.TaggedClass<EmailChangeAttemptEmail>()(
+  "EmailChangeAttemptEmail",
+  { to: Recipient }
+) {}
+
+/**
+ * Tells the old address that the account moved to `newEmail`, with the token that undoes the change (sent by
+ * `confirmEmailChange`; `revertEmailChange` takes the token).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export class EmailChangedEmail extends Schema.TaggedClass<EmailChangedEmail>()("EmailChangedEmail", {
+  to: Recipient,
+  newEmail: Schema.String,
+  token: Schema.Redacted(Schema.String),
+  expiresAt: Schema.DateFromNumber
+}) {}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -89,7 +131,10 @@ export const EmailMessage = Schema.Union(
   PasswordResetEmail,
   RegistrationAttemptEmail,
   PasswordChangedEmail,
-  AccountDeletedEmail
+  AccountDeletedEmail,
+  EmailChangeConfirmationEmail,
+  EmailChangeAttemptEmail,
+  EmailChangedEmail
 )
 
 /**

@@ -7,7 +7,7 @@
  * value add headers). The defaults HTML-escape every value that comes from a user or the app (username, address,
  * link). Apps writing HTML templates use `escapeHtml` the same way.
  *
- * Links: `verificationUrl` and `resetUrl` turn a token into the link the reader opens. Put the token in the URL's
+ * Links: `verificationUrl`, `resetUrl`, `emailChangeUrl` and `revertEmailChangeUrl` turn a token into the link the reader opens. Put the token in the URL's
  * fragment (`https://app.example/verify#<token>`) or path, never in its query string: query strings end up in
  * server and proxy logs (ASVS V14.2.1), fragments are never sent to a server. Without a link builder the message
  * shows the token itself, for the reader to paste.
@@ -77,6 +77,22 @@ export interface Templates {
   readonly registrationAttempt: (input: NoticeInput) => RenderedEmail
   readonly passwordChanged: (input: NoticeInput) => RenderedEmail
   readonly accountDeleted: (input: NoticeInput) => RenderedEmail
+  /** To the new address: confirm the change (`to.email` is the new address). */
+  readonly emailChangeConfirmation: (input: TokenInput) => RenderedEmail
+  /** To the owner of an address another account asked to move to. */
+  readonly emailChangeAttempt: (input: NoticeInput) => RenderedEmail
+  /** To the old address: the account moved to `newEmail`; `action` undoes it. */
+  readonly emailChanged: (input: EmailChangedInput) => RenderedEmail
+}
+
+/**
+ * What the email-changed notice gets: the revert token (inside `action`) and the address the account moved to.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface EmailChangedInput extends TokenInput {
+  readonly newEmail: string
 }
 
 /**
@@ -90,6 +106,10 @@ export interface Options {
   readonly verificationUrl?: (token: string) => string
   /** Builds the password reset link; put the token in the fragment or path, never in the query string. */
   readonly resetUrl?: (token: string) => string
+  /** Builds the link that confirms a change of address; the token in the fragment or path, never the query. */
+  readonly emailChangeUrl?: (token: string) => string
+  /** Builds the link that reverts a change of address; the token in the fragment or path, never the query. */
+  readonly revertEmailChangeUrl?: (token: string) => string
   /** Templates replacing the defaults, one by one. */
   readonly templates?: Partial<Templates>
 }
@@ -227,6 +247,42 @@ export const defaults: Templates = {
       to,
       paragraphs: [`Your ${appName} account (${to.email}) and its data were deleted.`],
       closing: ["If you did not do this, contact us."]
+    }),
+  emailChangeConfirmation: ({ action, appName, expiresAt, to }) =>
+    compose({
+      subject: `Confirm your new email address for ${appName}`,
+      to,
+      paragraphs: [`Please confirm that your ${appName} account should use ${to.email} from now on.`],
+      action: { value: action, label: "Confirm the new address", codeIntro: "Enter this code to confirm it" },
+      closing: [
+        `This expires on ${formatDate(expiresAt)} and works once.`,
+        "If you did not ask for this, ignore this email: nothing changes."
+      ]
+    }),
+  emailChangeAttempt: ({ appName, to }) =>
+    compose({
+      subject: `Someone tried to move a ${appName} account to your email address`,
+      to,
+      paragraphs: [
+        `Someone asked to move another ${appName} account to ${to.email}, which already has an account.`,
+        "Nothing was changed."
+      ],
+      closing: ["If it was not you, you can ignore this email."]
+    }),
+  emailChanged: ({ action, appName, expiresAt, newEmail, to }) =>
+    compose({
+      subject: `The email address of your ${appName} account was changed`,
+      to,
+      paragraphs: [`Your ${appName} account now uses ${newEmail} instead of ${to.email}.`],
+      action: {
+        value: action,
+        label: "This was not me: restore my address",
+        codeIntro: "If this was not you, enter this code to restore your address"
+      },
+      closing: [
+        `The link works once, until ${formatDate(expiresAt)}. It signs every device out; then reset your password.`,
+        "If you made this change, you can ignore this email."
+      ]
     })
 }
 
@@ -284,6 +340,15 @@ export const make = (options: Options = {}): EmailTemplates => {
         return templates.passwordChanged({ appName, to })
       case "AccountDeletedEmail":
         return templates.accountDeleted({ appName, to })
+      case "EmailChangeConfirmationEmail":
+        return templates.emailChangeConfirmation(tokenInput(message, options.emailChangeUrl))
+      case "EmailChangeAttemptEmail":
+        return templates.emailChangeAttempt({ appName, to })
+      case "EmailChangedEmail":
+        return templates.emailChanged({
+          ...tokenInput(message, options.revertEmailChangeUrl),
+          newEmail: singleLine(message.newEmail)
+        })
     }
   }
   return {

@@ -119,8 +119,11 @@ export class UsernameTaken extends Schema.TaggedError<UsernameTaken>()("Username
 }
 
 /**
- * Raised by a `UserStore` when the email is already in use. `register` never lets it reach a caller: it would tell
- * an attacker that the address has an account.
+ * Raised by a `UserStore` when the email is already in use. `register` and `requestEmailChange` never let it reach
+ * a caller: it would tell an attacker that the address has an account. `confirmEmailChange` fails with it when
+ * another account took the new address after the request (a race for one address has one winner), and
+ * `revertEmailChange` when another account holds the old address by now; both callers proved that they read the
+ * mail of that address, so it tells them nothing a stranger could use.
  *
  * @since 0.1.0
  * @category errors
@@ -128,6 +131,19 @@ export class UsernameTaken extends Schema.TaggedError<UsernameTaken>()("Username
 export class EmailTaken extends Schema.TaggedError<EmailTaken>()("EmailTaken", {}) {
   override get message(): string {
     return "Email is already taken"
+  }
+}
+
+/**
+ * `requestEmailChange` was given the account's current address (compared by its canonical key). It tells the
+ * caller nothing new: it is the signed-in user's own address.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class EmailUnchanged extends Schema.TaggedError<EmailUnchanged>()("EmailUnchanged", {}) {
+  override get message(): string {
+    return "The new email address is the current one"
   }
 }
 
@@ -146,11 +162,31 @@ export const TokenPurpose = Schema.Literal("verify-email", "reset-password")
 export type TokenPurpose = typeof TokenPurpose.Type
 
 /**
+ * What a presented single-use token was for: the `UserStore`'s purposes, and the two tokens of a change of email
+ * address (the confirmation mailed to the new address, the revert mailed to the old one).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export const InvalidTokenPurpose = Schema.Literal(
+  "verify-email",
+  "reset-password",
+  "confirm-email-change",
+  "revert-email-change"
+)
+
+/**
+ * @since 0.3.0
+ * @category models
+ */
+export type InvalidTokenPurpose = typeof InvalidTokenPurpose.Type
+
+/**
  * @since 0.1.0
  * @category errors
  */
 export class InvalidToken extends Schema.TaggedError<InvalidToken>()("InvalidToken", {
-  purpose: TokenPurpose,
+  purpose: InvalidTokenPurpose,
   reason: Schema.Literal("unknown", "expired")
 }) {
   override get message(): string {

@@ -1,9 +1,10 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore` and `SecurityEventStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`, `SecurityEventStore` and
+ * `EmailChangeStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * The ports share one state and one transaction: counter, outbox, factor, session-device and event writes inside the `UserStore`'s
+ * The ports share one state and one transaction: counter, outbox, factor, session-device, event and email change writes inside the `UserStore`'s
  * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
@@ -18,6 +19,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { type CounterRecord, CounterStore } from "./CounterStore.js"
+import { EmailChangeStore, type EmailRevertRecord, type PendingEmailChange } from "./EmailChangeStore.js"
 import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import {
   FactorStore,
@@ -52,6 +54,10 @@ interface State {
   readonly webAuthnChallenges: HashMap.HashMap<string, WebAuthnChallengeRecord>
   /** session id → the session's client details */
   readonly sessionDevices: HashMap.HashMap<string, SessionDeviceRecord>
+  /** One pending change of address per user */
+  readonly emailChanges: HashMap.HashMap<UserId, PendingEmailChange>
+  /** `tokenHash` → the revert token */
+  readonly emailReverts: HashMap.HashMap<string, EmailRevertRecord>
   /** Never removed with their user: only the retention purge removes them. */
   readonly events: MemoryEvents.Events
 }
@@ -77,6 +83,8 @@ const empty: State = {
   passkeys: HashMap.empty(),
   webAuthnChallenges: HashMap.empty(),
   sessionDevices: HashMap.empty(),
+  emailChanges: HashMap.empty(),
+  emailReverts: HashMap.empty(),
   events: HashMap.empty()
 }
 
@@ -160,7 +168,14 @@ const removeFactors = (s: State, id: UserId): State => ({
   )
 })
 
-// The user with every session, token and factor.
+// The user's pending change and revert tokens, as the SQL stores' foreign keys cascade.
+const removeEmailChanges = (s: State, id: UserId): State => ({
+  ...s,
+  emailChanges: HashMap.remove(s.emailChanges, id),
+  emailReverts: HashMap.filter(s.emailReverts, (revert) => revert.userId !== id)
+})
+
+// The user with every session, token, factor and change of address.
 const removeUser = (s: State, id: UserId): State => {
   const user = HashMap.get(s.users, id)
   if (Option.isNone(user)) return s
@@ -168,7 +183,7 @@ const removeUser = (s: State, id: UserId): State => {
   const doomed = HashMap.filter(s.tokens, (token) => token.userId === id)
   const withoutTokens = HashMap.reduce(doomed, withoutSessions, (acc, _, key) => removeToken(acc, key))
   return {
-    ...removeFactors(withoutTokens, id),
+    ...removeEmailChanges(removeFactors(withoutTokens, id), id),
     users: HashMap.remove(s.users, id),
     usernames: HashMap.remove(s.usernames, user.value.usernameKey),
     emails: HashMap.remove(s.emails, user.value.emailKey)
@@ -611,6 +626,66 @@ export const make = Effect.gen(function*() {
       )
   })
 
+  const emailChanges = EmailChangeStore.of({
+    putPendingChange: (change) =>
+      write((s) => [undefined, { ...s, emailChanges: HashMap.set(s.emailChanges, change.userId, change) }]),
+    findPendingChange: (userId) => read((s) => HashMap.get(s.emailChanges, userId)),
+    consumePendingChange: (tokenHash) =>
+      write((s) =>
+        Option.match(HashMap.findFirst(s.emailChanges, (change) => change.tokenHash === tokenHash), {
+          onNone: () => [Option.none(), s],
+          onSome: (
+            [userId, change]
+          ) => [Option.some(change), { ...s, emailChanges: HashMap.remove(s.emailChanges, userId) }]
+        })
+      ),
+    deletePendingChange: (userId) =>
+      write((
+        s
+      ) => [HashMap.has(s.emailChanges, userId), { ...s, emailChanges: HashMap.remove(s.emailChanges, userId) }]),
+    moveEmail: ({ email, emailKey, expectedPasswordVersion, userId }) =>
+      statement(
+        Effect.flatten(Ref.modify(state, (s): readonly [Effect.Effect<boolean, EmailTaken>, State] => {
+          const user = Option.filter(
+            HashMap.get(s.users, userId),
+            (found) => expectedPasswordVersion === undefined || found.passwordVersion === expectedPasswordVersion
+          )
+          if (Option.isNone(user)) return [Effect.succeed(false), s]
+          const holder = HashMap.get(s.emails, emailKey)
+          if (Option.isSome(holder) && holder.value !== userId) return [Effect.fail(new EmailTaken()), s]
+          return [Effect.succeed(true), {
+            ...s,
+            users: HashMap.set(s.users, userId, { ...user.value, email, emailKey }),
+            emails: HashMap.set(HashMap.remove(s.emails, user.value.emailKey), emailKey, userId)
+          }]
+        }))
+      ),
+    insertRevertToken: (record) =>
+      write((s) => [undefined, { ...s, emailReverts: HashMap.set(s.emailReverts, record.tokenHash, record) }]),
+    consumeRevertToken: (tokenHash) =>
+      write((s) => [
+        HashMap.get(s.emailReverts, tokenHash),
+        { ...s, emailReverts: HashMap.remove(s.emailReverts, tokenHash) }
+      ]),
+    deleteRevertTokens: ({ createdFrom, userId }) =>
+      write((s) => {
+        const kept = HashMap.filter(s.emailReverts, (x) => x.userId !== userId || x.createdAt < createdFrom)
+        return [HashMap.size(s.emailReverts) - HashMap.size(kept), { ...s, emailReverts: kept }]
+      }),
+    purgeExpiredEmailChanges: ({ limit, now }) =>
+      write((s) => {
+        const changes = Array.from(HashMap.keys(HashMap.filter(s.emailChanges, (x) => x.expiresAt <= now)))
+          .slice(0, Math.max(0, limit))
+        const reverts = Array.from(HashMap.keys(HashMap.filter(s.emailReverts, (x) => x.expiresAt <= now)))
+          .slice(0, Math.max(0, limit - changes.length))
+        return [changes.length + reverts.length, {
+          ...s,
+          emailChanges: HashMap.removeMany(s.emailChanges, changes),
+          emailReverts: HashMap.removeMany(s.emailReverts, reverts)
+        }]
+      })
+  })
+
   const snapshot = Effect.map(Ref.get(committed), (s): Snapshot => ({
     users: Array.from(HashMap.values(s.users)).sort(byKey((user) => user.id)),
     sessions: Array.from(HashMap.values(s.sessions)).sort(byKey((session) => session.tokenHash)),
@@ -627,28 +702,45 @@ export const make = Effect.gen(function*() {
       })
   )
 
-  return { store, counters, outbox, factors, devices, events, inspector: MemoryUserStore.of({ snapshot }) }
+  return {
+    store,
+    counters,
+    outbox,
+    factors,
+    devices,
+    events,
+    emailChanges,
+    inspector: MemoryUserStore.of({ snapshot })
+  }
 })
 
 /**
  * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`,
- * `SecurityEventStore`), with its inspector.
+ * `SecurityEventStore`, `EmailChangeStore`), with its inspector.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | SecurityEventStore | MemoryUserStore
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | SessionDeviceStore
+  | SecurityEventStore
+  | EmailChangeStore
+  | MemoryUserStore
 > = Layer.effectContext(
   Effect.map(
     make,
-    ({ counters, devices, events, factors, inspector, outbox, store }) =>
+    ({ counters, devices, emailChanges, events, factors, inspector, outbox, store }) =>
       Context.make(UserStore, store).pipe(
         Context.add(CounterStore, counters),
         Context.add(OutboxStore, outbox),
         Context.add(FactorStore, factors),
         Context.add(SessionDeviceStore, devices),
         Context.add(SecurityEventStore, events),
+        Context.add(EmailChangeStore, emailChanges),
         Context.add(MemoryUserStore, inspector)
       )
   )

@@ -65,7 +65,7 @@ const clientLayer = (
   )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`, `SecurityEventStore`) on MariaDB or MySQL, migrated, with its client.
+ * The store (`SqlUserStore.PortTags`: `UserStore` and the ports beside it) on MariaDB or MySQL, migrated, with its client.
  *
  * @since 0.1.0
  * @category layers

@@ -61,7 +61,7 @@ const withSessionReader = withFastFindSession((fallback) =>
 )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`, `SecurityEventStore`) on PostgreSQL, migrated, with its client.
+ * The store (`SqlUserStore.PortTags`: `UserStore` and the ports beside it) on PostgreSQL, migrated, with its client.
  *
  * Session look-ups outside a transaction take a fast path: the same query straight on the client's pool, without
  * the `SqlClient` layer in between (see docs/performance.md). Inside a transaction they go through the client.

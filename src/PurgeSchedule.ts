@@ -1,7 +1,8 @@
 /**
  * Removes expired sessions and tokens, and unverified accounts past their time (`unverifiedAccountTtl`, 7 days by
  * default), in the background, with any `UserStore`; with a `FactorStore` in context, expired login and WebAuthn
- * challenges too, and with a `SecurityEventStore`, security events older than their retention (90 days by default). Each run deletes in batches until a batch comes back less than
+ * challenges too, with a `SecurityEventStore`, security events older than their retention (90 days by default), and
+ * with an `EmailChangeStore`, expired pending changes of address and revert tokens. Each run deletes in batches until a batch comes back less than
  * full, so a large backlog never becomes one long lock. A failed run is logged and the schedule goes on; the fiber
  * stops when the layer's scope closes.
  *
@@ -17,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as EffectTypes from "./EffectTypes.js"
+import { EmailChangeStore } from "./EmailChangeStore.js"
 import type { StoreError } from "./Errors.js"
 import { FactorStore } from "./FactorStore.js"
 import * as Durations from "./internal/durations.js"
@@ -52,8 +54,9 @@ const retentionOf = (input: EffectTypes.DurationInput) => Durations.positiveOrDi
 /**
  * Purges everything that has expired by now, batch by batch: sessions and tokens, then unverified accounts created
  * more than `unverifiedAccountTtl` ago (see `Options`), then, when a `FactorStore` is provided (it is optional, as
- * for `UserHarbor`), expired second-factor challenges, and, when a `SecurityEventStore` is provided, security events
- * older than `securityEventRetention`. Returns how many rows went (an account counts as one).
+ * for `UserHarbor`), expired second-factor challenges, when an `EmailChangeStore` is provided (optional too),
+ * expired pending changes of address and revert tokens, and, when a `SecurityEventStore` is provided, security
+ * events older than `securityEventRetention`. Returns how many rows went (an account counts as one).
  *
  * @since 0.1.0
  * @category purging
@@ -85,8 +88,12 @@ export const purgeAll = (
     const challenges = factors._tag === "Some"
       ? yield* drain(factors.value.purgeExpiredChallenges({ now, limit: size }))
       : 0
+    const emailChanges = yield* Effect.serviceOption(EmailChangeStore)
+    const changes = emailChanges._tag === "Some"
+      ? yield* drain(emailChanges.value.purgeExpiredEmailChanges({ now, limit: size }))
+      : 0
     const eventStore = yield* Effect.serviceOption(SecurityEventStore)
-    if (eventStore._tag === "None") return expired + unverified + challenges
+    if (eventStore._tag === "None") return expired + unverified + challenges + changes
     const retention = Duration.toMillis(
       yield* retentionOf(
         securityEventRetention ??
@@ -94,7 +101,7 @@ export const purgeAll = (
       )
     )
     const events = yield* drain(eventStore.value.purgeEvents({ before: now - retention, limit: size }))
-    return expired + unverified + challenges + events
+    return expired + unverified + challenges + changes + events
   })
 
 /**

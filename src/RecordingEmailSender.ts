@@ -15,6 +15,14 @@ import { type EmailMessage, EmailSender } from "./EmailSender.js"
 import { EmailDeliveryError } from "./Errors.js"
 
 /**
+ * The kinds of message that carry a token.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type TokenMessageKind = Extract<EmailMessage, { readonly token: unknown }>["_tag"]
+
+/**
  * The shape of the `RecordingEmailSender` service, apart from its tag.
  *
  * @since 0.3.0
@@ -23,9 +31,9 @@ import { EmailDeliveryError } from "./Errors.js"
 export interface RecordingEmailSenderService {
   /** Every message delivered so far, oldest first. */
   readonly messages: Effect.Effect<ReadonlyArray<EmailMessage>>
-  /** The raw token of the newest verification or reset message to this address (compared case-insensitively). */
+  /** The raw token of the newest message of this kind to this address (compared case-insensitively). */
   readonly lastToken: (
-    kind: "VerificationEmail" | "PasswordResetEmail",
+    kind: TokenMessageKind,
     email: string
   ) => Effect.Effect<Option.Option<string>>
   /** While `true`, every `send` fails with `EmailDeliveryError` and records nothing. */
@@ -63,7 +71,10 @@ export const make = Effect.gen(function*() {
         const key = Email.canonical(email.trim())
         for (let i = all.length - 1; i >= 0; i--) {
           const message = all[i]
-          if (message !== undefined && message._tag === kind && Email.canonical(message.to.email.trim()) === key) {
+          if (
+            message !== undefined && "token" in message && message._tag === kind &&
+            Email.canonical(message.to.email.trim()) === key
+          ) {
             return Option.some(Redacted.value(message.token))
           }
         }

@@ -24,6 +24,9 @@
  * - 0007, the security-event trail (the `SecurityEventStore` port): `userharbor_security_events`, keyed by `id`,
  *   indexed by `(user_id, occurred_at, id)` for a user's newest events and by `occurred_at` for the retention
  *   purge. No foreign key: the events outlive the account, until the purge.
+ * - 0008, changes of email address (the `EmailChangeStore` port), both `ON DELETE CASCADE` from users:
+ *   `userharbor_email_changes` (one pending change per user, keyed by `user_id`, its `token_hash` unique) and
+ *   `userharbor_email_reverts` (keyed by `token_hash`, indexed by user and by expiry).
  * - 0010, `userharbor_session_devices` (the `SessionDeviceStore` port): a session's user agent (up to 512
  *   characters) and truncated address (ASCII, up to 64), keyed by `session_id`, `ON DELETE CASCADE` from
  *   `userharbor_sessions` (whose `id` is unique), so a record goes with its session and, through it, its user.
@@ -225,6 +228,34 @@ const createSessionDevices = (d: Dialect): ReadonlyArray<string> => [
 )${d.tableOptions}`
 ]
 
+// Addresses and keys sized as in `userharbor_users`.
+const createEmailChanges = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_email_changes (
+  user_id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  token_hash VARCHAR(128)${d.ascii} NOT NULL,
+  new_email VARCHAR(254) NOT NULL,
+  new_email_key VARCHAR(762)${d.key} NOT NULL,
+  keep_session VARCHAR(128)${d.ascii} NOT NULL,
+  password_version INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  CONSTRAINT userharbor_email_changes_token UNIQUE (token_hash),
+  CONSTRAINT userharbor_email_changes_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_email_changes_expires_at ON userharbor_email_changes (expires_at)",
+  `CREATE TABLE userharbor_email_reverts (
+  token_hash VARCHAR(128)${d.ascii} NOT NULL PRIMARY KEY,
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  old_email VARCHAR(254) NOT NULL,
+  old_email_key VARCHAR(762)${d.key} NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  CONSTRAINT userharbor_email_reverts_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_email_reverts_user_id ON userharbor_email_reverts (user_id)",
+  "CREATE INDEX userharbor_email_reverts_expires_at ON userharbor_email_reverts (expires_at)"
+]
+
 // What a key is replaced with when its row cannot have the new one: no name's key starts with U+FFFF (a
 // noncharacter, which validation refuses), and the id keeps it unique.
 const unreachableKey = (id: string) => `\uFFFF${id}`
@@ -279,6 +310,7 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   ]),
   "0006_second_factors": statementsMigration(createFactors),
   "0007_security_events": statementsMigration(createSecurityEvents),
+  "0008_email_changes": statementsMigration(createEmailChanges),
   "0010_session_devices": statementsMigration(createSessionDevices)
 })
 

@@ -1,5 +1,6 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore` and `SecurityEventStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
+ * A `UserStore`, with the other ports of the same backend (`PortTags`: `CounterStore`, `OutboxStore`, `FactorStore`,
+ * `SessionDeviceStore`, `SecurityEventStore`, `EmailChangeStore`), on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
  * (`@effect/sql-pg`) and MariaDB/MySQL (`@effect/sql-mysql2`). It needs only a `SqlClient`, so it shares the app's
  * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of every port) joins
  * that transaction.
@@ -31,10 +32,12 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
 import { CounterStore, type CounterStoreService } from "./CounterStore.js"
+import type { EmailChangeStore } from "./EmailChangeStore.js"
 import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import type { FactorStore } from "./FactorStore.js"
 import * as Ports from "./internal/ports.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
+import * as SqlEmailChanges from "./internal/sqlEmailChanges.js"
 import * as SqlErrors from "./internal/sqlErrors.js"
 import * as SqlEvents from "./internal/sqlEvents.js"
 import * as SqlFactors from "./internal/sqlFactors.js"
@@ -113,6 +116,7 @@ export type PortTags =
   | FactorStore
   | SessionDeviceStore
   | SecurityEventStore
+  | EmailChangeStore
 
 /**
  * The ports of one SQL store, as `make` builds them.
@@ -538,7 +542,8 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     outbox,
     factors: SqlFactors.make(shared),
     devices: SqlSessionDevices.make(shared),
-    events: SqlEvents.make(shared)
+    events: SqlEvents.make(shared),
+    emailChanges: SqlEmailChanges.make(shared)
   }
 })
 
@@ -553,8 +558,7 @@ export const layerWithoutMigrations: Layer.Layer<PortTags, StoreError, SqlClient
 )
 
 /**
- * The store (`PortTags`: `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`,
- * `SecurityEventStore`), after running the pending `SqlMigrations` when the
+ * The store (its `PortTags`), after running the pending `SqlMigrations` when the
  * layer is built (a no-op when the schema is current).
  *
  * @since 0.1.0

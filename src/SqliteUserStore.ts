@@ -102,7 +102,7 @@ const withSessionReader = (options: Options) =>
   withFastFindSession((fallback) => SessionReader.make(options.filename, busyTimeoutMillis(options), fallback))
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`, `SecurityEventStore`) on a SQLite file, migrated, with its client.
+ * The store (`SqlUserStore.PortTags`: `UserStore` and the ports beside it) on a SQLite file, migrated, with its client.
  *
  * On a file, session look-ups outside a transaction take a fast path: the same query on a second, read-only
  * connection, prepared once (see docs/performance.md). Inside a transaction, and on `":memory:"`, every call goes

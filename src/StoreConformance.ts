@@ -9,8 +9,8 @@
  * `outboxWithUserStoreCases` check that a `CounterStore` or `OutboxStore` of the same backend joins the
  * `UserStore`'s transaction, so they apply only to ports provided together. `cases` is all of them but the factor
  * cases (`factorStoreCases`, `factorWithUserStoreCases`), the security-event cases (`securityEventStoreCases`,
- * `securityEventWithUserStoreCases`) and `sessionDeviceStoreCases`, added in 0.3.0, which a store that provides
- * those ports runs besides. Nothing here
+ * `securityEventWithUserStoreCases`), `sessionDeviceStoreCases` and `emailChangeStoreCases`, added in 0.3.0, which a
+ * store that provides those ports runs besides. Nothing here
  * imports a test framework, so the `userharbor/testing` entry stays usable from vitest, jest, node:test or a script.
  *
  * Cases create their own rows with random ids, usernames, emails and token hashes, so they can share one
@@ -28,10 +28,17 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import type { YieldWrap } from "effect/Utils"
 import { randomBytes } from "node:crypto"
 import { isDeepStrictEqual } from "node:util"
 import { type CounterRecord, CounterStore, type CounterStoreService } from "./CounterStore.js"
+import {
+  EmailChangeStore,
+  type EmailChangeStoreService,
+  type EmailRevertRecord,
+  type PendingEmailChange
+} from "./EmailChangeStore.js"
 import type { TokenPurpose } from "./Errors.js"
 import {
   FactorStore,
@@ -2241,6 +2248,255 @@ const deviceCases: ReadonlyArray<Case<UserStore | SessionDeviceStore>> = [
   })
 ]
 
+// --- changes of email address ---
+
+const emailChangeCase = casesOf<EmailChangeStore, EmailChangeStoreService, UserStore | EmailChangeStore>(
+  EmailChangeStore
+)
+
+const newAddress = () => {
+  const tag = hex(8)
+  return { email: `Moved.${tag}@Example.test`, emailKey: EmailKey.make(`moved.${tag}@example.test`) }
+}
+
+const makePendingChange = (user: UserRecord, overrides: Partial<PendingEmailChange> = {}): PendingEmailChange => {
+  const { email, emailKey } = newAddress()
+  return {
+    tokenHash: newTokenHash(),
+    userId: user.id,
+    newEmail: email,
+    newEmailKey: emailKey,
+    keepSession: newTokenHash(),
+    passwordVersion: user.passwordVersion,
+    createdAt: now,
+    expiresAt: now + day,
+    ...overrides
+  }
+}
+
+const makeRevert = (user: UserRecord, overrides: Partial<EmailRevertRecord> = {}): EmailRevertRecord => ({
+  tokenHash: newTokenHash(),
+  userId: user.id,
+  oldEmail: user.email,
+  oldEmailKey: user.emailKey,
+  createdAt: now,
+  expiresAt: now + 7 * day,
+  ...overrides
+})
+
+/** The owner of `emailKey` as the `UserStore` finds it. */
+const holderOf = (emailKey: EmailKey) =>
+  Effect.flatMap(UserStore, (store) => Effect.map(store.findUserByEmail(emailKey), Option.map((user) => user.id)))
+
+/** Each call's outcome: `"moved"`, `"unchanged"` or the error's tag. */
+const moveOutcome = (changes: EmailChangeStoreService, userId: UserId, address: ReturnType<typeof newAddress>) =>
+  changes.moveEmail({ userId, ...address }).pipe(
+    Effect.map((moved) => moved ? "moved" : "unchanged"),
+    Effect.catchAll((error) => Effect.succeed(error._tag))
+  )
+
+const emailPurgeAt = now - 600 * day
+
+const emailChangeCases: ReadonlyArray<Case<UserStore | EmailChangeStore>> = [
+  emailChangeCase("putPendingChange stores a change that findPendingChange returns, and replaces it", function*(
+    changes
+  ) {
+    const user = yield* storedUser()
+    const first = makePendingChange(user)
+    yield* changes.putPendingChange(first)
+    yield* checkEqual(yield* changes.findPendingChange(user.id), Option.some(first), "the pending change")
+    const second = makePendingChange(user, { passwordVersion: 2, createdAt: now + 1, expiresAt: now + 2 * day })
+    yield* changes.putPendingChange(second)
+    yield* checkEqual(yield* changes.findPendingChange(user.id), Option.some(second), "the replacing change")
+    yield* checkNone(yield* changes.consumePendingChange(first.tokenHash), "the replaced change's token")
+    yield* checkNone(yield* changes.findPendingChange((yield* storedUser()).id), "another user's pending change")
+  }),
+  emailChangeCase("consumePendingChange is single-use and removes an expired change too", function*(changes) {
+    const user = yield* storedUser()
+    const expired = makePendingChange(user, { expiresAt: now - day })
+    yield* changes.putPendingChange(expired)
+    yield* checkNone(yield* changes.consumePendingChange(newTokenHash()), "consumePendingChange, unknown hash")
+    yield* checkEqual(yield* changes.consumePendingChange(expired.tokenHash), Option.some(expired), "the consumer")
+    yield* checkNone(yield* changes.consumePendingChange(expired.tokenHash), "a second consumer")
+    yield* checkNone(yield* changes.findPendingChange(user.id), "the consumed change")
+  }),
+  emailChangeCase("20 concurrent consumePendingChange calls: exactly one gets the record", function*(changes) {
+    const change = makePendingChange(yield* storedUser())
+    yield* changes.putPendingChange(change)
+    const results = yield* Effect.all(
+      Array.from({ length: 20 }, () => changes.consumePendingChange(change.tokenHash)),
+      { concurrency: "unbounded" }
+    )
+    yield* checkEqual(results.filter(Option.isSome).length, 1, "consumers that got the change")
+  }),
+  emailChangeCase("deletePendingChange removes the user's change only", function*(changes) {
+    const [user, other] = [yield* storedUser(), yield* storedUser()]
+    const theirs = makePendingChange(other)
+    yield* changes.putPendingChange(makePendingChange(user))
+    yield* changes.putPendingChange(theirs)
+    yield* check(yield* changes.deletePendingChange(user.id), "deletePendingChange")
+    yield* check(!(yield* changes.deletePendingChange(user.id)), "deletePendingChange with nothing pending")
+    yield* checkNone(yield* changes.findPendingChange(user.id), "the deleted change")
+    yield* checkEqual(yield* changes.findPendingChange(other.id), Option.some(theirs), "another user's change")
+  }),
+  emailChangeCase("moveEmail moves the account and frees the old address", function*(changes) {
+    const store = yield* UserStore
+    const user = yield* storedUser({ verified: true })
+    const address = newAddress()
+    yield* check(yield* changes.moveEmail({ userId: user.id, ...address }), "moveEmail")
+    yield* expectUser(user.id, { ...user, ...address }, "the moved user")
+    yield* checkEqual(yield* holderOf(address.emailKey), Option.some(user.id), "findUserByEmail, new address")
+    yield* checkNone(yield* store.findUserByEmail(user.emailKey), "findUserByEmail, old address")
+    yield* store.insertUser(makeUser({ email: user.email, emailKey: user.emailKey }))
+    yield* check(yield* changes.moveEmail({ userId: user.id, ...address }), "moveEmail to the address it holds")
+  }),
+  emailChangeCase("moveEmail to another account's address fails with EmailTaken and changes nothing", function*(
+    changes
+  ) {
+    const store = yield* UserStore
+    const [user, other] = [yield* storedUser(), yield* storedUser()]
+    const taken = { email: other.email.toUpperCase(), emailKey: other.emailKey }
+    yield* checkFailsWith(changes.moveEmail({ userId: user.id, ...taken }), "EmailTaken", "moveEmail, taken address")
+    yield* expectUser(user.id, user, "the user after the refused move")
+    // In a transaction the refusal undoes only itself: the caller's other writes commit.
+    const session = makeSession(user)
+    yield* store.withTransaction(Effect.gen(function*() {
+      yield* store.insertSession(session)
+      yield* Effect.flip(changes.moveEmail({ userId: user.id, ...taken }))
+      yield* changes.putPendingChange(makePendingChange(user))
+    }))
+    yield* expectSession(session, "a write before the refused move")
+    yield* checkSome(yield* changes.findPendingChange(user.id), "a write after the refused move")
+  }),
+  emailChangeCase("moveEmail is conditional on the password version and answers false for no user", function*(
+    changes
+  ) {
+    const user = yield* storedUser({ passwordVersion: 3 })
+    const address = newAddress()
+    yield* check(
+      !(yield* changes.moveEmail({ userId: user.id, ...address, expectedPasswordVersion: 2 })),
+      "moveEmail, stale password version"
+    )
+    yield* expectUser(user.id, user, "the user after a stale move")
+    yield* check(
+      !(yield* changes.moveEmail({ userId: UserId.make(hex(16)), ...newAddress() })),
+      "moveEmail, no such user"
+    )
+    yield* check(
+      yield* changes.moveEmail({ userId: user.id, ...address, expectedPasswordVersion: 3 }),
+      "moveEmail, current password version"
+    )
+  }),
+  emailChangeCase("20 concurrent moves of two accounts to one address: exactly one account wins", function*(changes) {
+    const [first, second] = [yield* storedUser(), yield* storedUser()]
+    const address = newAddress()
+    const outcomes = yield* Effect.all(
+      Array.from({ length: 20 }, (_, i) => moveOutcome(changes, i % 2 === 0 ? first.id : second.id, address)),
+      { concurrency: "unbounded" }
+    )
+    const winner = yield* checkSome(yield* holderOf(address.emailKey), "the address's holder after the race")
+    yield* check(winner === first.id || winner === second.id, "the holder is one of the racers")
+    const mine = (i: number) => (i % 2 === 0 ? first.id : second.id) === winner
+    yield* checkEqual(
+      outcomes,
+      outcomes.map((_, i) => mine(i) ? "moved" : "EmailTaken"),
+      "each racer's outcome (the winner's moves succeed, every other fails with EmailTaken, never StoreError)"
+    )
+  }),
+  emailChangeCase("20 concurrent moves of 20 accounts to one address: exactly one succeeds", function*(changes) {
+    const users = yield* Effect.forEach(Array.from({ length: 20 }), () => storedUser())
+    const address = newAddress()
+    const outcomes = yield* Effect.all(users.map((user) => moveOutcome(changes, user.id, address)), {
+      concurrency: "unbounded"
+    })
+    yield* checkEqual(
+      [...outcomes].sort(),
+      ["moved", ...Array.from({ length: 19 }, () => "EmailTaken")].sort(),
+      "the racers' outcomes"
+    )
+    const winner = users[outcomes.indexOf("moved")]
+    yield* checkEqual(yield* holderOf(address.emailKey), Option.fromNullable(winner?.id), "the address's holder")
+  }),
+  emailChangeCase("revert tokens are single-use; 20 concurrent consumers: exactly one gets it", function*(changes) {
+    const user = yield* storedUser()
+    const revert = makeRevert(user, { expiresAt: now - day })
+    yield* changes.insertRevertToken(revert)
+    yield* checkNone(yield* changes.consumeRevertToken(newTokenHash()), "consumeRevertToken, unknown hash")
+    yield* checkEqual(yield* changes.consumeRevertToken(revert.tokenHash), Option.some(revert), "an expired token")
+    const raced = makeRevert(user)
+    yield* changes.insertRevertToken(raced)
+    const results = yield* Effect.all(
+      Array.from({ length: 20 }, () => changes.consumeRevertToken(raced.tokenHash)),
+      { concurrency: "unbounded" }
+    )
+    yield* checkEqual(results.filter(Option.isSome).length, 1, "consumers that got the revert token")
+  }),
+  emailChangeCase("deleteRevertTokens removes the user's tokens created at or after the instant", function*(changes) {
+    const [user, other] = [yield* storedUser(), yield* storedUser()]
+    const [older, same, newer] = [now - 1, now, now + 1].map((createdAt) => makeRevert(user, { createdAt }))
+    const theirs = makeRevert(other, { createdAt: now + 1 })
+    yield* Effect.forEach([older, same, newer, theirs].filter(Predicate.isNotUndefined), changes.insertRevertToken)
+    yield* checkEqual(yield* changes.deleteRevertTokens({ userId: user.id, createdFrom: now }), 2, "deleted")
+    yield* checkSome(yield* changes.consumeRevertToken(older?.tokenHash ?? newTokenHash()), "the older token")
+    yield* checkNone(yield* changes.consumeRevertToken(newer?.tokenHash ?? newTokenHash()), "a newer token")
+    yield* checkSome(yield* changes.consumeRevertToken(theirs.tokenHash), "another user's token")
+  }),
+  emailChangeCase("deleteUser removes the user's pending change and revert tokens", function*(changes) {
+    const store = yield* UserStore
+    const user = yield* storedUser()
+    const revert = makeRevert(user)
+    yield* changes.putPendingChange(makePendingChange(user))
+    yield* changes.insertRevertToken(revert)
+    yield* check(yield* store.deleteUser(user.id), "deleteUser")
+    yield* checkNone(yield* changes.findPendingChange(user.id), "the deleted user's pending change")
+    yield* checkNone(yield* changes.consumeRevertToken(revert.tokenHash), "the deleted user's revert token")
+  }),
+  emailChangeCase("purgeExpiredEmailChanges removes what expired at or before now, within the limit", function*(
+    changes
+  ) {
+    const drain = (at: number) =>
+      Effect.iterate(1, {
+        while: (n) => n > 0,
+        body: () => changes.purgeExpiredEmailChanges({ now: at, limit: 1000 })
+      })
+    yield* drain(emailPurgeAt)
+    const users = yield* Effect.forEach(Array.from({ length: 3 }), () => storedUser())
+    const [a, b, c] = users.filter(Predicate.isNotUndefined)
+    if (a === undefined || b === undefined || c === undefined) return yield* violation("three users")
+    const due = makePendingChange(a, { expiresAt: emailPurgeAt })
+    const live = makePendingChange(b, { expiresAt: emailPurgeAt + 1 })
+    const dueRevert = makeRevert(c, { expiresAt: emailPurgeAt - 1 })
+    const liveRevert = makeRevert(c, { expiresAt: emailPurgeAt + 1 })
+    yield* changes.putPendingChange(due)
+    yield* changes.putPendingChange(live)
+    yield* changes.insertRevertToken(dueRevert)
+    yield* changes.insertRevertToken(liveRevert)
+    yield* checkEqual(yield* changes.purgeExpiredEmailChanges({ now: emailPurgeAt, limit: 1 }), 1, "purged, limit 1")
+    yield* checkEqual(yield* changes.purgeExpiredEmailChanges({ now: emailPurgeAt, limit: 10 }), 1, "purged, rest")
+    yield* checkNone(yield* changes.findPendingChange(a.id), "the expired change")
+    yield* checkSome(yield* changes.findPendingChange(b.id), "the live change")
+    yield* checkNone(yield* changes.consumeRevertToken(dueRevert.tokenHash), "the expired revert token")
+    yield* checkSome(yield* changes.consumeRevertToken(liveRevert.tokenHash), "the live revert token")
+  }),
+  emailChangeCase("writes inside the UserStore's withTransaction roll back with it", function*(changes) {
+    const store = yield* UserStore
+    const user = yield* storedUser()
+    const revert = makeRevert(user)
+    const address = newAddress()
+    const probe = new Probe({ id: hex(8) })
+    const failed = yield* Effect.flip(store.withTransaction(Effect.gen(function*() {
+      yield* changes.putPendingChange(makePendingChange(user))
+      yield* changes.insertRevertToken(revert)
+      yield* changes.moveEmail({ userId: user.id, ...address })
+      return yield* probe
+    })))
+    yield* check(same(failed, probe), "the transaction's own failure comes out")
+    yield* checkNone(yield* changes.findPendingChange(user.id), "the rolled-back pending change")
+    yield* checkNone(yield* changes.consumeRevertToken(revert.tokenHash), "the rolled-back revert token")
+    yield* expectUser(user.id, user, "the user after the rolled-back move")
+  })
+]
+
 // --- security events ---
 
 const eventCase = casesOf<SecurityEventStore, SecurityEventStoreService>(SecurityEventStore)
@@ -2437,6 +2693,17 @@ export const factorWithUserStoreCases: ReadonlyArray<Case<UserStore | FactorStor
  * @category cases
  */
 export const sessionDeviceStoreCases: ReadonlyArray<Case<UserStore | SessionDeviceStore>> = deviceCases
+
+/**
+ * The `EmailChangeStore` contract: one pending change per user, single-use confirmation and revert tokens, the move
+ * of an account whose uniqueness the store's own key enforces (a race for one address has exactly one winner, the
+ * others `EmailTaken`), cascade on user deletion, purging, and writes that join the `UserStore`'s transaction. The
+ * move writes users, so these cases need both ports from one backend.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const emailChangeStoreCases: ReadonlyArray<Case<UserStore | EmailChangeStore>> = emailChangeCases
 
 /**
  * Every conformance case, for a store that provides all three ports on one backend (as the memory and SQL stores

@@ -1,6 +1,6 @@
 /**
- * The account service: registration, email verification, login, sessions, password change and reset, and
- * account deletion, and the management of a user's sessions. Every operation is an `Effect` whose error channel
+ * The account service: registration, email verification, login, sessions, password change and reset, change of
+ * email address, and account deletion, and the management of a user's sessions. Every operation is an `Effect` whose error channel
  * lists exactly what can go wrong, and a span named `UserHarbor.<operation>` whose `userharbor.outcome` attribute
  * is `ok` or the error's `_tag` (no secret is ever recorded on it). Logins and hashing are counted in `Metrics`.
  *
@@ -14,11 +14,14 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import { CounterStore } from "./CounterStore.js"
 import * as Email from "./Email.js"
+import { EmailChangeStore } from "./EmailChangeStore.js"
 import { AccountDeletedEmail, type EmailSender, PasswordResetEmail, VerificationEmail } from "./EmailSender.js"
 import {
   type Busy,
   type EmailDeliveryError,
   type EmailNotVerified,
+  type EmailTaken,
+  EmailUnchanged,
   type InvalidChallenge,
   type InvalidCode,
   type InvalidCredentials,
@@ -44,6 +47,7 @@ import * as Activity from "./internal/activity.js"
 import * as Clients from "./internal/clientDetails.js"
 import * as Credentials from "./internal/credentials.js"
 import * as Delivery from "./internal/delivery.js"
+import * as EmailChange from "./internal/emailChange.js"
 import * as Observe from "./internal/observe.js"
 import * as Passkeys from "./internal/passkeys.js"
 import * as Passwords from "./internal/passwords.js"
@@ -300,6 +304,29 @@ export type FactorSummary =
   | { readonly kind: "recovery-codes"; readonly remaining: number }
 
 /**
+ * A signed-in user's request to move the account to `newEmail`, with the password re-checked.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface RequestEmailChangeInput {
+  readonly sessionToken: SecretInput
+  readonly password: SecretInput
+  readonly newEmail: string
+}
+
+/**
+ * The signed-in user's change of address waiting for its confirmation.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface PendingEmailChange {
+  readonly newEmail: string
+  readonly expiresAt: Date
+}
+
+/**
  * A page of `recentActivity`: at most `limit` events (1 to 100, 20 by default), older than `before`. Pass the last
  * event of the previous page as `before` (any event has its `at` and `id`) for the next one.
  *
@@ -479,6 +506,40 @@ export interface UserHarborService {
   readonly listFactors: (
     sessionToken: SecretInput
   ) => Effect.Effect<ReadonlyArray<FactorSummary>, InvalidSession | StoreError>
+
+  // change of email address (docs/email-change.md; needs a store providing `EmailChangeStore`, else a defect)
+  /**
+   * Mails a confirmation link to `newEmail`, replacing any pending change. The answer is the same whether or not
+   * the address has an account; if it has, its owner gets a notice instead.
+   */
+  readonly requestEmailChange: (
+    input: RequestEmailChangeInput
+  ) => Effect.Effect<
+    void,
+    | InvalidSession
+    | InvalidEmail
+    | EmailUnchanged
+    | InvalidCredentials
+    | TooManyAttempts
+    | Busy
+    | EmailDeliveryError
+    | StoreError
+  >
+  /**
+   * Moves the account to the confirmed address and marks it verified, ends every session but the one that asked
+   * for the change, and mails the old address a notice with a revert link. `EmailTaken` when another account took
+   * the address meanwhile.
+   */
+  readonly confirmEmailChange: (token: SecretInput) => Effect.Effect<void, InvalidToken | EmailTaken | StoreError>
+  /**
+   * Moves the account back to the old address, ends every session and voids reset tokens. `EmailTaken` when another
+   * account holds the old address by now: the sessions are ended all the same, and the token stays usable.
+   */
+  readonly revertEmailChange: (token: SecretInput) => Effect.Effect<void, InvalidToken | EmailTaken | StoreError>
+  /** The caller's change of address waiting for its confirmation, if any. */
+  readonly pendingEmailChange: (
+    sessionToken: SecretInput
+  ) => Effect.Effect<Option.Option<PendingEmailChange>, InvalidSession | StoreError>
   // security events (docs/security-events.md)
   /**
    * The signed-in user's security events, newest first, for a "security activity" page. Empty when the store
@@ -598,6 +659,17 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       settings: config.secondFactor,
       newSession: signIn("second-factor", {}),
       recorder
+    })
+    const emailChange = EmailChange.make({
+      store,
+      changes: yield* Effect.serviceOption(EmailChangeStore),
+      tokens,
+      throttle,
+      delivery,
+      settings: config.emailChange,
+      unverifiedAccountTtl: config.unverifiedAccountTtl,
+      decoyUserId,
+      recorder: recorder
     })
     const revoked = (
       userId: UserId,
@@ -910,6 +982,38 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       listFactors: Effect.fn("UserHarbor.listFactors")(function*(sessionToken: SecretInput) {
         const { user } = yield* checkSession(sessionToken)
         return yield* factors.list(user.id)
+      }, Observe.withOutcome),
+
+      requestEmailChange: Effect.fn("UserHarbor.requestEmailChange")(
+        function*(input: RequestEmailChangeInput) {
+          const { session, tokenHash, user: signedInUser } = yield* checkSession(input.sessionToken)
+          const user = yield* fullUser(signedInUser)
+          const email = yield* Email.validate(input.newEmail)
+          if (email.key === user.emailKey) return yield* new EmailUnchanged()
+          yield* reauthenticate(input.password, user)
+          const afterCommit = yield* emailChange.request(user, { id: session.id, tokenHash }, email)
+          yield* afterCommit
+        },
+        admit,
+        Observe.withOutcome
+      ),
+
+      confirmEmailChange: Effect.fn("UserHarbor.confirmEmailChange")(function*(token: SecretInput) {
+        const tokenHash = yield* presented("confirm-email-change", token)
+        const [outcome, afterCommit] = yield* emailChange.confirm(tokenHash)
+        yield* afterCommit
+        yield* EmailChange.answer("confirm-email-change")(outcome)
+      }, Observe.withOutcome),
+
+      revertEmailChange: Effect.fn("UserHarbor.revertEmailChange")(function*(token: SecretInput) {
+        const tokenHash = yield* presented("revert-email-change", token)
+        const outcome = yield* emailChange.revert(tokenHash)
+        yield* EmailChange.answer("revert-email-change")(outcome)
+      }, Observe.withOutcome),
+
+      pendingEmailChange: Effect.fn("UserHarbor.pendingEmailChange")(function*(sessionToken: SecretInput) {
+        const { user } = yield* checkSession(sessionToken)
+        return yield* emailChange.pending(user.id)
       }, Observe.withOutcome),
 
       recentActivity: Effect.fn("UserHarbor.recentActivity")(function*(sessionToken: SecretInput, page?: ActivityPage) {

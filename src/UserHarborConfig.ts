@@ -70,6 +70,8 @@ export interface Options {
   readonly secondFactor?: Partial<SecondFactorOptions>
   /** How much of a client's address a session keeps; see `SessionDeviceOptions`. */
   readonly sessionDevices?: Partial<SessionDeviceOptions>
+  /** Changes of email address; see `EmailChangeOptions`. */
+  readonly emailChange?: Partial<EmailChangeOptions>
   /** The security-event trail; see `SecurityEventOptions`. */
   readonly securityEvents?: Partial<SecurityEventOptions>
 }
@@ -89,6 +91,33 @@ export interface SessionDeviceOptions {
   readonly ipv4Prefix: number
   /** 0 to 128; default 48. */
   readonly ipv6Prefix: number
+}
+
+/**
+ * Changes of email address (docs/email-change.md).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface EmailChangeOptions {
+  /** How long the link mailed to the new address confirms the change. Default 24 hours, as for verification. */
+  readonly confirmationTtl: EffectTypes.DurationInput
+  /**
+   * How long the link mailed to the old address can undo the change. Default 7 days: long enough for an owner who
+   * reads mail weekly to throw out someone who took the account over.
+   */
+  readonly revertTtl: EffectTypes.DurationInput
+}
+
+/**
+ * `EmailChangeOptions` with every default filled in.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface EmailChangeSettings {
+  readonly confirmationTtl: Duration.Duration
+  readonly revertTtl: Duration.Duration
 }
 
 /**
@@ -283,6 +312,7 @@ export interface Settings {
   readonly passkeys: PasskeySettings | undefined
   readonly secondFactor: SecondFactorSettings
   readonly sessionDevices: SessionDeviceOptions
+  readonly emailChange: EmailChangeSettings
   readonly securityEvents: SecurityEventSettings
 }
 
@@ -401,6 +431,14 @@ const sessionDeviceSettings = Effect.fnUntraced(function*(options: Partial<Sessi
   return settings
 })
 
+const emailChangeSettings = Effect.fnUntraced(function*(options: Partial<EmailChangeOptions> = {}) {
+  const settings: EmailChangeSettings = {
+    confirmationTtl: yield* positiveDuration("emailChange.confirmationTtl", options.confirmationTtl ?? "24 hours"),
+    revertTtl: yield* positiveDuration("emailChange.revertTtl", options.revertTtl ?? "7 days")
+  }
+  return settings
+})
+
 /**
  * Checks the options and fills in the defaults.
  *
@@ -454,6 +492,7 @@ export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.Con
       passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys),
       secondFactor: yield* secondFactorSettings(options.secondFactor),
       sessionDevices: yield* sessionDeviceSettings(options.sessionDevices),
+      emailChange: yield* emailChangeSettings(options.emailChange),
       securityEvents: {
         retention: yield* positiveDuration(
           "securityEvents.retention",
@@ -483,7 +522,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated), `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
  * lower-case letter, an upper-case letter, a digit and a symbol), `USERHARBOR_ENUMERATION` (`standard` or
  * `strict`), `USERHARBOR_TOTP_ISSUER`, `USERHARBOR_LOGIN_CHALLENGE_TTL`, `USERHARBOR_SESSION_IPV4_PREFIX`,
- * `USERHARBOR_SESSION_IPV6_PREFIX` and `USERHARBOR_SECURITY_EVENT_RETENTION`.
+ * `USERHARBOR_SESSION_IPV6_PREFIX`, `USERHARBOR_EMAIL_CHANGE_TTL`, `USERHARBOR_EMAIL_REVERT_TTL` and
+ * `USERHARBOR_SECURITY_EVENT_RETENTION`.
  *
  * @since 0.1.0
  * @category config
@@ -513,12 +553,16 @@ export const fromEnv: Config.Config<Options> = Config.all({
   challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL")),
   ipv4Prefix: optional(Config.integer("USERHARBOR_SESSION_IPV4_PREFIX")),
   ipv6Prefix: optional(Config.integer("USERHARBOR_SESSION_IPV6_PREFIX")),
+  emailChangeTtl: optional(Config.duration("USERHARBOR_EMAIL_CHANGE_TTL")),
+  emailRevertTtl: optional(Config.duration("USERHARBOR_EMAIL_REVERT_TTL")),
   eventRetention: optional(Config.duration("USERHARBOR_SECURITY_EVENT_RETENTION"))
 }).pipe(
   Config.map((
     {
       appNames,
       challengeTtl,
+      emailChangeTtl,
+      emailRevertTtl,
       enumeration,
       eventRetention,
       ipv4Prefix,
@@ -554,6 +598,10 @@ export const fromEnv: Config.Config<Options> = Config.all({
         ...(ipv4Prefix === undefined ? {} : { ipv4Prefix }),
         ...(ipv6Prefix === undefined ? {} : { ipv6Prefix })
       },
+      emailChange: {
+        ...(emailChangeTtl === undefined ? {} : { confirmationTtl: emailChangeTtl }),
+        ...(emailRevertTtl === undefined ? {} : { revertTtl: emailRevertTtl })
+      },
       securityEvents: eventRetention === undefined ? {} : { retention: eventRetention }
     }
   })
@@ -586,5 +634,7 @@ const envNames = toVariables({
   "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL",
   "sessionDevices.ipv4Prefix": "USERHARBOR_SESSION_IPV4_PREFIX",
   "sessionDevices.ipv6Prefix": "USERHARBOR_SESSION_IPV6_PREFIX",
+  "emailChange.confirmationTtl": "USERHARBOR_EMAIL_CHANGE_TTL",
+  "emailChange.revertTtl": "USERHARBOR_EMAIL_REVERT_TTL",
   "securityEvents.retention": "USERHARBOR_SECURITY_EVENT_RETENTION"
 })

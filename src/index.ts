@@ -27,6 +27,10 @@ export * as EffectTypes from "./EffectTypes.js"
  */
 export * as Email from "./Email.js"
 /**
+ * @since 0.3.0
+ */
+export * as EmailChangeStore from "./EmailChangeStore.js"
+/**
  * @since 0.1.0
  */
 export * as EmailSender from "./EmailSender.js"

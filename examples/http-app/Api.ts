@@ -1,5 +1,5 @@
 /**
- * The HTTP API: five groups (`accounts`, `sessions`, `factors`, `passkeys`, `activity`), one endpoint per UserHarbor operation,
+ * The HTTP API: six groups (`accounts`, `sessions`, `factors`, `passkeys`, `emailChange`, `activity`), one endpoint per UserHarbor operation,
  * every domain error mapped to a status, and the middlewares that guard it (`BodyLimit` for request sizes, `OriginCheck` for CSRF,
  * `Authentication` for the session cookie).
  *
@@ -18,6 +18,8 @@ import {
   Busy,
   EmailDeliveryError,
   EmailNotVerified,
+  EmailTaken,
+  EmailUnchanged,
   InvalidChallenge,
   InvalidCode,
   InvalidCredentials,
@@ -88,6 +90,10 @@ export const InvalidPasskeyChallengeError = errorBody(InvalidPasskeyChallenge, 4
 export const InvalidPasskeyNameError = errorBody(InvalidPasskeyName, 422)
 // Unknown or another user's: the same 404.
 export const PasskeyNotFoundError = errorBody(PasskeyNotFound, 404)
+// Change of email (docs/email-change.md): the current address as the new one is unacceptable content (422); the
+// address taken by another account before the confirmation (or the revert) is a conflict (409).
+export const EmailUnchangedError = errorBody(EmailUnchanged, 422)
+export const EmailTakenError = errorBody(EmailTaken, 409)
 
 /**
  * `StoreError` keeps its driver-level `cause` for logs; the body carries only the tag, the operation and the
@@ -543,6 +549,51 @@ export class PasskeysGroup extends HttpApiGroup.make("passkeys")
   .addError(BusyError)
 {}
 
+export const ChangeEmailPayload = Schema.Struct({ newEmail: Schema.String, password: Password })
+
+/** What `GET /api/accounts/me/email-change` returns: the change waiting for its confirmation, or `null`. */
+export const PendingEmailChange = Schema.NullOr(Schema.Struct({ newEmail: Schema.String, expiresAt: Schema.Date }))
+
+/**
+ * Change of email address (docs/email-change.md): the request by the signed-in user (password re-checked), and
+ * the confirmation and revert links' tokens, which need no session (the link may be opened on another device).
+ */
+export class EmailChangeGroup extends HttpApiGroup.make("emailChange")
+  // Same answer whether the new address is free or taken: only its owner learns of the attempt.
+  .add(
+    HttpApiEndpoint.post("requestEmailChange", "/accounts/me/email-change")
+      .setPayload(ChangeEmailPayload)
+      .addSuccess(HttpApiSchema.Accepted)
+      .addError(InvalidSessionError)
+      .addError(InvalidEmailError)
+      .addError(EmailUnchangedError)
+      .addError(InvalidCredentialsError)
+      .addError(TooManyAttemptsError)
+      .addError(EmailDeliveryErrorBody)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.get("pendingEmailChange", "/accounts/me/email-change")
+      .addSuccess(PendingEmailChange)
+      .addError(InvalidSessionError)
+      .middleware(Authentication)
+  )
+  .add(
+    HttpApiEndpoint.post("confirmEmailChange", "/accounts/email-change/confirm")
+      .setPayload(TokenPayload)
+      .addError(InvalidTokenError)
+      .addError(EmailTakenError)
+  )
+  .add(
+    HttpApiEndpoint.post("revertEmailChange", "/accounts/email-change/revert")
+      .setPayload(TokenPayload)
+      .addError(InvalidTokenError)
+      .addError(EmailTakenError)
+  )
+  .addError(StoreErrorBody)
+  .addError(BusyError)
+{}
+
 /** One line of the account page's "Recent security activity": what happened, when, and from which client. */
 export const ActivityEntry = Schema.Struct({
   id: Schema.String,
@@ -570,6 +621,7 @@ export class Api extends HttpApi.make("userharbor")
   .add(SessionsGroup)
   .add(FactorsGroup)
   .add(PasskeysGroup)
+  .add(EmailChangeGroup)
   .add(ActivityGroup)
   .prefix("/api")
   .middleware(OriginCheck)

@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { CounterStore } from "../../src/CounterStore.js"
+import type { EmailChangeStore } from "../../src/EmailChangeStore.js"
 import type { EmailSender } from "../../src/EmailSender.js"
 import type { FactorStore } from "../../src/FactorStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
@@ -27,6 +28,7 @@ import type { UserStore } from "../../src/UserStore.js"
 import { ActivityLive } from "./ActivityHandlers.js"
 import { Api } from "./Api.js"
 import { AppSettings } from "./AppSettings.js"
+import { EmailChangeLive } from "./EmailChangeHandlers.js"
 import { FactorsLive, PasskeysLive } from "./FactorHandlers.js"
 import {
   AccountsLive,
@@ -40,8 +42,11 @@ import { PagesLive } from "./Pages.js"
 
 // One error type per layer, so each keeps its own (`StoreError`, `ConfigError`) in the app layer's type.
 export interface Options<StoreE, SenderE, HasherE, ConfigE> {
-  /** The store's four ports (the SQL and memory stores provide them all); `FactorStore` for TOTP and passkeys. */
-  readonly store: Layer.Layer<UserStore | CounterStore | OutboxStore | FactorStore, StoreE>
+  /**
+   * The store's ports (the SQL and memory stores provide them all); `FactorStore` for TOTP and passkeys,
+   * `EmailChangeStore` for the change of email address.
+   */
+  readonly store: Layer.Layer<UserStore | CounterStore | OutboxStore | FactorStore | EmailChangeStore, StoreE>
   /** May use `AppSettings` (for links in emails). */
   readonly sender: Layer.Layer<EmailSender, SenderE, AppSettings>
   readonly hasher: Layer.Layer<PasswordHasher, HasherE>
@@ -198,6 +203,7 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
       SessionsLive,
       FactorsLive,
       PasskeysLive,
+      EmailChangeLive,
       ActivityLive,
       OriginCheckLive,
       BodyLimitLive

@@ -76,7 +76,7 @@ const setSessionCookie = (token: Redacted.Redacted<string>, expires: Date) =>
       )
     ))
 
-const clearSessionCookie = Effect.flatMap(
+export const clearSessionCookie = Effect.flatMap(
   AppSettings,
   (settings) =>
     HttpApp.appendPreResponseHandler((_request, response) =>

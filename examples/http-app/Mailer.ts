@@ -17,7 +17,9 @@ import { AppSettings } from "./AppSettings.js"
 export const templates = (origin: string): EmailTemplates.Options => ({
   appName: "UserHarbor example",
   verificationUrl: (token) => `${origin}/verify#token=${encodeURIComponent(token)}`,
-  resetUrl: (token) => `${origin}/reset#token=${encodeURIComponent(token)}`
+  resetUrl: (token) => `${origin}/reset#token=${encodeURIComponent(token)}`,
+  emailChangeUrl: (token) => `${origin}/confirm-email#token=${encodeURIComponent(token)}`,
+  revertEmailChangeUrl: (token) => `${origin}/revert-email#token=${encodeURIComponent(token)}`
 })
 
 /**

@@ -8,7 +8,17 @@ import { fileURLToPath } from "node:url"
 
 const publicDir = fileURLToPath(new URL("./public/", import.meta.url))
 
-const pages = ["sign-up", "sign-in", "account", "settings", "verify", "forgot-password", "reset"]
+const pages = [
+  "sign-up",
+  "sign-in",
+  "account",
+  "settings",
+  "verify",
+  "forgot-password",
+  "reset",
+  "confirm-email",
+  "revert-email"
+]
 const assets = ["app.js", "webauthn.js", "style.css"]
 
 export const PagesLive = HttpApiBuilder.Router.use((router) =>

@@ -1,5 +1,6 @@
 import * as Context from "effect/Context"
 import { CounterStore, type CounterStoreService } from "../CounterStore.js"
+import { EmailChangeStore, type EmailChangeStoreService } from "../EmailChangeStore.js"
 import { FactorStore, type FactorStoreService } from "../FactorStore.js"
 import { OutboxStore, type OutboxStoreService } from "../OutboxStore.js"
 import { SecurityEventStore, type SecurityEventStoreService } from "../SecurityEventStore.js"
@@ -14,16 +15,20 @@ export interface Ports {
   readonly factors: FactorStoreService
   readonly devices: SessionDeviceStoreService
   readonly events: SecurityEventStoreService
+  readonly emailChanges: EmailChangeStoreService
 }
 
 /** The ports under their tags, as the stores' layers provide them. */
 export const context = (
   ports: Ports
-): Context.Context<UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | SecurityEventStore> =>
+): Context.Context<
+  UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | SecurityEventStore | EmailChangeStore
+> =>
   Context.make(UserStore, ports.store).pipe(
     Context.add(CounterStore, ports.counters),
     Context.add(OutboxStore, ports.outbox),
     Context.add(FactorStore, ports.factors),
     Context.add(SessionDeviceStore, ports.devices),
-    Context.add(SecurityEventStore, ports.events)
+    Context.add(SecurityEventStore, ports.events),
+    Context.add(EmailChangeStore, ports.emailChanges)
   )

@@ -82,7 +82,7 @@ export interface Attempt {
 }
 
 /** Mail that a stranger can make the library send to an account. */
-export type MailPurpose = TokenPurpose | "registration-attempt"
+export type MailPurpose = TokenPurpose | "registration-attempt" | "change-email" | "change-email-attempt"
 
 export interface Throttle {
   /**

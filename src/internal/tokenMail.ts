@@ -9,7 +9,7 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Email from "../Email.js"
 import type { EmailMessage, Recipient } from "../EmailSender.js"
-import { InvalidToken, type TokenPurpose } from "../Errors.js"
+import { InvalidToken, type InvalidTokenPurpose, type TokenPurpose } from "../Errors.js"
 import type { UserId } from "../User.js"
 import type { TokenHash, UserRecord, UserStoreService } from "../UserStore.js"
 import * as Delivery from "./delivery.js"
@@ -33,12 +33,12 @@ export interface Deps<E> {
 export type TokenOutcome = "ok" | "unknown" | "expired"
 
 /** Raises `outcome` as the operation's answer, once the transaction that decided it has committed. */
-export const consumeIn = (purpose: TokenPurpose) => (outcome: TokenOutcome) =>
+export const consumeIn = (purpose: InvalidTokenPurpose) => (outcome: TokenOutcome) =>
   outcome === "ok" ? Effect.void : Effect.fail(new InvalidToken({ purpose, reason: outcome }))
 
 export const make = <E>({ decoyUserId, delivery, store, throttle, tokens }: Deps<E>) => {
   // The hash of a presented token; one that cannot be a token is unknown at once, never looked up.
-  const presented = (purpose: TokenPurpose, token: SecretInput): Effect.Effect<TokenHash, InvalidToken> => {
+  const presented = (purpose: InvalidTokenPurpose, token: SecretInput): Effect.Effect<TokenHash, InvalidToken> => {
     const tokenHash = tokens.hashOf(redact(token))
     return tokenHash === undefined
       ? Effect.fail(new InvalidToken({ purpose, reason: "unknown" }))

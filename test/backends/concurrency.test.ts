@@ -13,7 +13,7 @@ import { join } from "node:path"
 import { createInterface, type Interface } from "node:readline"
 import { afterAll } from "vitest"
 import * as Email from "../../src/Email.js"
-import { RecordingEmailSender } from "../../src/RecordingEmailSender.js"
+import { RecordingEmailSender, type TokenMessageKind } from "../../src/RecordingEmailSender.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as Username from "../../src/Username.js"
@@ -46,10 +46,13 @@ const casing = (name: string, n: number) =>
 
 const tag = () => Math.random().toString(36).slice(2, 8)
 
-const lastToken = (kind: "VerificationEmail" | "PasswordResetEmail", email: string) =>
+const lastToken = (kind: TokenMessageKind, email: string) =>
   Effect.flatMap(RecordingEmailSender, (r) => r.lastToken(kind, email)).pipe(Effect.map(Option.getOrThrow))
 
-/** The four races of issue 3, checked on whatever `race` runs them on; returns the tallies for the log. */
+/**
+ * The four races of issue 3 and the change-of-email race of issue 14, checked on whatever `race` runs them on;
+ * logs the tallies.
+ */
 const scenarios = (name: string, race: Race) =>
   Effect.gen(function*() {
     const harbor = yield* UserHarbor
@@ -112,13 +115,32 @@ const scenarios = (name: string, race: Race) =>
     assert.deepStrictEqual(report.registerEmail, { ok: racers })
     assert.strictEqual(yield* rowsWith("email_key", Email.canonical(address)), 1)
 
+    // confirmEmailChange: two accounts confirm one new address, each token 10 times; exactly one account wins.
+    const shared = `Moved.${tag()}@Example.com`
+    const tokens = yield* Effect.forEach([0, 1], (i) =>
+      Effect.gen(function*() {
+        const account = { username: `mover${i}x${tag()}`, email: `mover${i}.${tag()}@example.com` }
+        const moverPassword = "Some-good-pass-9!"
+        yield* harbor.register({ ...account, password: moverPassword })
+        yield* harbor.verifyEmail(yield* lastToken("VerificationEmail", account.email))
+        const session = yield* harbor.login({ email: account.email, password: moverPassword })
+        yield* harbor.requestEmailChange({ sessionToken: session.token, password: moverPassword, newEmail: shared })
+        return yield* lastToken("EmailChangeConfirmationEmail", shared)
+      }))
+    const confirmed = yield* race(
+      Array.from({ length: racers }, (_, i) => ({ op: "confirmEmailChange", token: tokens[i % 2] ?? "" }))
+    )
+    report.confirmEmailChange = tally(confirmed)
+    assert.deepStrictEqual(report.confirmEmailChange, { ok: 1, EmailTaken: 1, InvalidToken: racers - 2 })
+    assert.strictEqual(yield* rowsWith("email_key", Email.canonical(shared)), 1)
+
     console.log(`concurrency (${name}): ${JSON.stringify(report)}`)
   })
 
 // --- PostgreSQL: 20 fibers in this process, a pool of 20 ---
 
 describeOn("pg", "concurrency", (url) => {
-  it.live("20 racing verifyEmail, resetPassword and register calls", () =>
+  it.live("20 racing verifyEmail, resetPassword, register and confirmEmailChange calls", () =>
     Effect.gen(function*() {
       const context = yield* Effect.context<UserHarbor>()
       const race: Race = (commands) =>
@@ -168,7 +190,7 @@ const dir = mkdtempSync(join(tmpdir(), "userharbor-race-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe("concurrency on SQLite (WAL file, 20 processes)", () => {
-  it.live("20 racing verifyEmail, resetPassword and register calls", () =>
+  it.live("20 racing verifyEmail, resetPassword, register and confirmEmailChange calls", () =>
     Effect.gen(function*() {
       const filename = join(dir, "race.db")
       const store = SqliteUserStore.layer({ filename })

@@ -16,6 +16,7 @@ import * as UserHarborModule from "../../src/UserHarbor.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
 import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
@@ -38,6 +39,8 @@ behaviourSuite("memory", () => UserHarborTest.layer)
 behaviourSuite("memory", () => UserHarborTest.layerOutboxWithStore(MemoryUserStore.layer), "outbox")
 throttlingSuite("memory", () => MemoryUserStore.layer)
 secondFactorsSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
+emailChangeSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
+emailChangeSuite("memory", () => UserHarborTest.layerOutboxWithStore(MemoryUserStore.layer), "outbox")
 securityEventsSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
 
 const snapshot = Effect.flatMap(MemoryUserStore.MemoryUserStore, (inspector) => inspector.snapshot)
@@ -81,7 +84,14 @@ describe("UserHarbor (memory only)", () => {
         h.resetPassword({ token: reset, newPassword: "short" }),
         h.resetPassword({ token: reset, newPassword: "Alice@Example.com" }),
         h.deleteAccount({ sessionToken: session.token, password: "wrong-password-here" }),
-        h.deleteAccount({ sessionToken: "garbage", password })
+        h.deleteAccount({ sessionToken: "garbage", password }),
+        h.requestEmailChange({ sessionToken: session.token, password: "wrong-password-here", newEmail: "a@b.org" }),
+        h.requestEmailChange({ sessionToken: session.token, password, newEmail: "nope" }),
+        h.requestEmailChange({ sessionToken: session.token, password, newEmail: "ALICE@example.com" }),
+        h.requestEmailChange({ sessionToken: "garbage", password, newEmail: "a@b.org" }),
+        h.confirmEmailChange("garbage"),
+        h.confirmEmailChange(reset),
+        h.revertEmailChange(reset)
       ]
       for (const attempt of failing) yield* changesNothing(attempt)
     }).pipe(Effect.provide(UserHarborTest.layer)))

@@ -12,6 +12,7 @@ import { Effect, Layer, Redacted } from "effect"
 import * as MysqlUserStore from "../../src/MysqlUserStore.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
@@ -26,6 +27,10 @@ import { describeOn, mysqlDatabase, mysqlStore } from "../support/sqlDatabases.j
 
 describeOn("mysql", "behaviour", (url) => {
   behaviourSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
+})
+
+describeOn("mysql", "change of email address", (url) => {
+  emailChangeSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
 })
 
 describeOn("mysql", "second factors", (url) => {

@@ -11,6 +11,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import * as PgUserStore from "../../src/PgUserStore.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
@@ -24,6 +25,10 @@ import { describeOn, pgSchema, pgStore } from "../support/sqlDatabases.js"
 
 describeOn("pg", "behaviour", (url) => {
   behaviourSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
+})
+
+describeOn("pg", "change of email address", (url) => {
+  emailChangeSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
 })
 
 describeOn("pg", "second factors", (url) => {

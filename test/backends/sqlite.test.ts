@@ -19,6 +19,7 @@ import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as SqlUserStore from "../../src/SqlUserStore.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { EmailKey, UserStore } from "../../src/UserStore.js"
+import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
 import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
@@ -40,6 +41,10 @@ behaviourSuite(
 
 throttlingSuite("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
 secondFactorsSuite(
+  "sqlite :memory:",
+  () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
+)
+emailChangeSuite(
   "sqlite :memory:",
   () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
 )

@@ -133,7 +133,11 @@ export const layer = (
   }))
 
 /** The link in the newest email to `to` whose subject matches. */
-export const linkIn = (emails: ReadonlyArray<Delivered>, to: string, page: "verify" | "reset"): string => {
+export const linkIn = (
+  emails: ReadonlyArray<Delivered>,
+  to: string,
+  page: "verify" | "reset" | "confirm-email" | "revert-email"
+): string => {
   const email = emails.findLast((email) => email.to === to && email.text.includes(`/${page}#token=`))
   const link = email?.text.match(new RegExp(`https?://\\S+/${page}#token=\\S+`))?.[0]
   if (link === undefined) throw new Error(`no ${page} link for ${to}`)

@@ -252,6 +252,21 @@ describe("observability", () => {
         const sessionToken = carolSession.token
         yield* call("listFactors", "ok", h.listFactors(sessionToken))
         yield* call("recentActivity", "ok", h.recentActivity(sessionToken))
+        const carolNew = "carol.new@example.com"
+        yield* call(
+          "requestEmailChange",
+          "InvalidCredentials",
+          h.requestEmailChange({ sessionToken, password: "wrong-password", newEmail: carolNew })
+        )
+        yield* call("requestEmailChange", "ok", h.requestEmailChange({ sessionToken, password, newEmail: carolNew }))
+        yield* call("pendingEmailChange", "ok", h.pendingEmailChange(sessionToken))
+        yield* call("recentActivity", "ok", h.recentActivity(sessionToken))
+        const emailChangeToken = yield* lastToken("EmailChangeConfirmationEmail", carolNew)
+        yield* call("confirmEmailChange", "ok", h.confirmEmailChange(emailChangeToken))
+        yield* call("confirmEmailChange", "InvalidToken", h.confirmEmailChange(emailChangeToken))
+        const revertToken = yield* lastToken("EmailChangedEmail", carol.email)
+        yield* call("revertEmailChange", "InvalidToken", h.revertEmailChange(emailChangeToken))
+        factorSecrets.push(emailChangeToken, revertToken)
         const enrollment = yield* h.beginTotpEnrollment({ sessionToken, password })
         expected.push(["UserHarbor.beginTotpEnrollment", "ok"])
         const timestamp = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -337,7 +352,7 @@ describe("observability", () => {
       const operations = Object.keys(yield* Effect.provide(UserHarbor, UserHarborTest.layer)).map((op) =>
         `UserHarbor.${op}`
       )
-      expect(operations).toHaveLength(31)
+      expect(operations).toHaveLength(35)
       expect(new Set(topLevel.map((span) => span.name))).toEqual(new Set(operations))
 
       // Metrics: 7 successful logins, 3 refused (2 InvalidCredentials, 1 EmailNotVerified).
@@ -356,7 +371,7 @@ describe("observability", () => {
 
       // Nothing secret anywhere.
       expect(tokens.filter((t) => t !== "none")).toHaveLength(11)
-      expect(factorSecrets.filter((t) => t !== "none")).toHaveLength(30)
+      expect(factorSecrets.filter((t) => t !== "none")).toHaveLength(32)
       expect(hashes).toHaveLength(3)
       const secrets = [
         password,

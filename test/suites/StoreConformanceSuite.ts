@@ -5,6 +5,7 @@
 import { describe, layer } from "@effect/vitest"
 import type * as Layer from "effect/Layer"
 import type { CounterStore } from "../../src/CounterStore.js"
+import type { EmailChangeStore } from "../../src/EmailChangeStore.js"
 import type { FactorStore } from "../../src/FactorStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
 import type { SecurityEventStore } from "../../src/SecurityEventStore.js"
@@ -12,7 +13,14 @@ import type { SessionDeviceStore } from "../../src/SessionDeviceStore.js"
 import { StoreConformance } from "../../src/testing.js"
 import type { UserStore } from "../../src/UserStore.js"
 
-type Ports = UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | SecurityEventStore
+type Ports =
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | SessionDeviceStore
+  | SecurityEventStore
+  | EmailChangeStore
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Case<Ports>>]> = [
   ["UserStore", StoreConformance.userStoreCases],
@@ -24,7 +32,8 @@ const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Cas
   ["FactorStore with UserStore", StoreConformance.factorWithUserStoreCases],
   ["SessionDeviceStore", StoreConformance.sessionDeviceStoreCases],
   ["SecurityEventStore", StoreConformance.securityEventStoreCases],
-  ["SecurityEventStore with UserStore", StoreConformance.securityEventWithUserStoreCases]
+  ["SecurityEventStore with UserStore", StoreConformance.securityEventWithUserStoreCases],
+  ["EmailChangeStore", StoreConformance.emailChangeStoreCases]
 ]
 
 export const conformanceSuite = <E>(

@@ -9,7 +9,7 @@ import * as Email from "../../src/Email.js"
 import type { EmailMessage } from "../../src/EmailSender.js"
 import type { TokenPurpose } from "../../src/Errors.js"
 import * as OutboxWorker from "../../src/OutboxWorker.js"
-import { RecordingEmailSender } from "../../src/RecordingEmailSender.js"
+import { RecordingEmailSender, type TokenMessageKind } from "../../src/RecordingEmailSender.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import type { RegisterInput } from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
@@ -50,7 +50,7 @@ export const drainOutbox = Layer.effect(
 ).pipe(Layer.orDie)
 
 /** The raw token of the newest message of `kind` to `email`; fails the test when there is none. */
-export const lastToken = (kind: "VerificationEmail" | "PasswordResetEmail", email: string) =>
+export const lastToken = (kind: TokenMessageKind, email: string) =>
   Effect.zipRight(deliverPending, Effect.flatMap(RecordingEmailSender, (r) => Effect.flatten(r.lastToken(kind, email))))
 
 export const messages = Effect.zipRight(deliverPending, Effect.flatMap(RecordingEmailSender, (r) => r.messages))

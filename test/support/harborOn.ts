@@ -25,6 +25,7 @@ export const harborOn = <A, E, R>(store: Layer.Layer<A | UserStore, E, R>) =>
 export const Command = Schema.Union(
   Schema.Struct({ op: Schema.Literal("verifyEmail"), token: Schema.String }),
   Schema.Struct({ op: Schema.Literal("resetPassword"), token: Schema.String, password: Schema.String }),
+  Schema.Struct({ op: Schema.Literal("confirmEmailChange"), token: Schema.String }),
   Schema.Struct({
     op: Schema.Literal("register"),
     username: Schema.String,
@@ -41,6 +42,8 @@ export const execute = (command: Command): Effect.Effect<string, never, UserHarb
       ? harbor.verifyEmail(command.token)
       : command.op === "resetPassword"
       ? harbor.resetPassword({ token: command.token, newPassword: command.password })
+      : command.op === "confirmEmailChange"
+      ? harbor.confirmEmailChange(command.token)
       : harbor.register(command)
     return Effect.match(call, { onFailure: (error) => error._tag, onSuccess: () => "ok" })
   })

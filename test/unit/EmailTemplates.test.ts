@@ -3,6 +3,9 @@ import { Redacted } from "effect"
 import * as fc from "fast-check"
 import {
   AccountDeletedEmail,
+  EmailChangeAttemptEmail,
+  EmailChangeConfirmationEmail,
+  EmailChangedEmail,
   type EmailMessage,
   PasswordChangedEmail,
   PasswordResetEmail,
@@ -68,6 +71,41 @@ describe("EmailTemplates", () => {
     }
     expect(linked.render(verification).html).toContain(`<a href="https://app.example/verify#${token}">`)
     expect(bare.render(verification).html).toContain(`<code style="font-size:1.1em">${token}</code>`)
+  })
+
+  it("renders the change-of-email messages: each token once, as its own link, the new address escaped", () => {
+    const linked = EmailTemplates.make({
+      appName: "Acme",
+      emailChangeUrl: (t) => `https://app.example/confirm-email#${t}`,
+      revertEmailChangeUrl: (t) => `https://app.example/revert-email#${t}`
+    })
+    const confirmation = new EmailChangeConfirmationEmail({ to: bob, token: Redacted.make(token), expiresAt })
+    const changed = new EmailChangedEmail({
+      to: bob,
+      newEmail: "<b>evil</b>@example.com",
+      token: Redacted.make(token),
+      expiresAt
+    })
+    for (
+      const [message, link] of [
+        [confirmation, `https://app.example/confirm-email#${token}`],
+        [changed, `https://app.example/revert-email#${token}`]
+      ] as const
+    ) {
+      const rendered = linked.render(message)
+      expect(rendered.subject).toContain("Acme")
+      for (const body of [rendered.text, rendered.html]) {
+        expect(count(body, token)).toBe(1)
+        expect(count(body, link)).toBe(1)
+      }
+      expect(rendered.text).toContain(expiresAt.toUTCString())
+    }
+    expect(linked.render(changed).html).toContain("&lt;b&gt;evil&lt;/b&gt;@example.com")
+    expect(linked.render(changed).html).not.toContain("<b>evil</b>")
+    expect(EmailTemplates.make().render(confirmation).text).toContain(token)
+    const attempt = linked.render(new EmailChangeAttemptEmail({ to: bob }))
+    expect(attempt.text).toContain("bob@example.com")
+    expect(attempt.text + attempt.html).not.toContain(token)
   })
 
   it("notices carry no token", () => {

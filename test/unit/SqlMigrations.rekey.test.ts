@@ -67,7 +67,7 @@ const rekeys = (name: string, client: () => Layer.Layer<SqlClient.SqlClient>) =>
           })
         }`
       }
-      assert.deepStrictEqual((yield* SqlMigrations.run).map(([id]) => id), [4, 5, 6, 7, 10])
+      assert.deepStrictEqual((yield* SqlMigrations.run).map(([id]) => id), [4, 5, 6, 7, 8, 10])
       const rows = yield* Effect.flatMap(
         sql`SELECT id, username_key FROM userharbor_users ORDER BY created_at`,
         Schema.decodeUnknown(Schema.Array(Key))

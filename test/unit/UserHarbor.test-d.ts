@@ -4,6 +4,8 @@ import type {
   Busy,
   EmailDeliveryError,
   EmailNotVerified,
+  EmailTaken,
+  EmailUnchanged,
   InvalidChallenge,
   InvalidCode,
   InvalidCredentials,
@@ -69,6 +71,19 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<ErrorOf<"listSessions">>().toEqualTypeOf<InvalidSession | StoreError>()
     expectTypeOf<ErrorOf<"revokeSession">>().toEqualTypeOf<InvalidSession | SessionNotFound | StoreError>()
     expectTypeOf<ErrorOf<"revokeOtherSessions">>().toEqualTypeOf<InvalidSession | StoreError>()
+    expectTypeOf<ErrorOf<"requestEmailChange">>().toEqualTypeOf<
+      | InvalidSession
+      | InvalidEmail
+      | EmailUnchanged
+      | InvalidCredentials
+      | TooManyAttempts
+      | Busy
+      | EmailDeliveryError
+      | StoreError
+    >()
+    expectTypeOf<ErrorOf<"confirmEmailChange">>().toEqualTypeOf<InvalidToken | EmailTaken | StoreError>()
+    expectTypeOf<ErrorOf<"revertEmailChange">>().toEqualTypeOf<InvalidToken | EmailTaken | StoreError>()
+    expectTypeOf<ErrorOf<"pendingEmailChange">>().toEqualTypeOf<InvalidSession | StoreError>()
   })
 
   it("pins each operation's success and requires nothing", () => {
@@ -118,6 +133,9 @@ describe("UserHarborOutbox error unions", () => {
     >()
     expectTypeOf<OutboxErrorOf<"resendVerification">>().toEqualTypeOf<InvalidEmail | StoreError>()
     expectTypeOf<OutboxErrorOf<"sendPasswordReset">>().toEqualTypeOf<InvalidEmail | StoreError>()
+    expectTypeOf<OutboxErrorOf<"requestEmailChange">>().toEqualTypeOf<
+      InvalidSession | InvalidEmail | EmailUnchanged | InvalidCredentials | TooManyAttempts | Busy | StoreError
+    >()
   })
 
   it("keeps every other operation as it is in inline mode", () => {

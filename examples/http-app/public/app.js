@@ -179,6 +179,21 @@ const showPasskeys = async () => {
   }
 }
 
+// A page whose form POSTs the link's token (`#token=`) to `path` when clicked, once. Loading the page only reads
+// the token: a mail scanner that opens the link (even one that runs scripts) must not act on it.
+const tokenForm = (id, path, done) => {
+  const token = takeToken()
+  const button = document.querySelector(`#${id} button`)
+  if (token === null) {
+    button.disabled = true
+    return show(document.querySelector(`#${id} .status`), "This link has no token.", false)
+  }
+  bind(id, () => call("POST", path, { token }), (_, status) => {
+    button.disabled = true
+    show(status, done, true)
+  })
+}
+
 const pages = {
   "sign-up": () => {
     bind(
@@ -241,6 +256,20 @@ const pages = {
         ? (value ? "yes" : "no")
         : value
     }
+    const showPendingEmail = async () => {
+      const pending = await call("GET", "/api/accounts/me/email-change")
+      const element = document.getElementById("email-pending")
+      element.hidden = !pending.ok || pending.data === null
+      if (!element.hidden) {
+        element.textContent = `Waiting for you to confirm ${pending.data.newEmail} (the link expires ` +
+          `${when(pending.data.expiresAt)}).`
+      }
+    }
+    await showPendingEmail()
+    bind("change-email", (fields) => call("POST", "/api/accounts/me/email-change", fields), async (_, status) => {
+      show(status, "Check the new address's inbox for a link to confirm it.", true)
+      await showPendingEmail()
+    })
     bind(
       "change-password",
       (fields) => call("POST", "/api/accounts/me/password", fields),
@@ -328,21 +357,16 @@ const pages = {
   },
   // Loading the page only reads the token: a mail scanner that opens the link (even one that runs scripts) must
   // not confirm the address, so the POST waits for the user's click.
-  verify: () => {
-    const token = takeToken()
-    if (token === null) {
-      document.querySelector("#verify button").disabled = true
-      return show(document.querySelector("#verify .status"), "This link has no token.", false)
-    }
-    bind(
-      "verify",
-      () => call("POST", "/api/accounts/verify-email", { token }),
-      (_, status) => {
-        document.querySelector("#verify button").disabled = true
-        show(status, "Your email address is confirmed. You can sign in.", true)
-      }
-    )
-  },
+  verify: () => tokenForm("verify", "/api/accounts/verify-email", "Your email address is confirmed. You can sign in."),
+  // Like `verify`: loading the page only reads the token, the click sends it.
+  "confirm-email": () =>
+    tokenForm("confirm-email", "/api/accounts/email-change/confirm", "Your new address is confirmed. Sign in with it."),
+  "revert-email": () =>
+    tokenForm(
+      "revert-email",
+      "/api/accounts/email-change/revert",
+      "Your old address is back and every device is signed out. Now reset your password."
+    ),
   "forgot-password": () => {
     bind(
       "forgot-password",
