@@ -13,6 +13,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type { AccountAdminStore } from "./AccountAdminStore.js"
 import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
@@ -68,7 +69,7 @@ const clientLayer = (
   )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on MariaDB or MySQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`) on MariaDB or MySQL, migrated, with its client.
  *
  * @since 0.1.0
  * @category layers
@@ -76,7 +77,13 @@ const clientLayer = (
 export const layer = (
   options: Options
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | MysqlClient.MysqlClient
+  | SqlClient.SqlClient,
   StoreError
 > => withClient(layerClient(options))
 
@@ -92,7 +99,13 @@ const layerNaming = (options: Options, setting: string) => withClient(clientLaye
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | MysqlClient.MysqlClient
+  | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

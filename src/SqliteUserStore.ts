@@ -20,6 +20,7 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import { existsSync } from "node:fs"
 import { dirname, resolve } from "node:path"
+import type { AccountAdminStore } from "./AccountAdminStore.js"
 import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
@@ -105,7 +106,7 @@ const withSessionReader = (options: Options) =>
   withFastFindSession((fallback) => SessionReader.make(options.filename, busyTimeoutMillis(options), fallback))
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on a SQLite file, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`) on a SQLite file, migrated, with its client.
  *
  * On a file, session look-ups outside a transaction take a fast path: the same query on a second, read-only
  * connection, prepared once (see docs/performance.md). Inside a transaction, and on `":memory:"`, every call goes
@@ -117,7 +118,13 @@ const withSessionReader = (options: Options) =>
 export const layer = (
   options: Options
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | SqliteClient.SqliteClient
+  | SqlClient.SqlClient,
   StoreError
 > => layerNaming(options, filenameOption)
 
@@ -125,7 +132,13 @@ const layerNaming = (
   options: Options,
   setting: string
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | SqliteClient.SqliteClient
+  | SqlClient.SqlClient,
   StoreError
 > => {
   const store = withClient(clientLayer(options, setting))
@@ -142,7 +155,13 @@ const layerNaming = (
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | SqliteClient.SqliteClient
+  | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { filename: Config.string(filenameVariable) }, {
