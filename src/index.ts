@@ -79,6 +79,18 @@ export * as PurgeSchedule from "./PurgeSchedule.js"
  */
 export * as SecureRandom from "./SecureRandom.js"
 /**
+ * @since 0.3.0
+ */
+export * as SecurityEvent from "./SecurityEvent.js"
+/**
+ * @since 0.3.0
+ */
+export * as SecurityEvents from "./SecurityEvents.js"
+/**
+ * @since 0.3.0
+ */
+export * as SecurityEventStore from "./SecurityEventStore.js"
+/**
  * @since 0.1.0
  */
 export * as SessionCache from "./SessionCache.js"
