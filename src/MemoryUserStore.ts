@@ -1,9 +1,9 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `AccountAdminStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore` and `AccountAdminStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * The ports share one state and one transaction: counter, outbox, factor and lock writes inside the `UserStore`'s
+ * The ports share one state and one transaction: counter, outbox, factor, event and lock writes inside the `UserStore`'s
  * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
@@ -28,7 +28,9 @@ import {
   type WebAuthnChallengeRecord
 } from "./FactorStore.js"
 import * as MemoryAccountAdmin from "./internal/memoryAccountAdmin.js"
+import * as MemoryEvents from "./internal/memoryEvents.js"
 import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
+import { SecurityEventStore } from "./SecurityEventStore.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
 
@@ -49,6 +51,8 @@ interface State {
   readonly passkeys: HashMap.HashMap<string, PasskeyRecord>
   /** `ceremony:tokenHash` → the challenge */
   readonly webAuthnChallenges: HashMap.HashMap<string, WebAuthnChallengeRecord>
+  /** Never removed with their user: only the retention purge removes them. */
+  readonly events: MemoryEvents.Events
   readonly locks: HashMap.HashMap<UserId, AccountLockRecord>
 }
 
@@ -72,6 +76,7 @@ const empty: State = {
   loginChallenges: HashMap.empty(),
   passkeys: HashMap.empty(),
   webAuthnChallenges: HashMap.empty(),
+  events: HashMap.empty(),
   locks: HashMap.empty()
 }
 
@@ -585,28 +590,42 @@ export const make = Effect.gen(function*() {
     outbox: Array.from(HashMap.values(s.outbox), (row) => row.record).sort(byKey((record) => record.id))
   }))
 
+  const events = MemoryEvents.make(
+    (f) => read((s) => f(s.events)),
+    (f) =>
+      write((s) => {
+        const [result, events] = f(s.events)
+        return [result, { ...s, events }]
+      })
+  )
+
   const admin = MemoryAccountAdmin.make<State>({ read, write })
 
-  return { store, counters, outbox, factors, admin, inspector: MemoryUserStore.of({ snapshot }) }
+  return { store, counters, outbox, factors, events, admin, inspector: MemoryUserStore.of({ snapshot }) }
 })
 
 /**
- * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore` and `AccountAdminStore`), with
- * its inspector.
+ * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore`,
+ * `AccountAdminStore`), with its inspector.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | MemoryUserStore
+  UserStore | CounterStore | OutboxStore | FactorStore | SecurityEventStore | AccountAdminStore | MemoryUserStore
 > = Layer
   .effectContext(
-    Effect.map(make, ({ admin, counters, factors, inspector, outbox, store }) =>
-      Context.make(UserStore, store).pipe(
-        Context.add(CounterStore, counters),
-        Context.add(OutboxStore, outbox),
-        Context.add(FactorStore, factors),
-        Context.add(AccountAdminStore, admin),
-        Context.add(MemoryUserStore, inspector)
-      ))
+    Effect.map(
+      make,
+      ({ admin, counters, events, factors, inspector, outbox, store }) =>
+        Context.make(UserStore, store).pipe(
+          Context.add(CounterStore, counters),
+          Context.add(OutboxStore, outbox),
+          Context.add(FactorStore, factors),
+          Context.add(SecurityEventStore, events),
+          Context.add(AccountAdminStore, admin),
+          Context.add(AccountAdminStore, admin),
+          Context.add(MemoryUserStore, inspector)
+        )
+    )
   )

@@ -13,16 +13,12 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import type { AccountAdminStore } from "./AccountAdminStore.js"
-import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
-import type { FactorStore } from "./FactorStore.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import { wholeMillis } from "./internal/durations.js"
 import { fromConfig, withClient } from "./internal/sqlLayers.js"
-import type { OutboxStore } from "./OutboxStore.js"
-import type { UserStore } from "./UserStore.js"
+import type * as SqlUserStore from "./SqlUserStore.js"
 
 /**
  * @since 0.1.0
@@ -69,7 +65,7 @@ const clientLayer = (
   )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`) on MariaDB or MySQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore`, `AccountAdminStore`) on MariaDB or MySQL, migrated, with its client.
  *
  * @since 0.1.0
  * @category layers
@@ -77,13 +73,7 @@ const clientLayer = (
 export const layer = (
   options: Options
 ): Layer.Layer<
-  | UserStore
-  | CounterStore
-  | OutboxStore
-  | FactorStore
-  | AccountAdminStore
-  | MysqlClient.MysqlClient
-  | SqlClient.SqlClient,
+  SqlUserStore.PortTags | MysqlClient.MysqlClient | SqlClient.SqlClient,
   StoreError
 > => withClient(layerClient(options))
 
@@ -99,13 +89,7 @@ const layerNaming = (options: Options, setting: string) => withClient(clientLaye
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  | UserStore
-  | CounterStore
-  | OutboxStore
-  | FactorStore
-  | AccountAdminStore
-  | MysqlClient.MysqlClient
-  | SqlClient.SqlClient,
+  SqlUserStore.PortTags | MysqlClient.MysqlClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

@@ -15,17 +15,13 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
-import type { AccountAdminStore } from "./AccountAdminStore.js"
-import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
-import type { FactorStore } from "./FactorStore.js"
 import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import * as PgPool from "./internal/pgPool.js"
 import * as PgSessionReader from "./internal/pgSessionReader.js"
 import { fromConfig, withClient, withFastFindSession } from "./internal/sqlLayers.js"
-import type { OutboxStore } from "./OutboxStore.js"
-import { UserStore } from "./UserStore.js"
+import type * as SqlUserStore from "./SqlUserStore.js"
 
 /**
  * @since 0.1.0
@@ -65,7 +61,7 @@ const withSessionReader = withFastFindSession((fallback) =>
 )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`) on PostgreSQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore`, `AccountAdminStore`) on PostgreSQL, migrated, with its client.
  *
  * Session look-ups outside a transaction take a fast path: the same query straight on the client's pool, without
  * the `SqlClient` layer in between (see docs/performance.md). Inside a transaction they go through the client.
@@ -76,7 +72,7 @@ const withSessionReader = withFastFindSession((fallback) =>
 export const layer = (
   options: Options
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | PgClient.PgClient | SqlClient.SqlClient,
+  SqlUserStore.PortTags | PgClient.PgClient | SqlClient.SqlClient,
   StoreError
 > => layerNaming(options, urlOption)
 
@@ -85,7 +81,7 @@ const layerNaming = (
   options: Options,
   setting: string
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | PgClient.PgClient | SqlClient.SqlClient,
+  SqlUserStore.PortTags | PgClient.PgClient | SqlClient.SqlClient,
   StoreError
 > =>
   Layer.unwrapEffect(Effect.map(parseUrl(options.url, setting), (url) =>
@@ -104,7 +100,7 @@ const layerNaming = (
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | PgClient.PgClient | SqlClient.SqlClient,
+  SqlUserStore.PortTags | PgClient.PgClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

@@ -1,7 +1,7 @@
 /**
  * Removes expired sessions and tokens, and unverified accounts past their time (`unverifiedAccountTtl`, 7 days by
  * default), in the background, with any `UserStore`; with a `FactorStore` in context, expired login and WebAuthn
- * challenges too. Each run deletes in batches until a batch comes back less than
+ * challenges too, and with a `SecurityEventStore`, security events older than their retention (90 days by default). Each run deletes in batches until a batch comes back less than
  * full, so a large backlog never becomes one long lock. A failed run is logged and the schedule goes on; the fiber
  * stops when the layer's scope closes.
  *
@@ -20,7 +20,8 @@ import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
 import { FactorStore } from "./FactorStore.js"
 import * as Durations from "./internal/durations.js"
-import { defaultUnverifiedAccountTtl, UserHarborConfig } from "./UserHarborConfig.js"
+import { SecurityEventStore } from "./SecurityEventStore.js"
+import { defaultSecurityEventRetention, defaultUnverifiedAccountTtl, UserHarborConfig } from "./UserHarborConfig.js"
 import { UserStore } from "./UserStore.js"
 
 /**
@@ -38,21 +39,29 @@ export interface Options {
    * other value (a zero TTL would delete every unverified account at once), and so does `purgeAll`.
    */
   readonly unverifiedAccountTtl?: EffectTypes.DurationInput | undefined
+  /**
+   * Security events older than this are deleted. By default the `UserHarborConfig` setting `securityEvents.retention`
+   * when one is provided, else 90 days. Positive and finite, checked like `unverifiedAccountTtl`.
+   */
+  readonly securityEventRetention?: EffectTypes.DurationInput | undefined
 }
 
 const ttlOf = (input: EffectTypes.DurationInput) => Durations.positiveOrDie(["unverifiedAccountTtl"], input)
+const retentionOf = (input: EffectTypes.DurationInput) => Durations.positiveOrDie(["securityEventRetention"], input)
 
 /**
  * Purges everything that has expired by now, batch by batch: sessions and tokens, then unverified accounts created
  * more than `unverifiedAccountTtl` ago (see `Options`), then, when a `FactorStore` is provided (it is optional, as
- * for `UserHarbor`), expired second-factor challenges. Returns how many rows went (an account counts as one).
+ * for `UserHarbor`), expired second-factor challenges, and, when a `SecurityEventStore` is provided, security events
+ * older than `securityEventRetention`. Returns how many rows went (an account counts as one).
  *
  * @since 0.1.0
  * @category purging
  */
 export const purgeAll = (
   batchSize = 1000,
-  unverifiedAccountTtl?: EffectTypes.DurationInput
+  unverifiedAccountTtl?: EffectTypes.DurationInput,
+  securityEventRetention?: EffectTypes.DurationInput
 ): Effect.Effect<number, StoreError, UserStore> =>
   Effect.gen(function*() {
     const store = yield* UserStore
@@ -76,7 +85,16 @@ export const purgeAll = (
     const challenges = factors._tag === "Some"
       ? yield* drain(factors.value.purgeExpiredChallenges({ now, limit: size }))
       : 0
-    return expired + unverified + challenges
+    const eventStore = yield* Effect.serviceOption(SecurityEventStore)
+    if (eventStore._tag === "None") return expired + unverified + challenges
+    const retention = Duration.toMillis(
+      yield* retentionOf(
+        securityEventRetention ??
+          (config._tag === "Some" ? config.value.securityEvents.retention : defaultSecurityEventRetention)
+      )
+    )
+    const events = yield* drain(eventStore.value.purgeEvents({ before: now - retention, limit: size }))
+    return expired + unverified + challenges + events
   })
 
 /**
@@ -86,7 +104,7 @@ export const purgeAll = (
  * @category purging
  */
 export const run = (options: Options = {}): Effect.Effect<void, never, UserStore> =>
-  purgeAll(options.batchSize, options.unverifiedAccountTtl).pipe(
+  purgeAll(options.batchSize, options.unverifiedAccountTtl, options.securityEventRetention).pipe(
     Effect.tap((removed) =>
       removed > 0
         ? Effect.logDebug("UserHarbor: purged expired rows").pipe(Effect.annotateLogs({ removed }))
@@ -114,8 +132,9 @@ export const run = (options: Options = {}): Effect.Effect<void, never, UserStore
 export const layer = (options: Options = {}): Layer.Layer<never, never, UserStore> =>
   Layer.scopedDiscard(
     // Checked at build: `run` would only log the defect, once a schedule period.
-    Effect.zipRight(
+    Effect.all([
       options.unverifiedAccountTtl === undefined ? Effect.void : ttlOf(options.unverifiedAccountTtl),
+      options.securityEventRetention === undefined ? Effect.void : retentionOf(options.securityEventRetention),
       Effect.forkScoped(run(options))
-    )
+    ])
   )

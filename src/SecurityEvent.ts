@@ -48,6 +48,16 @@ export const commonFields = { ...anonymousFields, userId: UserId }
 export class Registered extends Schema.TaggedClass<Registered>()("Registered", commonFields) {}
 
 /**
+ * A registration with the address of this account: no account was created, and the owner was sent a notice.
+ *
+ * @since 0.3.0
+ * @category events
+ */
+export class RegistrationAttempted
+  extends Schema.TaggedClass<RegistrationAttempted>()("RegistrationAttempted", commonFields)
+{}
+
+/**
  * @since 0.3.0
  * @category events
  */
@@ -287,7 +297,8 @@ export const SecurityEvent = Schema.Union(
   PasskeyRemoved,
   AccountVerifiedByAdmin,
   SessionsEndedByAdmin,
-  ThrottleCleared
+  ThrottleCleared,
+  RegistrationAttempted
 )
 
 /**

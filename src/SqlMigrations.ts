@@ -21,6 +21,9 @@
  *   `token_hash`), `userharbor_passkeys` (keyed by `credential_id`, base64url, up to WebAuthn's 1023 bytes; the
  *   public key as base64url text, the transports as a JSON array) and `userharbor_webauthn_challenges` (keyed by
  *   `(token_hash, ceremony)`, the user optional). Challenges are indexed by expiry for purging.
+ * - 0007, the security-event trail (the `SecurityEventStore` port): `userharbor_security_events`, keyed by `id`,
+ *   indexed by `(user_id, occurred_at, id)` for a user's newest events and by `occurred_at` for the retention
+ *   purge. No foreign key: the events outlive the account, until the purge.
  * - 0009, account administration (the `AccountAdminStore` port): `userharbor_account_locks` (one row per locked
  *   user, `ON DELETE CASCADE` from users: the reason, the acting admin's id, when), and an index of
  *   `userharbor_users` by `(created_at, id)`, the directory's keyset order (on PostgreSQL the id in the "C"
@@ -202,6 +205,19 @@ const createFactors = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_webauthn_challenges_expires_at ON userharbor_webauthn_challenges (expires_at)"
 ]
 
+// The event itself is opaque JSON text; the indexed columns are what the port orders and filters by.
+const createSecurityEvents = (d: Dialect): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_security_events (
+  id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  user_id VARCHAR(64)${d.ascii} NOT NULL,
+  occurred_at BIGINT NOT NULL,
+  type VARCHAR(64)${d.ascii} NOT NULL,
+  payload TEXT NOT NULL
+)${d.tableOptions}`,
+  "CREATE INDEX userharbor_security_events_user ON userharbor_security_events (user_id, occurred_at, id)",
+  "CREATE INDEX userharbor_security_events_occurred_at ON userharbor_security_events (occurred_at)"
+]
+
 // A reason is at most 500 UTF-16 code units and an actor id 200 (`UserHarborAdmin`'s limits): never more
 // characters than that. Neither is a key, so both keep the table's utf8mb4 on MySQL.
 const createAccountAdmin = (d: Dialect, idOrder: string): ReadonlyArray<string> => [
@@ -268,6 +284,7 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
     "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
   ]),
   "0006_second_factors": statementsMigration(createFactors),
+  "0007_security_events": statementsMigration(createSecurityEvents),
   "0009_account_admin": statementsMigration(createAccountAdmin)
 })
 

@@ -1,7 +1,7 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `AccountAdminStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore` and `AccountAdminStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
  * (`@effect/sql-pg`) and MariaDB/MySQL (`@effect/sql-mysql2`). It needs only a `SqlClient`, so it shares the app's
- * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of the four ports) joins
+ * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of every port) joins
  * that transaction.
  *
  * - Uniqueness is the database's constraint; a violation is recognised by the driver's error code and becomes
@@ -38,11 +38,13 @@ import * as Ports from "./internal/ports.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
 import * as SqlAccountAdmin from "./internal/sqlAccountAdmin.js"
 import * as SqlErrors from "./internal/sqlErrors.js"
+import * as SqlEvents from "./internal/sqlEvents.js"
 import * as SqlFactors from "./internal/sqlFactors.js"
 import * as Rows from "./internal/sqlRows.js"
 import * as SqlShared from "./internal/sqlShared.js"
 import { inTransaction } from "./internal/sqlTransaction.js"
 import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
+import type { SecurityEventStore } from "./SecurityEventStore.js"
 import * as SqlMigrations from "./SqlMigrations.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenHash, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
@@ -99,7 +101,21 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
 }
 
 /**
- * The four ports of one SQL store, as `make` builds them.
+ * The tags of the ports a SQL store provides (what its layers output, besides the client).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type PortTags =
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | SecurityEventStore
+  | AccountAdminStore
+
+/**
+ * The ports of one SQL store, as `make` builds them.
  *
  * @since 0.3.0
  * @category models
@@ -107,7 +123,7 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
 export type Stores = Ports.Ports
 
 /**
- * Builds the store's four ports on the `SqlClient` in context, without running migrations: they share the client,
+ * Builds the store's ports on the `SqlClient` in context, without running migrations: they share the client,
  * so counter and outbox writes join the `UserStore`'s `withTransaction`. On SQLite it enables foreign keys;
  * on MySQL-dialect servers it checks whether the server is MariaDB (which has `DELETE … RETURNING`).
  *
@@ -516,30 +532,33 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
       )
   })
 
-  return { store, counters, outbox, factors: SqlFactors.make(shared), admin: SqlAccountAdmin.make(shared) }
+  return {
+    store,
+    counters,
+    outbox,
+    factors: SqlFactors.make(shared),
+    events: SqlEvents.make(shared),
+    admin: SqlAccountAdmin.make(shared)
+  }
 })
 
 /**
- * The store (its four ports) without migrations, for an app that runs `SqlMigrations` itself.
+ * The store (its ports) without migrations, for an app that runs `SqlMigrations` itself.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerWithoutMigrations: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore,
-  StoreError,
-  SqlClient.SqlClient
-> = Layer.effectContext(Effect.map(make, Ports.context))
+export const layerWithoutMigrations: Layer.Layer<PortTags, StoreError, SqlClient.SqlClient> = Layer.effectContext(
+  Effect.map(make, Ports.context)
+)
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`), after running the pending `SqlMigrations` when the
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore`, `AccountAdminStore`), after running the pending `SqlMigrations` when the
  * layer is built (a no-op when the schema is current).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore,
-  StoreError,
-  SqlClient.SqlClient
-> = Layer.effectContext(Effect.map(Effect.zipRight(SqlMigrations.run, make), Ports.context))
+export const layer: Layer.Layer<PortTags, StoreError, SqlClient.SqlClient> = Layer.effectContext(
+  Effect.map(Effect.zipRight(SqlMigrations.run, make), Ports.context)
+)

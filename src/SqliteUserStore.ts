@@ -20,17 +20,13 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import { existsSync } from "node:fs"
 import { dirname, resolve } from "node:path"
-import type { AccountAdminStore } from "./AccountAdminStore.js"
-import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
-import type { FactorStore } from "./FactorStore.js"
 import { driverCode } from "./internal/connectFailure.js"
 import { wholeMillis } from "./internal/durations.js"
 import * as SessionReader from "./internal/sqliteSessionReader.js"
 import { fromConfig, withClient, withFastFindSession } from "./internal/sqlLayers.js"
-import type { OutboxStore } from "./OutboxStore.js"
-import { UserStore } from "./UserStore.js"
+import type * as SqlUserStore from "./SqlUserStore.js"
 
 /**
  * @since 0.1.0
@@ -106,7 +102,7 @@ const withSessionReader = (options: Options) =>
   withFastFindSession((fallback) => SessionReader.make(options.filename, busyTimeoutMillis(options), fallback))
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`) on a SQLite file, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SecurityEventStore`, `AccountAdminStore`) on a SQLite file, migrated, with its client.
  *
  * On a file, session look-ups outside a transaction take a fast path: the same query on a second, read-only
  * connection, prepared once (see docs/performance.md). Inside a transaction, and on `":memory:"`, every call goes
@@ -118,13 +114,7 @@ const withSessionReader = (options: Options) =>
 export const layer = (
   options: Options
 ): Layer.Layer<
-  | UserStore
-  | CounterStore
-  | OutboxStore
-  | FactorStore
-  | AccountAdminStore
-  | SqliteClient.SqliteClient
-  | SqlClient.SqlClient,
+  SqlUserStore.PortTags | SqliteClient.SqliteClient | SqlClient.SqlClient,
   StoreError
 > => layerNaming(options, filenameOption)
 
@@ -132,13 +122,7 @@ const layerNaming = (
   options: Options,
   setting: string
 ): Layer.Layer<
-  | UserStore
-  | CounterStore
-  | OutboxStore
-  | FactorStore
-  | AccountAdminStore
-  | SqliteClient.SqliteClient
-  | SqlClient.SqlClient,
+  SqlUserStore.PortTags | SqliteClient.SqliteClient | SqlClient.SqlClient,
   StoreError
 > => {
   const store = withClient(clientLayer(options, setting))
@@ -155,13 +139,7 @@ const layerNaming = (
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  | UserStore
-  | CounterStore
-  | OutboxStore
-  | FactorStore
-  | AccountAdminStore
-  | SqliteClient.SqliteClient
-  | SqlClient.SqlClient,
+  SqlUserStore.PortTags | SqliteClient.SqliteClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { filename: Config.string(filenameVariable) }, {

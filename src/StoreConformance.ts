@@ -50,6 +50,7 @@ import {
   type WebAuthnChallengeRecord
 } from "./FactorStore.js"
 import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
+import { type SecurityEventRecord, SecurityEventStore, type SecurityEventStoreService } from "./SecurityEventStore.js"
 import { SessionId, UserId } from "./User.js"
 import {
   EmailKey,
@@ -2344,6 +2345,123 @@ const accountAdminCases: ReadonlyArray<Case<UserStore | AccountAdminStore>> = [
   })
 ]
 
+// --- security events ---
+
+const eventCase = casesOf<SecurityEventStore, SecurityEventStoreService>(SecurityEventStore)
+const eventWithUserCase = casesOf<UserStore, UserStoreService, UserStore | SecurityEventStore>(UserStore)
+
+const makeEvent = (userId: UserId, overrides: Partial<SecurityEventRecord> = {}): SecurityEventRecord => ({
+  id: hex(16),
+  userId,
+  at: now,
+  type: "LoginSucceeded",
+  payload: JSON.stringify({ note: hex(4) }),
+  ...overrides
+})
+const eventFields = (e: SecurityEventRecord) => ({
+  id: e.id,
+  userId: e.userId,
+  at: e.at,
+  type: e.type,
+  payload: e.payload
+})
+const newestEvents = (events: SecurityEventStoreService, userId: UserId, limit = 100) =>
+  Effect.map(events.listUserEvents({ userId, limit, before: Option.none() }), (found) => found.map(eventFields))
+/** Before any instant the other cases use (2001-01-01), so the purge case can count its own rows. */
+const ancient = 978_307_200_000
+
+const eventCases: ReadonlyArray<Case<SecurityEventStore>> = [
+  eventCase("appendEvent then listUserEvents returns the event as given", function*(events) {
+    const userId = UserId.make(hex(16))
+    const event = makeEvent(userId, { payload: JSON.stringify({ text: `"quoted" \\ ünïcödé ${"x".repeat(3000)}` }) })
+    yield* events.appendEvent(event)
+    yield* checkEqual(yield* newestEvents(events, userId), [eventFields(event)], "listUserEvents")
+    yield* checkEqual(yield* newestEvents(events, UserId.make(hex(16))), [], "listUserEvents of another user")
+  }),
+  eventCase("listUserEvents orders by at, then id, newest first, and only the user's own", function*(events) {
+    const userId = UserId.make(hex(16))
+    const stored = [
+      makeEvent(userId, { id: `b${hex(8)}`, at: now }),
+      makeEvent(userId, { id: `a${hex(8)}`, at: now }),
+      makeEvent(userId, { id: `c${hex(8)}`, at: now - 1 }),
+      makeEvent(userId, { id: `0${hex(8)}`, at: now + day })
+    ]
+    yield* Effect.forEach(stored, events.appendEvent, { discard: true })
+    yield* events.appendEvent(makeEvent(UserId.make(hex(16)), { at: now + 2 * day }))
+    const [b, a, c, newest] = stored.map(eventFields)
+    yield* checkEqual(yield* newestEvents(events, userId), [newest, b, a, c], "listUserEvents order")
+    yield* checkEqual(yield* newestEvents(events, userId, 2), [newest, b], "listUserEvents with a limit")
+  }),
+  eventCase("listUserEvents pages by cursor without skipping or repeating an event", function*(events) {
+    const userId = UserId.make(hex(16))
+    const stored = Array.from({ length: 7 }, (_, i) => makeEvent(userId, { at: now + Math.floor(i / 3) }))
+    yield* Effect.forEach(stored, events.appendEvent, { discard: true })
+    const all = yield* newestEvents(events, userId)
+    const pages: Array<ReturnType<typeof eventFields>> = []
+    let before = Option.none<{ readonly at: number; readonly id: string }>()
+    for (let round = 0; round < 10; round++) {
+      const page = (yield* events.listUserEvents({ userId, limit: 3, before })).map(eventFields)
+      const last = page.at(-1)
+      if (last === undefined) break
+      pages.push(...page)
+      before = Option.some({ at: last.at, id: last.id })
+    }
+    yield* checkEqual(all.length, 7, "the events stored")
+    yield* checkEqual(pages, all, "the pages, one after the other")
+  }),
+  eventCase("purgeEvents removes at most limit events older than the instant and returns how many", function*(
+    events
+  ) {
+    const drain = (rounds: number): Effect.Effect<void, unknown> =>
+      rounds > 1000
+        ? violation("purgeEvents kept returning a positive count")
+        : Effect.flatMap(events.purgeEvents({ before: ancient, limit: 1000 }), (n) =>
+          n === 0 ? Effect.void : drain(rounds + 1))
+    yield* drain(0)
+    const userId = UserId.make(hex(16))
+    const old = [1, 2, 3].map((i) => makeEvent(userId, { at: ancient - i }))
+    const kept = makeEvent(userId, { at: ancient })
+    yield* Effect.forEach([...old, kept], events.appendEvent, { discard: true })
+    yield* checkEqual(yield* events.purgeEvents({ before: ancient, limit: 2 }), 2, "the first purge")
+    yield* checkEqual(yield* events.purgeEvents({ before: ancient, limit: 2 }), 1, "the second purge")
+    yield* checkEqual(yield* events.purgeEvents({ before: ancient, limit: 2 }), 0, "the third purge")
+    yield* checkEqual(yield* newestEvents(events, userId), [eventFields(kept)], "what the purge kept")
+  })
+]
+
+const eventWithUserCases: ReadonlyArray<Case<UserStore | SecurityEventStore>> = [
+  eventWithUserCase("appendEvent inside withTransaction commits and rolls back with it", function*(store) {
+    const events = yield* SecurityEventStore
+    const user = yield* storedUser()
+    const probe = new Probe({ id: hex(8) })
+    const rolledBack = makeEvent(user.id)
+    const result = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+      yield* store.markVerified(user.id)
+      yield* events.appendEvent(rolledBack)
+      return yield* probe
+    })))
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
+    yield* checkEqual(yield* newestEvents(events, user.id), [], "the events after the rollback")
+    const committed = makeEvent(user.id)
+    yield* store.withTransaction(Effect.zipRight(store.markVerified(user.id), events.appendEvent(committed)))
+    yield* checkEqual(yield* newestEvents(events, user.id), [eventFields(committed)], "the events after the commit")
+  }),
+  eventWithUserCase("deleteUser leaves the user's events", function*(store) {
+    const events = yield* SecurityEventStore
+    const user = yield* storedUser()
+    const event = makeEvent(user.id)
+    yield* events.appendEvent(event)
+    yield* store.withTransaction(
+      Effect.zipRight(
+        store.deleteUser(user.id),
+        events.appendEvent(makeEvent(user.id, { at: now + 1, type: "AccountDeleted" }))
+      )
+    )
+    const left = yield* newestEvents(events, user.id)
+    yield* checkEqual(left.map((e) => e.type), ["AccountDeleted", "LoginSucceeded"], "the events after deleteUser")
+  })
+]
+
 /**
  * The `UserStore` contract: users, single-use tokens, sessions, purging and transactions. A store of accounts runs
  * these whatever else it provides.
@@ -2440,3 +2558,21 @@ export const cases: ReadonlyArray<Case> = [
   ...outboxStoreCases,
   ...outboxWithUserStoreCases
 ]
+
+/**
+ * The `SecurityEventStore` contract: appended events read back as given, newest first (by `at`, then `id`), paged
+ * by a cursor without gaps or repeats, and purged by age at most `limit` at a time.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const securityEventStoreCases: ReadonlyArray<Case<SecurityEventStore>> = eventCases
+
+/**
+ * For a `SecurityEventStore` provided with a `UserStore` on one backend: appends commit and roll back with the
+ * `UserStore`'s transaction, and events outlive the account.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const securityEventWithUserStoreCases: ReadonlyArray<Case<UserStore | SecurityEventStore>> = eventWithUserCases

@@ -43,6 +43,7 @@ import {
 } from "./Errors.js"
 import { FactorStore } from "./FactorStore.js"
 import * as AccountLocks from "./internal/accountLocks.js"
+import * as Activity from "./internal/activity.js"
 import * as Credentials from "./internal/credentials.js"
 import * as Delivery from "./internal/delivery.js"
 import * as Observe from "./internal/observe.js"
@@ -51,7 +52,7 @@ import * as Passwords from "./internal/passwords.js"
 import * as Registration from "./internal/registration.js"
 import * as SecondFactors from "./internal/secondFactors.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
-import * as EventRecorder from "./internal/securityEvents.js"
+import * as SecurityEvents from "./internal/securityEvents.js"
 import * as SessionChecks from "./internal/sessionCheck.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
 import * as Sessions from "./internal/sessions.js"
@@ -64,7 +65,10 @@ import type * as Passkey from "./Passkey.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 import * as PasswordPolicy from "./PasswordPolicy.js"
 import { SecureRandom } from "./SecureRandom.js"
-import { type Session, type SessionSummary, type User, UserId, type ValidatedSession } from "./User.js"
+import * as SecurityEvent from "./SecurityEvent.js"
+import { SecurityEvents as SecurityEventFeed } from "./SecurityEvents.js"
+import { SecurityEventStore } from "./SecurityEventStore.js"
+import { type Session, type SessionId, type SessionSummary, type User, UserId, type ValidatedSession } from "./User.js"
 import { UserHarborConfig } from "./UserHarborConfig.js"
 import * as Username from "./Username.js"
 import { type UserRecord, UserStore } from "./UserStore.js"
@@ -268,6 +272,18 @@ export type FactorSummary =
   | { readonly kind: "recovery-codes"; readonly remaining: number }
 
 /**
+ * A page of `recentActivity`: at most `limit` events (1 to 100, 20 by default), older than `before`. Pass the last
+ * event of the previous page as `before` (any event has its `at` and `id`) for the next one.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface ActivityPage {
+  readonly limit?: number | undefined
+  readonly before?: { readonly at: Date; readonly id: string } | undefined
+}
+
+/**
  * The outcome of a session check from `SessionChecker`: the validated session, or the error `validateSession`
  * fails with.
  *
@@ -438,6 +454,15 @@ export interface UserHarborService {
   readonly listFactors: (
     sessionToken: SecretInput
   ) => Effect.Effect<ReadonlyArray<FactorSummary>, InvalidSession | StoreError>
+  // security events (docs/security-events.md)
+  /**
+   * The signed-in user's security events, newest first, for a "security activity" page. Empty when the store
+   * provides no `SecurityEventStore`.
+   */
+  readonly recentActivity: (
+    sessionToken: SecretInput,
+    page?: ActivityPage
+  ) => Effect.Effect<ReadonlyArray<SecurityEvent.SecurityEvent>, InvalidSession | StoreError>
 }
 
 /**
@@ -483,29 +508,51 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const strict = config.enumeration === "strict"
     const policy = config.passwordPolicy
     const throttle = Throttle.make(yield* CounterStore, store, config.throttle, tokens.digest, config.enumeration)
-    const credentials = yield* Credentials.make({ store, hasher, throttle, tokens, strict, policy })
+    // Both optional: without the port events are only published, without the feed only stored.
+    const eventStore = yield* Effect.serviceOption(SecurityEventStore)
+    const recorder = SecurityEvents.make({
+      store,
+      events: eventStore,
+      feed: yield* Effect.serviceOption(SecurityEventFeed)
+    })
+    const activity = Activity.make(eventStore)
+    const credentials = yield* Credentials.make({ store, hasher, throttle, tokens, strict, policy, recorder })
     const { admit, reauthenticate } = credentials
     // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
     const decoyUserId = UserId.make(yield* tokens.newId)
-    const recorder = yield* EventRecorder.fromContext
     // Optional, like the factor port: a store without it has no locks (see internal/accountLocks.ts).
     const locks = AccountLocks.make({ locks: yield* Effect.serviceOption(AccountAdminStore), recorder })
     const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config), guard: locks.guard })
     const { checkSession, fullUser, newSession } = sessions
-    // A login's session. A lock that committed while the login ran refuses it in the insert's transaction; the
-    // refusal is recorded after the rollback.
-    const loginSession = (userId: UserId, passwordVersion: number | undefined, details: EventRecorder.Details) =>
-      Effect.tapErrorTag(newSession(userId, passwordVersion), "AccountLocked", () => locks.refused(userId, details))
     const { findByEmail, presented, tokenMail } = TokenMail.make({ store, tokens, throttle, delivery, decoyUserId })
-    const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId })
+    const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId, recorder })
     // A signed-in user's new session: a lock that committed meanwhile has ended the session being changed.
     const passwords = Passwords.make({
       store,
       throttle,
       delivery,
       newSession: (userId) =>
-        Effect.catchTag(newSession(userId), "AccountLocked", () => new InvalidSession({ reason: "unknown" }))
+        Effect.catchTag(newSession(userId), "AccountLocked", () => new InvalidSession({ reason: "unknown" })),
+      recorder
     })
+    // A session for a login, recorded with it.
+    const signIn =
+      (method: SecurityEvent.LoginSucceeded["method"], details: SecurityEvents.Details) =>
+      (userId: UserId, passwordVersion?: number) =>
+        recorder.transaction(Effect.tap(newSession(userId, passwordVersion), (session) =>
+          recorder.record(userId, { ...details, sessionId: session.id }, (common) =>
+            new SecurityEvent.LoginSucceeded({ ...common, method }))))
+    // A login outside any transaction: a lock that committed while it ran refuses its session in the insert's
+    // transaction, and the refusal is recorded after the rollback.
+    const lockedOut =
+      (method: SecurityEvent.LoginSucceeded["method"], details: SecurityEvents.Details) =>
+      (userId: UserId, passwordVersion?: number) =>
+        Effect.tapErrorTag(
+          signIn(method, details)(userId, passwordVersion),
+          "AccountLocked",
+          () =>
+            locks.refused(userId, details)
+        )
     // Optional, so a store written before 0.3.0 (without the port) keeps working; see internal/secondFactors.ts.
     const factorStore = yield* Effect.serviceOption(FactorStore)
     const passkeys = yield* Passkeys.make({
@@ -515,7 +562,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       tokens,
       checkSession,
       // Without a password version the insert is unconditional: `InvalidCredentials` cannot happen.
-      newSession: (userId) => Effect.catchTag(loginSession(userId, undefined, {}), "InvalidCredentials", Effect.die)
+      newSession: (userId) => Effect.catchTag(lockedOut("passkey", {})(userId), "InvalidCredentials", Effect.die),
+      recorder
     })
     // The password, throttled, or a passkey assertion (nothing to guess: a signature cannot be brute-forced).
     const recheck = (
@@ -534,9 +582,19 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       throttle,
       secretKey: config.secretKey,
       settings: config.secondFactor,
-      newSession,
-      refuseLocked: (userId) => locks.refuse(userId, {})
+      // Inside the code's transaction: the refusal is recorded by the check before it (`refuseLocked`).
+      newSession: signIn("second-factor", {}),
+      refuseLocked: (userId) => locks.refuse(userId, {}),
+      recorder
     })
+    const revoked = (
+      userId: UserId,
+      sessionId: SessionId,
+      scope: SecurityEvent.SessionRevoked["scope"],
+      count: number
+    ) =>
+      recorder.record(userId, { sessionId }, (common) => new SecurityEvent.SessionRevoked({ ...common, scope, count }))
+
     // The signed-in user as stored, for the operations that re-check a password or a code.
     const signedIn = (sessionToken: SecretInput) =>
       Effect.flatMap(checkSession(sessionToken), ({ user }) => fullUser(user))
@@ -547,10 +605,13 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const changePasswordEither = Effect.fn("UserHarbor.changePassword")(
       function*(input: ChangePasswordInput) {
-        const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
+        const { session: current, user: signedInUser } = yield* checkSession(input.sessionToken)
+        const user = yield* fullUser(signedInUser)
         yield* recheck(input, input.oldPassword, user)
         const passwordHash = yield* credentials.hashNewPassword(input.newPassword, user)
-        const [session, afterCommit] = yield* store.withTransaction(passwords.change(user, passwordHash))
+        const [session, afterCommit] = yield* recorder.transaction(
+          passwords.change(user, passwordHash, { sessionId: current.id })
+        )
         yield* afterCommit
         return session
       },
@@ -572,12 +633,17 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
 
     const deleteAccountEither = Effect.fn("UserHarbor.deleteAccount")(
       function*(input: DeleteAccountInput) {
-        const user = yield* fullUser((yield* checkSession(input.sessionToken)).user)
+        const { session, user: signedInUser } = yield* checkSession(input.sessionToken)
+        const user = yield* fullUser(signedInUser)
         yield* recheck(input, input.password, user)
-        // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account.
-        const afterCommit = yield* store.withTransaction(
+        // The notice is written with the deletion: outbox rows belong to no user, so it outlives the account (and
+        // so does the event, until the retention purge).
+        const afterCommit = yield* recorder.transaction(
           Effect.zipRight(
-            store.deleteUser(user.id),
+            Effect.zipRight(
+              store.deleteUser(user.id),
+              recorder.record(user.id, { sessionId: session.id }, (common) => new SecurityEvent.AccountDeleted(common))
+            ),
             delivery.notice(new AccountDeletedEmail({ to: Delivery.recipient(user) }))
           )
         )
@@ -605,18 +671,21 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
           email: email.address
         })
         return yield* admit(Effect.gen(function*() {
+          const details = { clientKey: input.clientKey }
           // Before the hash: a throttled registration costs no argon2 work.
-          yield* throttle.register(email.key, input.clientKey)
+          yield* throttle.register(email.key, input.clientKey).pipe(
+            Effect.tapErrorTag("TooManyAttempts", () => recorder.throttled(Option.none(), "register", details))
+          )
           // Slow: before the transaction, so it never holds a connection.
           const passwordHash = yield* hasher.hash(password)
-          const afterCommit = yield* registration.create(username, email, passwordHash)
+          const afterCommit = yield* registration.create(username, email, passwordHash, details)
           yield* afterCommit
         }))
       }, Observe.withOutcome),
 
       verifyEmail: Effect.fn("UserHarbor.verifyEmail")(function*(token: SecretInput) {
         const tokenHash = yield* presented("verify-email", token)
-        const outcome = yield* store.withTransaction(registration.verify(tokenHash))
+        const outcome = yield* recorder.transaction(registration.verify(tokenHash))
         yield* TokenMail.consumeIn("verify-email")(outcome)
       }, Observe.withOutcome),
 
@@ -640,7 +709,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
               yield* credentials.upgradeHash(input.password, account)
               return yield* challenge.value
             }
-            const session = yield* loginSession(account.id, account.passwordVersion, details)
+            const session = yield* lockedOut("password", details)(account.id, account.passwordVersion)
             yield* credentials.upgradeHash(input.password, account)
             return session
           }))
@@ -665,13 +734,19 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       ),
 
       logout: Effect.fn("UserHarbor.logout")(function*(sessionToken: SecretInput) {
-        const { tokenHash } = yield* checkSession(sessionToken)
-        yield* store.deleteSession(tokenHash)
+        const { session, tokenHash, user } = yield* checkSession(sessionToken)
+        yield* recorder.transaction(
+          Effect.flatMap(store.deleteSession(tokenHash), (deleted) =>
+            deleted ? revoked(user.id, session.id, "logout", 1) : Effect.void)
+        )
       }, Observe.withOutcome),
 
       logoutAll: Effect.fn("UserHarbor.logoutAll")(function*(sessionToken: SecretInput) {
-        const { user } = yield* checkSession(sessionToken)
-        yield* store.deleteUserSessions(user.id)
+        const { session, user } = yield* checkSession(sessionToken)
+        yield* recorder.transaction(
+          Effect.flatMap(store.deleteUserSessions(user.id), (count) =>
+            revoked(user.id, session.id, "all-sessions", count))
+        )
       }, Observe.withOutcome),
 
       changePassword,
@@ -679,7 +754,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       sendPasswordReset: Effect.fn("UserHarbor.sendPasswordReset")(function*(email: string) {
         const { address, user } = yield* findByEmail(email)
         const ttl = config.resetTokenTtl
-        yield* tokenMail(user, address, "reset-password", ttl, (fields) => new PasswordResetEmail(fields))
+        yield* tokenMail(user, address, "reset-password", ttl, (fields) =>
+          new PasswordResetEmail(fields))
       }, Observe.withOutcome),
 
       resetPassword: Effect.fn("UserHarbor.resetPassword")(
@@ -703,17 +779,26 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       }, Observe.withOutcome),
 
       revokeSession: Effect.fn("UserHarbor.revokeSession")(function*(sessionToken: SecretInput, sessionId: string) {
-        const { user } = yield* checkSession(sessionToken)
-        if (!(yield* sessions.revoke(user.id, sessionId))) return yield* new SessionNotFound()
+        const { session, user } = yield* checkSession(sessionToken)
+        yield* recorder.transaction(Effect.gen(function*() {
+          if (!(yield* sessions.revoke(user.id, sessionId))) {
+            return yield* new SessionNotFound()
+          }
+          yield* revoked(user.id, session.id, "session", 1)
+        }))
       }, Observe.withOutcome),
 
       revokeOtherSessions: Effect.fn("UserHarbor.revokeOtherSessions")(function*(sessionToken: SecretInput) {
-        const { tokenHash, user } = yield* checkSession(sessionToken)
-        return yield* store.deleteOtherUserSessions(user.id, tokenHash)
+        const { session, tokenHash, user } = yield* checkSession(sessionToken)
+        return yield* recorder.transaction(
+          Effect.tap(store.deleteOtherUserSessions(user.id, tokenHash), (count) =>
+            count > 0 ? revoked(user.id, session.id, "other-sessions", count) : Effect.void)
+        )
       }, Observe.withOutcome),
 
       beginPasskeyRegistration: Effect.fn("UserHarbor.beginPasskeyRegistration")(
-        (sessionToken: SecretInput) => passkeys.beginRegistration(sessionToken),
+        (sessionToken: SecretInput) =>
+          passkeys.beginRegistration(sessionToken),
         Observe.withOutcome
       ),
 
@@ -724,17 +809,20 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       ),
 
       listPasskeys: Effect.fn("UserHarbor.listPasskeys")(
-        (sessionToken: SecretInput) => passkeys.list(sessionToken),
+        (sessionToken: SecretInput) =>
+          passkeys.list(sessionToken),
         Observe.withOutcome
       ),
 
       renamePasskey: Effect.fn("UserHarbor.renamePasskey")(
-        (sessionToken: SecretInput, passkeyId: string, name: string) => passkeys.rename(sessionToken, passkeyId, name),
+        (sessionToken: SecretInput, passkeyId: string, name: string) =>
+          passkeys.rename(sessionToken, passkeyId, name),
         Observe.withOutcome
       ),
 
       removePasskey: Effect.fn("UserHarbor.removePasskey")(
-        (sessionToken: SecretInput, passkeyId: string) => passkeys.remove(sessionToken, passkeyId),
+        (sessionToken: SecretInput, passkeyId: string) =>
+          passkeys.remove(sessionToken, passkeyId),
         Observe.withOutcome
       ),
 
@@ -797,6 +885,11 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       listFactors: Effect.fn("UserHarbor.listFactors")(function*(sessionToken: SecretInput) {
         const { user } = yield* checkSession(sessionToken)
         return yield* factors.list(user.id)
+      }, Observe.withOutcome),
+
+      recentActivity: Effect.fn("UserHarbor.recentActivity")(function*(sessionToken: SecretInput, page?: ActivityPage) {
+        const { user } = yield* checkSession(sessionToken)
+        return yield* activity(user.id, page ?? {})
       }, Observe.withOutcome)
     }
   })

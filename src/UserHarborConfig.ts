@@ -68,6 +68,31 @@ export interface Options {
   readonly passkeys?: PasskeyOptions
   /** Second factors (TOTP) and the two-step login; see `SecondFactorOptions`. */
   readonly secondFactor?: Partial<SecondFactorOptions>
+  /** The security-event trail; see `SecurityEventOptions`. */
+  readonly securityEvents?: Partial<SecurityEventOptions>
+}
+
+/**
+ * The security-event trail (docs/security-events.md).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecurityEventOptions {
+  /**
+   * How long stored events are kept: `PurgeSchedule` removes older ones. Default 90 days; positive and finite.
+   */
+  readonly retention: EffectTypes.DurationInput
+}
+
+/**
+ * `SecurityEventOptions` with every default filled in.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface SecurityEventSettings {
+  readonly retention: Duration.Duration
 }
 
 /**
@@ -238,6 +263,7 @@ export interface Settings {
   /** `undefined`: passkeys are off. */
   readonly passkeys: PasskeySettings | undefined
   readonly secondFactor: SecondFactorSettings
+  readonly securityEvents: SecurityEventSettings
 }
 
 /**
@@ -259,6 +285,12 @@ const randomKeyAdvice = "a random value, e.g. from `openssl rand -base64 48`"
  * @category constants
  */
 export const defaultUnverifiedAccountTtl: EffectTypes.DurationInput = "7 days"
+
+/**
+ * @since 0.3.0
+ * @category constants
+ */
+export const defaultSecurityEventRetention: EffectTypes.DurationInput = "90 days"
 
 const invalid = (path: string, message: string): Effect.Effect<never, EffectTypes.ConfigError> =>
   Effect.fail(ConfigError.InvalidData([path], message))
@@ -387,7 +419,13 @@ export const make: (options: Options) => Effect.Effect<Settings, EffectTypes.Con
       throttle: yield* throttleSettings(options.throttle),
       enumeration,
       passkeys: options.passkeys === undefined ? undefined : yield* passkeySettings(options.passkeys),
-      secondFactor: yield* secondFactorSettings(options.secondFactor)
+      secondFactor: yield* secondFactorSettings(options.secondFactor),
+      securityEvents: {
+        retention: yield* positiveDuration(
+          "securityEvents.retention",
+          options.securityEvents?.retention ?? defaultSecurityEventRetention
+        )
+      }
     })
   }
 )
@@ -410,7 +448,7 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
  * `USERHARBOR_PASSWORD_PRESET` (`default` or `nist-single-factor`), `USERHARBOR_PASSWORD_MIN_LENGTH`,
  * `USERHARBOR_PASSWORD_APP_NAMES` (comma-separated), `USERHARBOR_PASSWORD_REQUIRE_CLASSES` (`true` requires a
  * lower-case letter, an upper-case letter, a digit and a symbol), `USERHARBOR_ENUMERATION` (`standard` or
- * `strict`), `USERHARBOR_TOTP_ISSUER` and `USERHARBOR_LOGIN_CHALLENGE_TTL`.
+ * `strict`), `USERHARBOR_TOTP_ISSUER`, `USERHARBOR_LOGIN_CHALLENGE_TTL` and `USERHARBOR_SECURITY_EVENT_RETENTION`.
  *
  * @since 0.1.0
  * @category config
@@ -437,10 +475,22 @@ export const fromEnv: Config.Config<Options> = Config.all({
   requireClasses: Config.boolean("USERHARBOR_PASSWORD_REQUIRE_CLASSES").pipe(Config.withDefault(false)),
   enumeration: Config.literal("standard", "strict")("USERHARBOR_ENUMERATION").pipe(Config.withDefault("standard")),
   totpIssuer: optional(Config.string("USERHARBOR_TOTP_ISSUER")),
-  challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL"))
+  challengeTtl: optional(Config.duration("USERHARBOR_LOGIN_CHALLENGE_TTL")),
+  eventRetention: optional(Config.duration("USERHARBOR_SECURITY_EVENT_RETENTION"))
 }).pipe(
   Config.map((
-    { appNames, challengeTtl, enumeration, minLength, passwordPreset, requireClasses, secretKey, totpIssuer, ...ttls }
+    {
+      appNames,
+      challengeTtl,
+      enumeration,
+      eventRetention,
+      minLength,
+      passwordPreset,
+      requireClasses,
+      secretKey,
+      totpIssuer,
+      ...ttls
+    }
   ): Options => {
     const classes = requireClasses
       ? { requireLowercase: true, requireUppercase: true, requireDigit: true, requireSymbol: true }
@@ -460,7 +510,8 @@ export const fromEnv: Config.Config<Options> = Config.all({
       secondFactor: {
         ...(totpIssuer === undefined ? {} : { issuer: totpIssuer }),
         ...(challengeTtl === undefined ? {} : { challengeTtl })
-      }
+      },
+      securityEvents: eventRetention === undefined ? {} : { retention: eventRetention }
     }
   })
 )
@@ -489,5 +540,6 @@ const envNames = toVariables({
   maxSessionsPerUser: "USERHARBOR_MAX_SESSIONS_PER_USER",
   passwordPolicy: "USERHARBOR_PASSWORD_MIN_LENGTH",
   "secondFactor.issuer": "USERHARBOR_TOTP_ISSUER",
-  "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL"
+  "secondFactor.challengeTtl": "USERHARBOR_LOGIN_CHALLENGE_TTL",
+  "securityEvents.retention": "USERHARBOR_SECURITY_EVENT_RETENTION"
 })

@@ -1,5 +1,5 @@
 /**
- * The whole library wired for tests in one layer: the memory store (its four ports), the recording sender, deterministic random
+ * The whole library wired for tests in one layer: the memory store (its ports), the security-event feed, the recording sender, deterministic random
  * bytes and argon2id with tiny parameters. It is for tests only (an app's tests too): the hashing parameters give
  * no protection and the "random" tokens are predictable.
  *
@@ -16,6 +16,7 @@ import type { OutboxStore } from "./OutboxStore.js"
 import type * as PasswordHasher from "./PasswordHasher.js"
 import * as RecordingEmailSender from "./RecordingEmailSender.js"
 import type { SecureRandom } from "./SecureRandom.js"
+import * as SecurityEvents from "./SecurityEvents.js"
 import * as UserHarbor from "./UserHarbor.js"
 import * as UserHarborConfig from "./UserHarborConfig.js"
 import type { UserStore } from "./UserStore.js"
@@ -43,6 +44,7 @@ export type Services =
   | EmailSender
   | RecordingEmailSender.RecordingEmailSender
   | SecureRandom
+  | SecurityEvents.SecurityEvents
   | PasswordHasher.PasswordHasher
   | UserHarborConfig.UserHarborConfig
 
@@ -64,6 +66,7 @@ const ports = <ROut, E, RIn>(
     store,
     RecordingEmailSender.layer,
     DeterministicRandom.layer(),
+    SecurityEvents.layer(),
     hasher,
     UserHarborConfig.layer({ secretKey: testSecretKey, ...options }).pipe(Layer.orDie)
   )

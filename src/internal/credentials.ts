@@ -10,10 +10,12 @@ import * as Email from "../Email.js"
 import { type Busy, EmailNotVerified, InvalidCredentials, type StoreError } from "../Errors.js"
 import type { PasswordHasherService } from "../PasswordHasher.js"
 import * as PasswordPolicy from "../PasswordPolicy.js"
+import * as SecurityEvent from "../SecurityEvent.js"
 import type { LoginInput } from "../UserHarbor.js"
 import * as Username from "../Username.js"
 import type { UserRecord, UserStoreService } from "../UserStore.js"
 import { redact, type SecretInput } from "./secrets.js"
+import type * as SecurityEvents from "./securityEvents.js"
 import type * as Throttle from "./throttle.js"
 import type * as Tokens from "./tokens.js"
 
@@ -25,9 +27,10 @@ export interface Deps {
   readonly tokens: Tokens.Tokens
   readonly strict: boolean
   readonly policy: PasswordPolicy.PasswordPolicy
+  readonly recorder: SecurityEvents.Recorder
 }
 
-export const make = Effect.fnUntraced(function*({ hasher, policy, store, strict, throttle, tokens }: Deps) {
+export const make = Effect.fnUntraced(function*({ hasher, policy, recorder, store, strict, throttle, tokens }: Deps) {
   // A bounded hasher shared with running traffic may be busy; building waits for it rather than failing.
   const dummyHash = yield* Effect.eventually(
     Effect.flatMap(tokens.newId, (id) => hasher.hash(Redacted.make(id))).pipe(
@@ -51,7 +54,9 @@ export const make = Effect.fnUntraced(function*({ hasher, policy, store, strict,
   // The signed-in user's password, re-checked before a sensitive change, on the user's own throttling counter: a
   // stolen session must not become an unlimited password oracle. Throttled before any hashing.
   const reauthenticate = Effect.fnUntraced(function*(password: SecretInput, user: UserRecord) {
-    const attempt = yield* throttle.beginReauth(user.id)
+    const attempt = yield* throttle.beginReauth(user.id).pipe(
+      Effect.tapErrorTag("TooManyAttempts", () => recorder.throttled(Option.some(user.id), "reauthenticate", {}))
+    )
     const matches = yield* verifyPassword(password, user.passwordHash).pipe(
       Effect.tapErrorTag("Busy", () => attempt.abandoned)
     )
@@ -89,12 +94,30 @@ export const make = Effect.fnUntraced(function*({ hasher, policy, store, strict,
     )
   }
 
+  // Stored for a known account; for none, published only (at the cost of a stored one, see the recorder).
+  const loginFailed = (
+    account: Option.Option<UserRecord>,
+    reason: "wrong-password" | "unverified",
+    details: SecurityEvents.Details
+  ) =>
+    Option.match(account, {
+      onNone: () =>
+        recorder.publish(details, (common) =>
+          new SecurityEvent.AnonymousLoginFailed({ ...common, reason: "unknown-account" })),
+      onSome: (found) =>
+        recorder.record(found.id, details, (common) =>
+          new SecurityEvent.LoginFailed({ ...common, reason }))
+    })
+
   // A login's password check, throttled; the account it opens, whose session is the caller's to create.
   const checkLogin = (input: LoginInput) =>
     Effect.gen(function*() {
       const { name, user } = yield* findForLogin(input)
+      const details = { clientKey: input.clientKey }
       // Before any hashing: a throttled attempt costs no argon2 work.
-      const attempt = yield* throttle.begin(name, input.clientKey)
+      const attempt = yield* throttle.begin(name, input.clientKey).pipe(
+        Effect.tapErrorTag("TooManyAttempts", () => recorder.throttled(name.account, "login", details))
+      )
       // An account whose budget is spent under its other name is not asked (see internal/throttle.ts).
       const account = attempt.verifies ? user : Option.none<UserRecord>()
       const matches = yield* verifyPassword(
@@ -104,12 +127,17 @@ export const make = Effect.fnUntraced(function*({ hasher, policy, store, strict,
       // Strict: an unverified account answers and counts as a wrong password, like one that does not exist
       // (whoever registered with a taken address knows the password of the account that was not created).
       if (Option.isNone(account) || !matches || (strict && !account.value.verified)) {
-        yield* attempt.failed
+        const reason = matches ? "unverified" : "wrong-password"
+        yield* recorder.transaction(Effect.zipRight(attempt.failed, loginFailed(account, reason, details)))
         return yield* new InvalidCredentials()
       }
       yield* attempt.succeeded(account.value)
       // Only after the right password, so this answer reveals nothing to someone who does not know it.
-      if (!account.value.verified) return yield* new EmailNotVerified()
+      if (!account.value.verified) {
+        yield* recorder.recordAlone(account.value.id, details, (common) =>
+          new SecurityEvent.LoginFailed({ ...common, reason: "unverified" }))
+        return yield* new EmailNotVerified()
+      }
       return account.value
     })
 

@@ -35,10 +35,12 @@ import type {
   RegistrationResponse,
   RequestOptions
 } from "../Passkey.js"
-import type { Session, UserId } from "../User.js"
+import * as SecurityEvent from "../SecurityEvent.js"
+import type { Session, SessionId, UserId } from "../User.js"
 import type { PasskeySettings } from "../UserHarborConfig.js"
 import type { SessionUser, UserStoreService } from "../UserStore.js"
 import type { SecretInput } from "./secrets.js"
+import type * as SecurityEvents from "./securityEvents.js"
 import type * as Tokens from "./tokens.js"
 import * as WebAuthn from "./webauthn.js"
 
@@ -49,8 +51,12 @@ export interface Deps {
   readonly tokens: Tokens.Tokens
   readonly checkSession: (
     sessionToken: SecretInput
-  ) => Effect.Effect<{ readonly user: SessionUser }, InvalidSession | StoreError>
+  ) => Effect.Effect<
+    { readonly user: SessionUser; readonly session: { readonly id: SessionId } },
+    InvalidSession | StoreError
+  >
   readonly newSession: (userId: UserId) => Effect.Effect<Session, AccountLocked | StoreError>
+  readonly recorder: SecurityEvents.Recorder
 }
 
 // ES256 first (every platform authenticator), then EdDSA and RS256 (security keys, Windows Hello).
@@ -92,7 +98,7 @@ const descriptor = (record: PasskeyRecord): CredentialDescriptor => ({
 const sameUser = Option.getEquivalence<UserId>((a, b) => a === b)
 
 export const make = Effect.fnUntraced(function*(deps: Deps) {
-  const { checkSession, newSession, store, tokens } = deps
+  const { checkSession, newSession, recorder, store, tokens } = deps
   // The library loads when a response is first verified, not here.
   const webauthn = yield* WebAuthn.make
   // Without config or a store that keeps factors there are no passkeys: calling for one is a wiring mistake.
@@ -182,7 +188,7 @@ export const make = Effect.fnUntraced(function*(deps: Deps) {
     name: string
   ) {
     const label = yield* validateName(name)
-    const { user } = yield* checkSession(sessionToken)
+    const { session, user } = yield* checkSession(sessionToken)
     const opened = yield* openResponse("registration", response.response.clientDataJSON, Option.some(user.id))
     const library = yield* webauthn
     const authData = library.authDataOf(response.response.attestationObject)
@@ -203,9 +209,16 @@ export const make = Effect.fnUntraced(function*(deps: Deps) {
       createdAt: opened.now,
       lastUsedAt: Option.none()
     }
-    if (!(yield* opened.factors.insertPasskey(record))) {
-      return yield* new InvalidPasskey({ reason: "already-registered" })
-    }
+    yield* recorder.transaction(Effect.gen(function*() {
+      if (!(yield* opened.factors.insertPasskey(record))) {
+        return yield* new InvalidPasskey({ reason: "already-registered" })
+      }
+      yield* recorder.record(
+        user.id,
+        { sessionId: session.id },
+        (common) => new SecurityEvent.PasskeyAdded({ ...common, passkeyId: credentialId, name: label })
+      )
+    }))
     return summary(record)
   })
 
@@ -260,7 +273,14 @@ export const make = Effect.fnUntraced(function*(deps: Deps) {
     const user = yield* store.findUserById(passkey.userId)
     if (Option.isNone(user)) return yield* new InvalidPasskey({ reason: "unknown-credential" })
     // As for a password login; the assertion already proved the caller holds the account's key.
-    if (!user.value.verified) return yield* new EmailNotVerified()
+    if (!user.value.verified) {
+      yield* recorder.recordAlone(
+        user.value.id,
+        {},
+        (common) => new SecurityEvent.LoginFailed({ ...common, reason: "unverified" })
+      )
+      return yield* new EmailNotVerified()
+    }
     return yield* newSession(user.value.id)
   })
 
@@ -284,9 +304,16 @@ export const make = Effect.fnUntraced(function*(deps: Deps) {
   })
 
   const remove = Effect.fnUntraced(function*(sessionToken: SecretInput, passkeyId: string) {
-    const { user } = yield* checkSession(sessionToken)
+    const { session, user } = yield* checkSession(sessionToken)
     const { factors } = yield* ready
-    if (!(yield* factors.deletePasskey(user.id, passkeyId))) return yield* new PasskeyNotFound()
+    yield* recorder.transaction(Effect.gen(function*() {
+      if (!(yield* factors.deletePasskey(user.id, passkeyId))) return yield* new PasskeyNotFound()
+      yield* recorder.record(
+        user.id,
+        { sessionId: session.id },
+        (common) => new SecurityEvent.PasskeyRemoved({ ...common, passkeyId })
+      )
+    }))
   })
 
   return {

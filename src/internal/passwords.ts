@@ -7,9 +7,11 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { PasswordChangedEmail } from "../EmailSender.js"
 import { type InvalidCredentials, InvalidSession, InvalidToken, type StoreError } from "../Errors.js"
+import * as SecurityEvent from "../SecurityEvent.js"
 import type { Session, UserId } from "../User.js"
 import type { TokenHash, UserRecord, UserStoreService } from "../UserStore.js"
 import * as Delivery from "./delivery.js"
+import type * as SecurityEvents from "./securityEvents.js"
 import type * as Throttle from "./throttle.js"
 
 export interface Deps<E> {
@@ -17,13 +19,14 @@ export interface Deps<E> {
   readonly throttle: Throttle.Throttle
   readonly delivery: Delivery.Delivery<E>
   readonly newSession: (userId: UserId) => Effect.Effect<Session, InvalidCredentials | InvalidSession | StoreError>
+  readonly recorder: SecurityEvents.Recorder
 }
 
-export const make = <E>({ delivery, newSession, store, throttle }: Deps<E>) => {
+export const make = <E>({ delivery, newSession, recorder, store, throttle }: Deps<E>) => {
   const invalid = (reason: "unknown" | "expired") => new InvalidToken({ purpose: "reset-password", reason })
 
   // What `changePassword` runs in its transaction: the new session, and what to run after the commit.
-  const change = (user: UserRecord, passwordHash: string) =>
+  const change = (user: UserRecord, passwordHash: string, details: SecurityEvents.Details) =>
     Effect.gen(function*() {
       // Conditional on the version the old password was checked against: a concurrent change or reset wins.
       const updated = yield* store.updatePassword({
@@ -35,6 +38,7 @@ export const make = <E>({ delivery, newSession, store, throttle }: Deps<E>) => {
       yield* store.deleteUserSessions(user.id)
       yield* store.deleteUserTokens(user.id, "reset-password")
       const session = yield* newSession(user.id)
+      yield* recorder.record(user.id, details, (common) => new SecurityEvent.PasswordChanged(common))
       return [session, yield* delivery.notice(new PasswordChangedEmail({ to: Delivery.recipient(user) }))] as const
     })
 
@@ -67,6 +71,7 @@ export const make = <E>({ delivery, newSession, store, throttle }: Deps<E>) => {
       yield* store.deleteUserTokens(userId, "verify-email")
       // A reset is the way out of a disabled password login or re-check (NIST SP 800-63B 5.2.2).
       yield* throttle.clear(user)
+      yield* recorder.record(userId, {}, (common) => new SecurityEvent.PasswordReset(common))
       return ["ok", yield* delivery.notice(new PasswordChangedEmail({ to: Delivery.recipient(user) }))] as const
     })
 

@@ -3,6 +3,7 @@ import { AccountAdminStore, type AccountAdminStoreService } from "../AccountAdmi
 import { CounterStore, type CounterStoreService } from "../CounterStore.js"
 import { FactorStore, type FactorStoreService } from "../FactorStore.js"
 import { OutboxStore, type OutboxStoreService } from "../OutboxStore.js"
+import { SecurityEventStore, type SecurityEventStoreService } from "../SecurityEventStore.js"
 import { UserStore, type UserStoreService } from "../UserStore.js"
 
 /** The storage ports of one backend, which share its transaction. */
@@ -12,15 +13,17 @@ export interface Ports {
   readonly outbox: OutboxStoreService
   readonly factors: FactorStoreService
   readonly admin: AccountAdminStoreService
+  readonly events: SecurityEventStoreService
 }
 
 /** The ports under their tags, as the stores' layers provide them. */
 export const context = (
   ports: Ports
-): Context.Context<UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore> =>
+): Context.Context<UserStore | CounterStore | OutboxStore | FactorStore | SecurityEventStore | AccountAdminStore> =>
   Context.make(UserStore, ports.store).pipe(
     Context.add(CounterStore, ports.counters),
     Context.add(OutboxStore, ports.outbox),
     Context.add(FactorStore, ports.factors),
-    Context.add(AccountAdminStore, ports.admin)
+    Context.add(AccountAdminStore, ports.admin),
+    Context.add(SecurityEventStore, ports.events)
   )

@@ -11,11 +11,13 @@ import type * as Redacted from "effect/Redacted"
 import type * as Email from "../Email.js"
 import { RegistrationAttemptEmail, VerificationEmail } from "../EmailSender.js"
 import type { EmailTaken, StoreError, UsernameTaken } from "../Errors.js"
+import * as SecurityEvent from "../SecurityEvent.js"
 import { UserId } from "../User.js"
 import type { Settings } from "../UserHarborConfig.js"
 import type * as Username from "../Username.js"
 import { EmailKey, type TokenHash, type UserRecord, type UserStoreService } from "../UserStore.js"
 import * as Delivery from "./delivery.js"
+import type * as SecurityEvents from "./securityEvents.js"
 import type * as Throttle from "./throttle.js"
 import type * as Tokens from "./tokens.js"
 
@@ -27,9 +29,10 @@ export interface Deps<E> {
   readonly config: Settings
   /** The id whose mail counter the decoy requests use. */
   readonly decoyUserId: UserId
+  readonly recorder: SecurityEvents.Recorder
 }
 
-export const make = <E>({ config, decoyUserId, delivery, store, throttle, tokens }: Deps<E>) => {
+export const make = <E>({ config, decoyUserId, delivery, recorder, store, throttle, tokens }: Deps<E>) => {
   const strict = config.enumeration === "strict"
 
   // An unverified account past `unverifiedAccountTtl` no longer holds its name and address.
@@ -59,7 +62,8 @@ export const make = <E>({ config, decoyUserId, delivery, store, throttle, tokens
   // What `register` runs in its transaction; returns what to run after the commit.
   const accountOrNotice = (
     record: UserRecord,
-    { expiresAt, token, tokenHash }: { token: Redacted.Redacted<string>; tokenHash: TokenHash; expiresAt: number }
+    { expiresAt, token, tokenHash }: { token: Redacted.Redacted<string>; tokenHash: TokenHash; expiresAt: number },
+    details: SecurityEvents.Details
   ) =>
     Effect.gen(function*() {
       const { createdAt: now, emailKey, id } = record
@@ -76,6 +80,7 @@ export const make = <E>({ config, decoyUserId, delivery, store, throttle, tokens
         Effect.catchTag("EmailTaken", () => Effect.succeed(false))
       )
       if (created) {
+        yield* recorder.record(id, details, (common) => new SecurityEvent.Registered(common))
         // The same reads and counter writes as the other path (the strict mode's phantom insert and the notice's
         // mail limit), on a decoy.
         if (strict) yield* store.findUserByEmail(emailKey)
@@ -85,6 +90,10 @@ export const make = <E>({ config, decoyUserId, delivery, store, throttle, tokens
       // The caller gets the same answer as for a new address; only the address's owner learns of the attempt,
       // within the owner's mail limits.
       const owner = yield* store.findUserByEmail(emailKey)
+      // On the owner's trail; and a new account's `Registered` costs no more than this.
+      if (Option.isSome(owner)) {
+        yield* recorder.record(owner.value.id, details, (common) => new SecurityEvent.RegistrationAttempted(common))
+      }
       // Strict: the username is taken as a fresh registration would take it, by an account that has no
       // address (a key no address can have) and so can never be verified, reset or logged into.
       if (strict) {
@@ -107,7 +116,12 @@ export const make = <E>({ config, decoyUserId, delivery, store, throttle, tokens
 
   // The account `register` creates (or, for a taken address, the notice it sends instead), once the password is
   // hashed; returns what to run after the commit.
-  const create = (username: Username.ValidUsername, email: Email.ValidEmail, passwordHash: string) =>
+  const create = (
+    username: Username.ValidUsername,
+    email: Email.ValidEmail,
+    passwordHash: string,
+    details: SecurityEvents.Details
+  ) =>
     Effect.gen(function*() {
       const id = UserId.make(yield* tokens.newId)
       const { token, tokenHash } = yield* tokens.issue
@@ -124,7 +138,7 @@ export const make = <E>({ config, decoyUserId, delivery, store, throttle, tokens
         verified: false,
         createdAt: now
       }
-      return yield* store.withTransaction(accountOrNotice(record, { token, tokenHash, expiresAt }))
+      return yield* recorder.transaction(accountOrNotice(record, { token, tokenHash, expiresAt }, details))
     })
 
   // What `verifyEmail` runs in its transaction: the token's outcome.
@@ -134,6 +148,7 @@ export const make = <E>({ config, decoyUserId, delivery, store, throttle, tokens
       if (Option.isNone(record)) return "unknown" as const
       if ((yield* Clock.currentTimeMillis) >= record.value.expiresAt) return "expired" as const
       yield* store.markVerified(record.value.userId)
+      yield* recorder.record(record.value.userId, {}, (common) => new SecurityEvent.EmailVerified(common))
       // Strict: the owner's own logins before this counted as failures (see `login`); they are forgiven.
       if (strict) {
         yield* Effect.flatMap(

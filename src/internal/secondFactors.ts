@@ -28,12 +28,14 @@ import {
 } from "../Errors.js"
 import type { FactorStoreService, TotpFactorRecord } from "../FactorStore.js"
 import type { SecureRandomService } from "../SecureRandom.js"
+import * as SecurityEvent from "../SecurityEvent.js"
 import type { Session, UserId } from "../User.js"
 import type { FactorSummary } from "../UserHarbor.js"
 import type { SecondFactorSettings } from "../UserHarborConfig.js"
 import { TokenHash, type UserRecord, type UserStoreService } from "../UserStore.js"
 import * as Sealing from "./sealing.js"
 import { redact, type SecretInput } from "./secrets.js"
+import type * as SecurityEvents from "./securityEvents.js"
 import type * as Throttle from "./throttle.js"
 import type * as Tokens from "./tokens.js"
 import * as Totp from "./totp.js"
@@ -53,6 +55,7 @@ export interface Deps {
   ) => Effect.Effect<Session, InvalidCredentials | AccountLocked | StoreError>
   /** Fails with `AccountLocked` (recording the refusal) when an administrator locked the account. */
   readonly refuseLocked: (userId: UserId) => Effect.Effect<void, AccountLocked | StoreError>
+  readonly recorder: SecurityEvents.Recorder
 }
 
 /** How many recovery codes an enrolment (or a regeneration) hands out. */
@@ -75,7 +78,9 @@ const missingPort = Effect.dieMessage(
 )
 
 export const make = (deps: Deps) => {
-  const { random, settings, store, throttle, tokens } = deps
+  const { random, recorder, settings, store, throttle, tokens } = deps
+  const recordFor = (userId: UserId, event: (common: SecurityEvent.Common) => SecurityEvent.SecurityEvent) =>
+    recorder.record(userId, {}, event)
   const sealer = Sealing.make(deps.secretKey, "userharbor totp v1")
   // The secret is bound to its user: a sealed secret copied to another user's row does not open.
   const associated = (userId: UserId) => `totp:${userId}`
@@ -206,11 +211,22 @@ export const make = (deps: Deps) => {
       // (the user may try again, within the throttle), and of two racing completions only one gets a session.
       return yield* throttledCode(
         user.value,
-        store.withTransaction(Effect.gen(function*() {
+        recorder.transaction(Effect.gen(function*() {
           if (Option.isNone(yield* factors.consumeLoginChallenge(tokenHash))) return yield* unknownChallenge()
           if (!(yield* acceptCode(factors, userId, code))) return yield* new InvalidCode()
           return Option.some(yield* newSessionOrVoid(userId, passwordVersion))
         })).pipe(Effect.catchTag("InvalidCode", () => Effect.succeedNone))
+      ).pipe(
+        Effect.tapErrorTag(
+          "InvalidCode",
+          () =>
+            recorder.recordAlone(
+              userId,
+              {},
+              (common) => new SecurityEvent.LoginFailed({ ...common, reason: "second-factor" })
+            )
+        ),
+        Effect.tapErrorTag("TooManyAttempts", () => recorder.throttled(Option.some(userId), "second-factor", {}))
       )
     })
 
@@ -249,7 +265,7 @@ export const make = (deps: Deps) => {
           ? Effect.succeedNone
           : Effect.map(Totp.matchingStep(secret, code, now), Option.fromNullable)
       )
-      return yield* store.withTransaction(Effect.gen(function*() {
+      return yield* recorder.transaction(Effect.gen(function*() {
         const activated = yield* factors.activateTotp({
           userId: user.id,
           secret: pending.value.secret,
@@ -258,6 +274,7 @@ export const make = (deps: Deps) => {
         })
         // Restarted or confirmed meanwhile: this code belonged to a secret that is no longer pending.
         if (!activated) return yield* new TotpNotEnabled({ reason: "not-pending" })
+        yield* recordFor(user.id, (common) => new SecurityEvent.SecondFactorEnabled({ ...common, factor: "totp" }))
         return yield* replaceRecoveryCodes(factors, user.id, now)
       }))
     })
@@ -274,7 +291,11 @@ export const make = (deps: Deps) => {
       const factors = yield* factorStore
       yield* requireActive(factors, user.id)
       yield* recheck
-      yield* store.withTransaction(Effect.zipRight(factors.deleteTotp(user.id), factors.deleteRecoveryCodes(user.id)))
+      yield* recorder.transaction(Effect.all([
+        factors.deleteTotp(user.id),
+        factors.deleteRecoveryCodes(user.id),
+        recordFor(user.id, (common) => new SecurityEvent.SecondFactorDisabled({ ...common, factor: "totp" }))
+      ]))
     })
 
   /** A code (TOTP or recovery) as the re-check of a signed-in user, throttled. */
@@ -293,7 +314,11 @@ export const make = (deps: Deps) => {
       const factors = yield* factorStore
       yield* requireActive(factors, user.id)
       yield* recheck
-      return yield* replaceRecoveryCodes(factors, user.id, yield* Clock.currentTimeMillis)
+      const now = yield* Clock.currentTimeMillis
+      return yield* recorder.transaction(Effect.zipLeft(
+        replaceRecoveryCodes(factors, user.id, now),
+        recordFor(user.id, (common) => new SecurityEvent.RecoveryCodesRegenerated(common))
+      ))
     })
 
   /** The user's active factors, for a settings page. */

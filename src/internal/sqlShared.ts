@@ -58,9 +58,30 @@ export const consumer = ({ hasDeleteReturning, sql, transaction }: Deps) =>
 }
 
 /**
- * Deletes at most `limit` rows of `table` that expired at or before `now` and returns how many: MySQL has
+ * Deletes at most `limit` rows of `table` whose `column` is before `before` and returns how many: MySQL has
  * `DELETE … LIMIT`, the others a sub-select on the table's key (`key`, its columns).
  */
+export const purgeRowsBefore = (sql: SqlClient.SqlClient) =>
+(
+  operation: string,
+  table: string,
+  key: ReadonlyArray<string>,
+  column: string,
+  before: number,
+  limit: number
+): Effect.Effect<number, StoreError> => {
+  const columns = sql.literal(key.join(", "))
+  const keyed = key.length === 1 ? columns : sql.literal(`(${key.join(", ")})`)
+  const older = sql`${sql(column)} < ${before}`
+  return sql.onDialectOrElse({
+    mysql: () => sql`DELETE FROM ${sql(table)} WHERE ${older} LIMIT ${limit}`.raw,
+    orElse: () =>
+      sql`DELETE FROM ${sql(table)} WHERE ${keyed} IN (
+        SELECT ${columns} FROM ${sql(table)} WHERE ${older} LIMIT ${limit})`.raw
+  }).pipe(Effect.flatMap(decodeAffected), Effect.catchTag("SqlError", SqlErrors.failStore(operation)))
+}
+
+/** Deletes at most `limit` rows of `table` that expired at or before `now` (instants are whole milliseconds). */
 export const purgeExpiredRows = (sql: SqlClient.SqlClient) =>
 (
   operation: string,
@@ -68,13 +89,4 @@ export const purgeExpiredRows = (sql: SqlClient.SqlClient) =>
   key: ReadonlyArray<string>,
   now: number,
   limit: number
-): Effect.Effect<number, StoreError> => {
-  const columns = sql.literal(key.join(", "))
-  const keyed = key.length === 1 ? columns : sql.literal(`(${key.join(", ")})`)
-  return sql.onDialectOrElse({
-    mysql: () => sql`DELETE FROM ${sql(table)} WHERE expires_at <= ${now} LIMIT ${limit}`.raw,
-    orElse: () =>
-      sql`DELETE FROM ${sql(table)} WHERE ${keyed} IN (
-        SELECT ${columns} FROM ${sql(table)} WHERE expires_at <= ${now} LIMIT ${limit})`.raw
-  }).pipe(Effect.flatMap(decodeAffected), Effect.catchTag("SqlError", SqlErrors.failStore(operation)))
-}
+): Effect.Effect<number, StoreError> => purgeRowsBefore(sql)(operation, table, key, "expires_at", now + 1, limit)

@@ -18,6 +18,7 @@ import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
 import { throttlingSuite } from "../suites/ThrottlingSuite.js"
 import { behaviourSuite } from "../suites/UserHarborSuite.js"
@@ -38,6 +39,7 @@ behaviourSuite("memory", () => UserHarborTest.layer)
 behaviourSuite("memory", () => UserHarborTest.layerOutboxWithStore(MemoryUserStore.layer), "outbox")
 throttlingSuite("memory", () => MemoryUserStore.layer)
 secondFactorsSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
+securityEventsSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
 administrationSuite("memory", () => MemoryUserStore.layer)
 
 const snapshot = Effect.flatMap(MemoryUserStore.MemoryUserStore, (inspector) => inspector.snapshot)

@@ -16,6 +16,7 @@ import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { outageTests } from "../suites/SqlOutageSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
@@ -30,6 +31,10 @@ describeOn("mysql", "behaviour", (url) => {
 
 describeOn("mysql", "second factors", (url) => {
   secondFactorsSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
+})
+
+describeOn("mysql", "security events", (url) => {
+  securityEventsSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
 })
 
 describeOn("mysql", "administration", (url) => {

@@ -15,6 +15,7 @@ import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { outageTests } from "../suites/SqlOutageSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
@@ -28,6 +29,10 @@ describeOn("pg", "behaviour", (url) => {
 
 describeOn("pg", "second factors", (url) => {
   secondFactorsSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
+})
+
+describeOn("pg", "security events", (url) => {
+  securityEventsSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
 })
 
 describeOn("pg", "administration", (url) => {

@@ -22,6 +22,7 @@ import { EmailKey, UserStore } from "../../src/UserStore.js"
 import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
+import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
 import { throttlingSuite } from "../suites/ThrottlingSuite.js"
@@ -44,6 +45,10 @@ secondFactorsSuite(
   () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
 )
 
+securityEventsSuite(
+  "sqlite :memory:",
+  () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
+)
 administrationSuite("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
 
 describe("outbox retries on SQL stores", () => {

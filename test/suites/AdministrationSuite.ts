@@ -68,11 +68,9 @@ const codeNow = (secret: Redacted.Redacted<string>) =>
 
 export const administrationSuite = <E>(name: string, makeStore: () => Layer.Layer<Store, E>) =>
   describe(`administration (${name})`, () => {
+    // The test kit provides the `SecurityEvents` feed that both services publish on.
     const build = (store: Layer.Layer<Store, E>) =>
-      UserHarborAdmin.layer.pipe(
-        Layer.provideMerge(UserHarborTest.layerWithStore(store)),
-        Layer.provideMerge(SecurityEvents.layer())
-      )
+      UserHarborAdmin.layer.pipe(Layer.provideMerge(UserHarborTest.layerWithStore(store)))
     const test = <A, E2>(title: string, body: () => Effect.Effect<A, E2, Services>) =>
       it.effect(title, () => Effect.provide(Effect.zipRight(TestClock.setTime(start), body()), build(makeStore())))
 

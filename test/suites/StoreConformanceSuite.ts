@@ -8,10 +8,11 @@ import type { AccountAdminStore } from "../../src/AccountAdminStore.js"
 import type { CounterStore } from "../../src/CounterStore.js"
 import type { FactorStore } from "../../src/FactorStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
+import type { SecurityEventStore } from "../../src/SecurityEventStore.js"
 import { StoreConformance } from "../../src/testing.js"
 import type { UserStore } from "../../src/UserStore.js"
 
-type Ports = UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore
+type Ports = UserStore | CounterStore | OutboxStore | FactorStore | SecurityEventStore | AccountAdminStore
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Case<Ports>>]> = [
   ["UserStore", StoreConformance.userStoreCases],
@@ -21,6 +22,8 @@ const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Cas
   ["OutboxStore with UserStore", StoreConformance.outboxWithUserStoreCases],
   ["FactorStore", StoreConformance.factorStoreCases],
   ["FactorStore with UserStore", StoreConformance.factorWithUserStoreCases],
+  ["SecurityEventStore", StoreConformance.securityEventStoreCases],
+  ["SecurityEventStore with UserStore", StoreConformance.securityEventWithUserStoreCases],
   ["AccountAdminStore", StoreConformance.accountAdminStoreCases]
 ]
 
