@@ -4,7 +4,7 @@
  * sessions, the other admin actions, the directory's pages and filters, and the security events each records.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Option, Queue, Redacted, TestClock } from "effect"
+import { Chunk, Effect, Layer, Option, Queue, Redacted, Schema, TestClock } from "effect"
 import { Secret, TOTP } from "otpauth"
 import type { AccountAdminStore } from "../../src/AccountAdminStore.js"
 import type { CounterStore } from "../../src/CounterStore.js"
@@ -18,8 +18,9 @@ import {
 } from "../../src/Errors.js"
 import type { FactorStore } from "../../src/FactorStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
-import type { PublishedEvent } from "../../src/SecurityEvent.js"
+import * as SecurityEvent from "../../src/SecurityEvent.js"
 import * as SecurityEvents from "../../src/SecurityEvents.js"
+import { SecurityEventStore } from "../../src/SecurityEventStore.js"
 import * as SessionCache from "../../src/SessionCache.js"
 import type { UserId } from "../../src/User.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
@@ -38,7 +39,7 @@ import {
   storedUser
 } from "../support/fixtures.js"
 
-type Store = UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore
+type Store = UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | SecurityEventStore
 type Services = UserHarborTest.StoreServices | Store | UserHarborAdmin.UserHarborAdmin | SecurityEvents.SecurityEvents
 
 const start = Date.UTC(2026, 0, 1)
@@ -54,7 +55,7 @@ const published = <A, E, R>(body: Effect.Effect<A, E, R>) =>
   Effect.scoped(Effect.gen(function*() {
     const queue = yield* Effect.flatMap(SecurityEvents.SecurityEvents, (feed) => feed.subscribe)
     const result = yield* body
-    const events: ReadonlyArray<PublishedEvent> = Chunk.toReadonlyArray(yield* Queue.takeAll(queue))
+    const events: ReadonlyArray<SecurityEvent.PublishedEvent> = Chunk.toReadonlyArray(yield* Queue.takeAll(queue))
     return [result, events] as const
   }))
 
@@ -110,6 +111,36 @@ export const administrationSuite = <E>(name: string, makeStore: () => Layer.Laye
         expect(again).toBe(false)
         expect(none).toEqual([])
         expect((yield* a.findUser({ id: userId })).lock).toEqual(found.lock)
+      }))
+
+    test("admin events are stored in the trail with the admin's id, and outlive a deleted account", () =>
+      Effect.gen(function*() {
+        const h = yield* UserHarbor
+        const a = yield* admin
+        const trail = yield* SecurityEventStore
+        yield* registerVerified(alice)
+        const userId = yield* idOf(alice.email)
+        yield* a.lock({ userId, reason: "audit", actorId })
+        yield* Effect.flip(h.login({ username: alice.username, password }))
+        yield* a.unlock({ userId, actorId })
+        yield* a.endSessions({ userId, actorId })
+        yield* a.clearThrottle({ userId, actorId })
+        // Refused changes record nothing.
+        yield* Effect.flip(a.lock({ userId, reason: "x", actorId: " " }))
+        yield* Effect.flip(a.unlock({ userId: "f".repeat(32), actorId }))
+        yield* a.deleteUser({ userId, actorId })
+        const stored = yield* trail.listUserEvents({ userId, limit: 100, before: Option.none() })
+        const events = yield* Effect.forEach(stored, (record) => Schema.decode(SecurityEvent.Json)(record.payload))
+        const byAdmin = events.filter((event) => Option.isSome(event.actorId))
+        expect(byAdmin.map((event) => event._tag).reverse()).toEqual([
+          "AccountLocked",
+          "AccountUnlocked",
+          "SessionsEndedByAdmin",
+          "ThrottleCleared",
+          "AccountDeleted"
+        ])
+        for (const event of byAdmin) expect(event.actorId).toEqual(Option.some(actorId))
+        expect(events.some((event) => event._tag === "LoginFailed" && event.reason === "locked")).toBe(true)
       }))
 
     test("unlock: logins work again; a second unlock answers false", () =>
