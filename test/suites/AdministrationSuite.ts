@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Layer, Option, Queue, Redacted, Schema, TestClock } from "effect"
 import { Secret, TOTP } from "otpauth"
-import type { AccountAdminStore } from "../../src/AccountAdminStore.js"
+import { AccountAdminStore } from "../../src/AccountAdminStore.js"
 import type { CounterStore } from "../../src/CounterStore.js"
 import {
   AccountLocked,
@@ -396,6 +396,29 @@ export const administrationSuite = <E>(name: string, makeStore: () => Layer.Laye
           .toEqual(new InvalidAdminInput({ field: "createdAfter" }))
         expect(yield* a.listUsers({})).toEqual({ users: [], nextCursor: Option.none() })
       }))
+
+    it.effect("session checks never look at locks: no lock query per validateSession", () => {
+      let lookups = 0
+      const counted = Layer.effect(
+        AccountAdminStore,
+        Effect.map(AccountAdminStore, (port) =>
+          AccountAdminStore.of({
+            ...port,
+            findLock: (userId) => Effect.zipRight(Effect.sync(() => lookups++), port.findLock(userId))
+          }))
+      ).pipe(Layer.provideMerge(makeStore()))
+      return Effect.gen(function*() {
+        const h = yield* UserHarbor
+        const session = yield* loggedIn(alice)
+        expect(lookups).toBeGreaterThan(0) // the login looked
+        lookups = 0
+        for (let i = 0; i < 5; i++) yield* h.validateSession(session.token)
+        yield* h.getCurrentUser(session.token)
+        yield* h.verifySession(session.token)
+        yield* h.listSessions(session.token)
+        expect(lookups).toBe(0)
+      }).pipe(Effect.provide(build(counted)))
+    })
 
     it.effect("with a SessionCache over the store, a lock ends cached sessions at once", () =>
       Effect.gen(function*() {
