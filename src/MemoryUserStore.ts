@@ -1,10 +1,10 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`, `SecurityEventStore` and
- * `EmailChangeStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`, `SecurityEventStore`,
+ * `EmailChangeStore` and `AccountAdminStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * The ports share one state and one transaction: counter, outbox, factor, session-device, event and email change writes inside the `UserStore`'s
+ * The ports share one state and one transaction: counter, outbox, factor, session-device, event, email change and lock writes inside the `UserStore`'s
  * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
@@ -18,6 +18,7 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import { AccountAdminStore, type AccountLockRecord } from "./AccountAdminStore.js"
 import { type CounterRecord, CounterStore } from "./CounterStore.js"
 import { EmailChangeStore, type EmailRevertRecord, type PendingEmailChange } from "./EmailChangeStore.js"
 import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
@@ -28,6 +29,7 @@ import {
   type TotpFactorRecord,
   type WebAuthnChallengeRecord
 } from "./FactorStore.js"
+import * as MemoryAccountAdmin from "./internal/memoryAccountAdmin.js"
 import * as MemoryEvents from "./internal/memoryEvents.js"
 import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
 import { SecurityEventStore } from "./SecurityEventStore.js"
@@ -60,6 +62,7 @@ interface State {
   readonly emailReverts: HashMap.HashMap<string, EmailRevertRecord>
   /** Never removed with their user: only the retention purge removes them. */
   readonly events: MemoryEvents.Events
+  readonly locks: HashMap.HashMap<UserId, AccountLockRecord>
 }
 
 interface OutboxRow {
@@ -85,7 +88,8 @@ const empty: State = {
   sessionDevices: HashMap.empty(),
   emailChanges: HashMap.empty(),
   emailReverts: HashMap.empty(),
-  events: HashMap.empty()
+  events: HashMap.empty(),
+  locks: HashMap.empty()
 }
 
 /**
@@ -175,7 +179,7 @@ const removeEmailChanges = (s: State, id: UserId): State => ({
   emailReverts: HashMap.filter(s.emailReverts, (revert) => revert.userId !== id)
 })
 
-// The user with every session, token, factor and change of address.
+// The user with every session, token, factor, change of address and lock.
 const removeUser = (s: State, id: UserId): State => {
   const user = HashMap.get(s.users, id)
   if (Option.isNone(user)) return s
@@ -183,7 +187,7 @@ const removeUser = (s: State, id: UserId): State => {
   const doomed = HashMap.filter(s.tokens, (token) => token.userId === id)
   const withoutTokens = HashMap.reduce(doomed, withoutSessions, (acc, _, key) => removeToken(acc, key))
   return {
-    ...removeEmailChanges(removeFactors(withoutTokens, id), id),
+    ...MemoryAccountAdmin.removeLock(removeEmailChanges(removeFactors(withoutTokens, id), id), id),
     users: HashMap.remove(s.users, id),
     usernames: HashMap.remove(s.usernames, user.value.usernameKey),
     emails: HashMap.remove(s.emails, user.value.emailKey)
@@ -702,6 +706,8 @@ export const make = Effect.gen(function*() {
       })
   )
 
+  const admin = MemoryAccountAdmin.make<State>({ read, write })
+
   return {
     store,
     counters,
@@ -710,13 +716,14 @@ export const make = Effect.gen(function*() {
     devices,
     events,
     emailChanges,
+    admin,
     inspector: MemoryUserStore.of({ snapshot })
   }
 })
 
 /**
  * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `SessionDeviceStore`,
- * `SecurityEventStore`, `EmailChangeStore`), with its inspector.
+ * `SecurityEventStore`, `EmailChangeStore`, `AccountAdminStore`), with its inspector.
  *
  * @since 0.1.0
  * @category layers
@@ -729,11 +736,12 @@ export const layer: Layer.Layer<
   | SessionDeviceStore
   | SecurityEventStore
   | EmailChangeStore
+  | AccountAdminStore
   | MemoryUserStore
 > = Layer.effectContext(
   Effect.map(
     make,
-    ({ counters, devices, emailChanges, events, factors, inspector, outbox, store }) =>
+    ({ admin, counters, devices, emailChanges, events, factors, inspector, outbox, store }) =>
       Context.make(UserStore, store).pipe(
         Context.add(CounterStore, counters),
         Context.add(OutboxStore, outbox),
@@ -741,6 +749,7 @@ export const layer: Layer.Layer<
         Context.add(SessionDeviceStore, devices),
         Context.add(SecurityEventStore, events),
         Context.add(EmailChangeStore, emailChanges),
+        Context.add(AccountAdminStore, admin),
         Context.add(MemoryUserStore, inspector)
       )
   )

@@ -27,6 +27,10 @@
  * - 0008, changes of email address (the `EmailChangeStore` port), both `ON DELETE CASCADE` from users:
  *   `userharbor_email_changes` (one pending change per user, keyed by `user_id`, its `token_hash` unique) and
  *   `userharbor_email_reverts` (keyed by `token_hash`, indexed by user and by expiry).
+ * - 0009, account administration (the `AccountAdminStore` port): `userharbor_account_locks` (one row per locked
+ *   user, `ON DELETE CASCADE` from users: the reason, the acting admin's id, when), and an index of
+ *   `userharbor_users` by `(created_at, id)`, the directory's keyset order (on PostgreSQL the id in the "C"
+ *   collation, so the order is bytewise on every database).
  * - 0010, `userharbor_session_devices` (the `SessionDeviceStore` port): a session's user agent (up to 512
  *   characters) and truncated address (ASCII, up to 64), keyed by `session_id`, `ON DELETE CASCADE` from
  *   `userharbor_sessions` (whose `id` is unique), so a record goes with its session and, through it, its user.
@@ -127,11 +131,13 @@ const createCounters = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_counters_updated_at ON userharbor_counters (updated_at)"
 ]
 
-const statementsMigration = (statements: (d: Dialect) => ReadonlyArray<string>) =>
+const statementsMigration = (statements: (d: Dialect, idOrder: string) => ReadonlyArray<string>) =>
   Effect.gen(function*() {
     // Our own DDL, no input: `unsafe` only because the statements are built from the dialect's fragments.
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const all = statements(sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable }))
+    // How an index orders ids bytewise, as the store's keyset queries compare them.
+    const idOrder = sql.onDialectOrElse({ pg: () => `id COLLATE "C"`, orElse: () => "id" })
+    const all = statements(sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable }), idOrder)
     yield* Effect.forEach(all, (statement) => sql.unsafe(statement), { discard: true })
   })
 
@@ -256,6 +262,19 @@ const createEmailChanges = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_email_reverts_expires_at ON userharbor_email_reverts (expires_at)"
 ]
 
+// A reason is at most 500 UTF-16 code units and an actor id 200 (`UserHarborAdmin`'s limits): never more
+// characters than that. Neither is a key, so both keep the table's utf8mb4 on MySQL.
+const createAccountAdmin = (d: Dialect, idOrder: string): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_account_locks (
+  user_id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  reason VARCHAR(500) NOT NULL,
+  actor_id VARCHAR(200) NOT NULL,
+  locked_at BIGINT NOT NULL,
+  CONSTRAINT userharbor_account_locks_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  `CREATE INDEX userharbor_users_directory ON userharbor_users (created_at, ${idOrder})`
+]
+
 // What a key is replaced with when its row cannot have the new one: no name's key starts with U+FFFF (a
 // noncharacter, which validation refuses), and the id keeps it unique.
 const unreachableKey = (id: string) => `\uFFFF${id}`
@@ -311,6 +330,7 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0006_second_factors": statementsMigration(createFactors),
   "0007_security_events": statementsMigration(createSecurityEvents),
   "0008_email_changes": statementsMigration(createEmailChanges),
+  "0009_account_admin": statementsMigration(createAccountAdmin),
   "0010_session_devices": statementsMigration(createSessionDevices)
 })
 

@@ -1,6 +1,6 @@
 /**
  * A `UserStore`, with the other ports of the same backend (`PortTags`: `CounterStore`, `OutboxStore`, `FactorStore`,
- * `SessionDeviceStore`, `SecurityEventStore`, `EmailChangeStore`), on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
+ * `SessionDeviceStore`, `SecurityEventStore`, `EmailChangeStore`, `AccountAdminStore`), on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
  * (`@effect/sql-pg`) and MariaDB/MySQL (`@effect/sql-mysql2`). It needs only a `SqlClient`, so it shares the app's
  * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of every port) joins
  * that transaction.
@@ -31,12 +31,14 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
+import type { AccountAdminStore } from "./AccountAdminStore.js"
 import { CounterStore, type CounterStoreService } from "./CounterStore.js"
 import type { EmailChangeStore } from "./EmailChangeStore.js"
 import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import type { FactorStore } from "./FactorStore.js"
 import * as Ports from "./internal/ports.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
+import * as SqlAccountAdmin from "./internal/sqlAccountAdmin.js"
 import * as SqlEmailChanges from "./internal/sqlEmailChanges.js"
 import * as SqlErrors from "./internal/sqlErrors.js"
 import * as SqlEvents from "./internal/sqlEvents.js"
@@ -117,6 +119,7 @@ export type PortTags =
   | SessionDeviceStore
   | SecurityEventStore
   | EmailChangeStore
+  | AccountAdminStore
 
 /**
  * The ports of one SQL store, as `make` builds them.
@@ -543,7 +546,8 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     factors: SqlFactors.make(shared),
     devices: SqlSessionDevices.make(shared),
     events: SqlEvents.make(shared),
-    emailChanges: SqlEmailChanges.make(shared)
+    emailChanges: SqlEmailChanges.make(shared),
+    admin: SqlAccountAdmin.make(shared)
   }
 })
 

@@ -12,11 +12,13 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import { AccountAdminStore } from "./AccountAdminStore.js"
 import { CounterStore } from "./CounterStore.js"
 import * as Email from "./Email.js"
 import { EmailChangeStore } from "./EmailChangeStore.js"
 import { AccountDeletedEmail, type EmailSender, PasswordResetEmail, VerificationEmail } from "./EmailSender.js"
 import {
+  type AccountLocked,
   type Busy,
   type EmailDeliveryError,
   type EmailNotVerified,
@@ -29,7 +31,7 @@ import {
   type InvalidPasskey,
   type InvalidPasskeyChallenge,
   type InvalidPasskeyName,
-  type InvalidSession,
+  InvalidSession,
   type InvalidToken,
   type InvalidUsername,
   type PasskeyNotFound,
@@ -43,6 +45,7 @@ import {
   type WeakPassword
 } from "./Errors.js"
 import { FactorStore } from "./FactorStore.js"
+import * as AccountLocks from "./internal/accountLocks.js"
 import * as Activity from "./internal/activity.js"
 import * as Clients from "./internal/clientDetails.js"
 import * as Credentials from "./internal/credentials.js"
@@ -386,13 +389,14 @@ export interface UserHarborService {
   readonly resendVerification: (email: string) => Effect.Effect<void, InvalidEmail | EmailDeliveryError | StoreError>
   /**
    * Fails with `SecondFactorRequired` (not a session) after the right password of an account with an active second
-   * factor; finish with `completeLogin`. Accounts without one log in as before.
+   * factor; finish with `completeLogin`. Accounts without one log in as before. `AccountLocked`, like
+   * `EmailNotVerified`, comes only after the right password.
    */
   readonly login: (
     input: LoginInput
   ) => Effect.Effect<
     Session,
-    InvalidCredentials | EmailNotVerified | SecondFactorRequired | TooManyAttempts | Busy | StoreError
+    InvalidCredentials | EmailNotVerified | AccountLocked | SecondFactorRequired | TooManyAttempts | Busy | StoreError
   >
   readonly verifySession: (sessionToken: SecretInput) => Effect.Effect<boolean, StoreError>
   readonly validateSession: (sessionToken: SecretInput) => Effect.Effect<ValidatedSession, InvalidSession | StoreError>
@@ -467,7 +471,10 @@ export interface UserHarborService {
   readonly finishPasskeyLogin: (
     response: Passkey.AuthenticationResponse,
     client?: ClientDetails
-  ) => Effect.Effect<Session, InvalidPasskey | InvalidPasskeyChallenge | EmailNotVerified | StoreError>
+  ) => Effect.Effect<
+    Session,
+    InvalidPasskey | InvalidPasskeyChallenge | EmailNotVerified | AccountLocked | StoreError
+  >
   /** Options for the passkey re-check that `changePassword` and `deleteAccount` accept instead of a password. */
   readonly beginPasskeyReauthentication: (
     sessionToken: SecretInput
@@ -476,7 +483,7 @@ export interface UserHarborService {
   /** The second step of a login that failed with `SecondFactorRequired`: the session, for the right code. */
   readonly completeLogin: (
     input: CompleteLoginInput
-  ) => Effect.Effect<Session, InvalidChallenge | InvalidCode | TooManyAttempts | StoreError>
+  ) => Effect.Effect<Session, InvalidChallenge | InvalidCode | AccountLocked | TooManyAttempts | StoreError>
   /** Starts (or restarts) TOTP enrolment: a fresh secret, pending until confirmed with a first code. */
   readonly beginTotpEnrollment: (
     input: BeginTotpEnrollmentInput
@@ -608,7 +615,15 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const decoyUserId = UserId.make(yield* tokens.newId)
     // Optional, like the factor port: without it sessions carry no client details.
     const devices = yield* Effect.serviceOption(SessionDeviceStore)
-    const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config), devices })
+    // Optional, like the factor port: a store without it has no locks (see internal/accountLocks.ts).
+    const locks = AccountLocks.make({ locks: yield* Effect.serviceOption(AccountAdminStore), recorder })
+    const sessions = Sessions.make({
+      store,
+      tokens,
+      policy: SessionPolicy.fromSettings(config),
+      devices,
+      guard: locks.guard
+    })
     // The operation's client, for the sessions it creates and the events it records (`Clients.current`).
     const asClient = (client: ClientDetails | undefined) =>
       Clients.within(Clients.normalize(client, config.sessionDevices))
@@ -619,7 +634,19 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const { checkSession, fullUser, newSession } = sessions
     const { findByEmail, presented, tokenMail } = TokenMail.make({ store, tokens, throttle, delivery, decoyUserId })
     const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId, recorder })
-    const passwords = Passwords.make({ store, throttle, delivery, newSession, recorder })
+    // A signed-in user's new session: a lock that committed meanwhile has ended the session being changed.
+    const passwords = Passwords.make({
+      store,
+      throttle,
+      delivery,
+      newSession: (userId, passwordVersion, client) =>
+        Effect.catchTag(
+          newSession(userId, passwordVersion, client),
+          "AccountLocked",
+          () => new InvalidSession({ reason: "unknown" })
+        ),
+      recorder
+    })
     // A session for a login, recorded with it.
     const signIn =
       (method: SecurityEvent.LoginSucceeded["method"], details: SecurityEvents.Details) =>
@@ -627,6 +654,17 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         recorder.transaction(Effect.tap(newSession(userId, passwordVersion, client), (session) =>
           recorder.record(userId, { ...details, sessionId: session.id }, (common) =>
             new SecurityEvent.LoginSucceeded({ ...common, method }))))
+    // A login outside any transaction: a lock that committed while it ran refuses its session in the insert's
+    // transaction, and the refusal is recorded after the rollback.
+    const lockedOut =
+      (method: SecurityEvent.LoginSucceeded["method"], details: SecurityEvents.Details) =>
+      (userId: UserId, passwordVersion?: number, client?: Option.Option<Clients.Stored>) =>
+        Effect.tapErrorTag(
+          signIn(method, details)(userId, passwordVersion, client),
+          "AccountLocked",
+          () =>
+            locks.refused(userId, details)
+        )
     // Optional, so a store written before 0.3.0 (without the port) keeps working; see internal/secondFactors.ts.
     const factorStore = yield* Effect.serviceOption(FactorStore)
     const passkeys = yield* Passkeys.make({
@@ -637,7 +675,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       checkSession,
       // Without a password version the insert is unconditional: `InvalidCredentials` cannot happen.
       newSession: (userId, client) =>
-        Effect.catchTag(signIn("passkey", {})(userId, undefined, client), "InvalidCredentials", Effect.die),
+        Effect.catchTag(lockedOut("passkey", {})(userId, undefined, client), "InvalidCredentials", Effect.die),
       recorder
     })
     // The password, throttled, or a passkey assertion (nothing to guess: a signature cannot be brute-forced).
@@ -657,7 +695,9 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       throttle,
       secretKey: config.secretKey,
       settings: config.secondFactor,
+      // Inside the code's transaction: the refusal is recorded by the check before it (`refuseLocked`).
       newSession: signIn("second-factor", {}),
+      refuseLocked: (userId) => locks.refuse(userId, {}),
       recorder
     })
     const emailChange = EmailChange.make({
@@ -791,12 +831,15 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         function*(input: LoginInput) {
           return yield* admit(Effect.gen(function*() {
             const account = yield* credentials.checkLogin(input)
+            const details = { clientKey: input.clientKey }
+            // After the right password (a wrong one failed above), before anything is handed out.
+            yield* locks.refuse(account.id, details)
             const challenge = yield* factors.challengeFor(account)
             if (Option.isSome(challenge)) {
               yield* credentials.upgradeHash(input.password, account)
               return yield* challenge.value
             }
-            const session = yield* signIn("password", { clientKey: input.clientKey })(
+            const session = yield* lockedOut("password", details)(
               account.id,
               account.passwordVersion,
               yield* Clients.currentClient
@@ -918,8 +961,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         Observe.withOutcome
       ),
 
-      beginPasskeyLogin: Effect.fn("UserHarbor.beginPasskeyLogin")(() =>
-        passkeys.beginLogin, Observe.withOutcome),
+      beginPasskeyLogin: Effect.fn("UserHarbor.beginPasskeyLogin")(() => passkeys.beginLogin, Observe.withOutcome),
 
       finishPasskeyLogin: Effect.fn("UserHarbor.finishPasskeyLogin")(
         (response: Passkey.AuthenticationResponse, _client?: ClientDetails) =>

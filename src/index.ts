@@ -9,6 +9,10 @@
 /**
  * @since 0.3.0
  */
+export * as AccountAdminStore from "./AccountAdminStore.js"
+/**
+ * @since 0.3.0
+ */
 export * as Argon2Hasher from "./Argon2Hasher.js"
 /**
  * @since 0.1.0
@@ -112,6 +116,10 @@ export * as User from "./User.js"
 export * as UserHarbor from "./UserHarbor.js"
 /**
  * @since 0.1.0
+ */
+export * as UserHarborAdmin from "./UserHarborAdmin.js"
+/**
+ * @since 0.3.0
  */
 export * as UserHarborConfig from "./UserHarborConfig.js"
 /**

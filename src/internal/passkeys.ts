@@ -17,6 +17,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { createHash, timingSafeEqual } from "node:crypto"
 import {
+  type AccountLocked,
   EmailNotVerified,
   InvalidPasskey,
   InvalidPasskeyChallenge,
@@ -58,7 +59,7 @@ export interface Deps {
   readonly newSession: (
     userId: UserId,
     client: Option.Option<ClientDetails.Stored>
-  ) => Effect.Effect<Session, StoreError>
+  ) => Effect.Effect<Session, AccountLocked | StoreError>
   readonly recorder: SecurityEvents.Recorder
 }
 

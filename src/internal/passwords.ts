@@ -23,7 +23,7 @@ export interface Deps<E> {
     userId: UserId,
     passwordVersion?: number,
     client?: Option.Option<ClientDetails.Stored>
-  ) => Effect.Effect<Session, InvalidCredentials | StoreError>
+  ) => Effect.Effect<Session, InvalidCredentials | InvalidSession | StoreError>
   readonly recorder: SecurityEvents.Recorder
 }
 

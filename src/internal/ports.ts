@@ -1,4 +1,5 @@
 import * as Context from "effect/Context"
+import { AccountAdminStore, type AccountAdminStoreService } from "../AccountAdminStore.js"
 import { CounterStore, type CounterStoreService } from "../CounterStore.js"
 import { EmailChangeStore, type EmailChangeStoreService } from "../EmailChangeStore.js"
 import { FactorStore, type FactorStoreService } from "../FactorStore.js"
@@ -14,6 +15,7 @@ export interface Ports {
   readonly outbox: OutboxStoreService
   readonly factors: FactorStoreService
   readonly devices: SessionDeviceStoreService
+  readonly admin: AccountAdminStoreService
   readonly events: SecurityEventStoreService
   readonly emailChanges: EmailChangeStoreService
 }
@@ -22,7 +24,14 @@ export interface Ports {
 export const context = (
   ports: Ports
 ): Context.Context<
-  UserStore | CounterStore | OutboxStore | FactorStore | SessionDeviceStore | SecurityEventStore | EmailChangeStore
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | SessionDeviceStore
+  | SecurityEventStore
+  | EmailChangeStore
+  | AccountAdminStore
 > =>
   Context.make(UserStore, ports.store).pipe(
     Context.add(CounterStore, ports.counters),
@@ -30,5 +39,6 @@ export const context = (
     Context.add(FactorStore, ports.factors),
     Context.add(SessionDeviceStore, ports.devices),
     Context.add(SecurityEventStore, ports.events),
-    Context.add(EmailChangeStore, ports.emailChanges)
+    Context.add(EmailChangeStore, ports.emailChanges),
+    Context.add(AccountAdminStore, ports.admin)
   )

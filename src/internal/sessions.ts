@@ -5,7 +5,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { InvalidCredentials, InvalidSession, type StoreError } from "../Errors.js"
+import { type AccountLocked, InvalidCredentials, InvalidSession, type StoreError } from "../Errors.js"
 import type { SessionDeviceRecord, SessionDeviceStoreService } from "../SessionDeviceStore.js"
 import { type Session, SessionId, type SessionSummary, User, type UserId, type ValidatedSession } from "../User.js"
 import type { SessionRecord, SessionUser, SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
@@ -23,6 +23,8 @@ export interface Deps {
   readonly policy: SessionPolicy.Policy
   /** Where client details are kept; without it they are not. */
   readonly devices: Option.Option<SessionDeviceStoreService>
+  /** Run after a new session's insert, in its transaction: a failure rolls the session back (see accountLocks.ts). */
+  readonly guard: Option.Option<(userId: UserId) => Effect.Effect<void, AccountLocked | StoreError>>
 }
 
 // The record's fields are typed already; re-validating them costs a tenth of a session check (docs/performance.md).
@@ -43,16 +45,23 @@ export const falseOnInvalid = (error: InvalidSession | StoreError): Effect.Effec
 
 export const userOf = (validated: ValidatedSession) => validated.user
 
-export const make = ({ devices, policy, store, tokens }: Deps) => {
+export const make = ({ devices, guard, policy, store, tokens }: Deps) => {
   // With a cap, the oldest sessions make room before the insert, in one transaction: the new session is never the
   // one evicted, and an insert that fails undoes the eviction. Concurrent logins of one user can still overshoot
   // the cap briefly; the next login trims it. The client details join the session's transaction, so a session never
   // exists without the details it was created with.
   const { maxPerUser } = policy
-  const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>, alone: boolean) =>
-    maxPerUser === undefined
-      ? alone ? insert : store.withTransaction(insert)
-      : store.withTransaction(Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert))
+  // One transaction when more than the insert runs (the cap's trim, the device record, the lock guard, which runs
+  // after the insert so that a lock committing meanwhile still refuses the session).
+  const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>, alone: boolean) => {
+    const trimmed = maxPerUser === undefined
+      ? insert
+      : Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert)
+    return Option.match(guard, {
+      onNone: () => maxPerUser === undefined && alone ? trimmed : store.withTransaction(trimmed),
+      onSome: (check) => store.withTransaction(Effect.zipLeft(trimmed, check(userId)))
+    })
+  }
 
   const deviceRecord = (sessionId: SessionId, client: Option.Option<ClientDetails.Stored>) =>
     Option.isSome(devices) && Option.isSome(client)

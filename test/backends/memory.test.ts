@@ -16,6 +16,7 @@ import * as UserHarborModule from "../../src/UserHarbor.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
 import { securityEventsSuite } from "../suites/SecurityEventsSuite.js"
@@ -42,6 +43,7 @@ secondFactorsSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore
 emailChangeSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
 emailChangeSuite("memory", () => UserHarborTest.layerOutboxWithStore(MemoryUserStore.layer), "outbox")
 securityEventsSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
+administrationSuite("memory", () => MemoryUserStore.layer)
 
 const snapshot = Effect.flatMap(MemoryUserStore.MemoryUserStore, (inspector) => inspector.snapshot)
 

@@ -12,6 +12,7 @@ import { Effect, Layer, Redacted } from "effect"
 import * as MysqlUserStore from "../../src/MysqlUserStore.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
@@ -39,6 +40,10 @@ describeOn("mysql", "second factors", (url) => {
 
 describeOn("mysql", "security events", (url) => {
   securityEventsSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
+})
+
+describeOn("mysql", "administration", (url) => {
+  administrationSuite("mysql", () => mysqlStore(url))
 })
 
 describeOn("mysql", "throttling", (url) => {

@@ -19,6 +19,7 @@ import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as SqlUserStore from "../../src/SqlUserStore.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { EmailKey, UserStore } from "../../src/UserStore.js"
+import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { emailChangeSuite } from "../suites/EmailChangeSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
@@ -53,6 +54,7 @@ securityEventsSuite(
   "sqlite :memory:",
   () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
 )
+administrationSuite("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
 
 describe("outbox retries on SQL stores", () => {
   outboxRetry("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))

@@ -4,6 +4,7 @@
  */
 import { describe, layer } from "@effect/vitest"
 import type * as Layer from "effect/Layer"
+import type { AccountAdminStore } from "../../src/AccountAdminStore.js"
 import type { CounterStore } from "../../src/CounterStore.js"
 import type { EmailChangeStore } from "../../src/EmailChangeStore.js"
 import type { FactorStore } from "../../src/FactorStore.js"
@@ -21,6 +22,7 @@ type Ports =
   | SessionDeviceStore
   | SecurityEventStore
   | EmailChangeStore
+  | AccountAdminStore
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Case<Ports>>]> = [
   ["UserStore", StoreConformance.userStoreCases],
@@ -33,7 +35,8 @@ const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Cas
   ["SessionDeviceStore", StoreConformance.sessionDeviceStoreCases],
   ["SecurityEventStore", StoreConformance.securityEventStoreCases],
   ["SecurityEventStore with UserStore", StoreConformance.securityEventWithUserStoreCases],
-  ["EmailChangeStore", StoreConformance.emailChangeStoreCases]
+  ["EmailChangeStore", StoreConformance.emailChangeStoreCases],
+  ["AccountAdminStore", StoreConformance.accountAdminStoreCases]
 ]
 
 export const conformanceSuite = <E>(
