@@ -473,3 +473,45 @@ export class TotpNotEnabled extends Schema.TaggedError<TotpNotEnabled>()("TotpNo
     return this.reason === "none" ? "TOTP is not enabled" : "No TOTP enrolment is waiting for confirmation"
   }
 }
+
+/**
+ * The password was right but the account is locked by an administrator (`UserHarborAdmin.lock`). Like
+ * `EmailNotVerified`, it is given only after the right password (a wrong one is `InvalidCredentials`), so it tells
+ * nothing to someone guessing; it carries neither the reason nor who locked the account.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class AccountLocked extends Schema.TaggedError<AccountLocked>()("AccountLocked", {}) {
+  override get message(): string {
+    return "Account is locked"
+  }
+}
+
+/**
+ * An administrative operation was given a user id, username or address that no account has.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class UserNotFound extends Schema.TaggedError<UserNotFound>()("UserNotFound", {}) {
+  override get message(): string {
+    return "User not found"
+  }
+}
+
+/**
+ * An administrative operation's input was refused: `actorId` (empty after trimming, or over 200 characters),
+ * `reason` (a lock reason empty after trimming, or over 500 characters), `cursor` (not one `listUsers` returned)
+ * or `limit` (not an integer from 1 to 1000).
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class InvalidAdminInput extends Schema.TaggedError<InvalidAdminInput>()("InvalidAdminInput", {
+  field: Schema.Literal("actorId", "reason", "cursor", "limit")
+}) {
+  override get message(): string {
+    return `Invalid administrative input: ${this.field}`
+  }
+}

@@ -1,9 +1,9 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore` and `FactorStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `AccountAdminStore`, in memory, with a database's semantics: unique keys, one live token per purpose, atomic
  * consumption, cascading deletes and real transactions (a failed, defected or interrupted transaction leaves no
  * trace; a nested one undoes only its own part). For tests and prototypes: its data dies with the process.
  *
- * The four ports share one state and one transaction: counter, outbox and factor writes inside the `UserStore`'s
+ * The ports share one state and one transaction: counter, outbox, factor and lock writes inside the `UserStore`'s
  * `withTransaction` commit and roll back with it. Transactions are serialised by one permit. Statements outside a transaction take the permit too, so they wait
  * for a running transaction as they would for a database lock, and a rollback can never erase them.
  *
@@ -17,6 +17,7 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import { AccountAdminStore, type AccountLockRecord } from "./AccountAdminStore.js"
 import { type CounterRecord, CounterStore } from "./CounterStore.js"
 import { EmailTaken, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import {
@@ -26,6 +27,7 @@ import {
   type TotpFactorRecord,
   type WebAuthnChallengeRecord
 } from "./FactorStore.js"
+import * as MemoryAccountAdmin from "./internal/memoryAccountAdmin.js"
 import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
@@ -47,6 +49,7 @@ interface State {
   readonly passkeys: HashMap.HashMap<string, PasskeyRecord>
   /** `ceremony:tokenHash` → the challenge */
   readonly webAuthnChallenges: HashMap.HashMap<string, WebAuthnChallengeRecord>
+  readonly locks: HashMap.HashMap<UserId, AccountLockRecord>
 }
 
 interface OutboxRow {
@@ -68,7 +71,8 @@ const empty: State = {
   recoveryCodes: HashMap.empty(),
   loginChallenges: HashMap.empty(),
   passkeys: HashMap.empty(),
-  webAuthnChallenges: HashMap.empty()
+  webAuthnChallenges: HashMap.empty(),
+  locks: HashMap.empty()
 }
 
 /**
@@ -139,7 +143,7 @@ const removeFactors = (s: State, id: UserId): State => ({
   )
 })
 
-// The user with every session, token and factor.
+// The user with every session, token, factor and lock.
 const removeUser = (s: State, id: UserId): State => {
   const user = HashMap.get(s.users, id)
   if (Option.isNone(user)) return s
@@ -147,7 +151,7 @@ const removeUser = (s: State, id: UserId): State => {
   const doomed = HashMap.filter(s.tokens, (token) => token.userId === id)
   const withoutTokens = HashMap.reduce(doomed, withoutSessions, (acc, _, key) => removeToken(acc, key))
   return {
-    ...removeFactors(withoutTokens, id),
+    ...MemoryAccountAdmin.removeLock(removeFactors(withoutTokens, id), id),
     users: HashMap.remove(s.users, id),
     usernames: HashMap.remove(s.usernames, user.value.usernameKey),
     emails: HashMap.remove(s.emails, user.value.emailKey)
@@ -177,7 +181,7 @@ const removeSessions = (state: State, doomed: ReadonlyArray<SessionRecord>): [nu
 const byKey = <A>(key: (a: A) => string) => (a: A, b: A) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
 
 /**
- * Builds an empty store: its four ports over one state and one transaction, and its inspector.
+ * Builds an empty store: its ports over one state and one transaction, and its inspector.
  *
  * @since 0.1.0
  * @category constructors
@@ -607,22 +611,28 @@ export const make = Effect.gen(function*() {
     outbox: Array.from(HashMap.values(s.outbox), (row) => row.record).sort(byKey((record) => record.id))
   }))
 
-  return { store, counters, outbox, factors, inspector: MemoryUserStore.of({ snapshot }) }
+  const admin = MemoryAccountAdmin.make<State>({ read, write })
+
+  return { store, counters, outbox, factors, admin, inspector: MemoryUserStore.of({ snapshot }) }
 })
 
 /**
- * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore` and `FactorStore`), with its inspector.
+ * A fresh, empty store (its `UserStore`, `CounterStore`, `OutboxStore`, `FactorStore` and `AccountAdminStore`), with
+ * its inspector.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<UserStore | CounterStore | OutboxStore | FactorStore | MemoryUserStore> = Layer
+export const layer: Layer.Layer<
+  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | MemoryUserStore
+> = Layer
   .effectContext(
-    Effect.map(make, ({ counters, factors, inspector, outbox, store }) =>
+    Effect.map(make, ({ admin, counters, factors, inspector, outbox, store }) =>
       Context.make(UserStore, store).pipe(
         Context.add(CounterStore, counters),
         Context.add(OutboxStore, outbox),
         Context.add(FactorStore, factors),
+        Context.add(AccountAdminStore, admin),
         Context.add(MemoryUserStore, inspector)
       ))
   )

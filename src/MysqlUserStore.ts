@@ -12,6 +12,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Config from "effect/Config"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type { AccountAdminStore } from "./AccountAdminStore.js"
 import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
@@ -46,7 +47,7 @@ export const layerClient = (
 ): Layer.Layer<MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> => clientLayer(options, urlOption)
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on MariaDB or MySQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`) on MariaDB or MySQL, migrated, with its client.
  *
  * @since 0.1.0
  * @category layers
@@ -54,7 +55,13 @@ export const layerClient = (
 export const layer = (
   options: Options
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | MysqlClient.MysqlClient
+  | SqlClient.SqlClient,
   StoreError
 > => withClient(layerClient(options))
 
@@ -70,7 +77,13 @@ const layerNaming = (options: Options, setting: string) => withClient(clientLaye
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | MysqlClient.MysqlClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | MysqlClient.MysqlClient
+  | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

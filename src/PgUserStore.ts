@@ -15,6 +15,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
+import type { AccountAdminStore } from "./AccountAdminStore.js"
 import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
@@ -64,7 +65,7 @@ const withSessionReader = withFastFindSession((fallback) =>
 )
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on PostgreSQL, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`) on PostgreSQL, migrated, with its client.
  *
  * Session look-ups outside a transaction take a fast path: the same query straight on the client's pool, without
  * the `SqlClient` layer in between (see docs/performance.md). Inside a transaction they go through the client.
@@ -75,7 +76,7 @@ const withSessionReader = withFastFindSession((fallback) =>
 export const layer = (
   options: Options
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | PgClient.PgClient | SqlClient.SqlClient,
+  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | PgClient.PgClient | SqlClient.SqlClient,
   StoreError
 > => layerNaming(options, urlOption)
 
@@ -83,7 +84,7 @@ const layerNaming = (
   options: Options,
   setting: string
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | PgClient.PgClient | SqlClient.SqlClient,
+  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | PgClient.PgClient | SqlClient.SqlClient,
   StoreError
 > => Layer.provideMerge(withSessionReader, withClient(PgPool.layerNamed(poolOptions(options), setting)))
 
@@ -97,7 +98,7 @@ const layerNaming = (
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | PgClient.PgClient | SqlClient.SqlClient,
+  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | PgClient.PgClient | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { url: Config.redacted(urlVariable) }, { variable: urlVariable, setting: urlSetting }, layerNaming)

@@ -21,6 +21,10 @@
  *   `token_hash`), `userharbor_passkeys` (keyed by `credential_id`, base64url, up to WebAuthn's 1023 bytes; the
  *   public key as base64url text, the transports as a JSON array) and `userharbor_webauthn_challenges` (keyed by
  *   `(token_hash, ceremony)`, the user optional). Challenges are indexed by expiry for purging.
+ * - 0009, account administration (the `AccountAdminStore` port): `userharbor_account_locks` (one row per locked
+ *   user, `ON DELETE CASCADE` from users: the reason, the acting admin's id, when), and an index of
+ *   `userharbor_users` by `(created_at, id)`, the directory's keyset order (on PostgreSQL the id in the "C"
+ *   collation, so the order is bytewise on every database).
  *
  * On MySQL and MariaDB every `CREATE TABLE` commits implicitly, so a migration that fails half-way is not rolled
  * back there; PostgreSQL and SQLite run pending migrations in one transaction.
@@ -118,11 +122,13 @@ const createCounters = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_counters_updated_at ON userharbor_counters (updated_at)"
 ]
 
-const statementsMigration = (statements: (d: Dialect) => ReadonlyArray<string>) =>
+const statementsMigration = (statements: (d: Dialect, idOrder: string) => ReadonlyArray<string>) =>
   Effect.gen(function*() {
     // Our own DDL, no input: `unsafe` only because the statements are built from the dialect's fragments.
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const all = statements(sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable }))
+    // How an index orders ids bytewise, as the store's keyset queries compare them.
+    const idOrder = sql.onDialectOrElse({ pg: () => `id COLLATE "C"`, orElse: () => "id" })
+    const all = statements(sql.onDialectOrElse({ mysql: () => mysql, orElse: () => portable }), idOrder)
     yield* Effect.forEach(all, (statement) => sql.unsafe(statement), { discard: true })
   })
 
@@ -196,6 +202,19 @@ const createFactors = (d: Dialect): ReadonlyArray<string> => [
   "CREATE INDEX userharbor_webauthn_challenges_expires_at ON userharbor_webauthn_challenges (expires_at)"
 ]
 
+// A reason is at most 500 UTF-16 code units and an actor id 200 (`UserHarborAdmin`'s limits): never more
+// characters than that. Neither is a key, so both keep the table's utf8mb4 on MySQL.
+const createAccountAdmin = (d: Dialect, idOrder: string): ReadonlyArray<string> => [
+  `CREATE TABLE userharbor_account_locks (
+  user_id VARCHAR(64)${d.ascii} NOT NULL PRIMARY KEY,
+  reason VARCHAR(500) NOT NULL,
+  actor_id VARCHAR(200) NOT NULL,
+  locked_at BIGINT NOT NULL,
+  CONSTRAINT userharbor_account_locks_user FOREIGN KEY (user_id) REFERENCES userharbor_users (id) ON DELETE CASCADE
+)${d.tableOptions}`,
+  `CREATE INDEX userharbor_users_directory ON userharbor_users (created_at, ${idOrder})`
+]
+
 // What a key is replaced with when its row cannot have the new one: no name's key starts with U+FFFF (a
 // noncharacter, which validation refuses), and the id keeps it unique.
 const unreachableKey = (id: string) => `\uFFFF${id}`
@@ -248,7 +267,8 @@ export const loader: Migrator.Loader = Migrator.fromRecord({
   "0005_unverified_index": statementsMigration(() => [
     "CREATE INDEX userharbor_users_unverified ON userharbor_users (verified, created_at)"
   ]),
-  "0006_second_factors": statementsMigration(createFactors)
+  "0006_second_factors": statementsMigration(createFactors),
+  "0009_account_admin": statementsMigration(createAccountAdmin)
 })
 
 // The database's own failures: a SqlError, or the Migrator's error around one.

@@ -1,5 +1,5 @@
 /**
- * A `UserStore`, with its `CounterStore`, `OutboxStore` and `FactorStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
+ * A `UserStore`, with its `CounterStore`, `OutboxStore`, `FactorStore` and `AccountAdminStore`, on `@effect/sql`: one implementation for SQLite (`@effect/sql-sqlite-node`), PostgreSQL
  * (`@effect/sql-pg`) and MariaDB/MySQL (`@effect/sql-mysql2`). It needs only a `SqlClient`, so it shares the app's
  * client, pool and transactions: inside the app's `sql.withTransaction`, every store call (of the four ports) joins
  * that transaction.
@@ -30,11 +30,13 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
+import type { AccountAdminStore } from "./AccountAdminStore.js"
 import { CounterStore, type CounterStoreService } from "./CounterStore.js"
 import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
 import type { FactorStore } from "./FactorStore.js"
 import * as Ports from "./internal/ports.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
+import * as SqlAccountAdmin from "./internal/sqlAccountAdmin.js"
 import * as SqlErrors from "./internal/sqlErrors.js"
 import * as SqlFactors from "./internal/sqlFactors.js"
 import * as Rows from "./internal/sqlRows.js"
@@ -538,7 +540,7 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
       )
   })
 
-  return { store, counters, outbox, factors: SqlFactors.make(shared) }
+  return { store, counters, outbox, factors: SqlFactors.make(shared), admin: SqlAccountAdmin.make(shared) }
 })
 
 /**
@@ -548,20 +550,20 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
  * @category layers
  */
 export const layerWithoutMigrations: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore,
+  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore,
   StoreError,
   SqlClient.SqlClient
 > = Layer.effectContext(Effect.map(make, Ports.context))
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`), after running the pending `SqlMigrations` when the
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`), after running the pending `SqlMigrations` when the
  * layer is built (a no-op when the schema is current).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore,
+  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore,
   StoreError,
   SqlClient.SqlClient
 > = Layer.effectContext(Effect.map(Effect.zipRight(SqlMigrations.run, make), Ports.context))

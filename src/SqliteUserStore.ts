@@ -13,6 +13,7 @@ import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Config from "effect/Config"
 import * as Layer from "effect/Layer"
+import type { AccountAdminStore } from "./AccountAdminStore.js"
 import type { CounterStore } from "./CounterStore.js"
 import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
@@ -53,7 +54,7 @@ const withSessionReader = (options: Options) =>
   withFastFindSession((fallback) => SessionReader.make(options.filename, busyTimeoutMillis(options), fallback))
 
 /**
- * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) on a SQLite file, migrated, with its client.
+ * The store (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`) on a SQLite file, migrated, with its client.
  *
  * On a file, session look-ups outside a transaction take a fast path: the same query on a second, read-only
  * connection, prepared once (see docs/performance.md). Inside a transaction, and on `":memory:"`, every call goes
@@ -65,7 +66,13 @@ const withSessionReader = (options: Options) =>
 export const layer = (
   options: Options
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | SqliteClient.SqliteClient
+  | SqlClient.SqlClient,
   StoreError
 > => layerNaming(options, filenameOption)
 
@@ -73,7 +80,13 @@ const layerNaming = (
   options: Options,
   setting: string
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | SqliteClient.SqliteClient
+  | SqlClient.SqlClient,
   StoreError
 > => {
   const store = withClient(clientLayer(options, setting))
@@ -90,7 +103,13 @@ const layerNaming = (
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
 ): Layer.Layer<
-  UserStore | CounterStore | OutboxStore | FactorStore | SqliteClient.SqliteClient | SqlClient.SqlClient,
+  | UserStore
+  | CounterStore
+  | OutboxStore
+  | FactorStore
+  | AccountAdminStore
+  | SqliteClient.SqliteClient
+  | SqlClient.SqlClient,
   StoreError | EffectTypes.ConfigError
 > =>
   fromConfig(config, { filename: Config.string(filenameVariable) }, {

@@ -1,5 +1,5 @@
 /**
- * The contracts of the store ports (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`) as executable cases, so any
+ * The contracts of the store ports (`UserStore`, `CounterStore`, `OutboxStore`, `FactorStore`, `AccountAdminStore`) as executable cases, so any
  * store (the memory and SQL stores here, or a third party's Redis or DynamoDB store) can prove itself with one call,
  * and a store that provides only some of the ports (a Redis `CounterStore`, say) can be certified for those alone.
  *
@@ -8,8 +8,9 @@
  * `counterStoreCases` and `outboxStoreCases` need one port each; `counterWithUserStoreCases` and
  * `outboxWithUserStoreCases` check that a `CounterStore` or `OutboxStore` of the same backend joins the
  * `UserStore`'s transaction, so they apply only to ports provided together. `cases` is all of them but the factor
- * cases (`factorStoreCases`, `factorWithUserStoreCases`, added in 0.3.0), which a store that provides a
- * `FactorStore` runs besides. Nothing here
+ * cases (`factorStoreCases`, `factorWithUserStoreCases`, added in 0.3.0) and the administration cases
+ * (`accountAdminStoreCases`, 0.3.0), which a store that provides a `FactorStore` or an `AccountAdminStore` runs
+ * besides (kept out of `cases`, so a store written against 0.2 still runs `cases` unchanged). Nothing here
  * imports a test framework, so the `userharbor/testing` entry stays usable from vitest, jest, node:test or a script.
  *
  * Cases create their own rows with random ids, usernames, emails and token hashes, so they can share one
@@ -30,6 +31,14 @@ import * as Option from "effect/Option"
 import type { YieldWrap } from "effect/Utils"
 import { randomBytes } from "node:crypto"
 import { isDeepStrictEqual } from "node:util"
+import {
+  AccountAdminStore,
+  type AccountAdminStoreService,
+  type AccountLockRecord,
+  type UserListEntry,
+  type UserListFilter,
+  type UserListPosition
+} from "./AccountAdminStore.js"
 import { type CounterRecord, CounterStore, type CounterStoreService } from "./CounterStore.js"
 import type { TokenPurpose } from "./Errors.js"
 import {
@@ -2158,6 +2167,243 @@ const factorWithUserCases: ReadonlyArray<Case<UserStore | FactorStore>> = [
   })
 ]
 
+// --- account administration: locks and the user directory ---
+
+/** An administration case: it stores its users through the `UserStore`, as a store with foreign keys needs. */
+const adminCase = casesOf<AccountAdminStore, AccountAdminStoreService, UserStore | AccountAdminStore>(
+  AccountAdminStore
+)
+
+const makeLock = (user: UserRecord, overrides: Partial<AccountLockRecord> = {}): AccountLockRecord => ({
+  userId: user.id,
+  reason: `Conformance ${hex(4)}: «payment dispute» — ünïcödé`,
+  actorId: `admin-${hex(4)}@example.test`,
+  lockedAt: now,
+  ...overrides
+})
+
+const lockFields = (l: AccountLockRecord) => ({
+  userId: l.userId,
+  reason: l.reason,
+  actorId: l.actorId,
+  lockedAt: l.lockedAt
+})
+
+const entryFields = (e: UserListEntry) => ({
+  user: sessionUserFields(e.user),
+  lock: Option.getOrNull(Option.map(e.lock, lockFields))
+})
+
+/**
+ * A stretch of time no other case's users are created in (years after `now`, at a random offset), so a case can
+ * list exactly its own users from a database that others share.
+ */
+const privateEra = () => now + 1000 * day + randomBytes(4).readUInt32BE() * 1000
+
+/** Every page of the directory under `filter`, `size` entries at a time, from the start. */
+const allPages = (admin: AccountAdminStoreService, filter: UserListFilter, size: number) =>
+  Effect.gen(function*() {
+    const listed: Array<UserListEntry> = []
+    let after = Option.none<UserListPosition>()
+    for (let page = 0; page < 10_000; page++) {
+      const entries = yield* admin.listUsers({ filter, after, limit: size })
+      if (entries.length > size) return yield* violation(`listUsers returned ${entries.length} > limit ${size}`)
+      listed.push(...entries)
+      const last = entries.at(-1)
+      if (entries.length < size || last === undefined) return listed
+      after = Option.some({ createdAt: last.user.createdAt, id: last.user.id })
+    }
+    return yield* violation("listUsers never reached the end")
+  })
+
+// The directory's order, as the port promises it: `createdAt`, then `id` compared bytewise.
+const directoryOrder = (a: { createdAt: number; id: string }, b: { createdAt: number; id: string }) =>
+  a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+const accountAdminCases: ReadonlyArray<Case<UserStore | AccountAdminStore>> = [
+  adminCase("insertLock then findLock returns it; a second lock is refused and the first stays", function*(admin) {
+    const user = yield* storedUser()
+    const first = makeLock(user)
+    yield* checkNone(yield* admin.findLock(user.id), "findLock before any lock")
+    yield* check(yield* admin.insertLock(first), "insertLock")
+    const found = yield* checkSome(yield* admin.findLock(user.id), "findLock")
+    yield* checkEqual(lockFields(found), lockFields(first), "findLock")
+    const second = makeLock(user, { reason: "another reason", lockedAt: now + 1 })
+    yield* check(!(yield* admin.insertLock(second)), "insertLock on a locked account should answer false")
+    const kept = yield* checkSome(yield* admin.findLock(user.id), "findLock after the refused lock")
+    yield* checkEqual(lockFields(kept), lockFields(first), "the first lock after the refused one")
+  }),
+  adminCase("deleteLock removes the lock, once; other accounts keep theirs", function*(admin) {
+    const [user, other] = [yield* storedUser(), yield* storedUser()]
+    yield* admin.insertLock(makeLock(user))
+    const theirs = makeLock(other)
+    yield* admin.insertLock(theirs)
+    yield* check(yield* admin.deleteLock(user.id), "deleteLock")
+    yield* checkNone(yield* admin.findLock(user.id), "findLock after deleteLock")
+    yield* check(!(yield* admin.deleteLock(user.id)), "deleteLock of an account no longer locked")
+    yield* check(yield* admin.insertLock(makeLock(user)), "insertLock after deleteLock")
+    const kept = yield* checkSome(yield* admin.findLock(other.id), "another account's lock")
+    yield* checkEqual(lockFields(kept), lockFields(theirs), "another account's lock")
+  }),
+  adminCase("insertLock answers false for a user that does not exist", function*(admin) {
+    const ghost = makeUser()
+    yield* check(!(yield* admin.insertLock(makeLock(ghost))), "insertLock of an unknown user")
+    yield* checkNone(yield* admin.findLock(ghost.id), "findLock of an unknown user")
+  }),
+  adminCase("of 10 concurrent insertLock calls on one account, exactly one succeeds", function*(admin) {
+    const user = yield* storedUser()
+    const results = yield* Effect.all(
+      Array.from({ length: 10 }, (_, i) => admin.insertLock(makeLock(user, { reason: `racer ${i}` }))),
+      { concurrency: "unbounded" }
+    )
+    yield* checkEqual(results.filter(Boolean).length, 1, "successful concurrent locks")
+  }),
+  adminCase("deleting a user removes its lock (deleteUser, deleteUnverifiedUsers)", function*(admin) {
+    const store = yield* UserStore
+    const user = yield* storedUser({ verified: true })
+    yield* admin.insertLock(makeLock(user))
+    yield* check(yield* store.deleteUser(user.id), "deleteUser")
+    yield* checkNone(yield* admin.findLock(user.id), "the deleted user's lock")
+    const stale = yield* storedUser({ createdAt: now - 2 * day })
+    yield* admin.insertLock(makeLock(stale))
+    const removed = yield* store.deleteUnverifiedUsers({
+      usernameKey: stale.usernameKey,
+      emailKey: stale.emailKey,
+      createdBefore: now - day
+    })
+    yield* checkEqual(removed, 1, "deleteUnverifiedUsers")
+    yield* checkNone(yield* admin.findLock(stale.id), "the purged user's lock")
+    // The user can come back under the same id (a restore), unlocked.
+    yield* store.insertUser(user)
+    yield* checkNone(yield* admin.findLock(user.id), "the lock of a user inserted again")
+  }),
+  adminCase("lock writes inside withTransaction commit and roll back with it", function*(admin) {
+    const store = yield* UserStore
+    const user = yield* storedUser()
+    const session = makeSession(user)
+    yield* store.insertSession(session)
+    const probe = new Probe({ id: hex(8) })
+    const result = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+      yield* admin.insertLock(makeLock(user))
+      yield* store.deleteUserSessions(user.id)
+      return yield* probe
+    })))
+    yield* check(Either.isLeft(result) && same(result.left, probe), "withTransaction should fail with the body's error")
+    yield* checkNone(yield* admin.findLock(user.id), "the lock after the rollback")
+    yield* expectSession(session, "the session after the rollback")
+    yield* store.withTransaction(Effect.gen(function*() {
+      yield* admin.insertLock(makeLock(user))
+      // A refused second lock leaves the transaction usable.
+      yield* check(!(yield* admin.insertLock(makeLock(user))), "a second lock inside a transaction")
+      yield* store.deleteUserSessions(user.id)
+    }))
+    yield* checkSome(yield* admin.findLock(user.id), "the lock after the commit")
+    yield* expectNoSession(session, "the session after the commit")
+  }),
+  adminCase("a lock and a racing session insert: a locked account never keeps the session", function*(admin) {
+    const store = yield* UserStore
+    // The login's side: insert, then look for a lock in the same transaction and roll back if there is one.
+    class Locked extends Data.TaggedError("Locked")<{}> {}
+    for (let round = 0; round < 10; round++) {
+      const user = yield* storedUser({ verified: true })
+      const session = makeSession(user)
+      const login = store.withTransaction(Effect.gen(function*() {
+        yield* store.insertSession(session)
+        if (Option.isSome(yield* admin.findLock(user.id))) return yield* new Locked()
+      })).pipe(Effect.catchTag("Locked", () => Effect.void))
+      const lock = store.withTransaction(
+        Effect.zipRight(admin.insertLock(makeLock(user)), store.deleteUserSessions(user.id))
+      )
+      yield* Effect.all([login, lock], { concurrency: "unbounded" })
+      yield* checkSome(yield* admin.findLock(user.id), `round ${round}: the lock`)
+      yield* expectNoSession(session, `round ${round}: the locked account's session`)
+    }
+  }),
+  adminCase("listUsers pages in createdAt, then id, order, with the public fields and the lock", function*(admin) {
+    const era = privateEra()
+    // Ties on createdAt, so the order of ids decides; ids of two lengths and mixed digits and letters.
+    const users: Array<UserRecord> = []
+    for (let i = 0; i < 7; i++) {
+      users.push(yield* storedUser({ createdAt: era + (i % 3), id: UserId.make(i % 2 === 0 ? hex(16) : hex(8)) }))
+    }
+    const lock = makeLock(users[2]!)
+    yield* admin.insertLock(lock)
+    const filter = { createdAfter: era - 1, createdBefore: era + 3 }
+    const expected = [...users].sort(directoryOrder).map((user) => ({
+      user: sessionUserFields(user),
+      lock: user.id === lock.userId ? lockFields(lock) : null
+    }))
+    for (const size of [1, 2, 3, 7, 100]) {
+      const listed = yield* allPages(admin, filter, size)
+      yield* checkEqual(listed.map(entryFields), expected, `every page of ${size}`)
+    }
+    const entry = (yield* admin.listUsers({ filter, after: Option.none(), limit: 1 }))[0]
+    yield* check(entry !== undefined && !("passwordHash" in entry.user), "a directory entry has no password hash")
+    yield* checkEqual(yield* admin.listUsers({ filter, after: Option.none(), limit: 0 }), [], "a limit of 0")
+  }),
+  adminCase("listUsers filters: verified, locked, createdBefore and createdAfter (exclusive), combined", function*(
+    admin
+  ) {
+    const era = privateEra()
+    const made = Effect.fnUntraced(function*(offset: number, verified: boolean, locked: boolean) {
+      const user = yield* storedUser({ createdAt: era + offset, verified })
+      if (locked) yield* admin.insertLock(makeLock(user))
+      return user
+    })
+    const a = yield* made(0, true, false)
+    const b = yield* made(10, false, true)
+    const c = yield* made(20, true, true)
+    const d = yield* made(30, false, false)
+    const listed = (filter: UserListFilter) =>
+      Effect.map(
+        allPages(admin, { createdAfter: era - 1, createdBefore: era + 31, ...filter }, 2),
+        (entries) => entries.map((entry) => entry.user.id)
+      )
+    yield* checkEqual(yield* listed({}), [a.id, b.id, c.id, d.id], "no filter")
+    yield* checkEqual(yield* listed({ verified: true }), [a.id, c.id], "verified")
+    yield* checkEqual(yield* listed({ verified: false }), [b.id, d.id], "unverified")
+    yield* checkEqual(yield* listed({ locked: true }), [b.id, c.id], "locked")
+    yield* checkEqual(yield* listed({ locked: false }), [a.id, d.id], "not locked")
+    yield* checkEqual(yield* listed({ createdAfter: era + 10 }), [c.id, d.id], "createdAfter is exclusive")
+    yield* checkEqual(yield* listed({ createdBefore: era + 20 }), [a.id, b.id], "createdBefore is exclusive")
+    yield* checkEqual(
+      yield* listed({ createdAfter: era, createdBefore: era + 30, verified: true, locked: true }),
+      [c.id],
+      "all filters together"
+    )
+    yield* admin.deleteLock(b.id)
+    yield* checkEqual(yield* listed({ locked: true }), [c.id], "locked, after an unlock")
+  }),
+  adminCase("paging while users are inserted lists every user present throughout exactly once", function*(admin) {
+    const era = privateEra()
+    const present: Array<UserRecord> = []
+    for (let i = 0; i < 12; i++) present.push(yield* storedUser({ createdAt: era + i * 10 }))
+    const filter = { createdAfter: era - 1, createdBefore: era + 1000 }
+    const seen: Array<UserId> = []
+    const added: Array<UserId> = []
+    let after = Option.none<UserListPosition>()
+    for (let page = 0; page < 100; page++) {
+      const entries = yield* admin.listUsers({ filter, after, limit: 3 })
+      seen.push(...entries.map((entry) => entry.user.id))
+      const last = entries.at(-1)
+      if (entries.length < 3 || last === undefined) break
+      after = Option.some({ createdAt: last.user.createdAt, id: last.user.id })
+      // Between pages: one user before the cursor, one on its instant, one after it.
+      for (const createdAt of [era + 1, last.user.createdAt, last.user.createdAt + 5]) {
+        added.push((yield* storedUser({ createdAt })).id)
+      }
+    }
+    for (const user of present) {
+      yield* checkEqual(seen.filter((id) => id === user.id).length, 1, "times a present user was listed")
+    }
+    yield* checkEqual(new Set(seen).size, seen.length, "users listed twice")
+    yield* check(
+      seen.every((id) => present.some((user) => user.id === id) || added.includes(id)),
+      "only users of this case were listed"
+    )
+  })
+]
+
 /**
  * The `UserStore` contract: users, single-use tokens, sessions, purging and transactions. A store of accounts runs
  * these whatever else it provides.
@@ -2227,6 +2473,18 @@ export const factorStoreCases: ReadonlyArray<Case<UserStore | FactorStore>> = fa
  * @category cases
  */
 export const factorWithUserStoreCases: ReadonlyArray<Case<UserStore | FactorStore>> = factorWithUserCases
+
+/**
+ * The `AccountAdminStore` contract: one lock per account (a second refused, never replaced; atomic under
+ * concurrency), removed with its user, written in the `UserStore`'s transaction, never outlived by a session
+ * inserted concurrently with it; and the user directory paged by keyset in `createdAt`, then `id`, order, with its
+ * filters, listing every user present throughout a paging exactly once while users are inserted. The cases store
+ * their users and sessions through the `UserStore` of the same backend.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const accountAdminStoreCases: ReadonlyArray<Case<UserStore | AccountAdminStore>> = accountAdminCases
 
 /**
  * Every conformance case, for a store that provides all three ports on one backend (as the memory and SQL stores

@@ -9,6 +9,10 @@
 /**
  * @since 0.3.0
  */
+export * as AccountAdminStore from "./AccountAdminStore.js"
+/**
+ * @since 0.3.0
+ */
 export * as Argon2Hasher from "./Argon2Hasher.js"
 /**
  * @since 0.1.0
@@ -75,6 +79,18 @@ export * as PurgeSchedule from "./PurgeSchedule.js"
  */
 export * as SecureRandom from "./SecureRandom.js"
 /**
+ * @since 0.3.0
+ */
+export * as SecurityEvent from "./SecurityEvent.js"
+/**
+ * @since 0.3.0
+ */
+export * as SecurityEvents from "./SecurityEvents.js"
+/**
+ * @since 0.3.0
+ */
+export * as SecurityEventStore from "./SecurityEventStore.js"
+/**
  * @since 0.1.0
  */
 export * as SessionCache from "./SessionCache.js"
@@ -92,6 +108,10 @@ export * as User from "./User.js"
 export * as UserHarbor from "./UserHarbor.js"
 /**
  * @since 0.1.0
+ */
+export * as UserHarborAdmin from "./UserHarborAdmin.js"
+/**
+ * @since 0.3.0
  */
 export * as UserHarborConfig from "./UserHarborConfig.js"
 /**

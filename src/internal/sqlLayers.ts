@@ -4,6 +4,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import type { AccountAdminStore } from "../AccountAdminStore.js"
 import type { CounterStore } from "../CounterStore.js"
 import type { StoreError } from "../Errors.js"
 import type { FactorStore } from "../FactorStore.js"
@@ -19,8 +20,10 @@ import { UserStore, type UserStoreService } from "../UserStore.js"
  */
 export const withClient = <C>(
   client: Layer.Layer<C | SqlClient.SqlClient, StoreError>
-): Layer.Layer<UserStore | CounterStore | OutboxStore | FactorStore | C | SqlClient.SqlClient, StoreError> =>
-  SqlUserStore.layer.pipe(Layer.provideMerge(client))
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore | C | SqlClient.SqlClient,
+  StoreError
+> => SqlUserStore.layer.pipe(Layer.provideMerge(client))
 
 /**
  * A driver module's `layerConfig`: its options from `Config` (by default `fallback`, read from the variable that a

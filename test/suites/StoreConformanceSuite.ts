@@ -4,13 +4,14 @@
  */
 import { describe, layer } from "@effect/vitest"
 import type * as Layer from "effect/Layer"
+import type { AccountAdminStore } from "../../src/AccountAdminStore.js"
 import type { CounterStore } from "../../src/CounterStore.js"
 import type { FactorStore } from "../../src/FactorStore.js"
 import type { OutboxStore } from "../../src/OutboxStore.js"
 import { StoreConformance } from "../../src/testing.js"
 import type { UserStore } from "../../src/UserStore.js"
 
-type Ports = UserStore | CounterStore | OutboxStore | FactorStore
+type Ports = UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Case<Ports>>]> = [
   ["UserStore", StoreConformance.userStoreCases],
@@ -19,7 +20,8 @@ const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Cas
   ["OutboxStore", StoreConformance.outboxStoreCases],
   ["OutboxStore with UserStore", StoreConformance.outboxWithUserStoreCases],
   ["FactorStore", StoreConformance.factorStoreCases],
-  ["FactorStore with UserStore", StoreConformance.factorWithUserStoreCases]
+  ["FactorStore with UserStore", StoreConformance.factorWithUserStoreCases],
+  ["AccountAdminStore", StoreConformance.accountAdminStoreCases]
 ]
 
 export const conformanceSuite = <E>(
