@@ -9,6 +9,7 @@ import * as Exit from "effect/Exit"
 import * as Predicate from "effect/Predicate"
 import type { StoreError } from "../../Errors.js"
 import { ExitCode, type Refused, type Unavailable, UsageProblem } from "./exit.js"
+import { outbox } from "./outbox.js"
 import { note } from "./output.js"
 import { purge } from "./purge.js"
 import { migrate, status } from "./schema.js"
@@ -20,7 +21,7 @@ const root = Command.make(
   () => new UsageProblem({ message: "a command is needed: migrate, status, purge, user or outbox (see --help)" })
 ).pipe(
   Command.withDescription("Operates a UserHarbor database: migrations, purging, accounts, the email outbox."),
-  Command.withSubcommands([migrate, status, purge, user])
+  Command.withSubcommands([migrate, status, purge, user, outbox])
 )
 
 type Failure = Refused | UsageProblem | Unavailable | StoreError | ValidationError.ValidationError

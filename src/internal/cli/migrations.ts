@@ -10,6 +10,7 @@ import * as Schema from "effect/Schema"
 import type { StoreError } from "../../Errors.js"
 import * as SqlMigrations from "../../SqlMigrations.js"
 import { toStoreError } from "../sqlErrors.js"
+import { Integer } from "../sqlRows.js"
 import { Unavailable } from "./exit.js"
 
 export interface Migration {
@@ -27,9 +28,9 @@ export interface Status {
 }
 
 // COUNT(*) is a bigint: a string from pg, a number from the others.
-const Count = Schema.Struct({ n: Schema.Union(Schema.Number, Schema.NumberFromString) })
+const Count = Schema.Struct({ n: Integer })
 const Applied = Schema.Struct({
-  migration_id: Schema.Union(Schema.Number, Schema.NumberFromString),
+  migration_id: Integer,
   name: Schema.String,
   created_at: Schema.Union(Schema.DateFromSelf, Schema.String, Schema.Null)
 })
