@@ -502,14 +502,14 @@ export class UserNotFound extends Schema.TaggedError<UserNotFound>()("UserNotFou
 
 /**
  * An administrative operation's input was refused: `actorId` (empty after trimming, or over 200 characters),
- * `reason` (a lock reason empty after trimming, or over 500 characters), `cursor` (not one `listUsers` returned)
- * or `limit` (not an integer from 1 to 1000).
+ * `reason` (a lock reason empty after trimming, or over 500 characters), `cursor` (not one `listUsers` returned),
+ * `limit` (not an integer from 1 to 1000), or `createdBefore` / `createdAfter` (an invalid `Date`).
  *
  * @since 0.3.0
  * @category errors
  */
 export class InvalidAdminInput extends Schema.TaggedError<InvalidAdminInput>()("InvalidAdminInput", {
-  field: Schema.Literal("actorId", "reason", "cursor", "limit")
+  field: Schema.Literal("actorId", "reason", "cursor", "limit", "createdBefore", "createdAfter")
 }) {
   override get message(): string {
     return `Invalid administrative input: ${this.field}`

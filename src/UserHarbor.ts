@@ -12,10 +12,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import { AccountAdminStore } from "./AccountAdminStore.js"
 import { CounterStore } from "./CounterStore.js"
 import * as Email from "./Email.js"
 import { AccountDeletedEmail, type EmailSender, PasswordResetEmail, VerificationEmail } from "./EmailSender.js"
 import {
+  type AccountLocked,
   type Busy,
   type EmailDeliveryError,
   type EmailNotVerified,
@@ -26,7 +28,7 @@ import {
   type InvalidPasskey,
   type InvalidPasskeyChallenge,
   type InvalidPasskeyName,
-  type InvalidSession,
+  InvalidSession,
   type InvalidToken,
   type InvalidUsername,
   type PasskeyNotFound,
@@ -40,6 +42,7 @@ import {
   type WeakPassword
 } from "./Errors.js"
 import { FactorStore } from "./FactorStore.js"
+import * as AccountLocks from "./internal/accountLocks.js"
 import * as Credentials from "./internal/credentials.js"
 import * as Delivery from "./internal/delivery.js"
 import * as Observe from "./internal/observe.js"
@@ -48,6 +51,7 @@ import * as Passwords from "./internal/passwords.js"
 import * as Registration from "./internal/registration.js"
 import * as SecondFactors from "./internal/secondFactors.js"
 import { redact, type SecretInput } from "./internal/secrets.js"
+import * as EventRecorder from "./internal/securityEvents.js"
 import * as SessionChecks from "./internal/sessionCheck.js"
 import * as SessionPolicy from "./internal/sessionPolicy.js"
 import * as Sessions from "./internal/sessions.js"
@@ -311,13 +315,14 @@ export interface UserHarborService {
   readonly resendVerification: (email: string) => Effect.Effect<void, InvalidEmail | EmailDeliveryError | StoreError>
   /**
    * Fails with `SecondFactorRequired` (not a session) after the right password of an account with an active second
-   * factor; finish with `completeLogin`. Accounts without one log in as before.
+   * factor; finish with `completeLogin`. Accounts without one log in as before. `AccountLocked`, like
+   * `EmailNotVerified`, comes only after the right password.
    */
   readonly login: (
     input: LoginInput
   ) => Effect.Effect<
     Session,
-    InvalidCredentials | EmailNotVerified | SecondFactorRequired | TooManyAttempts | Busy | StoreError
+    InvalidCredentials | EmailNotVerified | AccountLocked | SecondFactorRequired | TooManyAttempts | Busy | StoreError
   >
   readonly verifySession: (sessionToken: SecretInput) => Effect.Effect<boolean, StoreError>
   readonly validateSession: (sessionToken: SecretInput) => Effect.Effect<ValidatedSession, InvalidSession | StoreError>
@@ -391,7 +396,10 @@ export interface UserHarborService {
   /** Signs in with a passkey alone (it is multi-factor): the session `login` would create. */
   readonly finishPasskeyLogin: (
     response: Passkey.AuthenticationResponse
-  ) => Effect.Effect<Session, InvalidPasskey | InvalidPasskeyChallenge | EmailNotVerified | StoreError>
+  ) => Effect.Effect<
+    Session,
+    InvalidPasskey | InvalidPasskeyChallenge | EmailNotVerified | AccountLocked | StoreError
+  >
   /** Options for the passkey re-check that `changePassword` and `deleteAccount` accept instead of a password. */
   readonly beginPasskeyReauthentication: (
     sessionToken: SecretInput
@@ -400,7 +408,7 @@ export interface UserHarborService {
   /** The second step of a login that failed with `SecondFactorRequired`: the session, for the right code. */
   readonly completeLogin: (
     input: CompleteLoginInput
-  ) => Effect.Effect<Session, InvalidChallenge | InvalidCode | TooManyAttempts | StoreError>
+  ) => Effect.Effect<Session, InvalidChallenge | InvalidCode | AccountLocked | TooManyAttempts | StoreError>
   /** Starts (or restarts) TOTP enrolment: a fresh secret, pending until confirmed with a first code. */
   readonly beginTotpEnrollment: (
     input: BeginTotpEnrollmentInput
@@ -479,11 +487,25 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
     const { admit, reauthenticate } = credentials
     // Decoy requests clear this id's tokens, a write that matches nothing but costs what a real token write does.
     const decoyUserId = UserId.make(yield* tokens.newId)
-    const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config) })
+    const recorder = yield* EventRecorder.fromContext
+    // Optional, like the factor port: a store without it has no locks (see internal/accountLocks.ts).
+    const locks = AccountLocks.make({ locks: yield* Effect.serviceOption(AccountAdminStore), recorder })
+    const sessions = Sessions.make({ store, tokens, policy: SessionPolicy.fromSettings(config), guard: locks.guard })
     const { checkSession, fullUser, newSession } = sessions
+    // A login's session. A lock that committed while the login ran refuses it in the insert's transaction; the
+    // refusal is recorded after the rollback.
+    const loginSession = (userId: UserId, passwordVersion: number | undefined, details: EventRecorder.Details) =>
+      Effect.tapErrorTag(newSession(userId, passwordVersion), "AccountLocked", () => locks.refused(userId, details))
     const { findByEmail, presented, tokenMail } = TokenMail.make({ store, tokens, throttle, delivery, decoyUserId })
     const registration = Registration.make({ store, throttle, tokens, delivery, config, decoyUserId })
-    const passwords = Passwords.make({ store, throttle, delivery, newSession })
+    // A signed-in user's new session: a lock that committed meanwhile has ended the session being changed.
+    const passwords = Passwords.make({
+      store,
+      throttle,
+      delivery,
+      newSession: (userId) =>
+        Effect.catchTag(newSession(userId), "AccountLocked", () => new InvalidSession({ reason: "unknown" }))
+    })
     // Optional, so a store written before 0.3.0 (without the port) keeps working; see internal/secondFactors.ts.
     const factorStore = yield* Effect.serviceOption(FactorStore)
     const passkeys = yield* Passkeys.make({
@@ -493,7 +515,7 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       tokens,
       checkSession,
       // Without a password version the insert is unconditional: `InvalidCredentials` cannot happen.
-      newSession: (userId) => Effect.catchTag(newSession(userId), "InvalidCredentials", Effect.die)
+      newSession: (userId) => Effect.catchTag(loginSession(userId, undefined, {}), "InvalidCredentials", Effect.die)
     })
     // The password, throttled, or a passkey assertion (nothing to guess: a signature cannot be brute-forced).
     const recheck = (
@@ -512,7 +534,8 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
       throttle,
       secretKey: config.secretKey,
       settings: config.secondFactor,
-      newSession
+      newSession,
+      refuseLocked: (userId) => locks.refuse(userId, {})
     })
     // The signed-in user as stored, for the operations that re-check a password or a code.
     const signedIn = (sessionToken: SecretInput) =>
@@ -609,12 +632,15 @@ const build = <E, R>(makeDelivery: Effect.Effect<Delivery.Delivery<E>, never, R>
         function*(input: LoginInput) {
           return yield* admit(Effect.gen(function*() {
             const account = yield* credentials.checkLogin(input)
+            const details = { clientKey: input.clientKey }
+            // After the right password (a wrong one failed above), before anything is handed out.
+            yield* locks.refuse(account.id, details)
             const challenge = yield* factors.challengeFor(account)
             if (Option.isSome(challenge)) {
               yield* credentials.upgradeHash(input.password, account)
               return yield* challenge.value
             }
-            const session = yield* newSession(account.id, account.passwordVersion)
+            const session = yield* loginSession(account.id, account.passwordVersion, details)
             yield* credentials.upgradeHash(input.password, account)
             return session
           }))

@@ -15,6 +15,7 @@ import * as Context from "effect/Context"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import {
+  AccountLocked,
   Busy,
   EmailDeliveryError,
   EmailNotVerified,
@@ -63,6 +64,8 @@ export const WeakPasswordError = errorBody(WeakPassword, 422)
 export const UsernameTakenError = errorBody(UsernameTaken, 409)
 export const InvalidCredentialsError = errorBody(InvalidCredentials, 401)
 export const EmailNotVerifiedError = errorBody(EmailNotVerified, 403)
+// Locked by an administrator; like the one above, only ever the answer to the right password.
+export const AccountLockedError = errorBody(AccountLocked, 403)
 // The password was right; the body carries the challenge for the second step (docs/second-factors.md).
 export const SecondFactorRequiredError = errorBody(SecondFactorRequired, 401)
 export const InvalidSessionError = errorBody(InvalidSession, 401)
@@ -380,6 +383,7 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
       .addSuccess(SessionCreated)
       .addError(InvalidCredentialsError)
       .addError(EmailNotVerifiedError)
+      .addError(AccountLockedError)
       .addError(SecondFactorRequiredError)
       .addError(TooManyAttemptsError)
   )
@@ -475,6 +479,7 @@ export class FactorsGroup extends HttpApiGroup.make("factors")
       .addSuccess(SessionCreated)
       .addError(InvalidChallengeError)
       .addError(InvalidCodeError)
+      .addError(AccountLockedError)
       .addError(TooManyAttemptsError)
   )
   .addError(StoreErrorBody)
@@ -535,6 +540,7 @@ export class PasskeysGroup extends HttpApiGroup.make("passkeys")
       .addError(InvalidPasskeyError)
       .addError(InvalidPasskeyChallengeError)
       .addError(EmailNotVerifiedError)
+      .addError(AccountLockedError)
   )
   .addError(PasskeysOff)
   .addError(StoreErrorBody)

@@ -17,6 +17,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { createHash, timingSafeEqual } from "node:crypto"
 import {
+  type AccountLocked,
   EmailNotVerified,
   InvalidPasskey,
   InvalidPasskeyChallenge,
@@ -49,7 +50,7 @@ export interface Deps {
   readonly checkSession: (
     sessionToken: SecretInput
   ) => Effect.Effect<{ readonly user: SessionUser }, InvalidSession | StoreError>
-  readonly newSession: (userId: UserId) => Effect.Effect<Session, StoreError>
+  readonly newSession: (userId: UserId) => Effect.Effect<Session, AccountLocked | StoreError>
 }
 
 // ES256 first (every platform authenticator), then EdDSA and RS256 (security keys, Windows Hello).

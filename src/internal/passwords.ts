@@ -16,7 +16,7 @@ export interface Deps<E> {
   readonly store: UserStoreService
   readonly throttle: Throttle.Throttle
   readonly delivery: Delivery.Delivery<E>
-  readonly newSession: (userId: UserId) => Effect.Effect<Session, InvalidCredentials | StoreError>
+  readonly newSession: (userId: UserId) => Effect.Effect<Session, InvalidCredentials | InvalidSession | StoreError>
 }
 
 export const make = <E>({ delivery, newSession, store, throttle }: Deps<E>) => {

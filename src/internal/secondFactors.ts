@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import {
+  type AccountLocked,
   InvalidChallenge,
   InvalidCode,
   type InvalidCredentials,
@@ -49,7 +50,9 @@ export interface Deps {
   readonly newSession: (
     userId: UserId,
     passwordVersion: number
-  ) => Effect.Effect<Session, InvalidCredentials | StoreError>
+  ) => Effect.Effect<Session, InvalidCredentials | AccountLocked | StoreError>
+  /** Fails with `AccountLocked` (recording the refusal) when an administrator locked the account. */
+  readonly refuseLocked: (userId: UserId) => Effect.Effect<void, AccountLocked | StoreError>
 }
 
 /** How many recovery codes an enrolment (or a regeneration) hands out. */
@@ -195,6 +198,9 @@ export const make = (deps: Deps) => {
         yield* factors.consumeLoginChallenge(tokenHash)
         return yield* unknownChallenge()
       }
+      // Locked since the password step: the challenge proves the password, so the answer reveals nothing. A lock
+      // committing later still refuses the session, in its insert's transaction (see accountLocks.ts).
+      yield* deps.refuseLocked(userId)
       const code = Redacted.value(redact(input.code))
       // The challenge is consumed in the transaction that checks the code: a wrong code rolls the consumption back
       // (the user may try again, within the throttle), and of two racing completions only one gets a session.

@@ -5,7 +5,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { InvalidCredentials, InvalidSession, type StoreError } from "../Errors.js"
+import { type AccountLocked, InvalidCredentials, InvalidSession, type StoreError } from "../Errors.js"
 import { type Session, SessionId, type SessionSummary, User, type UserId, type ValidatedSession } from "../User.js"
 import type { SessionRecord, SessionUser, SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
 import type { SecretInput } from "./secrets.js"
@@ -18,6 +18,8 @@ export interface Deps {
   readonly store: UserStoreService
   readonly tokens: Tokens.Tokens
   readonly policy: SessionPolicy.Policy
+  /** Run after a new session's insert, in its transaction: a failure rolls the session back (see accountLocks.ts). */
+  readonly guard: Option.Option<(userId: UserId) => Effect.Effect<void, AccountLocked | StoreError>>
 }
 
 // The record's fields are typed already; re-validating them costs a tenth of a session check (docs/performance.md).
@@ -38,15 +40,21 @@ export const falseOnInvalid = (error: InvalidSession | StoreError): Effect.Effec
 
 export const userOf = (validated: ValidatedSession) => validated.user
 
-export const make = ({ policy, store, tokens }: Deps) => {
+export const make = ({ guard, policy, store, tokens }: Deps) => {
   // With a cap, the oldest sessions make room before the insert, in one transaction: the new session is never the
   // one evicted, and an insert that fails undoes the eviction. Concurrent logins of one user can still overshoot
   // the cap briefly; the next login trims it.
   const { maxPerUser } = policy
-  const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>) =>
-    maxPerUser === undefined
+  // The guard, when there is one, runs after the insert in the same transaction.
+  const withinCap = <A, E>(userId: UserId, insert: Effect.Effect<A, E>) => {
+    const trimmed = maxPerUser === undefined
       ? insert
-      : store.withTransaction(Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert))
+      : Effect.zipRight(store.trimUserSessions(userId, maxPerUser - 1), insert)
+    return Option.match(guard, {
+      onNone: () => maxPerUser === undefined ? trimmed : store.withTransaction(trimmed),
+      onSome: (check) => store.withTransaction(Effect.zipLeft(trimmed, check(userId)))
+    })
+  }
 
   // With `passwordVersion`, the session is created only while the password is still the one just verified; a
   // refused insert fails inside the cap's transaction, so it evicts nothing either.

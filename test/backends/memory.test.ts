@@ -16,6 +16,7 @@ import * as UserHarborModule from "../../src/UserHarbor.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
 import { conformanceSuite } from "../suites/StoreConformanceSuite.js"
 import { throttlingSuite } from "../suites/ThrottlingSuite.js"
@@ -37,6 +38,7 @@ behaviourSuite("memory", () => UserHarborTest.layer)
 behaviourSuite("memory", () => UserHarborTest.layerOutboxWithStore(MemoryUserStore.layer), "outbox")
 throttlingSuite("memory", () => MemoryUserStore.layer)
 secondFactorsSuite("memory", () => UserHarborTest.layerWithStore(MemoryUserStore.layer))
+administrationSuite("memory", () => MemoryUserStore.layer)
 
 const snapshot = Effect.flatMap(MemoryUserStore.MemoryUserStore, (inspector) => inspector.snapshot)
 

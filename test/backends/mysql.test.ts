@@ -12,6 +12,7 @@ import { Effect, Layer, Redacted } from "effect"
 import * as MysqlUserStore from "../../src/MysqlUserStore.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
@@ -29,6 +30,10 @@ describeOn("mysql", "behaviour", (url) => {
 
 describeOn("mysql", "second factors", (url) => {
   secondFactorsSuite("mysql", () => UserHarborTest.layerWithStore(mysqlStore(url)))
+})
+
+describeOn("mysql", "administration", (url) => {
+  administrationSuite("mysql", () => mysqlStore(url))
 })
 
 describeOn("mysql", "throttling", (url) => {

@@ -11,6 +11,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import * as PgUserStore from "../../src/PgUserStore.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { loginFlood } from "../suites/LoginFloodSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
@@ -27,6 +28,10 @@ describeOn("pg", "behaviour", (url) => {
 
 describeOn("pg", "second factors", (url) => {
   secondFactorsSuite("postgres", () => UserHarborTest.layerWithStore(pgStore(url)))
+})
+
+describeOn("pg", "administration", (url) => {
+  administrationSuite("postgres", () => pgStore(url))
 })
 
 describeOn("pg", "throttling", (url) => {

@@ -19,6 +19,7 @@ import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as SqlUserStore from "../../src/SqlUserStore.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { EmailKey, UserStore } from "../../src/UserStore.js"
+import { administrationSuite } from "../suites/AdministrationSuite.js"
 import { outboxRace, outboxRetry } from "../suites/OutboxSqlSuite.js"
 import { secondFactorsSuite } from "../suites/SecondFactorsSuite.js"
 import { sqlSuite } from "../suites/SqlStoreSuite.js"
@@ -42,6 +43,8 @@ secondFactorsSuite(
   "sqlite :memory:",
   () => UserHarborTest.layerWithStore(SqliteUserStore.layer({ filename: ":memory:" }))
 )
+
+administrationSuite("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))
 
 describe("outbox retries on SQL stores", () => {
   outboxRetry("sqlite :memory:", () => SqliteUserStore.layer({ filename: ":memory:" }))

@@ -67,7 +67,10 @@ const rekeys = (name: string, client: () => Layer.Layer<SqlClient.SqlClient>) =>
           })
         }`
       }
-      assert.deepStrictEqual((yield* SqlMigrations.run).map(([id]) => id), [4, 5, 6])
+      // Every migration after 0003 runs, 0004 among them (later issues add theirs).
+      const pending = (yield* Effect.orDie(SqlMigrations.loader)).map(([id]) => id).filter((id) => id > 3)
+      assert.deepStrictEqual((yield* SqlMigrations.run).map(([id]) => id), pending)
+      assert.include(pending, 4)
       const rows = yield* Effect.flatMap(
         sql`SELECT id, username_key FROM userharbor_users ORDER BY created_at`,
         Schema.decodeUnknown(Schema.Array(Key))

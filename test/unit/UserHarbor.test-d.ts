@@ -1,6 +1,7 @@
 import type { Effect, Redacted } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 import type {
+  AccountLocked,
   Busy,
   EmailDeliveryError,
   EmailNotVerified,
@@ -49,7 +50,7 @@ describe("UserHarbor error unions", () => {
     expectTypeOf<ErrorOf<"verifyEmail">>().toEqualTypeOf<InvalidToken | StoreError>()
     expectTypeOf<ErrorOf<"resendVerification">>().toEqualTypeOf<InvalidEmail | EmailDeliveryError | StoreError>()
     expectTypeOf<ErrorOf<"login">>().toEqualTypeOf<
-      InvalidCredentials | EmailNotVerified | SecondFactorRequired | TooManyAttempts | Busy | StoreError
+      InvalidCredentials | EmailNotVerified | AccountLocked | SecondFactorRequired | TooManyAttempts | Busy | StoreError
     >()
     expectTypeOf<ErrorOf<"verifySession">>().toEqualTypeOf<StoreError>()
     expectTypeOf<ErrorOf<"validateSession">>().toEqualTypeOf<InvalidSession | StoreError>()
@@ -123,7 +124,7 @@ describe("UserHarborOutbox error unions", () => {
 describe("second-factor operations", () => {
   it("pin their error unions", () => {
     expectTypeOf<ErrorOf<"completeLogin">>().toEqualTypeOf<
-      InvalidChallenge | InvalidCode | TooManyAttempts | StoreError
+      InvalidChallenge | InvalidCode | AccountLocked | TooManyAttempts | StoreError
     >()
     expectTypeOf<ErrorOf<"beginTotpEnrollment">>().toEqualTypeOf<
       InvalidSession | InvalidCredentials | TooManyAttempts | TotpAlreadyEnabled | Busy | StoreError
