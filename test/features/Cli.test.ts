@@ -9,13 +9,14 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { CounterStore } from "../../src/CounterStore.js"
+import type { StoreError } from "../../src/Errors.js"
 import * as MysqlUserStore from "../../src/MysqlUserStore.js"
 import * as PgUserStore from "../../src/PgUserStore.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import { testSecretKey } from "../../src/UserHarborTest.js"
 import type { UserStore } from "../../src/UserStore.js"
 import { buildCli, type BuiltCli } from "../support/cli.js"
-import { alice, loggedIn } from "../support/fixtures.js"
+import { alice, loggedIn, loginAs } from "../support/fixtures.js"
 import { harborOn } from "../support/harborOn.js"
 import { describeOn, mysqlDatabase, pgSchema } from "../support/sqlDatabases.js"
 
@@ -32,10 +33,24 @@ const parsed = (stdout: string): unknown => JSON.parse(stdout)
 describe("CLI usage", () => {
   it("--help on the binary and on every command exits 0 and describes it on stdout", async () => {
     for (
-      const command of [[], ["migrate"], ["status"], ["purge"], ["user"], ["user", "show"], ["outbox"], [
-        "outbox",
-        "status"
-      ], ["outbox", "retry"]]
+      const command of [
+        [],
+        ["migrate"],
+        ["status"],
+        ["purge"],
+        ["user"],
+        ["user", "show"],
+        ["user", "lock"],
+        ["user", "unlock"],
+        ["user", "end-sessions"],
+        ["user", "delete"],
+        ["outbox"],
+        [
+          "outbox",
+          "status"
+        ],
+        ["outbox", "retry"]
+      ]
     ) {
       const { code, stdout } = await cli.run([...command, "--help"])
       expect(code, command.join(" ")).toBe(0)
@@ -81,12 +96,12 @@ describe("CLI usage", () => {
 const flow = (
   name: string,
   database: Effect.Effect<
-    { readonly url: string; readonly store: Layer.Layer<UserStore | CounterStore, unknown> },
+    { readonly url: string; readonly store: Layer.Layer<UserStore | CounterStore, StoreError> },
     never,
     Scope.Scope
   >
 ) =>
-  it(`${name}: migrate, status, user show, outbox, purge`, async () => {
+  it(`${name}: migrate, status, user show, lock, unlock, end-sessions, delete, outbox, purge`, async () => {
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       const { store, url } = yield* database
       const run = (...args: ReadonlyArray<string>) => Effect.promise(() => cli.run([...args, "--url", url], secretEnv))
@@ -117,12 +132,39 @@ const flow = (
       expect(missing.code).toBe(1)
       expect(missing.stderr).toContain("no user")
 
+      // Administration, through UserHarborAdmin: seen by the library at once.
+      const login = loginAs(alice).pipe(Effect.provide(harborOn(store)), Effect.flip, Effect.map((e) => e._tag))
+      const locked = yield* run("user", "lock", "alice", "--reason", "fraud check", "--actor", "ops-7", "--json")
+      expect(locked.code).toBe(0)
+      expect(parsed(locked.stdout)).toMatchObject({ locked: true, changed: true })
+      expect(yield* login).toBe("AccountLocked")
+      expect(parsed((yield* run("user", "show", "alice", "--json")).stdout)).toMatchObject({
+        sessions: 0,
+        lock: { reason: "fraud check", actorId: "ops-7" }
+      })
+      expect(parsed((yield* run("user", "lock", "alice", "--reason", "again", "--json")).stdout)).toMatchObject({
+        changed: false
+      })
+      expect(yield* run("user", "lock", "alice")).toMatchObject({ code: 2 }) // no --reason
+      const noKey = yield* Effect.promise(() => cli.run(["user", "unlock", "alice", "--url", url]))
+      expect(noKey.code).toBe(2)
+      expect(noKey.stderr).toContain("USERHARBOR_SECRET_KEY")
+      expect(parsed((yield* run("user", "unlock", "alice", "--json")).stdout)).toMatchObject({ changed: true })
+      yield* loginAs(alice).pipe(Effect.provide(harborOn(store)), Effect.orDie)
+      expect(parsed((yield* run("user", "end-sessions", "alice", "--json")).stdout)).toMatchObject({ ended: 1 })
+      expect(yield* run("user", "lock", "nobody", "--reason", "x")).toMatchObject({ code: 1 })
+
       expect(parsed((yield* run("outbox", "status", "--json")).stdout)).toMatchObject({ waiting: 0, due: 0 })
       expect(parsed((yield* run("outbox", "retry", "--json")).stdout)).toEqual({ retried: 0 })
       const purged = yield* run("purge", "--json")
       expect(purged.code).toBe(0)
       expect(parsed(purged.stdout)).toEqual({ removed: 0 })
       expect(yield* run("purge", "--unverified-ttl", "0 seconds")).toMatchObject({ code: 2 })
+
+      expect(yield* run("user", "delete", "alice")).toMatchObject({ code: 2 }) // no --yes
+      expect(yield* run("user", "show", "alice")).toMatchObject({ code: 0 })
+      expect(yield* run("user", "delete", "alice@example.com", "--yes")).toMatchObject({ code: 0 })
+      expect(yield* run("user", "show", "alice")).toMatchObject({ code: 1 })
     })))
   }, 180_000)
 

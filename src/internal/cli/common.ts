@@ -6,10 +6,12 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import type { AccountAdminStore } from "../../AccountAdminStore.js"
 import type { CounterStore } from "../../CounterStore.js"
 import type { StoreError } from "../../Errors.js"
 import type { FactorStore } from "../../FactorStore.js"
 import type { OutboxStore } from "../../OutboxStore.js"
+import type { UserHarborAdmin } from "../../UserHarborAdmin.js"
 import type { UserStore } from "../../UserStore.js"
 import { urlVariable } from "../connectFailure.js"
 import * as Database from "./database.js"
@@ -43,5 +45,15 @@ export const withStore = <A, E, R>(
 ): Effect.Effect<
   A,
   E | StoreError | Unavailable | UsageProblem,
-  Exclude<R, UserStore | CounterStore | OutboxStore | FactorStore>
+  Exclude<R, UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore>
 > => Effect.flatMap(Target.resolve(url), (target) => Effect.provide(self, Database.store(target)))
+
+/** `self` with the administration service (and the store under it). */
+export const withAdmin = <A, E, R>(
+  url: Option.Option<Redacted.Redacted>,
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<
+  A,
+  E | StoreError | Unavailable | UsageProblem,
+  Exclude<R, UserHarborAdmin | UserStore | AccountAdminStore>
+> => Effect.flatMap(Target.resolve(url), (target) => Effect.provide(self, Database.admin(target)))

@@ -7,13 +7,17 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Predicate from "effect/Predicate"
+import type { AccountAdminStore } from "../../AccountAdminStore.js"
 import type { CounterStore } from "../../CounterStore.js"
 import type { StoreError } from "../../Errors.js"
 import type { FactorStore } from "../../FactorStore.js"
 import type { OutboxStore } from "../../OutboxStore.js"
+import * as SecureRandom from "../../SecureRandom.js"
 import * as SqlUserStore from "../../SqlUserStore.js"
+import * as UserHarborAdmin from "../../UserHarborAdmin.js"
+import * as UserHarborConfig from "../../UserHarborConfig.js"
 import type { UserStore } from "../../UserStore.js"
-import { Unavailable } from "./exit.js"
+import { Unavailable, UsageProblem } from "./exit.js"
 import * as Migrations from "./migrations.js"
 import type { Target } from "./target.js"
 
@@ -61,8 +65,32 @@ export const client = (target: Target): Layer.Layer<SqlClient.SqlClient, StoreEr
  */
 export const store = (
   target: Target
-): Layer.Layer<UserStore | CounterStore | OutboxStore | FactorStore, StoreError | Unavailable> =>
+): Layer.Layer<
+  UserStore | CounterStore | OutboxStore | FactorStore | AccountAdminStore,
+  StoreError | Unavailable
+> =>
   SqlUserStore.layerWithoutMigrations.pipe(
     Layer.provide(Layer.effectDiscard(Migrations.requireCurrent)),
     Layer.provide(client(target))
+  )
+
+/**
+ * The administration service on the store, configured from the same `USERHARBOR_*` variables as the app
+ * (`USERHARBOR_SECRET_KEY` keys the throttling counters `clearThrottle` clears): its changes are recorded, with
+ * their security events, exactly as the app's admin pages would record them.
+ */
+export const admin = (
+  target: Target
+): Layer.Layer<
+  UserHarborAdmin.UserHarborAdmin | UserStore | AccountAdminStore,
+  StoreError | Unavailable | UsageProblem
+> =>
+  UserHarborAdmin.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      store(target),
+      SecureRandom.layer,
+      UserHarborConfig.layerConfig().pipe(
+        Layer.mapError((error) => new UsageProblem({ message: `the configuration is incomplete: ${String(error)}` }))
+      )
+    ))
   )

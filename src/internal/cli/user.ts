@@ -1,13 +1,21 @@
 /**
- * `userharbor user show|lock|unlock|end-sessions|delete`.
+ * `userharbor user show|lock|unlock|end-sessions|delete`. The changes go through `UserHarborAdmin`, so they are
+ * checked, run in one transaction with their security events and recorded with the acting admin's id (`--actor`),
+ * as an app's admin page would do them.
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import { UserStore } from "../../UserStore.js"
-import { json, url, withStore } from "./common.js"
-import { UsageProblem } from "./exit.js"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import { userInfo } from "node:os"
+import { AccountAdminStore } from "../../AccountAdminStore.js"
+import type { InvalidAdminInput, StoreError, UserNotFound } from "../../Errors.js"
+import { UserHarborAdmin, type UserHarborAdminService } from "../../UserHarborAdmin.js"
+import { type UserRecord, UserStore } from "../../UserStore.js"
+import { json, url, withAdmin, withStore } from "./common.js"
+import { Refused, UsageProblem } from "./exit.js"
 import { result } from "./output.js"
 import * as Users from "./users.js"
 
@@ -22,16 +30,136 @@ const by = Options.choice("by", Users.lookups).pipe(
   )
 )
 
+// Whoever runs the command, unless the operator names themselves as the app names its admins.
+const defaultActor = (): string => {
+  try {
+    return `cli:${userInfo().username}`
+  } catch {
+    return "cli"
+  }
+}
+
+const actor = Options.text("actor").pipe(
+  Options.optional,
+  Options.withDescription("The acting admin's id, recorded with the change. Default: cli:<your login name>.")
+)
+
 const show = Command.make("show", { url, json, who, by }, (options) =>
   withStore(
     options.url,
     Effect.gen(function*() {
       const user = yield* Users.find(options.who, options.by)
       const sessions = yield* Effect.flatMap(UserStore, (store) => store.listUserSessions(user.id))
-      const shown = Users.summary(user, sessions.length)
+      const lock = yield* Effect.flatMap(AccountAdminStore, (admin) => admin.findLock(user.id))
+      const shown = Users.summary(user, sessions.length, lock)
       yield* result(options.json, shown, () => Users.summaryLines(shown))
     })
-  )).pipe(Command.withDescription("Shows an account: id, username, address, verified, created, live sessions."))
+  )).pipe(Command.withDescription(
+    "Shows an account: id, username, address, verified, created, live sessions, lock. Changes nothing."
+  ))
+
+/** An administrative change to the account `who` names; the admin's own refusals become exit codes. */
+const change = <A>(
+  options: { readonly url: Option.Option<Redacted.Redacted>; readonly who: string; readonly by: Users.Lookup },
+  actorOption: Option.Option<string>,
+  body: (
+    admin: UserHarborAdminService,
+    input: { readonly userId: string; readonly actorId: string },
+    user: UserRecord
+  ) => Effect.Effect<A, UserNotFound | InvalidAdminInput | StoreError>
+) =>
+  withAdmin(
+    options.url,
+    Effect.gen(function*() {
+      const user = yield* Users.find(options.who, options.by)
+      const admin = yield* UserHarborAdmin
+      const actorId = Option.getOrElse(actorOption, defaultActor)
+      return yield* body(admin, { userId: user.id, actorId }, user).pipe(
+        Effect.catchTags({
+          // Deleted between the look-up and the change.
+          UserNotFound: () => new Refused({ message: `no user ${JSON.stringify(options.who)}` }),
+          InvalidAdminInput: (error) =>
+            new UsageProblem({
+              message: error.field === "actorId"
+                ? "--actor must be 1 to 200 characters"
+                : error.field === "reason"
+                ? "--reason must be 1 to 500 characters"
+                : error.message
+            })
+        })
+      )
+    })
+  )
+
+const label = (user: UserRecord) => `${user.username} (${user.id})`
+
+const reason = Options.text("reason").pipe(
+  Options.withDescription("Why, in your words (1 to 500 characters); shown to admins, never to the user.")
+)
+
+const lock = Command.make(
+  "lock",
+  { url, json, who, by, actor, reason },
+  (options) =>
+    change(
+      options,
+      options.actor,
+      (admin, input, user) =>
+        Effect.flatMap(admin.lock({ ...input, reason: options.reason }), (changed) =>
+          result(options.json, { userId: user.id, locked: true, changed }, () => [
+            changed ? `locked ${label(user)}; its sessions ended` : `${label(user)} was locked already`
+          ]))
+    )
+).pipe(Command.withDescription(
+  "Locks the account: it can no longer log in, and its sessions end at once. Locked already: exit 0, unchanged."
+))
+
+const unlock = Command.make(
+  "unlock",
+  { url, json, who, by, actor },
+  (options) =>
+    change(
+      options,
+      options.actor,
+      (admin, input, user) =>
+        Effect.flatMap(admin.unlock(input), (changed) =>
+          result(options.json, { userId: user.id, locked: false, changed }, () => [
+            changed ? `unlocked ${label(user)}` : `${label(user)} was not locked`
+          ]))
+    )
+).pipe(Command.withDescription("Lifts the account's lock. Not locked: exit 0, unchanged."))
+
+const endSessions = Command.make(
+  "end-sessions",
+  { url, json, who, by, actor },
+  (options) =>
+    change(
+      options,
+      options.actor,
+      (admin, input, user) =>
+        Effect.flatMap(admin.endSessions(input), (ended) =>
+          result(options.json, { userId: user.id, ended }, () => [
+            `ended ${ended} session(s) of ${label(user)}`
+          ]))
+    )
+).pipe(Command.withDescription("Ends every session of the account (signs it out everywhere)."))
+
+const yes = Options.boolean("yes").pipe(
+  Options.withDescription("Confirms the deletion; without it, nothing is deleted (exit 2).")
+)
+
+const remove = Command.make("delete", { url, json, who, by, actor, yes }, (options) =>
+  options.yes
+    ? change(options, options.actor, (admin, input, user) =>
+      Effect.zipRight(
+        admin.deleteUser(input),
+        result(options.json, { userId: user.id, deleted: true }, () => [`deleted ${label(user)}`])
+      ))
+    : new UsageProblem({ message: "delete removes the account for good: add --yes to confirm" })).pipe(
+    Command.withDescription(
+      "Deletes the account with its sessions, tokens, factors and lock; no mail is sent. Needs --yes."
+    )
+  )
 
 export const user = Command.make(
   "user",
@@ -41,5 +169,5 @@ export const user = Command.make(
 )
   .pipe(
     Command.withDescription("Looks up and administers one account."),
-    Command.withSubcommands([show])
+    Command.withSubcommands([show, lock, unlock, endSessions, remove])
   )

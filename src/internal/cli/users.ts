@@ -4,6 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type { AccountLockRecord } from "../../AccountAdminStore.js"
 import * as Email from "../../Email.js"
 import type { StoreError } from "../../Errors.js"
 import { UserId } from "../../User.js"
@@ -48,13 +49,16 @@ export const find = (who: string, by: Lookup): Effect.Effect<UserRecord, Refused
   })
 
 /** What `user show` prints: never the password hash, never a token. */
-export const summary = (user: UserRecord, sessions: number) => ({
+export const summary = (user: UserRecord, sessions: number, lock: Option.Option<AccountLockRecord>) => ({
   id: user.id,
   username: user.username,
   email: user.email,
   verified: user.verified,
   createdAt: instant(user.createdAt),
-  sessions
+  sessions,
+  lock: Option.getOrNull(
+    Option.map(lock, (found) => ({ reason: found.reason, lockedAt: instant(found.lockedAt), actorId: found.actorId }))
+  )
 })
 
 export const summaryLines = (shown: ReturnType<typeof summary>): ReadonlyArray<string> => [
@@ -63,5 +67,10 @@ export const summaryLines = (shown: ReturnType<typeof summary>): ReadonlyArray<s
   `email:     ${shown.email}`,
   `verified:  ${shown.verified ? "yes" : "no"}`,
   `created:   ${shown.createdAt}`,
-  `sessions:  ${shown.sessions}`
+  `sessions:  ${shown.sessions}`,
+  `locked:    ${
+    shown.lock === null
+      ? "no"
+      : `since ${shown.lock.lockedAt} by ${shown.lock.actorId}: ${JSON.stringify(shown.lock.reason)}`
+  }`
 ]
