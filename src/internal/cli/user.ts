@@ -58,36 +58,48 @@ const show = Command.make("show", { url, json, who, by }, (options) =>
     "Shows an account: id, username, address, verified, created, live sessions, lock. Changes nothing."
   ))
 
-/** An administrative change to the account `who` names; the admin's own refusals become exit codes. */
+interface ChangeOptions {
+  readonly url: Option.Option<Redacted.Redacted>
+  readonly json: boolean
+  readonly who: string
+  readonly by: Users.Lookup
+  readonly actor: Option.Option<string>
+}
+
+/**
+ * An administrative change to the account `who` names, and its report (a JSON document and a line of text); the
+ * admin's own refusals become exit codes.
+ */
 const change = <A>(
-  options: { readonly url: Option.Option<Redacted.Redacted>; readonly who: string; readonly by: Users.Lookup },
-  actorOption: Option.Option<string>,
-  body: (
+  options: ChangeOptions,
+  apply: (
     admin: UserHarborAdminService,
-    input: { readonly userId: string; readonly actorId: string },
-    user: UserRecord
-  ) => Effect.Effect<A, UserNotFound | InvalidAdminInput | StoreError>
+    input: { readonly userId: string; readonly actorId: string }
+  ) => Effect.Effect<A, UserNotFound | InvalidAdminInput | StoreError>,
+  report: (value: A, user: UserRecord) => readonly [document: object, line: string]
 ) =>
   withAdmin(
     options.url,
     Effect.gen(function*() {
       const user = yield* Users.find(options.who, options.by)
       const admin = yield* UserHarborAdmin
-      const actorId = Option.getOrElse(actorOption, defaultActor)
-      return yield* body(admin, { userId: user.id, actorId }, user).pipe(
-        Effect.catchTags({
-          // Deleted between the look-up and the change.
-          UserNotFound: () => new Refused({ message: `no user ${JSON.stringify(options.who)}` }),
-          InvalidAdminInput: (error) =>
-            new UsageProblem({
-              message: error.field === "actorId"
-                ? "--actor must be 1 to 200 characters"
-                : error.field === "reason"
-                ? "--reason must be 1 to 500 characters"
-                : error.message
-            })
-        })
-      )
+      const value = yield* apply(admin, { userId: user.id, actorId: Option.getOrElse(options.actor, defaultActor) })
+        .pipe(
+          Effect.catchTags({
+            // Deleted between the look-up and the change.
+            UserNotFound: () => new Refused({ message: `no user ${JSON.stringify(options.who)}` }),
+            InvalidAdminInput: (error) =>
+              new UsageProblem({
+                message: error.field === "actorId"
+                  ? "--actor must be 1 to 200 characters"
+                  : error.field === "reason"
+                  ? "--reason must be 1 to 500 characters"
+                  : error.message
+              })
+          })
+        )
+      const [document, line] = report(value, user)
+      yield* result(options.json, { userId: user.id, ...document }, () => [line])
     })
   )
 
@@ -101,15 +113,10 @@ const lock = Command.make(
   "lock",
   { url, json, who, by, actor, reason },
   (options) =>
-    change(
-      options,
-      options.actor,
-      (admin, input, user) =>
-        Effect.flatMap(admin.lock({ ...input, reason: options.reason }), (changed) =>
-          result(options.json, { userId: user.id, locked: true, changed }, () => [
-            changed ? `locked ${label(user)}; its sessions ended` : `${label(user)} was locked already`
-          ]))
-    )
+    change(options, (admin, input) => admin.lock({ ...input, reason: options.reason }), (changed, user) => [
+      { locked: true, changed },
+      changed ? `locked ${label(user)}; its sessions ended` : `${label(user)} was locked already`
+    ])
 ).pipe(Command.withDescription(
   "Locks the account: it can no longer log in, and its sessions end at once. Locked already: exit 0, unchanged."
 ))
@@ -118,30 +125,20 @@ const unlock = Command.make(
   "unlock",
   { url, json, who, by, actor },
   (options) =>
-    change(
-      options,
-      options.actor,
-      (admin, input, user) =>
-        Effect.flatMap(admin.unlock(input), (changed) =>
-          result(options.json, { userId: user.id, locked: false, changed }, () => [
-            changed ? `unlocked ${label(user)}` : `${label(user)} was not locked`
-          ]))
-    )
+    change(options, (admin, input) => admin.unlock(input), (changed, user) => [
+      { locked: false, changed },
+      changed ? `unlocked ${label(user)}` : `${label(user)} was not locked`
+    ])
 ).pipe(Command.withDescription("Lifts the account's lock. Not locked: exit 0, unchanged."))
 
 const endSessions = Command.make(
   "end-sessions",
   { url, json, who, by, actor },
   (options) =>
-    change(
-      options,
-      options.actor,
-      (admin, input, user) =>
-        Effect.flatMap(admin.endSessions(input), (ended) =>
-          result(options.json, { userId: user.id, ended }, () => [
-            `ended ${ended} session(s) of ${label(user)}`
-          ]))
-    )
+    change(options, (admin, input) => admin.endSessions(input), (ended, user) => [
+      { ended },
+      `ended ${ended} session(s) of ${label(user)}`
+    ])
 ).pipe(Command.withDescription("Ends every session of the account (signs it out everywhere)."))
 
 const yes = Options.boolean("yes").pipe(
@@ -150,11 +147,10 @@ const yes = Options.boolean("yes").pipe(
 
 const remove = Command.make("delete", { url, json, who, by, actor, yes }, (options) =>
   options.yes
-    ? change(options, options.actor, (admin, input, user) =>
-      Effect.zipRight(
-        admin.deleteUser(input),
-        result(options.json, { userId: user.id, deleted: true }, () => [`deleted ${label(user)}`])
-      ))
+    ? change(options, (admin, input) => admin.deleteUser(input), (_, user) => [
+      { deleted: true },
+      `deleted ${label(user)}`
+    ])
     : new UsageProblem({ message: "delete removes the account for good: add --yes to confirm" })).pipe(
     Command.withDescription(
       "Deletes the account with its sessions, tokens, factors and lock; no mail is sent. Needs --yes."
