@@ -3,7 +3,8 @@
 # tarball holds, installs it into an empty project by running the README's install commands as written (with the
 # tarball for `userharbor`), type-checks .ci/consumer/consumer.ts against it with moduleResolution NodeNext and
 # Bundler (strict, skipLibCheck off), loads every entry point with import and require, runs register ->
-# verifyEmail -> login -> validateSession on a SQLite file, and runs publint and arethetypeswrong (esm-only).
+# verifyEmail -> login -> validateSession on a SQLite file, runs the `userharbor` binary (--help, status, migrate)
+# with npx on another, and runs publint and arethetypeswrong (esm-only).
 # Runs on the `node` first on PATH (.ci/node-versions.sh runs it on the oldest Node of each supported line).
 # With --readme (as .ci/run calls it, after `npm run docs:check` extracted the blocks), the README's own code blocks
 # are compiled in that project too, against the installed tarball, and run: the usage block with node, the test
@@ -115,6 +116,30 @@ if ! account_flow; then
   echo "WARNING: better-sqlite3 12 aborted on $(node -v) while finalizing a statement (upstream bug); running the flow again"
   account_flow || fail "the account flow failed"
 fi
+
+# 5b. the operator CLI as a user runs it: `npx userharbor` from the installed tarball (its optional peers came with
+# the README's install commands), on a SQLite file: help, then status (pending), migrate, status (current)
+cli_step() { # expected exit code, arguments...
+  local expected=$1 status; shift
+  (cd "$project" && npx --no-install userharbor "$@") >"$work/cli.log" 2>&1
+  status=$?
+  # the better-sqlite3 12 abort on Node 24 described above, and only it, gets a second run
+  if [ "$status" -ne "$expected" ] && grep -q "RemoveEnvironmentCleanupHook" "$work/cli.log"; then
+    echo "WARNING: better-sqlite3 12 aborted on $(node -v) in userharbor $*; running it again"
+    (cd "$project" && npx --no-install userharbor "$@") >"$work/cli.log" 2>&1
+    status=$?
+  fi
+  [ "$status" -eq "$expected" ] || { cat "$work/cli.log"; echo "userharbor $* exited with $status, not $expected"; return 1; }
+  echo "   npx userharbor $*: exit $status"
+}
+cli_checks() {
+  cli_step 0 --help && grep -q "USAGE" "$work/cli.log" &&
+    cli_step 1 status --url sqlite:cli.db --check &&
+    cli_step 0 migrate --url sqlite:cli.db &&
+    cli_step 0 status --url sqlite:cli.db --check &&
+    cli_step 0 status --url sqlite:cli.db --json && grep -q '"pending": \[\]' "$work/cli.log"
+}
+timed "npx userharbor" cli_checks || fail "the userharbor binary"
 
 # 6. the README's code as a reader copies it, in the same project
 if [ "${1:-}" = "--readme" ]; then

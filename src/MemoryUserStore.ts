@@ -420,7 +420,33 @@ export const make = Effect.gen(function*() {
           }]
         })
       ),
-    dropEmail: ({ id, workerId }) => write((s) => removeClaimed(s, id, workerId))
+    dropEmail: ({ id, workerId }) => write((s) => removeClaimed(s, id, workerId)),
+    summarizeEmails: ({ now }) =>
+      read((s) => {
+        const rows = Array.from(HashMap.values(s.outbox))
+        const live = (row: OutboxRow) => row.claimedBy !== undefined && row.leaseUntil > now
+        return {
+          waiting: rows.length,
+          due: rows.filter((row) => row.record.nextAttemptAt <= now && !live(row)).length,
+          claimed: rows.filter(live).length,
+          failed: rows.filter((row) => row.record.attempts > 0).length,
+          oldestCreatedAt: rows.length === 0
+            ? Option.none()
+            : Option.some(Math.min(...rows.map((row) => row.record.createdAt)))
+        }
+      }),
+    retryEmailsNow: ({ id, now }) =>
+      write((s) => {
+        const retried = Array.from(HashMap.values(s.outbox)).filter((row) =>
+          (id === undefined || row.record.id === id) && row.record.nextAttemptAt > now &&
+          !(row.claimedBy !== undefined && row.leaseUntil > now)
+        )
+        const outbox = retried.reduce(
+          (acc, row) => HashMap.set(acc, row.record.id, { ...row, record: { ...row.record, nextAttemptAt: now } }),
+          s.outbox
+        )
+        return [retried.length, { ...s, outbox }]
+      })
   })
 
   const counters = CounterStore.of({

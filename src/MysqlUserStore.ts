@@ -10,13 +10,12 @@
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Config from "effect/Config"
-import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as EffectTypes from "./EffectTypes.js"
 import { StoreError } from "./Errors.js"
-import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
-import { wholeMillis } from "./internal/durations.js"
+import { urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
+import { clientLayer } from "./internal/mysqlClient.js"
 import { fromConfig, withClient } from "./internal/sqlLayers.js"
 import type * as SqlUserStore from "./SqlUserStore.js"
 
@@ -33,16 +32,6 @@ export interface Options {
   readonly connectTimeout?: EffectTypes.DurationInput | undefined
 }
 
-// The URL is parsed to add the timeout; a malformed one is reported without quoting it (it holds a password).
-const withTimeout = (options: Options, setting: string) =>
-  Effect.map(parseUrl(options.url, setting), (url) => {
-    if (!url.searchParams.has("connectTimeout")) {
-      const millis = wholeMillis(options.connectTimeout ?? "5 seconds")
-      url.searchParams.set("connectTimeout", String(millis))
-    }
-    return url
-  })
-
 /**
  * The MySQL client alone, with the connection timeout set.
  *
@@ -52,17 +41,6 @@ const withTimeout = (options: Options, setting: string) =>
 export const layerClient = (
   options: Options
 ): Layer.Layer<MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> => clientLayer(options, urlOption)
-
-const clientLayer = (
-  options: Options,
-  setting: string
-): Layer.Layer<MysqlClient.MysqlClient | SqlClient.SqlClient, StoreError> =>
-  Layer.unwrapEffect(
-    Effect.map(withTimeout(options, setting), (url) =>
-      MysqlClient.layer({ url: Redacted.make(url.toString()), maxConnections: options.maxConnections ?? 10 }).pipe(
-        Layer.mapError(connectFailure(url, setting))
-      ))
-  )
 
 /**
  * The store (`SqlUserStore.PortTags`: `UserStore` and the ports beside it) on MariaDB or MySQL, migrated, with its client.

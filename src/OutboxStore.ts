@@ -12,6 +12,7 @@
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type { StoreError } from "./Errors.js"
 
 /**
@@ -44,6 +45,25 @@ export interface Claimed {
 }
 
 /**
+ * The messages waiting in the outbox at one instant, counted for an operator (`userharbor outbox status`).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface OutboxSummary {
+  /** Messages neither delivered nor given up. */
+  readonly waiting: number
+  /** Due (`nextAttemptAt <= now`) and not held by a live claim: what the next poll takes. */
+  readonly due: number
+  /** Held by a live claim (its lease ends after `now`): being sent. */
+  readonly claimed: number
+  /** Failed at least once (`attempts > 0`). */
+  readonly failed: number
+  /** When the oldest waiting message was written; none when nothing waits. */
+  readonly oldestCreatedAt: Option.Option<number>
+}
+
+/**
  * The shape of the `OutboxStore` service, apart from its tag.
  *
  * @since 0.3.0
@@ -68,6 +88,16 @@ export interface OutboxStoreService {
   ) => Effect.Effect<boolean, StoreError>
   /** Deletes a message that will never be delivered; `false` (and no change) unless `workerId` holds the claim. */
   readonly dropEmail: (claimed: Claimed) => Effect.Effect<boolean, StoreError>
+  /** Counts the waiting messages as of `now` (reads only). */
+  readonly summarizeEmails: (at: { readonly now: number }) => Effect.Effect<OutboxSummary, StoreError>
+  /**
+   * Makes waiting messages due at `now`, all of them or only the one with `id`, for an operator who fixed the
+   * mail server and does not want to wait for the backoff. Messages already due and those held by a live claim
+   * are left alone, and `attempts` is kept. Returns how many messages changed.
+   */
+  readonly retryEmailsNow: (
+    retry: { readonly now: number; readonly id?: string | undefined }
+  ) => Effect.Effect<number, StoreError>
 }
 
 /**

@@ -17,7 +17,7 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
-import { connectFailure, parseUrl, urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
+import { urlOption, urlSetting, urlVariable } from "./internal/connectFailure.js"
 import * as PgPool from "./internal/pgPool.js"
 import * as PgSessionReader from "./internal/pgSessionReader.js"
 import { fromConfig, withClient, withFastFindSession } from "./internal/sqlLayers.js"
@@ -76,19 +76,13 @@ export const layer = (
   StoreError
 > => layerNaming(options, urlOption)
 
-// The URL is checked first: `pg` reads a malformed one as some host name and fails with a misleading error.
 const layerNaming = (
   options: Options,
   setting: string
 ): Layer.Layer<
   SqlUserStore.PortTags | PgClient.PgClient | SqlClient.SqlClient,
   StoreError
-> =>
-  Layer.unwrapEffect(Effect.map(parseUrl(options.url, setting), (url) =>
-    Layer.provideMerge(
-      withSessionReader,
-      withClient(Layer.mapError(PgPool.layerClient(poolOptions(options)), connectFailure(url, setting)))
-    )))
+> => Layer.provideMerge(withSessionReader, withClient(PgPool.layerNamed(poolOptions(options), setting)))
 
 /**
  * `layer` with its options from `Config`; by default the URL comes from `USERHARBOR_DATABASE_URL`, and a failure

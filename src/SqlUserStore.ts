@@ -536,6 +536,30 @@ export const make: Effect.Effect<Stores, StoreError, SqlClient.SqlClient> = Effe
     dropEmail: ({ id, workerId }) =>
       affected("dropEmail", sql`DELETE FROM userharbor_outbox WHERE ${held(id, workerId)}`.raw).pipe(
         Effect.map((n) => n > 0)
+      ),
+    summarizeEmails: ({ now }) =>
+      sql`SELECT COUNT(*) AS waiting,
+          SUM(CASE WHEN next_attempt_at <= ${now} AND lease_until <= ${now} THEN 1 ELSE 0 END) AS due,
+          SUM(CASE WHEN lease_until > ${now} THEN 1 ELSE 0 END) AS claimed,
+          SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) AS failed,
+          MIN(created_at) AS oldest
+        FROM userharbor_outbox`.pipe(
+        Effect.flatMap(Rows.decodeOutboxSummary),
+        Effect.map(([row]) => ({
+          waiting: row?.waiting ?? 0,
+          due: row?.due ?? 0,
+          claimed: row?.claimed ?? 0,
+          failed: row?.failed ?? 0,
+          oldestCreatedAt: Option.fromNullable(row?.oldest)
+        })),
+        Effect.catchTag("SqlError", storeError("summarizeEmails"))
+      ),
+    retryEmailsNow: ({ id, now }) =>
+      affected(
+        "retryEmailsNow",
+        sql`UPDATE userharbor_outbox SET next_attempt_at = ${now}
+          WHERE next_attempt_at > ${now} AND lease_until <= ${now}${id === undefined ? sql`` : sql` AND id = ${id}`}`
+          .raw
       )
   })
 

@@ -1251,6 +1251,66 @@ const outboxCases: ReadonlyArray<Case<OutboxStore>> = [
     )
     yield* check(yield* outbox.completeEmail({ id: row.id, workerId: "worker-b" }), "completeEmail by the new holder")
   }),
+  outboxCase("outbox: summarizeEmails counts waiting, due, claimed and failed messages", function*(outbox) {
+    yield* drainOutbox(now)
+    const before = yield* outbox.summarizeEmails({ now })
+    const oldest = makeOutboxRecord({ createdAt: 1, nextAttemptAt: now - 1 })
+    const failedLater = makeOutboxRecord({ attempts: 2, nextAttemptAt: now + day })
+    const held = makeOutboxRecord({ nextAttemptAt: now - 1 })
+    for (const row of [held, oldest, failedLater]) yield* outbox.enqueueEmail(row)
+    yield* checkEqual(
+      idsOf(yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-a" })),
+      [
+        held.id,
+        oldest.id
+      ].sort(),
+      "claimEmails of the due rows"
+    )
+    yield* outbox.retryEmail({ id: oldest.id, workerId: "worker-a", attempts: 0, nextAttemptAt: now })
+    const after = yield* outbox.summarizeEmails({ now })
+    yield* checkEqual(
+      {
+        waiting: after.waiting - before.waiting,
+        due: after.due - before.due,
+        claimed: after.claimed - before.claimed,
+        failed: after.failed - before.failed
+      },
+      { waiting: 3, due: 1, claimed: 1, failed: 1 },
+      "summarizeEmails: what the three rows added"
+    )
+    // Another run's rows may be older still: ours must count, at least.
+    yield* check(Option.exists(after.oldestCreatedAt, (at) => at <= 1), "summarizeEmails: the oldest createdAt")
+    yield* checkEqual(
+      (yield* outbox.summarizeEmails({ now: now + lease })).claimed - before.claimed,
+      0,
+      "summarizeEmails once the lease ended"
+    )
+    yield* outbox.completeEmail({ id: held.id, workerId: "worker-a" })
+    yield* drainOutbox(now + day)
+  }),
+  outboxCase("outbox: retryEmailsNow makes waiting messages due, leaving live claims alone", function*(outbox) {
+    yield* drainOutbox(now)
+    const [first, second] = [
+      makeOutboxRecord({ nextAttemptAt: now + day }),
+      makeOutboxRecord({ nextAttemptAt: now + day })
+    ]
+    const held = makeOutboxRecord({ nextAttemptAt: now - 1 })
+    for (const row of [first, second, held]) yield* outbox.enqueueEmail(row)
+    yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-a" })
+    yield* checkEqual(yield* outbox.retryEmailsNow({ now, id: first.id }), 1, "retryEmailsNow of one id")
+    const due = yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-b" })
+    yield* checkEqual(due.map(outboxFields), [outboxFields({ ...first, nextAttemptAt: now })], "the retried row is due")
+    yield* checkEqual(yield* outbox.retryEmailsNow({ now }), 1, "retryEmailsNow of the rest (not the claimed rows)")
+    yield* checkEqual(yield* outbox.retryEmailsNow({ now }), 0, "retryEmailsNow again: nothing left to change")
+    yield* checkEqual(
+      idsOf(yield* outbox.claimEmails({ now, limit: 10, leaseMs: lease, workerId: "worker-c" })),
+      [second.id],
+      "claimEmails after retryEmailsNow"
+    )
+    yield* check(yield* outbox.completeEmail({ id: held.id, workerId: "worker-a" }), "the claim was kept")
+    yield* outbox.completeEmail({ id: first.id, workerId: "worker-b" })
+    yield* outbox.completeEmail({ id: second.id, workerId: "worker-c" })
+  }),
   outboxCase("outbox: concurrent claimers never get the same row", function*(outbox) {
     for (const workers of [2, 3, 4, 5]) {
       yield* drainOutbox(now)

@@ -29,6 +29,14 @@ for (const [subpath, target] of Object.entries(manifest.exports)) {
     }
   }
 }
+// `npx userharbor` runs the bin target directly: it must ship, with the shebang that makes it a node script.
+for (const [name, target] of Object.entries(manifest.bin ?? {})) {
+  const file = target.replace(/^\.\//, "")
+  if (!has(file)) problems.push(`bin ${name}: ${file} is not in the package`)
+  else if (!readFileSync(join(root, file), "utf8").startsWith("#!/usr/bin/env node\n")) {
+    problems.push(`bin ${name}: ${file} does not start with #!/usr/bin/env node`)
+  }
+}
 for (const file of files.filter((path) => path.endsWith(".map"))) {
   const map = JSON.parse(readFileSync(join(root, file), "utf8"))
   for (const source of map.sources) {

@@ -16,6 +16,8 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import pg, { type Pool } from "pg"
+import type { StoreError } from "../Errors.js"
+import { connectFailure, parseUrl } from "./connectFailure.js"
 
 // With the code Node gives a socket timeout, so the start-up failure can say what happened.
 class ConnectTimeout extends Error {
@@ -70,3 +72,16 @@ export const layerClient = (
       PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName: options.applicationName }),
       Layer.succeed(SessionPool, pool)
     )))
+
+/**
+ * `layerClient` with the URL checked first (`pg` reads a malformed one as some host name and fails with a
+ * misleading error) and a failure to connect as a `StoreError` naming `setting`, what the user sets.
+ */
+export const layerNamed = (
+  options: PoolOptions,
+  setting: string
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | SessionPool, StoreError> =>
+  Layer.unwrapEffect(Effect.map(
+    parseUrl(options.url, setting),
+    (url) => Layer.mapError(layerClient(options), connectFailure(url, setting))
+  ))

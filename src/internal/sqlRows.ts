@@ -138,6 +138,18 @@ const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => {
 export const decodeUsers = decodeRows(UserRow)
 /** Rows of `tokenColumns`. */
 export const decodeTokens = decodeRows(TokenRow)
+// SUM and MIN give NULL on an empty table, and SUM a DECIMAL string on MySQL.
+const OutboxSummaryRow = Schema.Struct({
+  waiting: Integer,
+  due: Schema.NullOr(Integer),
+  claimed: Schema.NullOr(Integer),
+  failed: Schema.NullOr(Integer),
+  oldest: Schema.NullOr(Integer)
+})
+
+/** The one row of the outbox summary query. */
+export const decodeOutboxSummary = decodeRows(OutboxSummaryRow)
+
 /** Rows of `outboxColumns`. */
 export const decodeOutbox = decodeRows(OutboxRow)
 /** Rows of `counterColumns`. */

@@ -57,6 +57,10 @@ describe("entry points", () => {
     expect(packages.filter((name) => !allowed.has(name) && !name.startsWith("node:"))).toEqual([])
   })
 
+  it("the binary (src/cli.ts) imports only node:fs up front: it checks its optional peers before loading them", () => {
+    expect([...externalImports(join("src", "cli.ts"))]).toEqual(["node:fs"])
+  })
+
   const drivers: Record<string, ReadonlyArray<string>> = {
     sql: ["effect", "@effect/sql"],
     // node:fs and node:path: a file that cannot be opened is explained by looking at its directory.

@@ -90,7 +90,9 @@ export const layer: Layer.Layer<Ports | PasswordHasher | Instruments, never, Por
       claimEmails: statement("claimEmails")(innerOutbox.claimEmails),
       completeEmail: statement("completeEmail")(innerOutbox.completeEmail),
       retryEmail: statement("retryEmail")(innerOutbox.retryEmail),
-      dropEmail: statement("dropEmail")(innerOutbox.dropEmail)
+      dropEmail: statement("dropEmail")(innerOutbox.dropEmail),
+      summarizeEmails: statement("summarizeEmails")(innerOutbox.summarizeEmails),
+      retryEmailsNow: statement("retryEmailsNow")(innerOutbox.retryEmailsNow)
     })
     const countedHasher = PasswordHasher.of({
       ...hasher,
