@@ -13,7 +13,7 @@ import type * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Effect, Exit, Layer, Runtime, Scope } from "effect"
+import { Effect, Exit, Layer, Runtime, RuntimeFlags, Scope } from "effect"
 import { copyFileSync, rmSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import * as UserHarbor from "../../src/UserHarbor.js"
@@ -63,7 +63,7 @@ const contender = async (
   if (captured === undefined) throw new Error(`${name} did not serve`)
   const { app, middleware, runtime } = captured
   if (process.env["BENCH_SHOW_CONTEXT"] === "1") {
-    console.log(name, runtime.context.unsafeMap.size, [...runtime.context.unsafeMap.keys()].join(" "))
+    console.log(name, RuntimeFlags.render(runtime.runtimeFlags))
   }
   let status = 0
   const handled = HttpApp.toHandled(

@@ -12,9 +12,12 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 import type { CounterStore } from "../../src/CounterStore.js"
 import type { EmailSender } from "../../src/EmailSender.js"
 import type { FactorStore } from "../../src/FactorStore.js"
@@ -136,6 +139,22 @@ const withSecurityHeaders = (secure: boolean) => {
   )
 }
 
+// Effect's built-in tracer: what the server runs with unless the app installed one (`Layer.setTracer`, an
+// OpenTelemetry layer, ...).
+const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * The server's span per request (`HttpMiddleware.tracer`: the method, the URL, every request and response header as
+ * attributes) only when the app installed a tracer, like the library's own spans. With the built-in one the span
+ * goes nowhere, yet building it costs as much as the session check (17-25 µs per request, measured;
+ * docs/performance.md, "HTTP load"). Decided once, when the server starts: its requests run with its tracer.
+ */
+const withRequestSpans = <A, E, R>(server: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
+  Layer.unwrapEffect(Effect.map(
+    Effect.tracer,
+    (tracer) => tracer === builtInTracer ? HttpMiddleware.withTracerDisabledWhen(server, () => true) : server
+  ))
+
 const logResponse = (request: HttpServerRequest.HttpServerRequest, status: number, message: unknown) =>
   Effect.annotateLogs(Effect.log(message), {
     "http.method": request.method,
@@ -226,6 +245,7 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
   )
   return HttpApiBuilder.serve(requestLogger(options.logRequests ?? "failures")).pipe(
     withSecurityHeaders(options.secureCookies),
+    withRequestSpans,
     Layer.provide([api, PagesLive, ErrorResponsesLive, bodyReadLimit]),
     // The config again (the same layer, so built once) for the passkey handlers: `PasskeysOff` without passkeys.
     Layer.provide([userHarbor, settings, options.config])
