@@ -69,5 +69,8 @@ export const make = (
         }
         return oneSession(row, tokenHash)
       }))
-    return SyncLookup.register(findSession, { lookup, appliesIn: (context) => !inTransaction(context) })
+    return SyncLookup.register(findSession, {
+      lookup,
+      appliesIn: (fiber) => !inTransaction(fiber.currentContext)
+    })
   })
