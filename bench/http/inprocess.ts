@@ -1,11 +1,18 @@
 /**
- * `npx tsx bench/http/inprocess.ts [variants...]`: the HTTP contenders' Effect side without sockets, for finding
+ * `npx tsx bench/http/inprocess.ts [contenders...]`: the HTTP contenders' Effect side without sockets, for finding
  * where an authenticated request's CPU time goes (docs/performance.md, "HTTP load"). Each contender's layer is
  * built on a stand-in `HttpServer` that keeps the `HttpApp` it is given; requests are then run exactly as
  * `NodeHttpServer` runs them (`HttpApp.toHandled` with the server's middleware, one fiber per request on the
- * runtime the server was started in), from a web `Request`, in rounds of `BENCH_BATCH` sequential requests,
- * contenders alternating. The response is checked (status) but not written anywhere: what is timed is everything
- * but node's HTTP parser and socket writes.
+ * runtime the server was started in), from a web `Request`, in rounds of `BENCH_BATCH` sequential requests
+ * (default 2,000; `BENCH_ROUNDS` rounds, default 10), contenders alternating. The response is checked (status) but
+ * not written anywhere: what is timed is everything but node's HTTP parser and socket writes. Prints the median
+ * CPU time per request and the difference to `bare`.
+ *
+ * Contenders: `bare`, `app-sqlite`, `app-sqlite-cache` (the app over `SessionCache`), `check-in-app`
+ * (`UserHarbor.sessionChecker` taken from the app's runtime, called in a loop: the session check alone), and, with
+ * `check-in-app` and `bare`, `bare+check`: one bare request and one check per iteration, which shows what the
+ * check costs between requests (its data no longer in the CPU caches) rather than in a tight loop. `BENCH_RAW=1`
+ * adds the hand-written SQLite checks of `bench/fixtures.ts`, alone and interleaved with bare requests likewise.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpApp from "@effect/platform/HttpApp"
@@ -13,7 +20,7 @@ import type * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Effect, Exit, Layer, Runtime, RuntimeFlags, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Option, Runtime, Scope } from "effect"
 import { copyFileSync, rmSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import * as UserHarbor from "../../src/UserHarbor.js"
@@ -62,9 +69,6 @@ const contender = async (
   await Effect.runPromise(Layer.buildWithScope(Layer.provide(layer, capturing((c) => captured = c)), scope))
   if (captured === undefined) throw new Error(`${name} did not serve`)
   const { app, middleware, runtime } = captured
-  if (process.env["BENCH_SHOW_CONTEXT"] === "1") {
-    console.log(name, RuntimeFlags.render(runtime.runtimeFlags))
-  }
   let status = 0
   const handled = HttpApp.toHandled(
     app,
@@ -77,7 +81,10 @@ const contender = async (
   const runFork = Runtime.runFork(runtime)
   const cookies = Array.from({ length: 1000 }, (_, i) => `__Host-session=${tokenFor((i * 7919) % 10_000)}`)
   if (name === "check-in-app") {
-    const check = await Runtime.runPromise(runtime as Runtime.Runtime<UserHarbor.UserHarbor>)(UserHarbor.sessionChecker)
+    const harbor = Option.getOrThrow(Context.getOption(runtime.context, UserHarbor.UserHarbor))
+    const check = await Runtime.runPromise(runtime)(
+      Effect.provideService(UserHarbor.sessionChecker, UserHarbor.UserHarbor, harbor)
+    )
     const tokens = Array.from({ length: 1000 }, (_, i) => tokenFor((i * 7919) % 10_000))
     return {
       name,
