@@ -55,6 +55,14 @@ const all: ReadonlyArray<Contender> = [
   { name: "bare", label: "bare HttpApi endpoint, no auth", kind: "bare", db: "none", instances: 1 },
   { name: "app-sqlite", label: "app GET /api/accounts/me, SQLite", kind: "app", db: "sqlite", instances: 1 },
   {
+    name: "app-sqlite-cache",
+    label: "app /me, SQLite + SessionCache",
+    kind: "app",
+    db: "sqlite",
+    cache: true,
+    instances: 1
+  },
+  {
     name: "app-sqlite-logall",
     label: "same, a log line per request (logRequests: \"all\", the earlier default)",
     kind: "app",
