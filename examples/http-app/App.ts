@@ -114,7 +114,7 @@ export const securityHeaderValues = (secure: boolean): Readonly<Record<string, s
  * `Headers.merge` and the response rebuilt around the same body, status and cookies (1.3 µs). A response without a
  * body keeps `setHeaders`: rebuilding it would drop a `Content-Type` it was given.
  */
-export const withHeaders = (
+const withHeaders = (
   response: HttpServerResponse.HttpServerResponse,
   headers: Headers.Headers
 ): HttpServerResponse.HttpServerResponse =>
