@@ -8,7 +8,9 @@
  * not written anywhere: what is timed is everything but node's HTTP parser and socket writes. Prints the median
  * CPU time per request and the difference to `bare`.
  *
- * Contenders: `bare`, `app-sqlite`, `app-sqlite-cache` (the app over `SessionCache`), `check-in-app`
+ * Contenders: `bare`, `app-sqlite`, `app-sqlite-cache` (the app over `SessionCache`), `app-pg` and `app-pg-cache`
+ * (a seeded schema of their own on `USERHARBOR_BENCH_PG_URL`, dropped at the end; requests are sequential here, so
+ * each waits for its round trip: read the profile, not the total), `check-in-app`
  * (`UserHarbor.sessionChecker` taken from the app's runtime, called in a loop: the session check alone), and, with
  * `check-in-app` and `bare`, `bare+check`: one bare request and one check per iteration, which shows what the
  * check costs between requests (its data no longer in the CPU caches) rather than in a tight loop. `BENCH_RAW=1`
@@ -20,11 +22,15 @@ import type * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Context, Effect, Exit, Layer, Option, Runtime, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Option, Redacted, Runtime, Scope } from "effect"
+import { randomBytes } from "node:crypto"
 import { copyFileSync, rmSync } from "node:fs"
 import { performance } from "node:perf_hooks"
+import pg from "pg"
+import * as PgUserStore from "../../src/PgUserStore.js"
 import * as UserHarbor from "../../src/UserHarbor.js"
 import { dataDir, rawSqliteCheck, seedSqlite, tokenFor } from "../fixtures.js"
+import { pgUrl, seed } from "../postgres.js"
 import { median } from "../stats.js"
 import { appLayer, bareLayer } from "./contenders.js"
 
@@ -108,6 +114,27 @@ const contender = async (
   }
 }
 
+// A seeded PostgreSQL schema of its own (as `run.ts` makes), dropped when `scope` closes.
+const pgSchema = async (scope: Scope.CloseableScope): Promise<string> => {
+  const schema = `userharbor_httpbench_${randomBytes(4).toString("hex")}`
+  const admin = new pg.Pool({ connectionString: pgUrl, max: 1 })
+  await admin.query(`CREATE SCHEMA ${schema}`)
+  await Effect.runPromise(Scope.addFinalizer(
+    scope,
+    Effect.promise(async () => {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+      await admin.end()
+    })
+  ))
+  const scoped = new URL(pgUrl)
+  scoped.searchParams.set("options", `-c search_path=${schema}`)
+  await Effect.runPromise(Effect.scoped(Layer.build(PgUserStore.layer({ url: Redacted.make(scoped.toString()) }))))
+  const pool = new pg.Pool({ connectionString: scoped.toString(), max: 2 })
+  await seed(pool, 10_000)
+  await pool.end()
+  return scoped.toString()
+}
+
 const combine = (name: string, a: Contender, b: Contender): Contender => ({
   name,
   run: async (i) => {
@@ -122,11 +149,14 @@ const main = async () => {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(sqlite + suffix, { force: true })
   copyFileSync(await seedSqlite(10_000), sqlite)
   const wanted = process.argv.slice(2)
+  const pgUrl = wanted.some((name) => name.startsWith("app-pg")) ? await pgSchema(scope) : ""
   const all: Array<[string, () => Layer.Layer<never, unknown, Layer.Layer.Success<ReturnType<typeof capturing>>>]> = [
     ["bare", () => bareLayer],
     ["app-sqlite", () => appLayer({ sqlite, cache: false })],
     ["app-sqlite-cache", () => appLayer({ sqlite, cache: true })],
-    ["check-in-app", () => appLayer({ sqlite, cache: false })]
+    ["check-in-app", () => appLayer({ sqlite, cache: false })],
+    ["app-pg", () => appLayer({ pg: pgUrl, cache: false })],
+    ["app-pg-cache", () => appLayer({ pg: pgUrl, cache: true })]
   ]
   const contenders: Array<Contender> = []
   for (const [name, layer] of all) {
