@@ -45,6 +45,7 @@ import * as Stream from "effect/Stream"
 import type * as EffectTypes from "./EffectTypes.js"
 import type { StoreError } from "./Errors.js"
 import * as Durations from "./internal/durations.js"
+import * as SyncLookup from "./internal/syncLookup.js"
 import { type Invalidation, SessionInvalidation, type SessionInvalidationService } from "./SessionInvalidation.js"
 import type { UserId } from "./User.js"
 import { type SessionWithUser, type TokenHash, UserStore, type UserStoreService } from "./UserStore.js"
@@ -273,6 +274,21 @@ const build = (options: Options, channel: Option.Option<SessionInvalidationServi
                   remember(tokenHash, found.value, readAt))
                 : Effect.void)
           }))
+
+    // A hit as `findSession` serves it, for the session check's one-step shortcut (`validateSession` with no
+    // fiber steps for the look-up, docs/performance.md): what a hit costs is then a map read, not the dozen Effect
+    // steps around it. A miss, a stale entry or the channel down is `unanswered`: `findSession` reads the store.
+    // Inside the store's transaction (`pending` set) the shortcut does not apply, as `findSession` bypasses the cache.
+    SyncLookup.register(findSession, {
+      lookup: (tokenHash, now) => {
+        const hit = live ? entries.get(tokenHash) : undefined
+        if (hit === undefined || now - hit.readAt >= ttl) return SyncLookup.unanswered
+        entries.delete(tokenHash)
+        entries.set(tokenHash, hit)
+        return hit.value
+      },
+      appliesIn: (fiber) => fiber.getFiberRef(pending) === undefined
+    })
 
     const withTransaction = <A, E, R>(self: Effect.Effect<A, E, R>) =>
       Effect.flatMap(FiberRef.get(pending), (outer) => {

@@ -14,6 +14,7 @@ import {
   UserHarborConfig,
   UserStore
 } from "userharbor"
+import { HttpErrors, HttpSession } from "userharbor/http"
 import { MysqlUserStore } from "userharbor/mysql"
 import { PgUserStore } from "userharbor/pg"
 import { RedisClient, RedisCounterStore, RedisSessionInvalidation } from "userharbor/redis"
@@ -38,8 +39,14 @@ export const entryPoints = [
   typed(SqlMigrations.run),
   typed(PurgeSchedule.layer),
   typed(StoreConformance.cases),
-  typed(UserHarborTest.layer)
+  typed(UserHarborTest.layer),
+  typed(HttpErrors.StoreErrorBody),
+  typed(HttpSession.tokenFromHeader)
 ] as const
+
+// the session middleware on the app's UserHarbor, as an HttpApi server provides it
+export const authentication: Layer.Layer<HttpSession.Authentication, never, UserHarbor.UserHarbor> = HttpSession
+  .layer({ secure: true })
 
 // layers a strict consumer writes against the optional drivers' types (not built here: no server)
 export const postgres: Layer.Layer<UserStore.UserStore, Errors.StoreError> = PgUserStore.layer({

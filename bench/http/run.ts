@@ -14,8 +14,9 @@
  * goes, by function (self time) and by module.
  *
  * Settings: `BENCH_HTTP_SECONDS` (per round, default 5), `BENCH_HTTP_ROUNDS` (default 3), `BENCH_HTTP_WARMUP`
- * (seconds, default 3), `USERHARBOR_BENCH_PG_URL` (default postgres://postgres@127.0.0.1:5432/test; the bench
- * works in a schema of its own, dropped at the end).
+ * (seconds, default 3), `BENCH_HTTP_PORT` (the first port, default 38100; contenders are 10 ports apart),
+ * `USERHARBOR_BENCH_PG_URL` (default postgres://postgres@127.0.0.1:5432/test; the bench works in a schema of its
+ * own, dropped at the end).
  */
 import { Effect, Layer, Redacted } from "effect"
 import { type ChildProcess, execFile, spawn } from "node:child_process"
@@ -32,6 +33,8 @@ import { median, ratio } from "../stats.js"
 const seconds = Number(process.env["BENCH_HTTP_SECONDS"] ?? "5")
 const rounds = Number(process.env["BENCH_HTTP_ROUNDS"] ?? "3")
 const warmup = Number(process.env["BENCH_HTTP_WARMUP"] ?? "3")
+// Contenders listen from here on, 10 ports apart.
+const firstPort = Number(process.env["BENCH_HTTP_PORT"] ?? "38100")
 const resultsDir = "bench/results/http"
 const sessions = 10_000
 const activeSessions = 1000
@@ -51,6 +54,14 @@ const all: ReadonlyArray<Contender> = [
   { name: "raw", label: "node:http + cookie + HMAC + 1 query (SQLite)", kind: "raw", db: "sqlite", instances: 1 },
   { name: "bare", label: "bare HttpApi endpoint, no auth", kind: "bare", db: "none", instances: 1 },
   { name: "app-sqlite", label: "app GET /api/accounts/me, SQLite", kind: "app", db: "sqlite", instances: 1 },
+  {
+    name: "app-sqlite-cache",
+    label: "app /me, SQLite + SessionCache",
+    kind: "app",
+    db: "sqlite",
+    cache: true,
+    instances: 1
+  },
   {
     name: "app-sqlite-logall",
     label: "same, a log line per request (logRequests: \"all\", the earlier default)",
@@ -264,7 +275,7 @@ const benchmark = async (selected: ReadonlyArray<Contender>) => {
   const rows = await withDatabases(selected.some((c) => c.db === "pg"), async (env) => {
     const running: Array<Running> = []
     try {
-      let port = 38_100
+      let port = firstPort
       for (const contender of selected) {
         running.push(await start(contender, port, env))
         port += 10
@@ -361,7 +372,7 @@ const profile = async (name: string) => {
   const dir = `${resultsDir}/prof-${name}`
   rmSync(dir, { recursive: true, force: true })
   await withDatabases(contender.db === "pg", async (env) => {
-    const running = await start({ ...contender, instances: 1 }, 38_090, env, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
+    const running = await start({ ...contender, instances: 1 }, firstPort, env, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
     try {
       await drive(running, warmup, script)
       const result = await drive(running, seconds, script)

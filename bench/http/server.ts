@@ -13,29 +13,18 @@
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as HttpApi from "@effect/platform/HttpApi"
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import Database from "better-sqlite3"
-import { Effect, Layer, Redacted } from "effect"
+import { Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import pg from "pg"
-import { Account } from "../../examples/http-app/Api.js"
 import * as App from "../../examples/http-app/App.js"
-import * as Mailer from "../../examples/http-app/Mailer.js"
-import * as Argon2Hasher from "../../src/Argon2Hasher.js"
-import * as PgUserStore from "../../src/PgUserStore.js"
-import * as SessionCache from "../../src/SessionCache.js"
-import * as SqliteUserStore from "../../src/SqliteUserStore.js"
-import * as UserHarborConfig from "../../src/UserHarborConfig.js"
-import { hashToken, secretKey, sessionQuery } from "../fixtures.js"
+import { hashToken, sessionQuery } from "../fixtures.js"
+import { appLayer, bareLayer, path } from "./contenders.js"
 
 const port = Number(process.env["PORT"] ?? "3100")
 const sqliteFile = process.env["BENCH_SQLITE"] ?? ""
 const pgUrl = process.env["BENCH_PG_URL"] ?? ""
 const cookieName = "__Host-session"
-const path = "/api/accounts/me"
 
 // The app's headers (`secureCookies: true`), so every contender sends the same bytes.
 const headers = { "content-type": "application/json", ...App.securityHeaderValues(true) }
@@ -96,41 +85,13 @@ const rawServer = (lookup: (hash: string) => Promise<unknown> | unknown) =>
     } else answer(res, isRow(row) ? row : undefined)
   }).listen(port, "127.0.0.1")
 
-// The same JSON as the app's answer, through the same schema, from a constant.
-const BareApi = HttpApi.make("bare").add(
-  HttpApiGroup.make("accounts").add(HttpApiEndpoint.get("me", path).addSuccess(Account))
-)
-const account = {
-  id: "u0000000000000000000000000000001",
-  username: "user1",
-  email: "user1@bench.example",
-  verified: true,
-  createdAt: new Date(1_760_000_000_000),
-  sessionExpiresAt: new Date(1_762_592_000_000)
-}
-const bare = HttpApiBuilder.serve().pipe(
-  Layer.provide(
-    HttpApiBuilder.api(BareApi).pipe(
-      Layer.provide(
-        HttpApiBuilder.group(BareApi, "accounts", (handlers) => handlers.handle("me", () => Effect.succeed(account)))
-      )
-    )
-  )
-)
-
-const app = () => {
-  const store = pgUrl !== ""
-    ? PgUserStore.layer({ url: Redacted.make(pgUrl) })
-    : SqliteUserStore.layer({ filename: sqliteFile })
-  return App.layer({
-    store: process.env["BENCH_CACHE"] === "1" ? SessionCache.layer().pipe(Layer.provideMerge(store)) : store,
-    sender: Mailer.layerConsole,
-    hasher: Argon2Hasher.layer(),
-    config: UserHarborConfig.layer({ secretKey }),
-    secureCookies: true,
-    logRequests: process.env["BENCH_LOG_ALL"] === "1" ? "all" : "failures"
+const app = () =>
+  appLayer({
+    sqlite: sqliteFile,
+    pg: pgUrl,
+    cache: process.env["BENCH_CACHE"] === "1",
+    logAll: process.env["BENCH_LOG_ALL"] === "1"
   })
-}
 
 const server = NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })
 const serve = <E>(layer: Layer.Layer<never, E, Layer.Layer.Success<typeof server>>) =>
@@ -143,6 +104,6 @@ if (kind === "raw") {
 } else if (kind === "raw-pg") {
   const pool = new pg.Pool({ connectionString: pgUrl, max: 10 })
   rawServer(async (hash) => (await pool.query({ name: "session", text: `${sessionQuery}$1`, values: [hash] })).rows[0])
-} else if (kind === "bare") serve(bare)
+} else if (kind === "bare") serve(bareLayer)
 else if (kind === "app") serve(app())
 else throw new Error(`unknown contender ${kind}`)

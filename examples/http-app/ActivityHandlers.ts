@@ -7,7 +7,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as SecurityEvent from "../../src/SecurityEvent.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
-import { Api, CurrentUser } from "./Api.js"
+import { HttpSession } from "../../src/http.js"
+import { Api } from "./Api.js"
 
 const failures = {
   "wrong-password": "Failed sign-in: wrong password",
@@ -73,7 +74,7 @@ export const ActivityLive = HttpApiBuilder.group(Api, "activity", (handlers) =>
   Effect.gen(function*() {
     const harbor = yield* UserHarbor
     return handlers.handle("recentActivity", () =>
-      Effect.flatMap(CurrentUser, ({ token }) =>
+      Effect.flatMap(HttpSession.CurrentSession, ({ token }) =>
         Effect.map(harbor.recentActivity(token, { limit: 20 }), (events) =>
           events.map((event) => ({
             id: event.id,

@@ -1,7 +1,7 @@
 /**
  * The HTTP API: six groups (`accounts`, `sessions`, `factors`, `passkeys`, `emailChange`, `activity`), one endpoint per UserHarbor operation,
  * every domain error mapped to a status, and the middlewares that guard it (`BodyLimit` for request sizes, `OriginCheck` for CSRF,
- * `Authentication` for the session cookie).
+ * and the library's `HttpSession.Authentication` for the session cookie).
  *
  * This file only describes the API; `Handlers.ts` implements it. An `HttpApiClient` or an OpenAPI generator can
  * use it as it is.
@@ -11,8 +11,6 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
-import * as Context from "effect/Context"
-import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import {
   AccountLocked,
@@ -28,36 +26,26 @@ import {
   InvalidPasskey,
   InvalidPasskeyChallenge,
   InvalidPasskeyName,
-  InvalidSession,
   InvalidToken,
   InvalidUsername,
   PasskeyNotFound,
   SecondFactorRequired,
   SessionNotFound,
-  StoreError,
   TooManyAttempts,
   TotpAlreadyEnabled,
   TotpNotEnabled,
   UsernameTaken,
   WeakPassword
 } from "../../src/Errors.js"
+import { HttpErrors, HttpSession } from "../../src/http.js"
 import * as Passkey from "../../src/Passkey.js"
-import type { SessionInfo, User } from "../../src/User.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors on the wire
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * A library error as a response body: its own fields plus `message`, so every error body has at least
- * `{ _tag, message }`. The library errors are `Schema.TaggedError`s, whose encoded form has no `message`.
- */
-const errorBody = <A extends { readonly message: string }, I, R>(error: Schema.Schema<A, I, R>, status: number) =>
-  Schema.transform(Schema.Struct({ message: Schema.String }).pipe(Schema.extend(Schema.encodedSchema(error))), error, {
-    strict: true,
-    decode: (body) => body,
-    encode: (fields, value) => ({ ...fields, message: value.message })
-  }).annotations(HttpApiSchema.annotations({ status }))
+// Each library error as a body with its status (`HttpErrors.body`: its fields plus `message`).
+const errorBody = HttpErrors.body
 
 // Validation failures are well-formed requests with unacceptable content: 422, not 400 (kept for bad JSON).
 export const InvalidUsernameError = errorBody(InvalidUsername, 422)
@@ -70,7 +58,8 @@ export const EmailNotVerifiedError = errorBody(EmailNotVerified, 403)
 export const AccountLockedError = errorBody(AccountLocked, 403)
 // The password was right; the body carries the challenge for the second step (docs/second-factors.md).
 export const SecondFactorRequiredError = errorBody(SecondFactorRequired, 401)
-export const InvalidSessionError = errorBody(InvalidSession, 401)
+// From `userharbor/http`: the same schemas as `HttpSession.Authentication`'s failures.
+export const InvalidSessionError = HttpErrors.InvalidSessionBody
 export const InvalidTokenError = errorBody(InvalidToken, 400)
 // Unknown, already ended, or another user's: the same 404, so ids of other people's sessions reveal nothing.
 export const SessionNotFoundError = errorBody(SessionNotFound, 404)
@@ -98,19 +87,8 @@ export const PasskeyNotFoundError = errorBody(PasskeyNotFound, 404)
 export const EmailUnchangedError = errorBody(EmailUnchanged, 422)
 export const EmailTakenError = errorBody(EmailTaken, 409)
 
-/**
- * `StoreError` keeps its driver-level `cause` for logs; the body carries only the tag, the operation and the
- * message, because a driver error can quote SQL parameters.
- */
-export const StoreErrorBody = Schema.transform(
-  Schema.Struct({ _tag: Schema.Literal("StoreError"), message: Schema.String, operation: Schema.String }),
-  Schema.typeSchema(StoreError),
-  {
-    strict: true,
-    decode: ({ operation }) => new StoreError({ operation }),
-    encode: (error) => ({ _tag: error._tag, message: error.message, operation: error.operation })
-  }
-).annotations(HttpApiSchema.annotations({ status: 503 }))
+/** `StoreError` as a 503, without its driver-level cause (which can quote SQL parameters). */
+export const StoreErrorBody = HttpErrors.StoreErrorBody
 
 /**
  * A state-changing request that a browser sent from another site (see `OriginCheck`).
@@ -154,25 +132,10 @@ export class PasskeysOff extends Schema.TaggedError<PasskeysOff>()(
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The signed-in user, provided to the handlers of every endpoint that declares `Authentication`. The token is
- * there because `logout`, `changePassword` and `deleteAccount` take it.
+ * The session cookie's check is `userharbor/http`'s `HttpSession.Authentication` middleware: it provides
+ * `HttpSession.CurrentSession` (the user, the session and its token) to the endpoints that declare it.
  */
-export class CurrentUser extends Context.Tag("http-app/CurrentUser")<CurrentUser, {
-  readonly user: User
-  readonly session: SessionInfo
-  readonly token: Redacted.Redacted<string>
-}>() {}
-
-/**
- * Resolves the session cookie to a `CurrentUser` with `UserHarbor.validateSession`, and refreshes the cookie when
- * the session was renewed. Not an `HttpApiSecurity` scheme: the cookie's name depends on a setting
- * (`__Host-session`, or `session` without `Secure`), and a request carrying the name twice must have no session,
- * where the platform's cookie parser keeps one of them.
- */
-export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("http-app/Authentication", {
-  provides: CurrentUser,
-  failure: Schema.Union(InvalidSessionError, StoreErrorBody)
-}) {}
+const { Authentication } = HttpSession
 
 /**
  * Refuses a request body over the app's limit before any of it is read: by its `Content-Length`, and a body without

@@ -3,6 +3,7 @@
  * provides. The store and the email sender are parameters, so `main.ts` and the tests choose their own.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as Headers from "@effect/platform/Headers"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
@@ -11,9 +12,12 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 import type { CounterStore } from "../../src/CounterStore.js"
 import type { EmailChangeStore } from "../../src/EmailChangeStore.js"
 import type { EmailSender } from "../../src/EmailSender.js"
@@ -109,16 +113,53 @@ export const securityHeaderValues = (secure: boolean): Readonly<Record<string, s
   ...(secure ? { "strict-transport-security": "max-age=31536000; includeSubDomains" } : {})
 })
 
+/**
+ * `response` with `headers` added (replacing any of the same names), as `HttpServerResponse.setHeaders` does but
+ * at a tenth of its cost: `setHeaders` merges with an object spread of two sources, which V8 runs on its slow path
+ * (7-10 µs for these eight headers, measured; docs/performance.md, "HTTP load"). Here the headers are merged with
+ * `Headers.merge` and the response rebuilt around the same body, status and cookies (1.3 µs). A response without a
+ * body keeps `setHeaders`: rebuilding it would drop a `Content-Type` it was given.
+ */
+const withHeaders = (
+  response: HttpServerResponse.HttpServerResponse,
+  headers: Headers.Headers
+): HttpServerResponse.HttpServerResponse =>
+  response.body._tag === "Empty" ? HttpServerResponse.setHeaders(response, headers) : HttpServerResponse.setBody(
+    HttpServerResponse.empty({
+      status: response.status,
+      statusText: response.statusText,
+      headers: Headers.merge(response.headers, headers),
+      cookies: response.cookies
+    }),
+    response.body
+  )
+
 // The handler is installed once, in the fiber that starts the server: every request's fiber starts from that
 // fiber's `FiberRef`s, so each response gets the headers with no per-request step to install them (a handler the
 // request adds, the session cookie's, runs after it).
 const withSecurityHeaders = (secure: boolean) => {
-  const headers = securityHeaderValues(secure)
+  const headers = Headers.fromInput(securityHeaderValues(secure))
   return Layer.locally(
     HttpApp.currentPreResponseHandlers,
-    Option.some((_request, response) => Effect.succeed(HttpServerResponse.setHeaders(response, headers)))
+    Option.some((_request, response) => Effect.succeed(withHeaders(response, headers)))
   )
 }
+
+// Effect's built-in tracer: what the server runs with unless the app installed one (`Layer.setTracer`, an
+// OpenTelemetry layer, ...).
+const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * The server's span per request (`HttpMiddleware.tracer`: the method, the URL, every request and response header as
+ * attributes) only when the app installed a tracer, like the library's own spans. With the built-in one the span
+ * goes nowhere, yet building it costs as much as the session check (17-25 µs per request, measured;
+ * docs/performance.md, "HTTP load"). Decided once, when the server starts: its requests run with its tracer.
+ */
+const withRequestSpans = <A, E, R>(server: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
+  Layer.unwrapEffect(Effect.map(
+    Effect.tracer,
+    (tracer) => tracer === builtInTracer ? HttpMiddleware.withTracerDisabledWhen(server, () => true) : server
+  ))
 
 const logResponse = (request: HttpServerRequest.HttpServerRequest, status: number, message: unknown) =>
   Effect.annotateLogs(Effect.log(message), {
@@ -219,6 +260,7 @@ export const layer = <StoreE, SenderE, HasherE, ConfigE>(options: Options<StoreE
   )
   return HttpApiBuilder.serve(requestLogger(options.logRequests ?? "failures")).pipe(
     withSecurityHeaders(options.secureCookies),
+    withRequestSpans,
     Layer.provide([api, PagesLive, ErrorResponsesLive, bodyReadLimit]),
     // The config again (the same layer, so built once) for the passkey handlers: `PasskeysOff` without passkeys.
     Layer.provide([userHarbor, settings, options.config])

@@ -6,7 +6,8 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { UserHarbor } from "../../src/UserHarbor.js"
-import { Api, CurrentUser } from "./Api.js"
+import { HttpSession } from "../../src/http.js"
+import { Api } from "./Api.js"
 import { clearSessionCookie } from "./Handlers.js"
 
 export const EmailChangeLive = HttpApiBuilder.group(Api, "emailChange", (handlers) =>
@@ -14,10 +15,10 @@ export const EmailChangeLive = HttpApiBuilder.group(Api, "emailChange", (handler
     const harbor = yield* UserHarbor
     return handlers
       .handle("requestEmailChange", ({ payload }) =>
-        Effect.flatMap(CurrentUser, ({ token }) =>
+        Effect.flatMap(HttpSession.CurrentSession, ({ token }) =>
           harbor.requestEmailChange({ sessionToken: token, ...payload })))
       .handle("pendingEmailChange", () =>
-        Effect.flatMap(CurrentUser, ({ token }) =>
+        Effect.flatMap(HttpSession.CurrentSession, ({ token }) =>
           Effect.map(harbor.pendingEmailChange(token), Option.getOrNull)))
       .handle("confirmEmailChange", ({ payload }) =>
         harbor.confirmEmailChange(payload.token))

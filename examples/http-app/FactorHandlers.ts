@@ -8,9 +8,10 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { isIP } from "node:net"
 import QRCode from "qrcode"
+import { HttpSession } from "../../src/http.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import { type PasskeyOptions, UserHarborConfig } from "../../src/UserHarborConfig.js"
-import { Api, CurrentUser, PasskeysOff } from "./Api.js"
+import { Api, PasskeysOff } from "./Api.js"
 import { AppSettings } from "./AppSettings.js"
 import { clientDetails, startSession } from "./Handlers.js"
 
@@ -41,25 +42,26 @@ export const FactorsLive = HttpApiBuilder.group(Api, "factors", (handlers) =>
   Effect.gen(function*() {
     const harbor = yield* UserHarbor
     return handlers
-      .handle("listFactors", () => Effect.flatMap(CurrentUser, ({ token }) => harbor.listFactors(token)))
+      .handle("listFactors", () => Effect.flatMap(HttpSession.CurrentSession, ({ token }) => harbor.listFactors(token)))
       .handle("beginTotp", ({ payload }) =>
         Effect.gen(function*() {
-          const { token } = yield* CurrentUser
+          const { token } = yield* HttpSession.CurrentSession
           const { secret, uri } = yield* harbor.beginTotpEnrollment({ sessionToken: token, password: payload.password })
           // The secret leaves the server here, once, to the signed-in user (the answer is `no-store`).
           return { secret: Redacted.value(secret), uri: Redacted.value(uri), qrSvg: yield* qrSvg(Redacted.value(uri)) }
         }))
       .handle("confirmTotp", ({ payload }) =>
         Effect.flatMap(
-          CurrentUser,
+          HttpSession.CurrentSession,
           ({ token }) =>
             Effect.map(harbor.confirmTotpEnrollment({ sessionToken: token, code: payload.code }), revealAll)
         ))
       .handle("disableTotp", ({ payload }) =>
-        Effect.flatMap(CurrentUser, ({ token }) => harbor.disableTotp({ sessionToken: token, ...payload })))
+        Effect.flatMap(HttpSession.CurrentSession, ({ token }) =>
+          harbor.disableTotp({ sessionToken: token, ...payload })))
       .handle("regenerateRecoveryCodes", ({ payload }) =>
         Effect.flatMap(
-          CurrentUser,
+          HttpSession.CurrentSession,
           ({ token }) =>
             Effect.map(harbor.regenerateRecoveryCodes({ sessionToken: token, password: payload.password }), revealAll)
         ))
@@ -81,7 +83,7 @@ export const PasskeysLive = HttpApiBuilder.group(Api, "passkeys", (handlers) =>
     const whenOn = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | PasskeysOff, R> =>
       on ? self : new PasskeysOff({ message: "Passkeys are not enabled on this server" })
     const forUser = <A, E>(operation: (token: Redacted.Redacted<string>) => Effect.Effect<A, E>) =>
-      whenOn(Effect.flatMap(CurrentUser, ({ token }) => operation(token)))
+      whenOn(Effect.flatMap(HttpSession.CurrentSession, ({ token }) => operation(token)))
     return handlers
       .handle("registrationOptions", () => forUser(harbor.beginPasskeyRegistration))
       .handle("addPasskey", ({ payload }) =>

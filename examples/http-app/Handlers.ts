@@ -2,7 +2,6 @@
  * The implementation of `Api`: the middlewares and the handlers of both groups. Each handler is one call to
  * `UserHarbor`; the only HTTP work is the session cookie.
  */
-import * as Cookies from "@effect/platform/Cookies"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import * as HttpApp from "@effect/platform/HttpApp"
@@ -15,80 +14,25 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { isIPv4, isIPv6 } from "node:net"
-import { InvalidSession, TooManyAttempts } from "../../src/Errors.js"
+import { TooManyAttempts } from "../../src/Errors.js"
+import { HttpSession } from "../../src/http.js"
 import type { Session } from "../../src/User.js"
 import { type ClientDetails, UserHarbor } from "../../src/UserHarbor.js"
-import {
-  Api,
-  Authentication,
-  BodyLimit,
-  CrossOriginRequest,
-  CurrentUser,
-  LengthRequired,
-  OriginCheck,
-  PayloadTooLarge
-} from "./Api.js"
+import { Api, BodyLimit, CrossOriginRequest, LengthRequired, OriginCheck, PayloadTooLarge } from "./Api.js"
 import { AppSettings } from "./AppSettings.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // The session cookie
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * The session cookie's name. With the `__Host-` prefix, browsers store the cookie only if it is `Secure`, has
- * `Path=/` and no `Domain`, so a sibling subdomain (which may set cookies for the whole parent domain) cannot plant
- * one under this name. Browsers refuse a `__Host-` cookie without `Secure`, so plain-http development on a non-local
- * host (`secureCookies: false`) uses `session`, without that protection.
- */
-export const sessionCookieName = (secureCookies: boolean): string => secureCookies ? "__Host-session" : "session"
+// The cookie (`__Host-session`, or `session` without `Secure`), read and written by `userharbor/http`.
+const cookie = (settings: AppSettings["Type"]): HttpSession.Options => ({ secure: settings.secureCookies })
 
-const cookieOptions = (secure: boolean) => ({ secure, httpOnly: true, sameSite: "lax", path: "/" }) as const
-
-/**
- * The session token a request carries: the value of the one cookie named `name`. Two cookies by that name is what
- * cookie tossing looks like (another host of the site set one with a `Domain` or a longer `Path`, which the browser
- * sends first): the request gets no session rather than whichever comes first.
- */
-export const sessionToken = (
-  request: HttpServerRequest.HttpServerRequest,
-  name: string
-): Option.Option<Redacted.Redacted<string>> => {
-  const header = request.headers["cookie"] ?? ""
-  const named = header.split(";").filter((pair) => pair.split("=")[0]?.trim() === name)
-  if (named.length !== 1) return Option.none()
-  return Option.fromNullable(Cookies.parseHeader(header)[name]).pipe(
-    Option.filter((value) => value !== ""),
-    Option.map(Redacted.make)
-  )
-}
-
-/**
- * Sets the session cookie on the response about to be sent (whatever the handler returns, even an error).
- */
+/** Sets the session cookie on the response about to be sent (whatever the handler returns, even an error). */
 const setSessionCookie = (token: Redacted.Redacted<string>, expires: Date) =>
-  Effect.flatMap(AppSettings, (settings) =>
-    HttpApp.appendPreResponseHandler((_request, response) =>
-      Effect.succeed(
-        HttpServerResponse.unsafeSetCookie(response, sessionCookieName(settings.secureCookies), Redacted.value(token), {
-          ...cookieOptions(settings.secureCookies),
-          expires
-        })
-      )
-    ))
+  Effect.flatMap(AppSettings, (settings) => HttpSession.setCookie(cookie(settings), token, expires))
 
-export const clearSessionCookie = Effect.flatMap(
-  AppSettings,
-  (settings) =>
-    HttpApp.appendPreResponseHandler((_request, response) =>
-      Effect.succeed(
-        HttpServerResponse.expireCookie(
-          response,
-          sessionCookieName(settings.secureCookies),
-          cookieOptions(settings.secureCookies)
-        )
-      )
-    )
-)
+export const clearSessionCookie = Effect.flatMap(AppSettings, (settings) => HttpSession.clearCookie(cookie(settings)))
 
 // ---------------------------------------------------------------------------------------------------------------
 // The client's address
@@ -252,29 +196,9 @@ export const OriginCheckLive = Layer.effect(
     }))
 )
 
-export const AuthenticationLive = Layer.effect(
-  Authentication,
-  Effect.gen(function*() {
-    const harbor = yield* UserHarbor
-    const settings = yield* AppSettings
-    const name = sessionCookieName(settings.secureCookies)
-    const unknown = new InvalidSession({ reason: "unknown" })
-    // Built once, then one `flatMap` per request: this runs on every authenticated request.
-    return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-      const token = sessionToken(request, name)
-      if (Option.isNone(token)) return Effect.fail(unknown)
-      return Effect.flatMap(harbor.validateSession(token.value), ({ session, user }) => {
-        const current = CurrentUser.of({ user, session, token: token.value })
-        // The renewed expiry reaches the browser on this same response, through a pre-response handler.
-        return session.renewed
-          ? Effect.as(
-            setSessionCookie(token.value, session.expiresAt).pipe(Effect.provideService(AppSettings, settings)),
-            current
-          )
-          : Effect.succeed(current)
-      })
-    })
-  })
+/** The library's middleware, for the app's cookie. */
+export const AuthenticationLive = Layer.unwrapEffect(
+  Effect.map(AppSettings, (settings) => HttpSession.layer(cookie(settings)))
 )
 
 export const AccountsLive = HttpApiBuilder.group(Api, "accounts", (handlers) =>
@@ -292,10 +216,13 @@ export const AccountsLive = HttpApiBuilder.group(Api, "accounts", (handlers) =>
         harbor.verifyEmail(payload.token))
       .handle("resendVerification", ({ payload }) => harbor.resendVerification(payload.email))
       .handle("me", () =>
-        Effect.map(CurrentUser, ({ session, user }) => ({ ...user, sessionExpiresAt: session.expiresAt })))
+        Effect.map(
+          HttpSession.CurrentSession,
+          ({ session, user }) => ({ ...user, sessionExpiresAt: session.expiresAt })
+        ))
       .handle("changePassword", ({ payload }) =>
         Effect.gen(function*() {
-          const { token } = yield* CurrentUser
+          const { token } = yield* HttpSession.CurrentSession
           // Every session ends, this one included; the new one replaces the cookie.
           const session = yield* harbor.changePassword({ sessionToken: token, ...payload })
           yield* setSessionCookie(session.token, session.expiresAt)
@@ -303,14 +230,12 @@ export const AccountsLive = HttpApiBuilder.group(Api, "accounts", (handlers) =>
         }))
       .handle("deleteAccount", ({ payload }) =>
         Effect.gen(function*() {
-          const { token } = yield* CurrentUser
+          const { token } = yield* HttpSession.CurrentSession
           yield* harbor.deleteAccount({ sessionToken: token, password: payload.password })
           yield* clearSessionCookie
         }))
-      .handle("requestPasswordReset", ({ payload }) =>
-        harbor.sendPasswordReset(payload.email))
-      .handle("resetPassword", ({ payload }) =>
-        harbor.resetPassword(payload))
+      .handle("requestPasswordReset", ({ payload }) => harbor.sendPasswordReset(payload.email))
+      .handle("resetPassword", ({ payload }) => harbor.resetPassword(payload))
   }))
 
 /**
@@ -322,7 +247,7 @@ export const startSession = (request: HttpServerRequest.HttpServerRequest, sessi
   Effect.gen(function*() {
     const harbor = yield* UserHarbor
     const settings = yield* AppSettings
-    yield* Option.match(sessionToken(request, sessionCookieName(settings.secureCookies)), {
+    yield* Option.match(HttpSession.token(request, cookie(settings)), {
       onNone: () => Effect.void,
       onSome: (previous) => Effect.catchTag(harbor.logout(previous), "InvalidSession", () => Effect.void)
     })
@@ -346,24 +271,27 @@ export const SessionsLive = HttpApiBuilder.group(Api, "sessions", (handlers) =>
         }))
       .handle("logout", () =>
         Effect.gen(function*() {
-          yield* harbor.logout((yield* CurrentUser).token)
+          yield* harbor.logout((yield* HttpSession.CurrentSession).token)
           yield* clearSessionCookie
         }))
       .handle("logoutEverywhere", () =>
         Effect.gen(function*() {
-          yield* harbor.logoutAll((yield* CurrentUser).token)
+          yield* harbor.logoutAll((yield* HttpSession.CurrentSession).token)
           yield* clearSessionCookie
         }))
-      .handle("listSessions", () => Effect.flatMap(CurrentUser, ({ token }) => harbor.listSessions(token)))
+      .handle(
+        "listSessions",
+        () => Effect.flatMap(HttpSession.CurrentSession, ({ token }) => harbor.listSessions(token))
+      )
       .handle("revokeSession", ({ path }) =>
         Effect.gen(function*() {
-          const { session, token } = yield* CurrentUser
+          const { session, token } = yield* HttpSession.CurrentSession
           yield* harbor.revokeSession(token, path.id)
           if (path.id === session.id) yield* clearSessionCookie
         }))
       .handle("revokeOtherSessions", () =>
         Effect.map(
-          Effect.flatMap(CurrentUser, ({ token }) => harbor.revokeOtherSessions(token)),
+          Effect.flatMap(HttpSession.CurrentSession, ({ token }) => harbor.revokeOtherSessions(token)),
           (revoked) => ({ revoked })
         ))
   }))

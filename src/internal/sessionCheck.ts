@@ -4,6 +4,7 @@ import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRefs from "effect/FiberRefs"
 import * as Runtime from "effect/Runtime"
 import * as Scheduler from "effect/Scheduler"
@@ -46,11 +47,11 @@ export const registerShortcut = (validate: Validate, shortcut: Shortcut): void =
 export const shortcutFirst = (
   validate: Validate,
   shortcut: Shortcut,
-  appliesIn: (context: Context.Context<never>) => boolean
+  appliesIn: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => boolean
 ): Validate =>
 (sessionToken) =>
   Effect.withFiberRuntime((fiber) => {
-    if (!appliesIn(fiber.currentContext)) return validate(sessionToken)
+    if (!appliesIn(fiber)) return validate(sessionToken)
     let answer: SessionCheck | undefined
     try {
       answer = shortcut(sessionToken, Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis())

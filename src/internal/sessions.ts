@@ -161,7 +161,8 @@ export const make = ({ devices, guard, policy, store, tokens }: Deps) => {
   const shortcut: SessionChecks.Shortcut | undefined = sync === undefined ? undefined : (sessionToken, now) => {
     const tokenHash = tokens.hashOf(sessionToken)
     if (tokenHash === undefined) return { ok: false, error: unknownSession() }
-    const found = sync.lookup(tokenHash)
+    const found = sync.lookup(tokenHash, now)
+    if (found === SyncLookup.unanswered) return undefined
     if (found === undefined) return { ok: false, error: unknownSession() }
     if (now >= SessionPolicy.deadline(policy, found.session)) return undefined
     const { validated, write } = use(found, now)

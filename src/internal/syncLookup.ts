@@ -1,5 +1,8 @@
-import type * as Context from "effect/Context"
+import type * as Fiber from "effect/Fiber"
 import type { SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
+
+/** `lookup`'s answer when only running `findSession` can tell (a cache's miss): the caller takes the `Effect` path. */
+export const unanswered: unique symbol = Symbol.for("userharbor/SyncLookup/unanswered")
 
 /**
  * A store's session look-up that can answer synchronously, registered by the store for its own `findSession` (the
@@ -7,12 +10,13 @@ import type { SessionWithUser, TokenHash, UserStoreService } from "../UserStore.
  */
 export interface SyncLookup {
   /**
-   * The row, `undefined` for none; it throws on anything else (a database error, an impossible row), and the caller
-   * then takes the `Effect` path, which reports it properly.
+   * The row, `undefined` for none, at `now` (the caller's clock); `unanswered` when only `findSession` can tell. It
+   * throws on anything else (a database error, an impossible row), and the caller then takes the `Effect` path,
+   * which reports it properly.
    */
-  readonly lookup: (tokenHash: TokenHash) => SessionWithUser | undefined
-  /** Whether `findSession`, run by a fiber with this context, is exactly `lookup` (outside transactions). */
-  readonly appliesIn: (context: Context.Context<never>) => boolean
+  readonly lookup: (tokenHash: TokenHash, now: number) => SessionWithUser | undefined | typeof unanswered
+  /** Whether `findSession`, run by this fiber, is exactly `lookup` (outside transactions). */
+  readonly appliesIn: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => boolean
 }
 
 // Keyed by the `findSession` function itself: a store decorated over it (the session cache, an instrumented test

@@ -5,7 +5,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, TestClock, Tracer } from "effect"
+import { Deferred, Duration, Effect, Either, Fiber, Layer, Option, Redacted, TestClock, Tracer } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -16,6 +16,7 @@ import * as SessionCache from "../../src/SessionCache.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as UserHarbor from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
+import { UserStore } from "../../src/UserStore.js"
 import { alice, loggedIn, storedSession } from "../support/fixtures.js"
 import { describeOn, pgStore } from "../support/sqlDatabases.js"
 
@@ -140,4 +141,40 @@ describeOn("pg", "sessionChecker", (url) => {
       const stored = yield* Effect.flatten(storedSession(session.token))
       assert.strictEqual(stored.session.lastUsedAt, 2 * hour)
     }).pipe(Effect.provide(UserHarborTest.layerWithStore(pgStore(url)))), 30_000)
+
+  it.effect(
+    "over the session cache, answers a hit synchronously and still sees revocations at once",
+    () =>
+      Effect.gen(function*() {
+        const harbor = yield* UserHarbor.UserHarbor
+        const check = yield* UserHarbor.sessionChecker
+        const session = yield* loggedIn(alice)
+        yield* TestClock.adjust("6 seconds")
+        // The first look-up reads PostgreSQL (a promise); the next ones are hits, answered at once.
+        const first = yield* Effect.promise(() => Promise.resolve(check(session.token)))
+        assert.isTrue(first.ok)
+        assert.deepStrictEqual(now(check(session.token)), first)
+        assert.deepStrictEqual(yield* harbor.validateSession(session.token), first.ok ? first.value : undefined)
+        // Inside the store's transaction the cache is bypassed: a session deleted in it is gone for the check there.
+        const store = yield* UserStore
+        const inside = yield* Effect.either(store.withTransaction(Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          yield* sql`DELETE FROM userharbor_sessions`
+          return yield* Effect.fail(yield* Effect.orDie(Effect.flip(harbor.validateSession(session.token))))
+        })))
+        assert.isTrue(
+          Either.isLeft(inside) && inside.left._tag === "InvalidSession" && inside.left.reason === "unknown"
+        )
+        // Rolled back, and answered from the cache again.
+        assert.isTrue(now(check(session.token)).ok)
+        // A logout revokes the cached entry before it returns.
+        yield* harbor.logout(session.token)
+        const after = yield* Effect.promise(() => Promise.resolve(check(session.token)))
+        assert.deepStrictEqual(after, { ok: false, error: unknown })
+        assert.deepStrictEqual(yield* Effect.flip(harbor.validateSession(session.token)), unknown)
+      }).pipe(
+        Effect.provide(UserHarborTest.layerWithStore(SessionCache.layer().pipe(Layer.provideMerge(pgStore(url)))))
+      ),
+    30_000
+  )
 })
