@@ -5,9 +5,9 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { HttpSession } from "../../src/http.js"
 import type * as SecurityEvent from "../../src/SecurityEvent.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
-import { HttpSession } from "../../src/http.js"
 import { Api } from "./Api.js"
 
 const failures = {

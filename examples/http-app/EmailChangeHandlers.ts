@@ -5,8 +5,8 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { UserHarbor } from "../../src/UserHarbor.js"
 import { HttpSession } from "../../src/http.js"
+import { UserHarbor } from "../../src/UserHarbor.js"
 import { Api } from "./Api.js"
 import { clearSessionCookie } from "./Handlers.js"
 
