@@ -18,7 +18,7 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import { AccountAdminStore, type AccountLockRecord } from "./AccountAdminStore.js"
+import type { AccountLockRecord } from "./AccountAdminStore.js"
 import { type CounterRecord, CounterStore } from "./CounterStore.js"
 import { EmailChangeStore, type EmailRevertRecord, type PendingEmailChange } from "./EmailChangeStore.js"
 import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
@@ -31,8 +31,8 @@ import {
 } from "./FactorStore.js"
 import * as MemoryAccountAdmin from "./internal/memoryAccountAdmin.js"
 import * as MemoryEvents from "./internal/memoryEvents.js"
+import * as Ports from "./internal/ports.js"
 import { type OutboxRecord, OutboxStore } from "./OutboxStore.js"
-import { SecurityEventStore } from "./SecurityEventStore.js"
 import { type SessionDeviceRecord, SessionDeviceStore } from "./SessionDeviceStore.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
@@ -754,29 +754,6 @@ export const make = Effect.gen(function*() {
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<
-  | UserStore
-  | CounterStore
-  | OutboxStore
-  | FactorStore
-  | SessionDeviceStore
-  | SecurityEventStore
-  | EmailChangeStore
-  | AccountAdminStore
-  | MemoryUserStore
-> = Layer.effectContext(
-  Effect.map(
-    make,
-    ({ admin, counters, devices, emailChanges, events, factors, inspector, outbox, store }) =>
-      Context.make(UserStore, store).pipe(
-        Context.add(CounterStore, counters),
-        Context.add(OutboxStore, outbox),
-        Context.add(FactorStore, factors),
-        Context.add(SessionDeviceStore, devices),
-        Context.add(SecurityEventStore, events),
-        Context.add(EmailChangeStore, emailChanges),
-        Context.add(AccountAdminStore, admin),
-        Context.add(MemoryUserStore, inspector)
-      )
-  )
+export const layer: Layer.Layer<Ports.Tags | MemoryUserStore> = Layer.effectContext(
+  Effect.map(make, (ports) => Context.add(Ports.context(ports), MemoryUserStore, ports.inspector))
 )

@@ -31,11 +31,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
-import type { AccountAdminStore } from "./AccountAdminStore.js"
 import { CounterStore, type CounterStoreService } from "./CounterStore.js"
-import type { EmailChangeStore } from "./EmailChangeStore.js"
 import { EmailTaken, StoreError, type TokenPurpose, UsernameTaken } from "./Errors.js"
-import type { FactorStore } from "./FactorStore.js"
 import * as Ports from "./internal/ports.js"
 import { firstSession, sessionQuery } from "./internal/sessionRow.js"
 import * as SqlAccountAdmin from "./internal/sqlAccountAdmin.js"
@@ -48,8 +45,6 @@ import * as SqlSessionDevices from "./internal/sqlSessionDevices.js"
 import * as SqlShared from "./internal/sqlShared.js"
 import { inTransaction } from "./internal/sqlTransaction.js"
 import { type OutboxRecord, OutboxStore, type OutboxStoreService } from "./OutboxStore.js"
-import type { SecurityEventStore } from "./SecurityEventStore.js"
-import type { SessionDeviceStore } from "./SessionDeviceStore.js"
 import * as SqlMigrations from "./SqlMigrations.js"
 import type { UserId } from "./User.js"
 import { type SessionRecord, type TokenHash, type TokenRecord, type UserRecord, UserStore } from "./UserStore.js"
@@ -111,15 +106,7 @@ const retryTransient = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A,
  * @since 0.3.0
  * @category models
  */
-export type PortTags =
-  | UserStore
-  | CounterStore
-  | OutboxStore
-  | FactorStore
-  | SessionDeviceStore
-  | SecurityEventStore
-  | EmailChangeStore
-  | AccountAdminStore
+export type PortTags = Ports.Tags
 
 /**
  * The ports of one SQL store, as `make` builds them.

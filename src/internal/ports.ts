@@ -20,10 +20,8 @@ export interface Ports {
   readonly emailChanges: EmailChangeStoreService
 }
 
-/** The ports under their tags, as the stores' layers provide them. */
-export const context = (
-  ports: Ports
-): Context.Context<
+/** The tags of the ports one backend provides (the memory store's and the SQL stores' layers output them). */
+export type Tags =
   | UserStore
   | CounterStore
   | OutboxStore
@@ -32,7 +30,11 @@ export const context = (
   | SecurityEventStore
   | EmailChangeStore
   | AccountAdminStore
-> =>
+
+/** The ports under their tags, as the stores' layers provide them. */
+export const context = (
+  ports: Ports
+): Context.Context<Tags> =>
   Context.make(UserStore, ports.store).pipe(
     Context.add(CounterStore, ports.counters),
     Context.add(OutboxStore, ports.outbox),

@@ -4,25 +4,10 @@
  */
 import { describe, layer } from "@effect/vitest"
 import type * as Layer from "effect/Layer"
-import type { AccountAdminStore } from "../../src/AccountAdminStore.js"
-import type { CounterStore } from "../../src/CounterStore.js"
-import type { EmailChangeStore } from "../../src/EmailChangeStore.js"
-import type { FactorStore } from "../../src/FactorStore.js"
-import type { OutboxStore } from "../../src/OutboxStore.js"
-import type { SecurityEventStore } from "../../src/SecurityEventStore.js"
-import type { SessionDeviceStore } from "../../src/SessionDeviceStore.js"
+import type * as SqlUserStore from "../../src/SqlUserStore.js"
 import { StoreConformance } from "../../src/testing.js"
-import type { UserStore } from "../../src/UserStore.js"
 
-type Ports =
-  | UserStore
-  | CounterStore
-  | OutboxStore
-  | FactorStore
-  | SessionDeviceStore
-  | SecurityEventStore
-  | EmailChangeStore
-  | AccountAdminStore
+type Ports = SqlUserStore.PortTags
 
 const groups: ReadonlyArray<readonly [string, ReadonlyArray<StoreConformance.Case<Ports>>]> = [
   ["UserStore", StoreConformance.userStoreCases],
