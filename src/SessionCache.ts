@@ -255,17 +255,26 @@ const build = (options: Options, channel: Option.Option<SessionInvalidationServi
     const user = (userId: UserId): Invalidation => ({ _tag: "User", userId })
     const unverified: Invalidation = { _tag: "Unverified" }
 
+    // An entry still within its TTL at `now`, moved to the back of the eviction order; `undefined` otherwise.
+    const freshHit = (tokenHash: TokenHash, now: number): SessionWithUser | undefined => {
+      const hit = entries.get(tokenHash)
+      if (hit === undefined || now - hit.readAt >= ttl) {
+        return undefined
+      }
+      entries.delete(tokenHash)
+      entries.set(tokenHash, hit)
+      return hit.value
+    }
+
     const findSession = (tokenHash: TokenHash) =>
       Effect.flatMap(FiberRef.get(pending), (inTransaction) =>
         inTransaction !== undefined || !live
           ? store.findSession(tokenHash)
           : Effect.flatMap(Clock.currentTimeMillis, (now) => {
             const readUnder = epoch
-            const hit = entries.get(tokenHash)
-            if (hit !== undefined && now - hit.readAt < ttl) {
-              entries.delete(tokenHash)
-              entries.set(tokenHash, hit)
-              return Effect.succeedSome(hit.value)
+            const hit = freshHit(tokenHash, now)
+            if (hit !== undefined) {
+              return Effect.succeedSome(hit)
             }
             forget(tokenHash)
             return Effect.tap(store.findSession(tokenHash), (found) =>
@@ -280,13 +289,7 @@ const build = (options: Options, channel: Option.Option<SessionInvalidationServi
     // steps around it. A miss, a stale entry or the channel down is `unanswered`: `findSession` reads the store.
     // Inside the store's transaction (`pending` set) the shortcut does not apply, as `findSession` bypasses the cache.
     SyncLookup.register(findSession, {
-      lookup: (tokenHash, now) => {
-        const hit = live ? entries.get(tokenHash) : undefined
-        if (hit === undefined || now - hit.readAt >= ttl) return SyncLookup.unanswered
-        entries.delete(tokenHash)
-        entries.set(tokenHash, hit)
-        return hit.value
-      },
+      lookup: (tokenHash, now) => (live ? freshHit(tokenHash, now) : undefined) ?? SyncLookup.unanswered,
       appliesIn: (fiber) => fiber.getFiberRef(pending) === undefined
     })
 

@@ -8,7 +8,7 @@ import * as Option from "effect/Option"
 import { type AccountLocked, InvalidCredentials, InvalidSession, type StoreError } from "../Errors.js"
 import type { SessionDeviceRecord, SessionDeviceStoreService } from "../SessionDeviceStore.js"
 import { type Session, SessionId, type SessionSummary, User, type UserId, type ValidatedSession } from "../User.js"
-import type { SessionRecord, SessionUser, SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
+import type { SessionUser, SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
 import type * as ClientDetails from "./clientDetails.js"
 import * as DeviceLabel from "./deviceLabel.js"
 import type { SecretInput } from "./secrets.js"
@@ -198,21 +198,22 @@ export const make = ({ devices, guard, policy, store, tokens }: Deps) => {
     const all = yield* store.listUserSessions(userId)
     const details = yield* userDevices(userId)
     // Expired rows wait for `purgeExpired`; they are not sessions any more.
-    const live = all.filter((session) => now < SessionPolicy.deadline(policy, session))
-    const clientOf = (session: SessionRecord) => Option.fromNullable(details.get(session.id))
-    const userAgentOf = (session: SessionRecord) => Option.flatMap(clientOf(session), (client) => client.userAgent)
-    const label = yield* DeviceLabel.labeller(live.map(userAgentOf))
-    return live.map((session): SessionSummary => ({
+    const live = all.flatMap((session) => {
+      const expiresAt = SessionPolicy.deadline(policy, session)
+      if (now >= expiresAt) return []
+      const client = Option.fromNullable(details.get(session.id))
+      const userAgent = Option.flatMap(client, (found) => found.userAgent)
+      const address = Option.flatMap(client, (found) => found.address)
+      return [{ session, expiresAt, userAgent, address }]
+    })
+    const label = yield* DeviceLabel.labeller(live.map(({ userAgent }) => userAgent))
+    return live.map(({ address, expiresAt, session, userAgent }): SessionSummary => ({
       id: session.id,
       createdAt: new Date(session.createdAt),
       lastUsedAt: new Date(session.lastUsedAt),
-      expiresAt: new Date(SessionPolicy.deadline(policy, session)),
+      expiresAt: new Date(expiresAt),
       current: session.tokenHash === tokenHash,
-      device: {
-        label: label(userAgentOf(session)),
-        userAgent: userAgentOf(session),
-        address: Option.flatMap(clientOf(session), (client) => client.address)
-      }
+      device: { label: label(userAgent), userAgent, address }
     }))
   })
 
