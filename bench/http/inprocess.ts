@@ -36,6 +36,7 @@ import { appLayer, bareLayer } from "./contenders.js"
 
 const batch = Number(process.env["BENCH_BATCH"] ?? "2000")
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? "10")
+const concurrency = Number(process.env["BENCH_CONCURRENCY"] ?? "1")
 const path = "/api/accounts/me"
 
 interface Captured {
@@ -86,7 +87,7 @@ const contender = async (
   )
   const runFork = Runtime.runFork(runtime)
   const cookies = Array.from({ length: 1000 }, (_, i) => `__Host-session=${tokenFor((i * 7919) % 10_000)}`)
-  if (name === "check-in-app") {
+  if (name.startsWith("check-in-app")) {
     const harbor = Option.getOrThrow(Context.getOption(runtime.context, UserHarbor.UserHarbor))
     const check = await Runtime.runPromise(runtime)(
       Effect.provideService(UserHarbor.sessionChecker, UserHarbor.UserHarbor, harbor)
@@ -149,14 +150,15 @@ const main = async () => {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(sqlite + suffix, { force: true })
   copyFileSync(await seedSqlite(10_000), sqlite)
   const wanted = process.argv.slice(2)
-  const pgUrl = wanted.some((name) => name.startsWith("app-pg")) ? await pgSchema(scope) : ""
+  const pgUrl = wanted.some((name) => name.includes("-pg")) ? await pgSchema(scope) : ""
   const all: Array<[string, () => Layer.Layer<never, unknown, Layer.Layer.Success<ReturnType<typeof capturing>>>]> = [
     ["bare", () => bareLayer],
     ["app-sqlite", () => appLayer({ sqlite, cache: false })],
     ["app-sqlite-cache", () => appLayer({ sqlite, cache: true })],
     ["check-in-app", () => appLayer({ sqlite, cache: false })],
     ["app-pg", () => appLayer({ pg: pgUrl, cache: false })],
-    ["app-pg-cache", () => appLayer({ pg: pgUrl, cache: true })]
+    ["app-pg-cache", () => appLayer({ pg: pgUrl, cache: true })],
+    ["check-in-app-pg", () => appLayer({ pg: pgUrl, cache: false })]
   ]
   const contenders: Array<Contender> = []
   for (const [name, layer] of all) {
@@ -190,7 +192,11 @@ const main = async () => {
     for (const c of order) {
       const start = performance.now()
       const cpu = process.cpuUsage()
-      for (let i = 0; i < batch; i++) await c.run(round * batch + i)
+      let next = 0
+      const worker = async () => {
+        while (next < batch) await c.run(round * batch + next++)
+      }
+      await Promise.all(Array.from({ length: concurrency }, worker))
       const used = process.cpuUsage(cpu)
       const wall = performance.now() - start
       samples.get(c.name)?.push(Math.min(wall * 1000, used.user + used.system) / batch)
