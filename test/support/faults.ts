@@ -1,8 +1,10 @@
 /**
  * Faults under load, shared by `features/FaultsUnderLoad.test.ts` (which asserts generous bounds) and
- * `bench/faults.ts` (which prints the figures): app instances (`instances.ts`) serving a closed-loop mix of session
- * checks, logins and registrations while the test stops their database server, kills one of them, or stops the
- * Redis server of their counters. Every request is recorded with its instance, operation, start, end and outcome.
+ * `bench/faults.ts` (which prints the figures): app instances serving a closed-loop mix of session checks, logins
+ * and registrations while the test stops their database server, kills one of them, or stops the Redis server of
+ * their counters. Every request is recorded with its instance, operation, start, end and outcome. The instances are
+ * library-level processes driven over IPC (`instances.ts`, `processes` below) or, through `httpFaults.ts`, the
+ * example HTTP app: the scenarios and their analysis are the same.
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -22,6 +24,9 @@ export interface Sample {
   readonly op: Op
   readonly start: number
   readonly end: number
+  /** Whether it succeeded (an IPC answer `"ok"`, an HTTP status 2xx). */
+  readonly ok: boolean
+  /** What it answered: the failure's tag, or for HTTP the status and the error body's tag (`"503 StoreError"`). */
   readonly tag: string
   /** The address a registration asked for. */
   readonly email?: string
@@ -35,7 +40,8 @@ export interface Load {
   readonly stop: Effect.Effect<ReadonlyArray<Sample>>
 }
 
-const password = "fault-tolerant-passphrase-9"
+/** The password of every registration of the load. */
+export const password = "fault-tolerant-passphrase-9"
 
 /**
  * Registers 3 verified accounts on the first instance, logs each in on every instance (the sessions to check),
@@ -82,6 +88,7 @@ export const startLoad = (
             op,
             start,
             end: now(),
+            ok: outcome.tag === "ok",
             tag: outcome.tag,
             ...(op === "register" ? { email } : {})
           })
@@ -130,6 +137,8 @@ export interface OutageReport {
   readonly resume: ReadonlyArray<Record<string, number>>
   /** Outcomes of the requests started `settledAfterMs` after the server's return. */
   readonly after: Record<string, Record<string, number>>
+  /** Outcomes of every request of the run. */
+  readonly all: Record<string, Record<string, number>>
 }
 
 /**
@@ -154,7 +163,7 @@ export const outageReport = (
     Object.fromEntries(
       [...new Set(mix)].map((op) => {
         const first = samples
-          .filter((s) => s.instance === instance && s.op === op && s.tag === "ok" && s.start >= upAt)
+          .filter((s) => s.instance === instance && s.op === op && s.ok && s.start >= upAt)
           .reduce((earliest, s) => Math.min(earliest, s.end), Infinity)
         return [op, first - upAt]
       })
@@ -171,7 +180,8 @@ export const outageReport = (
     longestDuring: inFlight.at(-1) ?? 0,
     p99During: inFlight[Math.floor(0.99 * (inFlight.length - 1))] ?? 0,
     resume,
-    after: byOp(samples.filter((s) => s.start >= upAt + settledAfterMs))
+    after: byOp(samples.filter((s) => s.start >= upAt + settledAfterMs)),
+    all: byOp(samples)
   }
 }
 
@@ -200,11 +210,11 @@ export const checkAccounts = (url: string, samples: ReadonlyArray<Sample>): Effe
         SELECT 1 FROM userharbor_tokens t WHERE t.user_id = u.id AND t.purpose = 'verify-email'
       )`
     const registrations = samples.filter((s) => s.op === "register" && s.email !== undefined)
-    const succeeded = registrations.filter((s) => s.tag === "ok")
+    const succeeded = registrations.filter((s) => s.ok)
     return {
       registered: succeeded.length,
       missing: succeeded.filter((s) => !stored.has(s.email ?? "")).length,
-      failedButStored: registrations.filter((s) => s.tag !== "ok" && stored.has(s.email ?? "")).length,
+      failedButStored: registrations.filter((s) => !s.ok && stored.has(s.email ?? "")).length,
       halfWritten: Number(half?.n ?? 0)
     }
   }).pipe(
@@ -230,20 +240,41 @@ interface Stoppable {
   readonly start: Effect.Effect<void, Error>
 }
 
+/** Two app instances on one database, under load: what a scenario needs of them, whatever they are. */
+export interface Deployment {
+  readonly load: Load
+  /** Kills instance `index` (`SIGKILL`, as a crash would) and waits until it is gone. */
+  readonly kill: (index: number) => Effect.Effect<void>
+}
+
 /**
- * Two instances with throttling on (its defaults) on a private PostgreSQL server, under load; with `redis`, their
- * counters on that Redis server.
+ * Starts two instances with throttling on (its defaults) on the PostgreSQL database at `url` and puts them under
+ * `timing.clients` closed-loop clients each; with `redis`, their counters on that Redis server.
  */
-const twoInstancesUnderLoad = (timing: Timing, redis?: { readonly url: string }) =>
+export type Deploy = (
+  url: string,
+  timing: Timing,
+  redis?: { readonly url: string }
+) => Effect.Effect<Deployment, Error, Scope.Scope>
+
+/** The library-level instances: processes of `scripts/instanceApp.ts`, driven over IPC. */
+export const processes: Deploy = (url, timing, redis) =>
   Effect.gen(function*() {
-    const server = yield* privatePostgres
-    const instances = yield* startInstances(2, server.url, {
+    const instances = yield* startInstances(2, url, {
       throttle: {},
       ...(redis === undefined ? {} : { redisCounters: { url: redis.url, prefix: "userharbor-faults:" } })
     })
     const load = yield* startLoad(instances, timing.clients)
+    return { load, kill: (index) => instances[index]?.kill ?? Effect.void }
+  })
+
+/** `deploy` on a private PostgreSQL server, warmed up under load for `timing.warmMs`. */
+const underLoad = (deploy: Deploy, timing: Timing, redis?: { readonly url: string }) =>
+  Effect.gen(function*() {
+    const server = yield* privatePostgres
+    const deployment = yield* deploy(server.url, timing, redis)
     yield* Effect.sleep(timing.warmMs)
-    return { server, instances, load }
+    return { server, ...deployment }
   })
 
 /** `down` stopped under load and started again `outageMs` later: the outage as the requests saw it. */
@@ -262,9 +293,9 @@ const restart = (timing: Timing, load: Load, down: Stoppable) =>
   })
 
 /** The PostgreSQL server stopped (`-m immediate`) under load and started again `outageMs` later. */
-export const databaseRestart = (timing: Timing) =>
+export const databaseRestart = (timing: Timing, deploy: Deploy = processes) =>
   Effect.gen(function*() {
-    const { load, server } = yield* twoInstancesUnderLoad(timing)
+    const { load, server } = yield* underLoad(deploy, timing)
     const { outage, samples } = yield* restart(timing, load, server)
     return { requests: samples.length, outage, accounts: yield* checkAccounts(server.url, samples) }
   }).pipe(Effect.scoped)
@@ -273,20 +304,20 @@ export const databaseRestart = (timing: Timing) =>
  * The Redis server of the counters (a private one) killed under load and started again, empty, `outageMs` later;
  * the accounts stay on PostgreSQL.
  */
-export const redisRestart = (timing: Timing) =>
+export const redisRestart = (timing: Timing, deploy: Deploy = processes) =>
   Effect.gen(function*() {
     const redis = yield* privateRedis()
-    const { load, server } = yield* twoInstancesUnderLoad(timing, redis)
+    const { load, server } = yield* underLoad(deploy, timing, redis)
     const { outage, samples } = yield* restart(timing, load, redis)
     return { requests: samples.length, outage, accounts: yield* checkAccounts(server.url, samples) }
   }).pipe(Effect.scoped)
 
 /** One of the two instances killed (`SIGKILL`) under load; the other goes on. */
-export const instanceKill = (timing: Timing) =>
+export const instanceKill = (timing: Timing, deploy: Deploy = processes) =>
   Effect.gen(function*() {
-    const { instances, load, server } = yield* twoInstancesUnderLoad(timing)
+    const { kill, load, server } = yield* underLoad(deploy, timing)
     const killedAt = now()
-    yield* instances[1]?.kill ?? Effect.void
+    yield* kill(1)
     yield* Effect.sleep(timing.afterMs)
     const samples = yield* load.stop
     const survivor = samples.filter((s) => s.instance === 0)
