@@ -9,15 +9,18 @@
  *
  * With `http` as the fourth argument, the instances are two processes of the example HTTP app instead, driven over
  * HTTP by `fetch` clients whose requests give up after 10 seconds (`test/support/httpFaults.ts`), and the scenarios
- * are `database` and `kill` (the app keeps its counters in the database).
+ * are `database` and `kill` (the app keeps its counters in the database). With `mariadb`, the library-level
+ * instances run on `MysqlUserStore` (no session cache) on a private MariaDB server, and the only scenario is
+ * `database`: that server killed (`SIGKILL`) and started again.
  *
  * It prints what the requests answered during the outage, how long they took (p99 and longest, in flight at any
  * moment of it), how long after the server's return each operation succeeded again on each instance, and whether
  * every registration that answered success is in the table (and none is half written).
  *
- *   npx tsx bench/faults.ts [runs=3] [outage ms=5000] [clients per instance=4] [library|http]
+ *   npx tsx bench/faults.ts [runs=3] [outage ms=5000] [clients per instance=4] [library|http|mariadb]
  *
- * It needs the PostgreSQL server binaries (initdb, pg_ctl) and redis-server; it never touches the shared servers.
+ * It needs the PostgreSQL server binaries (initdb, pg_ctl) and redis-server (with `mariadb`: mariadbd,
+ * mariadb-install-db and the mariadb client); it never touches the shared servers.
  */
 import { Effect } from "effect"
 import { loadavg } from "node:os"
@@ -25,6 +28,8 @@ import {
   databaseRestart,
   type Deploy,
   instanceKill,
+  mariadb,
+  postgres,
   processes,
   redisRestart,
   type Timing
@@ -38,11 +43,12 @@ const timing: Timing = {
   afterMs: 8_000,
   clients: Number(process.argv[4] ?? 4)
 }
-const http = process.argv[5] === "http"
+const mode = process.argv[5] ?? "library"
+const http = mode === "http"
 const deploy: Deploy = http ? httpApps({ requestTimeoutMs: 10_000 }) : processes
-const restarts = http ? [["database", databaseRestart] as const] : [
-  ["database", databaseRestart] as const,
-  ["redis", redisRestart] as const
+const restarts = [
+  ["database", databaseRestart(timing, deploy, mode === "mariadb" ? mariadb : postgres)] as const,
+  ...(mode === "library" ? [["redis", redisRestart(timing, deploy)] as const] : [])
 ]
 const load = () => loadavg().map((x) => x.toFixed(1)).join(" ")
 
@@ -53,11 +59,11 @@ const slowest = (resume: ReadonlyArray<Record<string, number>>) =>
   )
 
 const program = Effect.gen(function*() {
-  console.log(`${http ? "HTTP apps" : "library instances"}, timing: ${JSON.stringify(timing)}`)
+  console.log(`${mode}, timing: ${JSON.stringify(timing)}`)
   for (let run = 1; run <= runs; run++) {
     for (const [name, scenario] of restarts) {
       console.log(`\nload average before: ${load()}`)
-      const { accounts, outage, requests } = yield* scenario(timing, deploy)
+      const { accounts, outage, requests } = yield* scenario
       console.log(`${name} restart, run ${run}: ${requests} requests (load average after: ${load()})`)
       console.log(`  down ${ms(outage.downMs)}, start ${ms(outage.startMs)}`)
       console.log(`  during: ${JSON.stringify(outage.during)}`)
@@ -67,6 +73,7 @@ const program = Effect.gen(function*() {
       console.log(`  the whole run: ${JSON.stringify(outage.all)}`)
       console.log(`  registrations: ${JSON.stringify(accounts)}`)
     }
+    if (mode === "mariadb") continue
     console.log(`\nload average before: ${load()}`)
     const killed = yield* instanceKill(timing, deploy)
     console.log(`instance kill, run ${run}: ${killed.requests} requests (load average after: ${load()})`)

@@ -6,11 +6,13 @@
  * library-level processes driven over IPC (`instances.ts`, `processes` below) or, through `httpFaults.ts`, the
  * example HTTP app: the scenarios and their analysis are the same.
  */
+import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Fiber, Redacted, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { type Instance, type Outcome, startInstances, tally } from "./instances.js"
+import { privateMariadb } from "./privateMariadb.js"
 import { privatePostgres } from "./privatePostgres.js"
 import { privateRedis } from "./privateRedis.js"
 
@@ -197,8 +199,17 @@ export interface AccountsCheck {
   readonly halfWritten: number
 }
 
-/** Compares the registrations in `samples` with the tables of the PostgreSQL database at `url`. */
-export const checkAccounts = (url: string, samples: ReadonlyArray<Sample>): Effect.Effect<AccountsCheck, Error> =>
+/** The database the instances use: its URL and its kind. */
+export interface Database {
+  readonly url: string
+  readonly store: "pg" | "mysql"
+}
+
+/** Compares the registrations in `samples` with the tables of `database`. */
+export const checkAccounts = (
+  database: Database,
+  samples: ReadonlyArray<Sample>
+): Effect.Effect<AccountsCheck, Error> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const stored = new Set(
@@ -218,7 +229,11 @@ export const checkAccounts = (url: string, samples: ReadonlyArray<Sample>): Effe
       halfWritten: Number(half?.n ?? 0)
     }
   }).pipe(
-    Effect.provide(PgClient.layer({ url: Redacted.make(url) })),
+    Effect.provide(
+      database.store === "pg"
+        ? PgClient.layer({ url: Redacted.make(database.url) })
+        : MysqlClient.layer({ url: Redacted.make(database.url) })
+    ),
     Effect.mapError((error) => new Error(`checking the accounts: ${String(error)}`)),
     Effect.scoped
   )
@@ -248,19 +263,20 @@ export interface Deployment {
 }
 
 /**
- * Starts two instances with throttling on (its defaults) on the PostgreSQL database at `url` and puts them under
- * `timing.clients` closed-loop clients each; with `redis`, their counters on that Redis server.
+ * Starts two instances with throttling on (its defaults) on `database` and puts them under `timing.clients`
+ * closed-loop clients each; with `redis`, their counters on that Redis server.
  */
 export type Deploy = (
-  url: string,
+  database: Database,
   timing: Timing,
   redis?: { readonly url: string }
 ) => Effect.Effect<Deployment, Error, Scope.Scope>
 
 /** The library-level instances: processes of `scripts/instanceApp.ts`, driven over IPC. */
-export const processes: Deploy = (url, timing, redis) =>
+export const processes: Deploy = (database, timing, redis) =>
   Effect.gen(function*() {
-    const instances = yield* startInstances(2, url, {
+    const instances = yield* startInstances(2, database.url, {
+      store: database.store,
       throttle: {},
       ...(redis === undefined ? {} : { redisCounters: { url: redis.url, prefix: "userharbor-faults:" } })
     })
@@ -268,11 +284,20 @@ export const processes: Deploy = (url, timing, redis) =>
     return { load, kill: (index) => instances[index]?.kill ?? Effect.void }
   })
 
-/** `deploy` on a private PostgreSQL server, warmed up under load for `timing.warmMs`. */
-const underLoad = (deploy: Deploy, timing: Timing, redis?: { readonly url: string }) =>
+/** A database server of the scenario's own, which it may stop and start again. */
+export type Server = Effect.Effect<Database & Stoppable, Error, Scope.Scope>
+
+/** A private PostgreSQL server, stopped with `pg_ctl stop -m immediate`. */
+export const postgres: Server = Effect.map(privatePostgres, (server) => ({ ...server, store: "pg" as const }))
+
+/** A private MariaDB server, stopped with `SIGKILL`. */
+export const mariadb: Server = Effect.map(privateMariadb, (server) => ({ ...server, store: "mysql" as const }))
+
+/** `deploy` on a fresh `server` (PostgreSQL by default), warmed up under load for `timing.warmMs`. */
+const underLoad = (deploy: Deploy, timing: Timing, redis?: { readonly url: string }, database: Server = postgres) =>
   Effect.gen(function*() {
-    const server = yield* privatePostgres
-    const deployment = yield* deploy(server.url, timing, redis)
+    const server = yield* database
+    const deployment = yield* deploy(server, timing, redis)
     yield* Effect.sleep(timing.warmMs)
     return { server, ...deployment }
   })
@@ -292,12 +317,15 @@ const restart = (timing: Timing, load: Load, down: Stoppable) =>
     return { samples, outage }
   })
 
-/** The PostgreSQL server stopped (`-m immediate`) under load and started again `outageMs` later. */
-export const databaseRestart = (timing: Timing, deploy: Deploy = processes) =>
+/**
+ * The database server (PostgreSQL, stopped with `-m immediate`, unless `server` says otherwise) stopped under load
+ * and started again `outageMs` later.
+ */
+export const databaseRestart = (timing: Timing, deploy: Deploy = processes, server: Server = postgres) =>
   Effect.gen(function*() {
-    const { load, server } = yield* underLoad(deploy, timing)
-    const { outage, samples } = yield* restart(timing, load, server)
-    return { requests: samples.length, outage, accounts: yield* checkAccounts(server.url, samples) }
+    const { load, server: database } = yield* underLoad(deploy, timing, undefined, server)
+    const { outage, samples } = yield* restart(timing, load, database)
+    return { requests: samples.length, outage, accounts: yield* checkAccounts(database, samples) }
   }).pipe(Effect.scoped)
 
 /**
@@ -309,7 +337,7 @@ export const redisRestart = (timing: Timing, deploy: Deploy = processes) =>
     const redis = yield* privateRedis()
     const { load, server } = yield* underLoad(deploy, timing, redis)
     const { outage, samples } = yield* restart(timing, load, redis)
-    return { requests: samples.length, outage, accounts: yield* checkAccounts(server.url, samples) }
+    return { requests: samples.length, outage, accounts: yield* checkAccounts(server, samples) }
   }).pipe(Effect.scoped)
 
 /** One of the two instances killed (`SIGKILL`) under load; the other goes on. */
@@ -328,6 +356,6 @@ export const instanceKill = (timing: Timing, deploy: Deploy = processes) =>
       survivorLongestAfter: survivor.filter((s) => s.end > killedAt).reduce((m, s) => Math.max(m, s.end - s.start), 0),
       /** What the killed instance's clients got from the kill on (in flight included). */
       killed: byOp(samples.filter((s) => s.instance === 1 && s.end >= killedAt)),
-      accounts: yield* checkAccounts(server.url, samples)
+      accounts: yield* checkAccounts(server, samples)
     }
   }).pipe(Effect.scoped)

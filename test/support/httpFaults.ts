@@ -8,16 +8,16 @@
  * run. For `features/HttpFaultsUnderLoad.test.ts` and `bench/http/faults.ts`.
  */
 import { Effect, Fiber, Layer, Predicate, Redacted, type Scope } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { openSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
 import { emailFor, password as heldPassword, tokenFor } from "../../bench/fixtures.js"
 import { seed } from "../../bench/postgres.js"
 import * as PgUserStore from "../../src/PgUserStore.js"
+import { killed, temporaryDirectory } from "./childProcesses.js"
 import { type Deploy, type Load, mix, now, password, type Sample } from "./faults.js"
 import { freePort } from "./freePort.js"
 
@@ -44,12 +44,6 @@ const migrateAndSeed = (url: string) =>
     })
   }).pipe(Effect.mapError((error) => new Error(`preparing the database: ${String(error)}`)))
 
-const exited = (child: ChildProcess) =>
-  Effect.async<void>((resume) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
-    child.once("exit", () => resume(Effect.void))
-  })
-
 /** One app process; its output goes to a log file, quoted when it does not start. */
 interface App {
   readonly origin: string
@@ -58,10 +52,7 @@ interface App {
 
 const startApp = (url: string, channel: string): Effect.Effect<App, Error, Scope.Scope> =>
   Effect.gen(function*() {
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => mkdtempSync(join(tmpdir(), "userharbor-app-"))),
-      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-    )
+    const dir = yield* temporaryDirectory("userharbor-app-")
     const port = yield* freePort
     const log = join(dir, "log")
     const child = yield* Effect.acquireRelease(
@@ -79,7 +70,7 @@ const startApp = (url: string, channel: string): Effect.Effect<App, Error, Scope
           stdio: ["ignore", out, out]
         })
       }),
-      (child) => Effect.zipRight(Effect.sync(() => child.kill("SIGKILL")), exited(child))
+      killed
     )
     const origin = `http://127.0.0.1:${port}`
     // Ready when a held session is accepted. Each probe has a timeout: the server listens before the app is built,
@@ -101,7 +92,7 @@ const startApp = (url: string, channel: string): Effect.Effect<App, Error, Scope
       }
       yield* Effect.sleep("250 millis")
     }
-    return { origin, kill: Effect.zipRight(Effect.sync(() => child.kill("SIGKILL")), exited(child)) }
+    return { origin, kill: killed(child) }
   })
 
 /** What one request answered: 2xx is success; otherwise the status and the error body's `_tag`. */
@@ -204,13 +195,15 @@ const startHttpLoad = (
   })
 
 /**
- * Two processes of the example app on the database at `url` (migrated and seeded first, then started together),
+ * Two processes of the example app on the PostgreSQL `database` (migrated and seeded first, then started together),
  * under `timing.clients` clients each whose requests give up after `requestTimeoutMs`. The app keeps its counters in
  * the database: a Redis server is refused.
  */
-export const httpApps = (options: { readonly requestTimeoutMs: number }): Deploy => (url, timing, redis) =>
+export const httpApps = (options: { readonly requestTimeoutMs: number }): Deploy => (database, timing, redis) =>
   Effect.gen(function*() {
     if (redis !== undefined) return yield* Effect.fail(new Error("the example app keeps its counters in the database"))
+    if (database.store !== "pg") return yield* Effect.fail(new Error("the HTTP benchmark's app runs on PostgreSQL"))
+    const { url } = database
     yield* migrateAndSeed(url)
     const channel = `userharbor_faults_${randomBytes(6).toString("hex")}`
     const apps = yield* Effect.all([startApp(url, channel), startApp(url, channel)], { concurrency: "unbounded" })

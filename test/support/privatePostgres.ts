@@ -5,10 +5,9 @@
  * (the newest) or on `PATH`. Running as root, the server runs as the `postgres` user (postgres refuses root).
  */
 import { Effect, type Scope } from "effect"
-import { execFile, execFileSync } from "node:child_process"
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readdirSync } from "node:fs"
 import { join } from "node:path"
+import { run, temporaryDirectory } from "./childProcesses.js"
 import { freePort } from "./freePort.js"
 
 /** A private PostgreSQL server; its data lives in a temporary directory removed with the scope. */
@@ -30,13 +29,6 @@ const binDir = (): string => {
   return versions[0] === undefined ? "" : join(root, versions[0], "bin")
 }
 
-const run = (command: ReadonlyArray<string>) =>
-  Effect.async<void, Error>((resume) => {
-    const [file, ...args] = command
-    execFile(file ?? "", args, { timeout: 60_000 }, (error, _stdout, stderr) =>
-      resume(error === null ? Effect.void : Effect.fail(new Error(`${command.join(" ")}: ${error.message} ${stderr}`))))
-  })
-
 /** `initdb`, then `pg_ctl start` on a free port; stopped and removed when the scope closes, whatever happened. */
 export const privatePostgres: Effect.Effect<PrivatePostgres, Error, Scope.Scope> = Effect.gen(function*() {
   const bin = binDir()
@@ -44,17 +36,7 @@ export const privatePostgres: Effect.Effect<PrivatePostgres, Error, Scope.Scope>
   const asRoot = process.getuid?.() === 0
   // postgres will not run as root: the directory then belongs to the postgres user, who runs the tools.
   const as = (command: ReadonlyArray<string>) => asRoot ? ["runuser", "-u", "postgres", "--", ...command] : command
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => {
-      const created = mkdtempSync(join(tmpdir(), "userharbor-pg-"))
-      if (asRoot) {
-        const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim())
-        chownSync(created, id("-u"), id("-g"))
-      }
-      return created
-    }),
-    (created) => Effect.sync(() => rmSync(created, { recursive: true, force: true }))
-  )
+  const dir = yield* temporaryDirectory("userharbor-pg-", "postgres")
   const data = join(dir, "data")
   const port = yield* freePort
   yield* run(as([tool("initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]))
