@@ -127,7 +127,7 @@ export const byOp = (samples: ReadonlyArray<Sample>): Record<string, Record<stri
 export interface OutageReport {
   /** How long the server was down (ms), from the stop being issued to its start being issued. */
   readonly downMs: number
-  /** How long its start took (crash recovery included), until `pg_ctl start` saw it accept connections (ms). */
+  /** How long its start took (crash recovery included), until it was seen accepting connections (ms). */
   readonly startMs: number
   /** Outcomes of the requests started while the server was down (after the first `settleMs`). */
   readonly during: Record<string, Record<string, number>>
