@@ -66,9 +66,15 @@ const program = Effect.gen(function*() {
       const { accounts, outage, requests } = yield* scenario
       console.log(`${name} restart, run ${run}: ${requests} requests (load average after: ${load()})`)
       console.log(`  down ${ms(outage.downMs)}, start ${ms(outage.startMs)}`)
+      console.log(
+        `  before the stop, successes p50 / p99: ${
+          Object.entries(outage.before).map(([op, t]) => `${op} ${ms(t.p50)} / ${ms(t.p99)}`).join(", ")
+        }`
+      )
       console.log(`  during: ${JSON.stringify(outage.during)}`)
       console.log(`  in flight during the outage: p99 ${ms(outage.p99During)}, longest ${ms(outage.longestDuring)}`)
       console.log(`  first success after the return (slowest instance): ${JSON.stringify(slowest(outage.resume))}`)
+      console.log(`  within ${ms(timing.afterMs / 2)} of the return: ${JSON.stringify(outage.returning)}`)
       console.log(`  from ${ms(timing.afterMs / 2)} after the return: ${JSON.stringify(outage.after)}`)
       console.log(`  the whole run: ${JSON.stringify(outage.all)}`)
       console.log(`  registrations: ${JSON.stringify(accounts)}`)

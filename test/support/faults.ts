@@ -123,6 +123,10 @@ export const byOp = (samples: ReadonlyArray<Sample>): Record<string, Record<stri
     ])
   )
 
+/** The `q` quantile of `sorted` (ascending), 0 when empty. */
+const percentile = (sorted: ReadonlyArray<number>, q: number): number =>
+  sorted[Math.floor(q * (sorted.length - 1))] ?? 0
+
 /** What a database server outage did to the requests. */
 export interface OutageReport {
   /** How long the server was down (ms), from the stop being issued to its start being issued. */
@@ -135,8 +139,12 @@ export interface OutageReport {
   readonly longestDuring: number
   /** The 99th percentile of those requests' times (ms). */
   readonly p99During: number
+  /** Per operation: the median and 99th percentile times (ms) of the successes started before the stop. */
+  readonly before: Record<string, { readonly p50: number; readonly p99: number }>
   /** Per instance and operation: ms from the server's return to the end of the first success started after it. */
   readonly resume: ReadonlyArray<Record<string, number>>
+  /** Outcomes of the requests started within `settledAfterMs` of the server's return. */
+  readonly returning: Record<string, Record<string, number>>
   /** Outcomes of the requests started `settledAfterMs` after the server's return. */
   readonly after: Record<string, Record<string, number>>
   /** Outcomes of every request of the run. */
@@ -180,8 +188,14 @@ export const outageReport = (
     startMs: upAt - startAt,
     during: byOp(samples.filter((s) => s.start >= downAt + settleMs && s.start < startAt)),
     longestDuring: inFlight.at(-1) ?? 0,
-    p99During: inFlight[Math.floor(0.99 * (inFlight.length - 1))] ?? 0,
+    p99During: percentile(inFlight, 0.99),
+    before: Object.fromEntries([...new Set(mix)].map((op) => {
+      const times = samples.filter((s) => s.op === op && s.ok && s.start < downAt).map((s) => s.end - s.start)
+        .sort((a, b) => a - b)
+      return [op, { p50: percentile(times, 0.5), p99: percentile(times, 0.99) }]
+    })),
     resume,
+    returning: byOp(samples.filter((s) => s.start >= upAt && s.start < upAt + settledAfterMs)),
     after: byOp(samples.filter((s) => s.start >= upAt + settledAfterMs)),
     all: byOp(samples)
   }
