@@ -139,7 +139,7 @@ export interface OutageReport {
   readonly longestDuring: number
   /** The 99th percentile of those requests' times (ms). */
   readonly p99During: number
-  /** Per operation: the median and 99th percentile times (ms) of the successes started before the stop. */
+  /** Per operation: the median and 99th percentile times (ms) of the successes that ended before the stop. */
   readonly before: Record<string, { readonly p50: number; readonly p99: number }>
   /** Per instance and operation: ms from the server's return to the end of the first success started after it. */
   readonly resume: ReadonlyArray<Record<string, number>>
@@ -190,7 +190,7 @@ export const outageReport = (
     longestDuring: inFlight.at(-1) ?? 0,
     p99During: percentile(inFlight, 0.99),
     before: Object.fromEntries([...new Set(mix)].map((op) => {
-      const times = samples.filter((s) => s.op === op && s.ok && s.start < downAt).map((s) => s.end - s.start)
+      const times = samples.filter((s) => s.op === op && s.ok && s.end < downAt).map((s) => s.end - s.start)
         .sort((a, b) => a - b)
       return [op, { p50: percentile(times, 0.5), p99: percentile(times, 0.99) }]
     })),
@@ -301,14 +301,19 @@ export const processes: Deploy = (database, timing, redis) =>
 /** A database server of the scenario's own, which it may stop and start again. */
 export type Server = Effect.Effect<Database & Stoppable, Error, Scope.Scope>
 
-/** A private PostgreSQL server, stopped with `pg_ctl stop -m immediate`. */
-export const postgres: Server = Effect.map(privatePostgres, (server) => ({ ...server, store: "pg" as const }))
+/** A private PostgreSQL server, stopped with `pg_ctl stop -m immediate` (or frozen: `pause`, `resume`). */
+export const postgres = Effect.map(privatePostgres, (server) => ({ ...server, store: "pg" as const }))
 
 /** A private MariaDB server, stopped with `SIGKILL`. */
 export const mariadb: Server = Effect.map(privateMariadb, (server) => ({ ...server, store: "mysql" as const }))
 
-/** `deploy` on a fresh `server` (PostgreSQL by default), warmed up under load for `timing.warmMs`. */
-const underLoad = (deploy: Deploy, timing: Timing, redis?: { readonly url: string }, database: Server = postgres) =>
+/** `deploy` on a fresh `database` server, warmed up under load for `timing.warmMs`. */
+const underLoad = <S extends Database>(
+  deploy: Deploy,
+  timing: Timing,
+  redis: { readonly url: string } | undefined,
+  database: Effect.Effect<S, Error, Scope.Scope>
+) =>
   Effect.gen(function*() {
     const server = yield* database
     const deployment = yield* deploy(server, timing, redis)
@@ -343,13 +348,24 @@ export const databaseRestart = (timing: Timing, deploy: Deploy = processes, serv
   }).pipe(Effect.scoped)
 
 /**
+ * The PostgreSQL server frozen (`SIGSTOP`, connections left open) under load and let go on `outageMs` later: what
+ * the requests do when the server stops answering without closing anything.
+ */
+export const databaseFreeze = (timing: Timing, deploy: Deploy = processes) =>
+  Effect.gen(function*() {
+    const { load, server } = yield* underLoad(deploy, timing, undefined, postgres)
+    const { outage, samples } = yield* restart(timing, load, { stop: server.pause, start: server.resume })
+    return { requests: samples.length, outage, accounts: yield* checkAccounts(server, samples) }
+  }).pipe(Effect.scoped)
+
+/**
  * The Redis server of the counters (a private one) killed under load and started again, empty, `outageMs` later;
  * the accounts stay on PostgreSQL.
  */
 export const redisRestart = (timing: Timing, deploy: Deploy = processes) =>
   Effect.gen(function*() {
     const redis = yield* privateRedis()
-    const { load, server } = yield* underLoad(deploy, timing, redis)
+    const { load, server } = yield* underLoad(deploy, timing, redis, postgres)
     const { outage, samples } = yield* restart(timing, load, redis)
     return { requests: samples.length, outage, accounts: yield* checkAccounts(server, samples) }
   }).pipe(Effect.scoped)
@@ -357,7 +373,7 @@ export const redisRestart = (timing: Timing, deploy: Deploy = processes) =>
 /** One of the two instances killed (`SIGKILL`) under load; the other goes on. */
 export const instanceKill = (timing: Timing, deploy: Deploy = processes) =>
   Effect.gen(function*() {
-    const { kill, load, server } = yield* underLoad(deploy, timing)
+    const { kill, load, server } = yield* underLoad(deploy, timing, undefined, postgres)
     const killedAt = now()
     yield* kill(1)
     yield* Effect.sleep(timing.afterMs)
