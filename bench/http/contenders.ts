@@ -47,7 +47,7 @@ export const bareLayer = HttpApiBuilder.serve().pipe(
 /**
  * The example app with its real wiring, on a seeded SQLite file or a seeded PostgreSQL schema. With `channel` (on
  * PostgreSQL), the cache is `SessionCache.layerShared` over `PgSessionInvalidation` on that channel, as several
- * instances of an app need it (`bench/http/faults.ts`); `trustedProxies` is the app's option of that name.
+ * instances of an app need it (`bench/faults.ts http`); `trustedProxies` is the app's option of that name.
  */
 export const appLayer = (options: {
   readonly sqlite?: string | undefined

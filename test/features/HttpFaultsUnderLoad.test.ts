@@ -3,7 +3,7 @@
  * runs it, with the shared session cache) on a private PostgreSQL server that this test starts, each serving
  * closed-loop `fetch` clients that cycle through `GET /api/accounts/me`, a login and a registration. The server is
  * stopped at once (as in a crash) and started again; separately, one app is killed. The bounds here are generous (a
- * loaded 2-core CI machine); `bench/http/faults.ts` measures the figures published in docs/deployment.md.
+ * loaded 2-core CI machine); `bench/faults.ts` (`http`) measures the figures published in docs/deployment.md.
  */
 import { expect, it } from "@effect/vitest"
 import { Effect } from "effect"

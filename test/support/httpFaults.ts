@@ -5,12 +5,12 @@
  * proxy) on the private PostgreSQL server of the scenario, each driven by closed-loop `fetch` clients cycling
  * through the same mix: `GET /api/accounts/me` with a session cookie, `POST /api/sessions`, again the session check,
  * `POST /api/accounts`. Every request has a client timeout, so a hang shows as `"timeout"` rather than stalling the
- * run. For `features/HttpFaultsUnderLoad.test.ts` and `bench/http/faults.ts`.
+ * run. For `features/HttpFaultsUnderLoad.test.ts` and `bench/faults.ts` (`http`).
  */
 import { Effect, Fiber, Layer, Predicate, Redacted, type Scope } from "effect"
 import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { openSync, readFileSync } from "node:fs"
+import { closeSync, openSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
@@ -58,17 +58,22 @@ const startApp = (url: string, channel: string): Effect.Effect<App, Error, Scope
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const out = openSync(log, "w")
-        return spawn(process.execPath, ["--import", "tsx", server, "app"], {
-          env: {
-            ...process.env,
-            PORT: String(port),
-            BENCH_PG_URL: url,
-            BENCH_CACHE: "1",
-            BENCH_CHANNEL: channel,
-            BENCH_TRUSTED_PROXIES: "1"
-          },
-          stdio: ["ignore", out, out]
-        })
+        try {
+          return spawn(process.execPath, ["--import", "tsx", server, "app"], {
+            env: {
+              ...process.env,
+              PORT: String(port),
+              BENCH_PG_URL: url,
+              BENCH_CACHE: "1",
+              BENCH_CHANNEL: channel,
+              BENCH_TRUSTED_PROXIES: "1"
+            },
+            stdio: ["ignore", out, out]
+          })
+        } finally {
+          // The child has its own copy.
+          closeSync(out)
+        }
       }),
       killed
     )

@@ -6,7 +6,7 @@
  */
 import { Effect, type Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, openSync, readFileSync } from "node:fs"
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs"
 import { connect as connectTcp } from "node:net"
 import { join } from "node:path"
 import { killed, run, temporaryDirectory } from "./childProcesses.js"
@@ -79,6 +79,8 @@ export const privateMariadb: Effect.Effect<PrivateMariadb, Error, Scope.Scope> =
       "--innodb-flush-log-at-trx-commit=2",
       "--innodb-buffer-pool-size=64M"
     ], { stdio: ["ignore", out, out] })
+    // The child has its own copy.
+    closeSync(out)
     return untilGreets(port, log)
   })
   const stop = Effect.suspend(() => {
