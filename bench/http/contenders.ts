@@ -11,6 +11,7 @@ import { Account } from "../../examples/http-app/Api.js"
 import * as App from "../../examples/http-app/App.js"
 import * as Mailer from "../../examples/http-app/Mailer.js"
 import * as Argon2Hasher from "../../src/Argon2Hasher.js"
+import * as PgSessionInvalidation from "../../src/PgSessionInvalidation.js"
 import * as PgUserStore from "../../src/PgUserStore.js"
 import * as SessionCache from "../../src/SessionCache.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
@@ -43,22 +44,36 @@ export const bareLayer = HttpApiBuilder.serve().pipe(
   )
 )
 
-/** The example app with its real wiring, on a seeded SQLite file or a seeded PostgreSQL schema. */
+/**
+ * The example app with its real wiring, on a seeded SQLite file or a seeded PostgreSQL schema. With `channel` (on
+ * PostgreSQL), the cache is `SessionCache.layerShared` over `PgSessionInvalidation` on that channel, as several
+ * instances of an app need it (`bench/faults.ts http`); `trustedProxies` is the app's option of that name.
+ */
 export const appLayer = (options: {
   readonly sqlite?: string | undefined
   readonly pg?: string | undefined
   readonly cache: boolean
+  readonly channel?: string | undefined
+  readonly trustedProxies?: number | undefined
   readonly logAll?: boolean | undefined
 }) => {
-  const store = options.pg !== undefined && options.pg !== ""
-    ? PgUserStore.layer({ url: Redacted.make(options.pg) })
-    : SqliteUserStore.layer({ filename: options.sqlite ?? "" })
+  const url = Redacted.make(options.pg ?? "")
+  const onPg = options.pg !== undefined && options.pg !== ""
+  const pgStore = PgUserStore.layer({ url })
+  const store = onPg ? pgStore : SqliteUserStore.layer({ filename: options.sqlite ?? "" })
+  const cached = onPg && options.channel !== undefined && options.channel !== ""
+    ? SessionCache.layerShared().pipe(
+      Layer.provideMerge(PgSessionInvalidation.layer({ url, channel: options.channel })),
+      Layer.provideMerge(pgStore)
+    )
+    : SessionCache.layer().pipe(Layer.provideMerge(store))
   return App.layer({
-    store: options.cache ? SessionCache.layer().pipe(Layer.provideMerge(store)) : store,
+    store: options.cache ? cached : store,
     sender: Mailer.layerConsole,
     hasher: Argon2Hasher.layer(),
     config: UserHarborConfig.layer({ secretKey }),
     secureCookies: true,
+    trustedProxies: options.trustedProxies,
     logRequests: options.logAll === true ? "all" : "failures"
   })
 }

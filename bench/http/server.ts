@@ -1,7 +1,8 @@
 /**
  * One contender of the HTTP benchmark as its own process (started by `bench/http/run.ts`):
  * `node --import tsx bench/http/server.ts <raw|raw-pg|bare|app>` with `PORT`, and `BENCH_SQLITE` (a seeded file)
- * or `BENCH_PG_URL` (a seeded schema), and `BENCH_CACHE=1` for the app with `SessionCache`.
+ * or `BENCH_PG_URL` (a seeded schema), and `BENCH_CACHE=1` for the app with `SessionCache` (`BENCH_CHANNEL`: shared
+ * over that PostgreSQL channel), `BENCH_TRUSTED_PROXIES` for its `trustedProxies`.
  *
  * - `raw`: the minimal correct authenticated endpoint by hand on `node:http`: the one cookie by its name, the
  *   token's shape, HMAC-SHA256, one prepared `better-sqlite3` statement (`raw-pg`: one named `pg` query), expiry,
@@ -90,6 +91,8 @@ const app = () =>
     sqlite: sqliteFile,
     pg: pgUrl,
     cache: process.env["BENCH_CACHE"] === "1",
+    channel: process.env["BENCH_CHANNEL"],
+    trustedProxies: Number(process.env["BENCH_TRUSTED_PROXIES"] ?? "0"),
     logAll: process.env["BENCH_LOG_ALL"] === "1"
   })
 

@@ -8,6 +8,7 @@ import { type ChildProcess, fork } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import type * as UserHarborConfig from "../../src/UserHarborConfig.js"
+import { exited, killed } from "./childProcesses.js"
 
 /** What the parent asks; every answer that ends or checks a session carries the instant it was done. */
 export type Request =
@@ -58,12 +59,6 @@ export interface Instance {
 
 const app = fileURLToPath(new URL("./scripts/instanceApp.ts", import.meta.url))
 
-const exited = (child: ChildProcess) =>
-  Effect.async<void>((resume) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
-    child.once("exit", () => resume(Effect.void))
-  })
-
 const start = (env: Record<string, string>): Effect.Effect<Instance, Error, Scope.Scope> =>
   Effect.gen(function*() {
     const child: ChildProcess = yield* Effect.acquireRelease(
@@ -109,7 +104,7 @@ const start = (env: Record<string, string>): Effect.Effect<Instance, Error, Scop
           "value" in outcome
             ? Effect.succeed(outcome.value)
             : Effect.fail(new Error(`${request.op}: ${outcome.error}`))),
-      kill: Effect.zipRight(Effect.sync(() => child.kill("SIGKILL")), exited(child))
+      kill: killed(child)
     }
   })
 

@@ -5,10 +5,9 @@
  * (the newest) or on `PATH`. Running as root, the server runs as the `postgres` user (postgres refuses root).
  */
 import { Effect, type Scope } from "effect"
-import { execFile, execFileSync } from "node:child_process"
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { run, temporaryDirectory } from "./childProcesses.js"
 import { freePort } from "./freePort.js"
 
 /** A private PostgreSQL server; its data lives in a temporary directory removed with the scope. */
@@ -20,6 +19,13 @@ export interface PrivatePostgres {
   readonly stop: Effect.Effect<void, Error>
   /** Starts it again (crash recovery included) and waits until it accepts connections. */
   readonly start: Effect.Effect<void, Error>
+  /**
+   * Freezes the server and every backend (`SIGSTOP`): connections stay open and nothing is answered, as when the
+   * machine or the network between stalls.
+   */
+  readonly pause: Effect.Effect<void, Error>
+  /** Lets a frozen server go on (`SIGCONT`). */
+  readonly resume: Effect.Effect<void, Error>
 }
 
 const binDir = (): string => {
@@ -30,13 +36,6 @@ const binDir = (): string => {
   return versions[0] === undefined ? "" : join(root, versions[0], "bin")
 }
 
-const run = (command: ReadonlyArray<string>) =>
-  Effect.async<void, Error>((resume) => {
-    const [file, ...args] = command
-    execFile(file ?? "", args, { timeout: 60_000 }, (error, _stdout, stderr) =>
-      resume(error === null ? Effect.void : Effect.fail(new Error(`${command.join(" ")}: ${error.message} ${stderr}`))))
-  })
-
 /** `initdb`, then `pg_ctl start` on a free port; stopped and removed when the scope closes, whatever happened. */
 export const privatePostgres: Effect.Effect<PrivatePostgres, Error, Scope.Scope> = Effect.gen(function*() {
   const bin = binDir()
@@ -44,17 +43,7 @@ export const privatePostgres: Effect.Effect<PrivatePostgres, Error, Scope.Scope>
   const asRoot = process.getuid?.() === 0
   // postgres will not run as root: the directory then belongs to the postgres user, who runs the tools.
   const as = (command: ReadonlyArray<string>) => asRoot ? ["runuser", "-u", "postgres", "--", ...command] : command
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => {
-      const created = mkdtempSync(join(tmpdir(), "userharbor-pg-"))
-      if (asRoot) {
-        const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim())
-        chownSync(created, id("-u"), id("-g"))
-      }
-      return created
-    }),
-    (created) => Effect.sync(() => rmSync(created, { recursive: true, force: true }))
-  )
+  const dir = yield* temporaryDirectory("userharbor-pg-", "postgres")
   const data = join(dir, "data")
   const port = yield* freePort
   yield* run(as([tool("initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]))
@@ -62,6 +51,16 @@ export const privatePostgres: Effect.Effect<PrivatePostgres, Error, Scope.Scope>
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`
   const start = run(as([tool("pg_ctl"), "-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]))
   const stop = run(as([tool("pg_ctl"), "-D", data, "-m", "immediate", "-w", "-t", "60", "stop"]))
-  yield* Effect.acquireRelease(start, () => Effect.ignore(stop))
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop, start }
+  // The postmaster (the first line of its pid file) and its children, the backends and background workers; frozen,
+  // the postmaster forks no new ones. Resumed before a stop, since a frozen server cannot shut down.
+  const signal = (name: "STOP" | "CONT") =>
+    Effect.suspend(() => {
+      const postmaster = readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]?.trim() ?? ""
+      return run(["sh", "-c", `kill -${name} ${postmaster} $(pgrep -P ${postmaster})`])
+    })
+  let frozen = false
+  const pause = Effect.zipRight(signal("STOP"), Effect.sync(() => (frozen = true)))
+  const resume = Effect.zipRight(signal("CONT"), Effect.sync(() => (frozen = false)))
+  yield* Effect.acquireRelease(start, () => Effect.ignore(Effect.zipRight(frozen ? resume : Effect.void, stop)))
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop, start, pause, resume }
 })

@@ -5,6 +5,7 @@
 import { Effect, type Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { connect as connectTcp } from "node:net"
+import { killed } from "./childProcesses.js"
 import { freePort } from "./freePort.js"
 
 /** A `redis-server` of the test's own, which it may stop and start again on the same port. */
@@ -38,14 +39,6 @@ const untilAnswers = (port: number) =>
     throw new Error(`redis-server on port ${port} did not come up`)
   })
 
-const exited = (child: ChildProcess) =>
-  Effect.promise(() =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve()
-      else child.once("exit", () => resolve())
-    })
-  )
-
 /**
  * Starts `redis-server --port N --save "" --appendonly no` on a free port (nothing written to disk), and stops it
  * when the scope closes. `args` adds options (`["--requirepass", "..."]`).
@@ -73,9 +66,7 @@ export const privateRedis = (args: ReadonlyArray<string> = []): Effect.Effect<Pr
     const stop = Effect.suspend(() => {
       const running = child
       child = undefined
-      if (running === undefined) return Effect.void
-      running.kill("SIGKILL")
-      return exited(running)
+      return running === undefined ? Effect.void : killed(running)
     })
     yield* Effect.acquireRelease(start, () => stop)
     const signal = (name: NodeJS.Signals) => Effect.sync(() => void child?.kill(name))
