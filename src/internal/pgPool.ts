@@ -13,11 +13,13 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import pg, { type Pool } from "pg"
 import type { StoreError } from "../Errors.js"
 import { connectFailure, parseUrl } from "./connectFailure.js"
+import { wholeMillis } from "./durations.js"
 
 // With the code Node gives a socket timeout, so the start-up failure can say what happened.
 class ConnectTimeout extends Error {
@@ -31,7 +33,39 @@ export interface PoolOptions {
   readonly url: Redacted.Redacted
   readonly maxConnections: number
   readonly connectTimeout: Duration.DurationInput
+  /** `pg`'s client-side `query_timeout`; `undefined` (and zero or infinite) sets none. */
+  readonly queryTimeout?: Duration.DurationInput | undefined
   readonly applicationName: string
+}
+
+// Whole milliseconds for `pg`, or `undefined` for none (`setTimeout` would fire an infinite delay at once).
+const queryTimeoutMillis = (input: Duration.DurationInput | undefined): number | undefined => {
+  if (input === undefined) return undefined
+  const duration = Duration.decode(input)
+  const millis = Duration.isFinite(duration) ? wholeMillis(duration) : 0
+  return millis > 0 ? millis : undefined
+}
+
+/**
+ * Closes a connection that comes back to the pool while a query is still on it, instead of lending it again.
+ * With `query_timeout`, `pg` answers the query's caller with an error but leaves the query running on the
+ * connection until the server answers, and `@effect/sql-pg` then releases the connection without an error, so the
+ * pool would lend it out again. Behind that query wait the statements the caller gave up on: above all the
+ * `ROLLBACK` of a transaction, which `pg` drops from the queue when it times out in turn. Once the server answered,
+ * the connection would sit in the abandoned transaction, and the next borrower's statements (and `COMMIT`) would
+ * run in it. Closed, the server rolls the transaction back. `readyForQuery` (untyped, but not underscored) is
+ * `false` from a query's sending to the server's answer; it is also `false` for the moment between a server error
+ * and that answer, so such a connection is closed too: one reconnection, only on a pool with `query_timeout`.
+ * `client.end()` marks the client as ending at once, and `pg-pool` checks that right after this event and drops it.
+ */
+const closeBusyOnRelease = (pool: Pool): void => {
+  pool.on("release", (error, client) => {
+    if (
+      Predicate.isNullable(error) && Predicate.hasProperty(client, "readyForQuery") && client.readyForQuery === false
+    ) {
+      client.end().catch(() => {})
+    }
+  })
 }
 
 /**
@@ -41,12 +75,15 @@ export interface PoolOptions {
 const acquirePool = (options: PoolOptions): Effect.Effect<Pool, SqlError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
+      const queryTimeout = queryTimeoutMillis(options.queryTimeout)
       const pool = new pg.Pool({
         connectionString: Redacted.value(options.url),
         max: options.maxConnections,
         connectionTimeoutMillis: Duration.toMillis(options.connectTimeout),
+        query_timeout: queryTimeout,
         application_name: options.applicationName
       })
+      if (queryTimeout !== undefined) closeBusyOnRelease(pool)
       // An idle connection's error is reported on the pool; the next query on it fails and is handled there.
       pool.on("error", () => {})
       return pool
