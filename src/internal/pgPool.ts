@@ -16,7 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import pg, { type Pool } from "pg"
+import pg, { type Pool, type PoolClient } from "pg"
 import type { StoreError } from "../Errors.js"
 import { connectFailure, parseUrl } from "./connectFailure.js"
 import { wholeMillis } from "./durations.js"
@@ -47,24 +47,31 @@ const queryTimeoutMillis = (input: Duration.DurationInput | undefined): number |
 }
 
 /**
- * Closes a connection that comes back to the pool while a query is still on it, instead of lending it again.
- * With `query_timeout`, `pg` answers the query's caller with an error but leaves the query running on the
- * connection until the server answers, and `@effect/sql-pg` then releases the connection without an error, so the
- * pool would lend it out again. Behind that query wait the statements the caller gave up on: above all the
- * `ROLLBACK` of a transaction, which `pg` drops from the queue when it times out in turn. Once the server answered,
- * the connection would sit in the abandoned transaction, and the next borrower's statements (and `COMMIT`) would
- * run in it. Closed, the server rolls the transaction back. `readyForQuery` (untyped, but not underscored) is
- * `false` from a query's sending to the server's answer; it is also `false` for the moment between a server error
- * and that answer, so such a connection is closed too: one reconnection, only on a pool with `query_timeout`.
- * `client.end()` marks the client as ending at once, and `pg-pool` checks that right after this event and drops it.
+ * Whether `client` still has a query on the wire: one that timed out, whose answer the server still owes. `pg`
+ * keeps it in `_activeQuery` until the answer (after a server error it is cleared at once, before the caller hears
+ * of it, so such a connection is not counted). The field is `pg`'s own, not in its types, read as `pg-pool` reads
+ * `_queryable` and `_ending`; a `pg` without it falls back on `readyForQuery`, which is also `false` for the moment
+ * between a server error and the server's next message: such connections are then closed too (a reconnection).
+ */
+const queryOnTheWire = (client: PoolClient): boolean =>
+  Predicate.hasProperty(client, "_activeQuery")
+    ? Predicate.isNotNullable(client._activeQuery)
+    : Predicate.hasProperty(client, "readyForQuery") && client.readyForQuery === false
+
+/**
+ * Closes a connection that comes back to the pool with a query still on it, instead of lending it again. With
+ * `query_timeout`, `pg` answers the caller with an error but leaves the query on the connection until the server
+ * answers, and `@effect/sql-pg` then releases the connection without an error, so the pool would lend it again.
+ * Behind that query wait the statements the caller gave up on, above all a transaction's `ROLLBACK`, which `pg`
+ * drops from the queue when it times out in turn: once the server answered, the connection would sit in the
+ * abandoned transaction, and the next borrower's statements and `COMMIT` would run in it, committing the abandoned
+ * rows with its own (test/features/PgQueryTimeout.test.ts). Closed, the server rolls the transaction back.
+ * `client.end()` marks the client as ending at once, and `pg-pool` checks that right after this event and drops
+ * it; on a query it destroys the socket, so it does not wait for the server either.
  */
 const closeBusyOnRelease = (pool: Pool): void => {
   pool.on("release", (error, client) => {
-    if (
-      Predicate.isNullable(error) && Predicate.hasProperty(client, "readyForQuery") && client.readyForQuery === false
-    ) {
-      client.end().catch(() => {})
-    }
+    if (Predicate.isNullable(error) && queryOnTheWire(client)) client.end().catch(() => {})
   })
 }
 
