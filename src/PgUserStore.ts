@@ -4,7 +4,8 @@
  * share the pool. Only this module (the `userharbor/pg` entry point) imports `pg`.
  *
  * A connection timeout is always set (5 seconds by default): with the database down or unreachable, building the
- * layer and every later operation fail with `StoreError` in bounded time instead of waiting for TCP to give up.
+ * layer and every later operation fail with `StoreError` in bounded time instead of waiting for TCP to give up. A
+ * server that stalls on open connections is bounded only with `queryTimeout` (off by default, see there).
  *
  * @since 0.1.0
  */
