@@ -1,12 +1,13 @@
 /**
  * `PgUserStore`'s `queryTimeout` on a frozen server: a private PostgreSQL server (`SIGSTOP` on it and its backends,
  * connections left open) answers nothing, and the operations must fail with `StoreError` in bounded time instead
- * of waiting as long as the freeze; let go on, the same layer serves again. The bounds are generous (a loaded
- * 2-core CI machine); the printed durations are the figures in docs/deployment.md.
+ * of waiting as long as the freeze (as a store without the option does, beside it); let go on, the same layer
+ * serves again. The bounds are generous (a loaded 2-core CI machine); the printed durations are the figures in
+ * docs/deployment.md.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { expect, it } from "@effect/vitest"
-import { Clock, Context, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, Effect, Fiber, Layer, Redacted } from "effect"
 import * as PgUserStore from "../../src/PgUserStore.js"
 import { UserHarbor } from "../../src/UserHarbor.js"
 import { alice, bob, loggedIn, password } from "../support/fixtures.js"
@@ -55,13 +56,16 @@ const newcomer = (name: string) => ({ username: name, email: `${name.toLowerCase
 // The shared server is only the sign that CI runs PostgreSQL tests; the test starts a server of its own.
 describeOn("pg", "queryTimeout on a frozen server", () => {
   it.live(
-    "session check, login and registration fail with StoreError within the bound, then succeed again",
+    "session check, login and registration fail with StoreError within the bound (without it: wait), then succeed",
     () =>
       Effect.gen(function*() {
         const { context, server } = yield* frozenLater()
         const run = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.provide(self, context)
 
         const session = yield* run(loggedIn(alice))
+        // The default, beside it on the same server: no query timeout.
+        const unbounded = yield* Layer.build(harborOn(PgUserStore.layer({ url: Redacted.make(server.url) })))
+        yield* Effect.provide(UserHarbor.pipe(Effect.flatMap((h) => h.validateSession(session.token))), unbounded)
         const operations = {
           check: UserHarbor.pipe(Effect.flatMap((h) => h.validateSession(session.token))),
           login: UserHarbor.pipe(Effect.flatMap((h) => h.login({ username: alice.username, password }))),
@@ -69,13 +73,20 @@ describeOn("pg", "queryTimeout on a frozen server", () => {
         }
 
         yield* server.pause
+        const waiting = yield* Effect.fork(Effect.provide(timed(operations.check), unbounded))
         const frozen = {
           check: yield* run(timed(operations.check)),
           login: yield* run(timed(operations.login)),
           register: yield* run(timed(operations.register("Carol")))
         }
+        const frozenMs = Object.values(frozen).reduce((sum, { ms }) => sum + ms, 0)
         yield* server.resume
+        const withoutTimeout = yield* Fiber.join(waiting)
         console.log(`frozen (queryTimeout ${timeoutMs} ms): ${JSON.stringify(frozen)}`)
+        console.log(`frozen ${frozenMs} ms, without queryTimeout: ${JSON.stringify(withoutTimeout)}`)
+        // Without the option, the check waited for the whole freeze, then succeeded.
+        expect(withoutTimeout.outcome).toBe("ok")
+        expect(withoutTimeout.ms).toBeGreaterThanOrEqual(frozenMs)
         for (const { ms, outcome } of Object.values(frozen)) {
           expect(outcome).toBe("StoreError")
           expect(ms).toBeGreaterThanOrEqual(timeoutMs - 50)
