@@ -4,7 +4,8 @@
  * share the pool. Only this module (the `userharbor/pg` entry point) imports `pg`.
  *
  * A connection timeout is always set (5 seconds by default): with the database down or unreachable, building the
- * layer and every later operation fail with `StoreError` in bounded time instead of waiting for TCP to give up.
+ * layer and every later operation fail with `StoreError` in bounded time instead of waiting for TCP to give up. A
+ * server that stalls on open connections is bounded only with `queryTimeout` (off by default, see there).
  *
  * @since 0.1.0
  */
@@ -34,6 +35,23 @@ export interface Options {
   readonly maxConnections?: number | undefined
   /** How long to wait for a connection; 5 seconds by default. */
   readonly connectTimeout?: EffectTypes.DurationInput | undefined
+  /**
+   * How long a query may go unanswered before it fails with `StoreError`; none by default (zero or infinite: none).
+   * It bounds what `connectTimeout` does not: a server that stops answering on connections already open (a stalled
+   * machine or network), where every request would otherwise wait as long as the stall lasts. Set it to a few
+   * times your slowest query (10 to 30 seconds is typical) when requests must fail rather than wait.
+   *
+   * It is `pg`'s client-side `query_timeout`, on every query of the pool: the store's, the session fast path's,
+   * the app's own through the `SqlClient`, and the migrations that `layer` runs at start-up. That is why it is off
+   * by default: a migration may legitimately take long (an index built on a big table), and `@effect/sql-pg` offers
+   * no way to lift the timeout for some queries only. With it set, migrate as a deploy step before the apps start
+   * (`npx userharbor migrate`, which sets no query timeout): the apps then find nothing pending.
+   *
+   * A timed-out query is abandoned, not cancelled: the server may still run it to the end, so a failed write's
+   * outcome is unknown until read back (a transaction stays all or nothing). Its connection is closed rather than
+   * reused (the server rolls back an open transaction on it); the pool opens new ones as the server answers again.
+   */
+  readonly queryTimeout?: EffectTypes.DurationInput | undefined
   readonly applicationName?: string | undefined
 }
 
@@ -52,6 +70,7 @@ const poolOptions = (options: Options): PgPool.PoolOptions => ({
   url: options.url,
   maxConnections: options.maxConnections ?? 10,
   connectTimeout: options.connectTimeout ?? "5 seconds",
+  queryTimeout: options.queryTimeout,
   applicationName: options.applicationName ?? "userharbor"
 })
 

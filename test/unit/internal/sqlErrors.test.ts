@@ -13,6 +13,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { StoreError } from "../../../src/Errors.js"
 import * as SqlErrors from "../../../src/internal/sqlErrors.js"
+import * as PgUserStore from "../../../src/PgUserStore.js"
 import * as SqlUserStore from "../../../src/SqlUserStore.js"
 import { UserId } from "../../../src/User.js"
 import { EmailKey, UsernameKey, type UserRecord, UserStore } from "../../../src/UserStore.js"
@@ -95,6 +96,18 @@ describeOn("pg", "sqlErrors", (url) => {
       ),
     [["40P01", raise("40P01")], ["40001", raise("40001")]]
   )
+
+  // pg's client-side query_timeout (`PgUserStore`'s `queryTimeout`) fails the query with a plain Error, no code.
+  it.effect("a query timeout (pg's \"Query read timeout\") is Other, never Transient (not retried)", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const error = yield* sqlFailure(sql`SELECT pg_sleep(1)`)
+      assert.strictEqual(error.cause instanceof Error ? error.cause.message : undefined, "Query read timeout")
+      assert.strictEqual(SqlErrors.classify(error), "Other")
+      assert.isFalse(SqlErrors.isTransient(error))
+    }).pipe(
+      Effect.provide(Layer.orDie(PgUserStore.layerClient({ url: Redacted.make(url), queryTimeout: "100 millis" })))
+    ))
 })
 
 describeOn("mysql", "sqlErrors", (url) => {
