@@ -17,8 +17,11 @@
  *   such a call, look-ups of the affected sessions are not cached again: a read that raced the revocation (or one
  *   made before an enclosing transaction commits) cannot put the old row back. Inside `withTransaction` the cache is
  *   bypassed, and the revocations made in it are applied again when the outermost transaction ends.
- * - Across processes, within `ttl`: an entry is served for at most `ttl` after it was read from the store, so a
- *   revocation made by another process (or directly in the database) is seen within that bound.
+ * - On a SQLite file, any change at once: the store's reader tells when the file changed (SQLite's `data_version`,
+ *   moved by every commit of another connection: this process's writer, the operator CLI, a script), and the cache
+ *   then drops everything before the next look-up. Every write empties it, so it pays where checks outnumber writes.
+ * - Across processes elsewhere, within `ttl`: an entry is served for at most `ttl` after it was read from the store,
+ *   so a revocation made by another process (or directly in the database) is seen within that bound.
  * - Across processes, at once, with `layerShared` over a `SessionInvalidation` channel (`PgSessionInvalidation` on
  *   PostgreSQL, or Redis): every revocation above is also published, when it is applied here (so again when the
  *   outermost transaction ends), and every instance applies everyone's as its own, tombstones included. A call
@@ -266,11 +269,24 @@ const build = (options: Options, channel: Option.Option<SessionInvalidationServi
       return hit.value
     }
 
+    // Where the store can tell that its database changed (SQLite, by any connection), everything held is dropped
+    // then, before a look-up, and reads begun before it are not kept: a change made outside this cache (the
+    // operator CLI in another process, a script) is seen at the next look-up rather than within `ttl`. Own writes
+    // count too, so each costs the entries held; correct first, and a read-mostly load keeps its hits.
+    const changed = SyncLookup.of(store.findSession)?.changed
+    const catchUp = changed === undefined ? () => {} : () => {
+      if (changed()) {
+        clear()
+        epoch++
+      }
+    }
+
     const findSession = (tokenHash: TokenHash) =>
       Effect.flatMap(FiberRef.get(pending), (inTransaction) =>
         inTransaction !== undefined || !live
           ? store.findSession(tokenHash)
           : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            catchUp()
             const readUnder = epoch
             const hit = freshHit(tokenHash, now)
             if (hit !== undefined) {
@@ -289,7 +305,11 @@ const build = (options: Options, channel: Option.Option<SessionInvalidationServi
     // steps around it. A miss, a stale entry or the channel down is `unanswered`: `findSession` reads the store.
     // Inside the store's transaction (`pending` set) the shortcut does not apply, as `findSession` bypasses the cache.
     SyncLookup.register(findSession, {
-      lookup: (tokenHash, now) => (live ? freshHit(tokenHash, now) : undefined) ?? SyncLookup.unanswered,
+      lookup: (tokenHash, now) => {
+        if (!live) return SyncLookup.unanswered
+        catchUp()
+        return freshHit(tokenHash, now) ?? SyncLookup.unanswered
+      },
       appliesIn: (fiber) => fiber.getFiberRef(pending) === undefined
     })
 

@@ -36,6 +36,7 @@ import { createServer } from "node:http"
 import { dirname } from "node:path"
 import * as Argon2Hasher from "../../src/Argon2Hasher.js"
 import * as SecureRandom from "../../src/SecureRandom.js"
+import * as SessionCache from "../../src/SessionCache.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import * as App from "./App.js"
@@ -79,7 +80,9 @@ const main = Layer.unwrapEffect(Effect.gen(function*() {
     Config.withDefault("failures" as const)
   )
   return App.layer({
-    store: SqliteUserStore.layer({ filename }),
+    // With the session cache: on a SQLite file it drops what it holds whenever the file changes (this app's writes,
+    // the operator CLI's, a script's), so it is exact, and a session check is a map read (docs/performance.md).
+    store: SessionCache.layer().pipe(Layer.provideMerge(SqliteUserStore.layer({ filename }))),
     sender: email === "smtp" ? Mailer.layerSmtp : Mailer.layerConsole,
     hasher: Argon2Hasher.layer(),
     // The origin the app would derive from its address (see `App.Options.origin`), known here for the passkeys.

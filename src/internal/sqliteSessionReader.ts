@@ -32,13 +32,13 @@ export const make = (
       }),
       (db) => Effect.sync(() => db.close())
     )
-    const [sessionStatement, userStatement] = yield* Effect.try({
+    const [sessionStatement, userStatement, versionStatement] = yield* Effect.try({
       try: () => {
         // Memory-mapped reads: a page the OS already caches is read in place, without a system call and a copy per
         // page. On a large table, where each check touches pages no other recent check touched, that is a fifth
         // of the look-up (docs/performance.md). Read-only, on this connection only; address space, not memory.
         db.pragma(`mmap_size = ${mmapBytes}`)
-        return [db.prepare(sessionOnlyQuery), db.prepare(sessionUserQuery)] as const
+        return [db.prepare(sessionOnlyQuery), db.prepare(sessionUserQuery), db.prepare("PRAGMA data_version")] as const
       },
       catch: (cause) => new StoreError({ operation: "connect", cause })
     })
@@ -69,8 +69,19 @@ export const make = (
         }
         return oneSession(row, tokenHash)
       }))
+    // SQLite's own change counter: on this connection it moves whenever another connection commits, in this process
+    // (the client's writer) or any other (the operator CLI, a script); about a microsecond to read.
+    versionStatement.pluck()
+    let version: unknown = versionStatement.get()
+    const changed = () => {
+      const now: unknown = versionStatement.get()
+      if (now === version) return false
+      version = now
+      return true
+    }
     return SyncLookup.register(findSession, {
       lookup,
-      appliesIn: (fiber) => !inTransaction(fiber.currentContext)
+      appliesIn: (fiber) => !inTransaction(fiber.currentContext),
+      changed
     })
   })

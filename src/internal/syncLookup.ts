@@ -17,6 +17,11 @@ export interface SyncLookup {
   readonly lookup: (tokenHash: TokenHash, now: number) => SessionWithUser | undefined | typeof unanswered
   /** Whether `findSession`, run by this fiber, is exactly `lookup` (outside transactions). */
   readonly appliesIn: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => boolean
+  /**
+   * Whether the database may have changed since the previous call, by any writer, this process's included (SQLite's
+   * `data_version`); absent where the store cannot tell. A cache over the store drops what it holds when it says so.
+   */
+  readonly changed?: (() => boolean) | undefined
 }
 
 // Keyed by the `findSession` function itself: a store decorated over it (the session cache, an instrumented test

@@ -4,7 +4,7 @@
  * `--help` on every command. Accounts are created through the library, as the app would.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -12,11 +12,13 @@ import type { CounterStore } from "../../src/CounterStore.js"
 import type { StoreError } from "../../src/Errors.js"
 import * as MysqlUserStore from "../../src/MysqlUserStore.js"
 import * as PgUserStore from "../../src/PgUserStore.js"
+import * as SessionCache from "../../src/SessionCache.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
+import * as UserHarbor from "../../src/UserHarbor.js"
 import { testSecretKey } from "../../src/UserHarborTest.js"
 import type { UserStore } from "../../src/UserStore.js"
 import { buildCli, type BuiltCli } from "../support/cli.js"
-import { alice, loggedIn, loginAs } from "../support/fixtures.js"
+import { alice, loggedIn, loginAs, registerVerified } from "../support/fixtures.js"
 import { harborOn } from "../support/harborOn.js"
 import { describeOn, mysqlDatabase, pgSchema } from "../support/sqlDatabases.js"
 
@@ -179,6 +181,36 @@ describe("CLI on SQLite", () => {
       return { url: `sqlite:${filename}`, store: SqliteUserStore.layer({ filename }) }
     }))
   )
+})
+
+describe("CLI beside a running app on SQLite", () => {
+  it("ends the sessions of an app whose SessionCache holds them: refused at the app's next check", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "userharbor-cli-"))
+    const filename = join(dir, "users.db")
+    try {
+      await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+        // The account made beforehand (verification revokes the user's cached sessions, and for the TTL keeps them
+        // out of the cache); then one long-lived app with the cache, its entries good for an hour: only SQLite's
+        // change counter can tell it that the CLI ended the session.
+        yield* registerVerified(alice).pipe(Effect.provide(harborOn(SqliteUserStore.layer({ filename }))), Effect.orDie)
+        const app = yield* Layer.build(harborOn(
+          SessionCache.layer({ ttl: "1 hour" }).pipe(Layer.provideMerge(SqliteUserStore.layer({ filename })))
+        ))
+        const harbor = Context.get(app, UserHarbor.UserHarbor)
+        const session = yield* loginAs(alice).pipe(Effect.provide(app), Effect.orDie)
+        const check = harbor.validateSession(session.token).pipe(Effect.flip, Effect.map((e) => e._tag), Effect.option)
+        expect(yield* check).toEqual(Option.none())
+        expect(yield* check).toEqual(Option.none()) // now from the cache
+        const ended = yield* Effect.promise(() =>
+          cli.run(["user", "end-sessions", "alice", "--json", "--url", `sqlite:${filename}`], secretEnv)
+        )
+        expect(parsed(ended.stdout)).toMatchObject({ ended: 1 })
+        expect(yield* check).toEqual(Option.some("InvalidSession"))
+      })))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
 
 describeOn("pg", "CLI", (url) => {

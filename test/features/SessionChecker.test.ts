@@ -5,19 +5,20 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Either, Fiber, Layer, Option, Redacted, TestClock, Tracer } from "effect"
+import { Context, Deferred, Duration, Effect, Either, Fiber, Layer, Option, Redacted, TestClock, Tracer } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll } from "vitest"
 import { InvalidSession } from "../../src/Errors.js"
+import * as Ports from "../../src/internal/ports.js"
 import * as MemoryUserStore from "../../src/MemoryUserStore.js"
 import * as SessionCache from "../../src/SessionCache.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
 import * as UserHarbor from "../../src/UserHarbor.js"
 import * as UserHarborTest from "../../src/UserHarborTest.js"
 import { UserStore } from "../../src/UserStore.js"
-import { alice, loggedIn, storedSession } from "../support/fixtures.js"
+import { alice, loggedIn, storedSession, tokenHash } from "../support/fixtures.js"
 import { describeOn, pgStore } from "../support/sqlDatabases.js"
 
 const dir = mkdtempSync(join(tmpdir(), "userharbor-checker-"))
@@ -33,6 +34,15 @@ const now = <A>(answer: A | Promise<A>): A => {
   if (answer instanceof Promise) throw new Error("expected a synchronous answer")
   return answer
 }
+
+// The memory store's ports with `SessionCache` over its `UserStore`, and the ports themselves (`Inner`) for writes
+// the cache does not see.
+class Inner extends Context.Tag("test/SessionChecker/Inner")<Inner, Ports.Ports>() {}
+const cachedMemory = Layer.effectContext(Effect.gen(function*() {
+  const ports = yield* MemoryUserStore.make
+  const cached = yield* SessionCache.make().pipe(Effect.provideService(UserStore, ports.store))
+  return Context.add(Ports.context({ ...ports, store: cached }), Inner, ports)
+}))
 
 describe("UserHarbor.sessionChecker", () => {
   it.effect("answers as validateSession does, synchronously on SQLite: live, unknown, malformed, renewed, expired", () =>
@@ -110,11 +120,12 @@ describe("UserHarbor.sessionChecker", () => {
       // Verifying the address revoked the user's entries for one TTL: past it, sessions are cached again.
       yield* TestClock.adjust("6 seconds")
       assert.isTrue(now(check(session.token)).ok)
-      // Deleted behind the cache's back (as another process would): the cached entry still answers.
-      const direct = yield* SqlClient.SqlClient
-      yield* direct`DELETE FROM userharbor_sessions`
+      // Deleted behind the cache's back (as another process would, in a store that cannot tell the cache): the
+      // cached entry still answers.
+      const { store } = yield* Inner
+      yield* store.deleteSession(tokenHash(session.token))
       assert.isTrue(now(check(session.token)).ok)
-    }).pipe(Effect.provide(UserHarborTest.layerWithStore(SessionCache.layer().pipe(Layer.provideMerge(sqlite()))))))
+    }).pipe(Effect.provide(UserHarborTest.layerWithStore(cachedMemory))))
 
   it.effect("answers synchronously on the memory store", () =>
     Effect.gen(function*() {
