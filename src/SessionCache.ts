@@ -273,9 +273,12 @@ const build = (options: Options, channel: Option.Option<SessionInvalidationServi
     // then, before a look-up, and reads begun before it are not kept: a change made outside this cache (the
     // operator CLI in another process, a script) is seen at the next look-up rather than within `ttl`. Own writes
     // count too, so each costs the entries held; correct first, and a read-mostly load keeps its hits.
-    const changed = SyncLookup.of(store.findSession)?.changed
-    const catchUp = changed === undefined ? () => {} : () => {
-      if (changed()) {
+    const version = SyncLookup.of(store.findSession)?.version
+    let seen = version?.()
+    const catchUp = version === undefined ? () => {} : () => {
+      const now = version()
+      if (now !== seen) {
+        seen = now
         clear()
         epoch++
       }

@@ -72,16 +72,9 @@ export const make = (
     // SQLite's own change counter: on this connection it moves whenever another connection commits, in this process
     // (the client's writer) or any other (the operator CLI, a script); about a microsecond to read.
     versionStatement.pluck()
-    let version: unknown = versionStatement.get()
-    const changed = () => {
-      const now: unknown = versionStatement.get()
-      if (now === version) return false
-      version = now
-      return true
-    }
     return SyncLookup.register(findSession, {
       lookup,
       appliesIn: (fiber) => !inTransaction(fiber.currentContext),
-      changed
+      version: (): unknown => versionStatement.get()
     })
   })

@@ -18,10 +18,10 @@ export interface SyncLookup {
   /** Whether `findSession`, run by this fiber, is exactly `lookup` (outside transactions). */
   readonly appliesIn: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => boolean
   /**
-   * Whether the database may have changed since the previous call, by any writer, this process's included (SQLite's
-   * `data_version`); absent where the store cannot tell. A cache over the store drops what it holds when it says so.
+   * A value that moves whenever the database may have changed, by any writer, this process's included (SQLite's
+   * `data_version`); absent where the store cannot tell. A cache over the store drops what it holds when it moves.
    */
-  readonly changed?: (() => boolean) | undefined
+  readonly version?: (() => unknown) | undefined
 }
 
 // Keyed by the `findSession` function itself: a store decorated over it (the session cache, an instrumented test

@@ -274,6 +274,19 @@ describe("SessionCache", () => {
       assert.isTrue(Option.isNone(yield* cached.findSession(live.tokenHash)))
     }))
 
+  it.scoped("two caches over one SQLite store: each sees the change (neither takes it from the other)", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(SqliteUserStore.layer({ filename: join(dir, "two-caches.db") }))
+      const [first, second] = yield* Effect.all([
+        SessionCache.make({ ttl: "1 hour" }),
+        SessionCache.make({ ttl: "1 hour" })
+      ]).pipe(Effect.provide(context))
+      const { live } = yield* seed(Context.get(context, UserStore))
+      for (const cache of [first, second]) assert.isTrue(Option.isSome(yield* cache.findSession(live.tokenHash)))
+      yield* Effect.orDie(Context.get(context, SqlClient.SqlClient)`DELETE FROM userharbor_sessions`)
+      for (const cache of [first, second]) assert.isTrue(Option.isNone(yield* cache.findSession(live.tokenHash)))
+    }))
+
   it.scoped("as a layer over SqliteUserStore.layer, it is the UserStore the app gets", () =>
     Effect.gen(function*() {
       const context = yield* Layer.build(
