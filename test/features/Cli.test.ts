@@ -1,10 +1,10 @@
 /**
  * The operator CLI (`npx userharbor`), built once and run as a process on a real SQLite file, PostgreSQL schema
- * and MariaDB/MySQL database: migrate, status, user show, outbox, purge, the exit codes scripts rely on, and
+ * and MariaDB/MySQL database: migrate, status, user list/show and the account changes, outbox, purge, the exit codes scripts rely on, and
  * `--help` on every command. Accounts are created through the library, as the app would.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Predicate, Redacted, type Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -18,7 +18,7 @@ import * as UserHarbor from "../../src/UserHarbor.js"
 import { testSecretKey } from "../../src/UserHarborTest.js"
 import type { UserStore } from "../../src/UserStore.js"
 import { buildCli, type BuiltCli } from "../support/cli.js"
-import { alice, loggedIn, loginAs, registerVerified } from "../support/fixtures.js"
+import { alice, bob, loggedIn, loginAs, registerVerified } from "../support/fixtures.js"
 import { harborOn } from "../support/harborOn.js"
 import { describeOn, mysqlDatabase, pgSchema } from "../support/sqlDatabases.js"
 
@@ -46,6 +46,9 @@ describe("CLI usage", () => {
         ["user", "unlock"],
         ["user", "end-sessions"],
         ["user", "delete"],
+        ["user", "list"],
+        ["user", "mark-verified"],
+        ["user", "clear-throttle"],
         ["outbox"],
         [
           "outbox",
@@ -103,72 +106,108 @@ const flow = (
     Scope.Scope
   >
 ) =>
-  it(`${name}: migrate, status, user show, lock, unlock, end-sessions, delete, outbox, purge`, async () => {
-    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const { store, url } = yield* database
-      const run = (...args: ReadonlyArray<string>) => Effect.promise(() => cli.run([...args, "--url", url], secretEnv))
+  it(
+    `${name}: migrate, status, user show, lock, unlock, end-sessions, list, mark-verified, delete, outbox, purge`,
+    async () => {
+      await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+        const { store, url } = yield* database
+        const run = (...args: ReadonlyArray<string>) =>
+          Effect.promise(() => cli.run([...args, "--url", url], secretEnv))
 
-      const before = yield* run("status", "--json", "--check")
-      expect(before.code).toBe(1)
-      const pending = parsed(before.stdout)
-      expect(pending).toMatchObject({ applied: [], unknown: [] })
-      expect(yield* run("user", "show", "alice")).toMatchObject({ code: 3 })
+        const before = yield* run("status", "--json", "--check")
+        expect(before.code).toBe(1)
+        const pending = parsed(before.stdout)
+        expect(pending).toMatchObject({ applied: [], unknown: [] })
+        expect(yield* run("user", "show", "alice")).toMatchObject({ code: 3 })
 
-      const migrated = yield* run("migrate", "--json")
-      expect(migrated.code).toBe(0)
-      expect(parsed(migrated.stdout)).toEqual({ ran: expect.arrayContaining([{ id: 1, name: "create_tables" }]) })
-      expect(parsed((yield* run("migrate", "--json")).stdout)).toEqual({ ran: [] })
-      const after = yield* run("status", "--json", "--check")
-      expect(after.code).toBe(0)
-      expect(parsed(after.stdout)).toMatchObject({ pending: [], unknown: [] })
+        const migrated = yield* run("migrate", "--json")
+        expect(migrated.code).toBe(0)
+        expect(parsed(migrated.stdout)).toEqual({ ran: expect.arrayContaining([{ id: 1, name: "create_tables" }]) })
+        expect(parsed((yield* run("migrate", "--json")).stdout)).toEqual({ ran: [] })
+        const after = yield* run("status", "--json", "--check")
+        expect(after.code).toBe(0)
+        expect(parsed(after.stdout)).toMatchObject({ pending: [], unknown: [] })
 
-      // An account created by the app, through the library, with one session.
-      yield* loggedIn(alice).pipe(Effect.provide(harborOn(store)), Effect.orDie)
+        // An account created by the app, through the library, with one session.
+        yield* loggedIn(alice).pipe(Effect.provide(harborOn(store)), Effect.orDie)
 
-      const shown = yield* run("user", "show", "alice", "--json")
-      expect(shown.code).toBe(0)
-      expect(parsed(shown.stdout)).toMatchObject({ username: "Alice", email: "alice@example.com", sessions: 1 })
-      expect(shown.stdout).not.toContain("argon2")
-      expect(yield* run("user", "show", "ALICE@example.com", "--by", "email")).toMatchObject({ code: 0 })
-      const missing = yield* run("user", "show", "nobody")
-      expect(missing.code).toBe(1)
-      expect(missing.stderr).toContain("no user")
+        const shown = yield* run("user", "show", "alice", "--json")
+        expect(shown.code).toBe(0)
+        expect(parsed(shown.stdout)).toMatchObject({ username: "Alice", email: "alice@example.com", sessions: 1 })
+        expect(shown.stdout).not.toContain("argon2")
+        expect(yield* run("user", "show", "ALICE@example.com", "--by", "email")).toMatchObject({ code: 0 })
+        const missing = yield* run("user", "show", "nobody")
+        expect(missing.code).toBe(1)
+        expect(missing.stderr).toContain("no user")
 
-      // Administration, through UserHarborAdmin: seen by the library at once.
-      const login = loginAs(alice).pipe(Effect.provide(harborOn(store)), Effect.flip, Effect.map((e) => e._tag))
-      const locked = yield* run("user", "lock", "alice", "--reason", "fraud check", "--actor", "ops-7", "--json")
-      expect(locked.code).toBe(0)
-      expect(parsed(locked.stdout)).toMatchObject({ locked: true, changed: true })
-      expect(yield* login).toBe("AccountLocked")
-      expect(parsed((yield* run("user", "show", "alice", "--json")).stdout)).toMatchObject({
-        sessions: 0,
-        lock: { reason: "fraud check", actorId: "ops-7" }
-      })
-      expect(parsed((yield* run("user", "lock", "alice", "--reason", "again", "--json")).stdout)).toMatchObject({
-        changed: false
-      })
-      expect(yield* run("user", "lock", "alice")).toMatchObject({ code: 2 }) // no --reason
-      const noKey = yield* Effect.promise(() => cli.run(["user", "unlock", "alice", "--url", url]))
-      expect(noKey.code).toBe(2)
-      expect(noKey.stderr).toContain("USERHARBOR_SECRET_KEY")
-      expect(parsed((yield* run("user", "unlock", "alice", "--json")).stdout)).toMatchObject({ changed: true })
-      yield* loginAs(alice).pipe(Effect.provide(harborOn(store)), Effect.orDie)
-      expect(parsed((yield* run("user", "end-sessions", "alice", "--json")).stdout)).toMatchObject({ ended: 1 })
-      expect(yield* run("user", "lock", "nobody", "--reason", "x")).toMatchObject({ code: 1 })
+        // Administration, through UserHarborAdmin: seen by the library at once.
+        const login = loginAs(alice).pipe(Effect.provide(harborOn(store)), Effect.flip, Effect.map((e) => e._tag))
+        const locked = yield* run("user", "lock", "alice", "--reason", "fraud check", "--actor", "ops-7", "--json")
+        expect(locked.code).toBe(0)
+        expect(parsed(locked.stdout)).toMatchObject({ locked: true, changed: true })
+        expect(yield* login).toBe("AccountLocked")
+        expect(parsed((yield* run("user", "show", "alice", "--json")).stdout)).toMatchObject({
+          sessions: 0,
+          lock: { reason: "fraud check", actorId: "ops-7" }
+        })
+        expect(parsed((yield* run("user", "lock", "alice", "--reason", "again", "--json")).stdout)).toMatchObject({
+          changed: false
+        })
+        expect(yield* run("user", "lock", "alice")).toMatchObject({ code: 2 }) // no --reason
+        const noKey = yield* Effect.promise(() => cli.run(["user", "unlock", "alice", "--url", url]))
+        expect(noKey.code).toBe(2)
+        expect(noKey.stderr).toContain("USERHARBOR_SECRET_KEY")
+        expect(parsed((yield* run("user", "unlock", "alice", "--json")).stdout)).toMatchObject({ changed: true })
+        yield* loginAs(alice).pipe(Effect.provide(harborOn(store)), Effect.orDie)
+        expect(parsed((yield* run("user", "end-sessions", "alice", "--json")).stdout)).toMatchObject({ ended: 1 })
+        expect(yield* run("user", "lock", "nobody", "--reason", "x")).toMatchObject({ code: 1 })
 
-      expect(parsed((yield* run("outbox", "status", "--json")).stdout)).toMatchObject({ waiting: 0, due: 0 })
-      expect(parsed((yield* run("outbox", "retry", "--json")).stdout)).toEqual({ retried: 0 })
-      const purged = yield* run("purge", "--json")
-      expect(purged.code).toBe(0)
-      expect(parsed(purged.stdout)).toEqual({ removed: 0 })
-      expect(yield* run("purge", "--unverified-ttl", "0 seconds")).toMatchObject({ code: 2 })
+        // The directory, a page at a time, with filters; and the address marked verified by hand.
+        yield* harborOn(store).pipe(
+          Layer.build,
+          Effect.flatMap((context) => Context.get(context, UserHarbor.UserHarbor).register(bob)),
+          Effect.orDie
+        )
+        const firstPage = parsed((yield* run("user", "list", "--limit", "1", "--json")).stdout)
+        expect(firstPage).toMatchObject({ users: [{ username: "Alice", verified: true, locked: false }] })
+        const cursor = Predicate.isRecord(firstPage) && Predicate.isString(firstPage.nextCursor)
+          ? firstPage.nextCursor
+          : ""
+        expect(parsed((yield* run("user", "list", "--limit", "1", "--cursor", cursor, "--json")).stdout)).toEqual({
+          users: [expect.objectContaining({ username: "Bob", verified: false })],
+          nextCursor: null
+        })
+        expect(parsed((yield* run("user", "list", "--verified", "no", "--json")).stdout)).toMatchObject({
+          users: [{ username: "Bob" }]
+        })
+        const listed = yield* run("user", "list")
+        expect(listed.stdout).toContain("2 account(s)")
+        expect(listed.stdout).not.toContain("argon2")
+        expect(yield* run("user", "list", "--limit", "0")).toMatchObject({ code: 2 })
+        expect(yield* run("user", "list", "--cursor", "not-a-cursor")).toMatchObject({ code: 2 })
+        expect(parsed((yield* run("user", "mark-verified", "bob", "--json")).stdout)).toMatchObject({ changed: true })
+        expect(parsed((yield* run("user", "mark-verified", "bob", "--json")).stdout)).toMatchObject({ changed: false })
+        expect(parsed((yield* run("user", "list", "--verified", "no", "--json")).stdout)).toEqual({
+          users: [],
+          nextCursor: null
+        })
+        expect(parsed((yield* run("user", "clear-throttle", "bob", "--json")).stdout)).toMatchObject({ cleared: true })
 
-      expect(yield* run("user", "delete", "alice")).toMatchObject({ code: 2 }) // no --yes
-      expect(yield* run("user", "show", "alice")).toMatchObject({ code: 0 })
-      expect(yield* run("user", "delete", "alice@example.com", "--yes")).toMatchObject({ code: 0 })
-      expect(yield* run("user", "show", "alice")).toMatchObject({ code: 1 })
-    })))
-  }, 180_000)
+        expect(parsed((yield* run("outbox", "status", "--json")).stdout)).toMatchObject({ waiting: 0, due: 0 })
+        expect(parsed((yield* run("outbox", "retry", "--json")).stdout)).toEqual({ retried: 0 })
+        const purged = yield* run("purge", "--json")
+        expect(purged.code).toBe(0)
+        expect(parsed(purged.stdout)).toEqual({ removed: 0 })
+        expect(yield* run("purge", "--unverified-ttl", "0 seconds")).toMatchObject({ code: 2 })
+
+        expect(yield* run("user", "delete", "alice")).toMatchObject({ code: 2 }) // no --yes
+        expect(yield* run("user", "show", "alice")).toMatchObject({ code: 0 })
+        expect(yield* run("user", "delete", "alice@example.com", "--yes")).toMatchObject({ code: 0 })
+        expect(yield* run("user", "show", "alice")).toMatchObject({ code: 1 })
+      })))
+    },
+    180_000
+  )
 
 describe("CLI on SQLite", () => {
   flow(

@@ -1,5 +1,5 @@
 /**
- * `userharbor user show|lock|unlock|end-sessions|delete`. The changes go through `UserHarborAdmin`, so they are
+ * `userharbor user list|show|lock|unlock|end-sessions|mark-verified|clear-throttle|delete`. The changes go through `UserHarborAdmin`, so they are
  * checked, run in one transaction with their security events and recorded with the acting admin's id (`--actor`),
  * as an app's admin page would do them.
  */
@@ -15,6 +15,7 @@ import type { InvalidAdminInput, StoreError, UserNotFound } from "../../Errors.j
 import { UserHarborAdmin, type UserHarborAdminService } from "../../UserHarborAdmin.js"
 import { type UserRecord, UserStore } from "../../UserStore.js"
 import { json, url, withAdmin, withStore } from "./common.js"
+import * as Directory from "./directory.js"
 import { Refused, UsageProblem } from "./exit.js"
 import { result } from "./output.js"
 import * as Users from "./users.js"
@@ -141,6 +142,30 @@ const endSessions = Command.make(
     ])
 ).pipe(Command.withDescription("Ends every session of the account (signs it out everywhere)."))
 
+const markVerified = Command.make(
+  "mark-verified",
+  { url, json, who, by, actor },
+  (options) =>
+    change(options, (admin, input) => admin.markVerified(input), (changed, user) => [
+      { verified: true, changed },
+      changed ? `marked ${label(user)}'s address verified` : `${label(user)}'s address was verified already`
+    ])
+).pipe(Command.withDescription(
+  "Marks the account's address verified (after checking it yourself); no mail is sent. Verified already: exit 0."
+))
+
+const clearThrottle = Command.make(
+  "clear-throttle",
+  { url, json, who, by, actor },
+  (options) =>
+    change(options, (admin, input) => admin.clearThrottle(input), (_, user) => [
+      { cleared: true },
+      `cleared the login throttling of ${label(user)}`
+    ])
+).pipe(Command.withDescription(
+  "Clears the account's failed-login and re-check counters, so its owner can try again at once."
+))
+
 const yes = Options.boolean("yes").pipe(
   Options.withDescription("Confirms the deletion; without it, nothing is deleted (exit 2).")
 )
@@ -161,9 +186,13 @@ export const user = Command.make(
   "user",
   {},
   () =>
-    new UsageProblem({ message: "user needs a subcommand: show, lock, unlock, end-sessions or delete (see --help)" })
+    new UsageProblem({
+      message:
+        "user needs a subcommand: list, show, lock, unlock, end-sessions, mark-verified, clear-throttle or delete " +
+        "(see --help)"
+    })
 )
   .pipe(
-    Command.withDescription("Looks up and administers one account."),
-    Command.withSubcommands([show, lock, unlock, endSessions, remove])
+    Command.withDescription("Lists, looks up and administers accounts."),
+    Command.withSubcommands([Directory.list, show, lock, unlock, endSessions, markVerified, clearThrottle, remove])
   )
