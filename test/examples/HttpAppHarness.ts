@@ -20,7 +20,9 @@ import { EmailSender } from "../../src/EmailSender.js"
 import * as EmailTemplates from "../../src/EmailTemplates.js"
 import { EmailDeliveryError, StoreError } from "../../src/Errors.js"
 import * as PasswordHasher from "../../src/PasswordHasher.js"
+import * as SecureRandom from "../../src/SecureRandom.js"
 import * as SqliteUserStore from "../../src/SqliteUserStore.js"
+import * as UserHarborAdmin from "../../src/UserHarborAdmin.js"
 import * as UserHarborConfig from "../../src/UserHarborConfig.js"
 import { testSecretKey } from "../../src/UserHarborTest.js"
 import { UserStore } from "../../src/UserStore.js"
@@ -34,6 +36,8 @@ export class TestApp extends Context.Tag("test/HttpApp")<TestApp, {
   readonly emails: Effect.Effect<ReadonlyArray<Delivered>>
   readonly setDeliveryFailing: (failing: boolean) => Effect.Effect<void>
   readonly setStoreFailing: (failing: boolean) => Effect.Effect<void>
+  /** Locks the account with this address, as an admin page (or `npx userharbor user lock`) would. */
+  readonly lock: (email: string) => Effect.Effect<void>
 }>() {}
 
 /**
@@ -97,17 +101,20 @@ export const layer = (
             )
         }))
     ).pipe(Layer.provideMerge(SqliteUserStore.layer({ filename: ":memory:" })))
+    // Every test signs up from 127.0.0.1, more often than the default 10 registrations an hour per client.
+    const harborConfig = UserHarborConfig.layer({
+      secretKey: testSecretKey,
+      ...(passkeys === undefined ? {} : { passkeys }),
+      ...config,
+      throttle: { registerLimit: 1000, ...config.throttle }
+    })
+    // The same layers (built once) as the app's: the admin works on the app's store.
+    const admin = UserHarborAdmin.layer.pipe(Layer.provide([store, harborConfig, SecureRandom.layer]))
     const server = App.layer({
       store,
       sender,
       hasher: PasswordHasher.layerInsecureForTesting,
-      // Every test signs up from 127.0.0.1, more often than the default 10 registrations an hour per client.
-      config: UserHarborConfig.layer({
-        secretKey: testSecretKey,
-        ...(passkeys === undefined ? {} : { passkeys }),
-        ...config,
-        throttle: { registerLimit: 1000, ...config.throttle }
-      }),
+      config: harborConfig,
       delivery,
       origin,
       outbox: { pollInterval: "20 millis", retry: Schedule.spaced("200 millis") },
@@ -116,15 +123,24 @@ export const layer = (
     })
     const testApp = Layer.effect(
       TestApp,
-      HttpServer.addressFormattedWith((address) =>
-        Effect.succeed(TestApp.of({
-          url: origin ?? address,
-          emails: Ref.get(mailbox),
-          setDeliveryFailing: (failing) => Ref.set(deliveryFailing, failing),
-          setStoreFailing: (failing) => Ref.set(storeFailing, failing)
-        }))
-      )
-    )
+      Effect.flatMap(UserHarborAdmin.UserHarborAdmin, (harborAdmin) =>
+        HttpServer.addressFormattedWith((address) =>
+          Effect.succeed(TestApp.of({
+            url: origin ?? address,
+            emails: Ref.get(mailbox),
+            setDeliveryFailing: (failing) =>
+              Ref.set(deliveryFailing, failing),
+            setStoreFailing: (failing) => Ref.set(storeFailing, failing),
+            lock: (email) =>
+              harborAdmin.findUser({ email }).pipe(
+                Effect.flatMap(({ user }) =>
+                  harborAdmin.lock({ userId: user.id, actorId: "test-admin", reason: "fraud check" })
+                ),
+                Effect.orDie
+              )
+          }))
+        ))
+    ).pipe(Layer.provide(admin))
     return Layer.merge(server, testApp).pipe(
       Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
       Layer.provide(Logger.remove(Logger.defaultLogger)),

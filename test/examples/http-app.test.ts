@@ -173,6 +173,21 @@ layer(Harness.layer(), { excludeTestServices: true, timeout: "30 seconds" })("ex
       expect((yield* post("/api/accounts", fresh)).status).toBe(202)
       const unverified = yield* post("/api/sessions", { email: fresh.email, password: fresh.password })
       expectError(unverified, 403, "EmailNotVerified")
+      // A locked account: 403 for the right password only (a wrong one reads as any wrong password), and the lock
+      // ended its session at once.
+      const locked = yield* signedUp()
+      yield* app.lock(locked.user.email)
+      expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie: locked.cookie }), 401, "InvalidSession")
+      expectError(
+        yield* post("/api/sessions", { email: locked.user.email, password: "wrong passphrase" }),
+        401,
+        "InvalidCredentials"
+      )
+      expectError(
+        yield* post("/api/sessions", { email: locked.user.email, password: locked.user.password }),
+        403,
+        "AccountLocked"
+      )
       expectError(yield* request(app.url, "GET", "/api/accounts/me"), 401, "InvalidSession")
       expectError(yield* request(app.url, "GET", "/api/accounts/me", { cookie: "forged" }), 401, "InvalidSession")
       const badToken = yield* post("/api/accounts/verify-email", { token: "no-such-token" })
