@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import type { Pool } from "pg"
+import type { Pool, QueryConfig } from "pg"
 import { StoreError } from "../Errors.js"
 import type { SessionWithUser, TokenHash, UserStoreService } from "../UserStore.js"
 import { firstSession, oneSession, outsideTransactions, sessionBatchQuery, sessionQuery } from "./sessionRow.js"
@@ -50,29 +50,26 @@ export const make = (
     drain()
     settled()
   }
-  // `pg`'s callback form: no promise to allocate and chain per look-up, and the fibers resume with the answer.
+  // `pg`'s callback form: no promise to allocate and chain per look-up, and the fibers resume with the answer. One
+  // look-up alone takes the single-row statement; a group, the batch, whose rows name the hash they answer for.
   const send = (group: ReadonlyArray<Waiter>) => {
     inFlight++
     const [first] = group
-    if (group.length === 1 && first !== undefined) {
-      pool.query(
-        { ...single, values: [first.tokenHash] },
-        (cause, result) =>
-          settle(() =>
-            first.resume(Predicate.isNotNullable(cause) ? failed(cause) : firstSession(result.rows, first.tokenHash))
-          )
-      )
-      return
-    }
-    pool.query({ ...batched, values: [group.map((waiter) => waiter.tokenHash)] }, (cause, result) =>
+    const alone = group.length === 1 ? first : undefined
+    const query: QueryConfig<Array<unknown>> = alone === undefined
+      ? { ...batched, values: [group.map((waiter) => waiter.tokenHash)] }
+      : { ...single, values: [alone.tokenHash] }
+    pool.query(query, (cause, result) =>
       settle(() => {
         if (Predicate.isNotNullable(cause)) {
           for (const waiter of group) waiter.resume(failed(cause))
-          return
+        } else if (alone !== undefined) {
+          alone.resume(firstSession(result.rows, alone.tokenHash))
+        } else {
+          const rows = new Map<unknown, unknown>()
+          for (const row of result.rows) if (Predicate.isRecord(row)) rows.set(row["lookup_hash"], row)
+          for (const waiter of group) waiter.resume(oneSession(rows.get(waiter.tokenHash), waiter.tokenHash))
         }
-        const rows = new Map<unknown, unknown>()
-        for (const row of result.rows) if (Predicate.isRecord(row)) rows.set(row["lookup_hash"], row)
-        for (const waiter of group) waiter.resume(oneSession(rows.get(waiter.tokenHash), waiter.tokenHash))
       }))
   }
   const drain = () => {

@@ -38,7 +38,11 @@ export const make = (
         // page. On a large table, where each check touches pages no other recent check touched, that is a fifth
         // of the look-up (docs/performance.md). Read-only, on this connection only; address space, not memory.
         db.pragma(`mmap_size = ${mmapBytes}`)
-        return [db.prepare(sessionOnlyQuery), db.prepare(sessionUserQuery), db.prepare("PRAGMA data_version")] as const
+        return [
+          db.prepare(sessionOnlyQuery),
+          db.prepare(sessionUserQuery),
+          db.prepare("PRAGMA data_version").pluck()
+        ] as const
       },
       catch: (cause) => new StoreError({ operation: "connect", cause })
     })
@@ -69,12 +73,11 @@ export const make = (
         }
         return oneSession(row, tokenHash)
       }))
-    // SQLite's own change counter: on this connection it moves whenever another connection commits, in this process
-    // (the client's writer) or any other (the operator CLI, a script); about a microsecond to read.
-    versionStatement.pluck()
     return SyncLookup.register(findSession, {
       lookup,
       appliesIn: (fiber) => !inTransaction(fiber.currentContext),
+      // SQLite's own change counter: on this connection it moves whenever another connection commits, in this
+      // process (the client's writer) or any other (the operator CLI, a script); about a microsecond to read.
       version: (): unknown => versionStatement.get()
     })
   })
